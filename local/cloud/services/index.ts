@@ -1,0 +1,39 @@
+/**
+ * The routing table of the simulated cloud: SDK serviceId → command name (without `Command`) → handler.
+ * The client plugin (`local/cloud/plugin.ts`) looks every command up here; a missing entry fails loudly.
+ *
+ * To add a service module: import its operations object and spread it into its service below — one
+ * import line and one spread per module, nothing else.
+ */
+import type { AnyOperation } from '../operations';
+
+/** SDK `config.serviceId` of each simulated client → IAM action prefix (used in fault rules and messages). */
+export const SERVICE_PREFIXES = {
+  EC2: 'ec2',
+  SSM: 'ssm',
+  Inspector2: 'inspector2',
+  SNS: 'sns',
+  STS: 'sts',
+  KMS: 'kms',
+  'Auto Scaling': 'autoscaling',
+} as const;
+
+export type SimulatedServiceId = keyof typeof SERVICE_PREFIXES;
+
+export type OperationTable = Record<string, AnyOperation>;
+
+export const services: Record<SimulatedServiceId, OperationTable> = {
+  EC2: {},
+  SSM: {},
+  Inspector2: {},
+  SNS: {},
+  STS: {},
+  KMS: {},
+  'Auto Scaling': {},
+};
+
+/** The handler for `service`/`operation`, if simulated. */
+export function findOperation(service: string, operation: string): AnyOperation | undefined {
+  const table = (services as Record<string, OperationTable | undefined>)[service];
+  return table && Object.prototype.hasOwnProperty.call(table, operation) ? table[operation] : undefined;
+}
