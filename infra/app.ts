@@ -1,0 +1,57 @@
+/**
+ * Builds the CDK app: one PipelineStack per pipeline file (all of `pipelines/*.yaml`, or those named with
+ * `-c pipelines=web-base,other`), after validating every file. An invalid file stops synth with the same
+ * `file:line:col path: message` lines `gami validate` prints.
+ */
+import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { formatDiagnostic, validatePipelineFiles, type LoadedPipeline } from '../pipeline/validate';
+import { PipelineStack, resourceNames } from './pipeline-stack';
+
+export class InvalidPipelineConfig extends Error {
+  override name = 'InvalidPipelineConfig';
+}
+
+export interface BuildAppOptions extends AppProps {
+  /** Pipeline files to deploy. */
+  files: string[];
+  /** Pipeline names to keep; default: the `pipelines` context (`-c pipelines=a,b`), else all. */
+  only?: string[];
+  /** Run cdk-nag's AWS Solutions checks (default true). */
+  nag?: boolean;
+}
+
+export function loadPipelines(files: string[], only?: string[]): LoadedPipeline[] {
+  const results = validatePipelineFiles(files);
+  const errors = results.flatMap((r) => r.diagnostics.filter((d) => d.severity === 'error'));
+  if (errors.length > 0) throw new InvalidPipelineConfig(`invalid pipeline configuration:\n${errors.map(formatDiagnostic).join('\n')}`);
+  const pipelines = results.flatMap((r) => (r.pipeline ? [r.pipeline] : []));
+  const names = pipelines.map((p) => p.config.name);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) throw new InvalidPipelineConfig(`two pipeline files are named "${duplicate}"`);
+  if (!only) return pipelines;
+  const unknown = only.filter((n) => !names.includes(n));
+  if (unknown.length > 0) {
+    throw new InvalidPipelineConfig(`-c pipelines: no pipeline named ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${names.join(', ')})`);
+  }
+  return pipelines.filter((p) => only.includes(p.config.name));
+}
+
+export function buildApp(options: BuildAppOptions): { app: App; stacks: PipelineStack[] } {
+  const { files, only, nag = true, ...appProps } = options;
+  const app = new App(appProps);
+  const selected = app.node.tryGetContext('pipelines') as string | undefined;
+  const names = only ?? selected?.split(',').map((s) => s.trim()).filter(Boolean);
+  const stacks = loadPipelines(files, names).map(
+    (pipeline) =>
+      new PipelineStack(app, resourceNames(pipeline.config.name).stack, {
+        pipeline,
+        description: `golden-ami-pipeline: ${pipeline.config.name} — ${pipeline.config.description}`.slice(0, 1024),
+        // Account from the deploying credentials (none needed to synth); region is the pipeline's source region.
+        env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: pipeline.config.distribution.sourceRegion },
+      }),
+  );
+  // cdk-nag 3 plugs into CDK's Validations API (the Aspects form of cdk-nag 2 is gone).
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stacks };
+}

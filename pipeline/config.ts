@@ -1,0 +1,384 @@
+/**
+ * The pipeline configuration: one YAML file per pipeline (`pipelines/<name>.yaml`), validated by this zod
+ * schema. Every object is strict — an unknown key is an error, because a typo such as `maxFinding:` must
+ * never silently switch a gate off. Every default is explicit here and documented in its description (which
+ * also lands in `pipelines/schema.json` for editor completion).
+ *
+ * Rules that involve more than one field live in `validate.ts` (cross-field checks) so that this file stays
+ * a plain description of the shape, convertible to JSON Schema.
+ */
+import { z } from 'zod';
+import { AWS_REGIONS, isAwsRegion } from './regions';
+import { closest } from './suggest';
+
+const quote = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+// ---- Reusable field types (one schema per shape) ---------------------------------------------------------
+
+export const accountId = z
+  .string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? `${iss.input} must be quoted ("${iss.input}"): unquoted digits are read as a number, which drops leading zeros`
+        : `${quote(iss.input)} is not a 12-digit AWS account id`,
+  })
+  .regex(/^\d{12}$/, { error: (iss) => `${quote(iss.input)} is not a 12-digit AWS account id` });
+
+export const region = z
+  .string({ error: (iss) => `${quote(iss.input)} is not an AWS region name` })
+  .refine(isAwsRegion, {
+    error: (iss) => {
+      const suggestion = typeof iss.input === 'string' ? closest(iss.input, AWS_REGIONS) : undefined;
+      return `${quote(iss.input)} is not an AWS region name${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+    },
+  });
+
+const email = z.email({ error: (iss) => `${quote(iss.input)} is not an email address` });
+
+const isoDate = z.iso.date({ error: (iss) => `${quote(iss.input)} is not a date in the form YYYY-MM-DD` });
+
+const kmsKeyAlias = z
+  .string()
+  .regex(/^alias\/[a-zA-Z0-9/_-]{1,250}$/, {
+    error: (iss) => `${quote(iss.input)} is not a KMS key alias (expected "alias/<name>")`,
+  });
+
+const count = (what: string) =>
+  z
+    .number({ error: (iss) => `${what} must be a whole number, got ${quote(iss.input)}` })
+    .int({ error: (iss) => `${what} must be a whole number, got ${quote(iss.input)}` })
+    .min(0, { error: (iss) => `${what} must be 0 or more, got ${quote(iss.input)}` });
+
+const positive = (what: string, max: number) =>
+  z
+    .number({ error: (iss) => `${what} must be a whole number, got ${quote(iss.input)}` })
+    .int({ error: (iss) => `${what} must be a whole number, got ${quote(iss.input)}` })
+    .min(1, { error: (iss) => `${what} must be at least 1, got ${quote(iss.input)}` })
+    .max(max, { error: (iss) => `${what} must be at most ${max}, got ${quote(iss.input)}` });
+
+const arn = (kind: string, pattern: RegExp) =>
+  z.string().regex(pattern, { error: (iss) => `${quote(iss.input)} is not ${kind}` });
+
+// ---- Sections ---------------------------------------------------------------------------------------------
+
+export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
+
+export const baseImageSchema = z
+  .union(
+    [
+      z.strictObject({
+        amiId: z
+          .string()
+          .regex(/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: (iss) => `${quote(iss.input)} is not an AMI id` })
+          .describe('A fixed AMI id in the source region, e.g. ami-0abcdef1234567890.'),
+      }),
+      z.strictObject({
+        ssmParameter: z
+          .string()
+          .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
+          .describe(
+            'An SSM parameter holding an AMI id, e.g. the public ' +
+              '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64.',
+          ),
+      }),
+      z.strictObject({
+        owner: z
+          .string()
+          .regex(/^(\d{12}|amazon|aws-marketplace|self)$/, {
+            error: (iss) => `${quote(iss.input)} is not an image owner (12-digit account id, amazon, aws-marketplace or self)`,
+          })
+          .describe('Image owner: account id, "amazon", "aws-marketplace" or "self".'),
+        namePattern: z
+          .string()
+          .min(1)
+          .describe('DescribeImages name filter (* and ? wildcards); the newest matching image wins.'),
+      }),
+    ],
+    { error: () => 'give exactly one of: amiId, ssmParameter, or owner + namePattern' },
+  )
+  .describe('Where the build starts from. Exactly one of: amiId, ssmParameter, owner + namePattern.');
+
+export const buildSchema = z
+  .strictObject({
+    subnetId: z
+      .string()
+      .regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: (iss) => `${quote(iss.input)} is not a subnet id` })
+      .describe('Subnet for builder and test instances (needs a route to SSM and Inspector endpoints).'),
+    securityGroupIds: z
+      .array(
+        z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, {
+          error: (iss) => `${quote(iss.input)} is not a security group id`,
+        }),
+      )
+      .min(1, { error: 'at least one security group is required' })
+      .max(5, { error: 'at most 5 security groups per instance' })
+      .describe('Security groups for builder and test instances; they need no ingress rule.'),
+    instanceProfile: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,128}$/, { error: (iss) => `${quote(iss.input)} is not an instance profile name` })
+      .describe('Instance profile for builders; its role needs only AmazonSSMManagedInstanceCore.'),
+    requireImdsv2: z
+      .literal(true, { error: 'IMDSv2 is always required on builders (requireImdsv2 can only be true)' })
+      .default(true)
+      .describe('Always true: builders and test instances require IMDSv2 (HttpTokens=required). Default: true.'),
+    rootVolumeSizeGiB: positive('rootVolumeSizeGiB', 16384)
+      .optional()
+      .describe('Root volume size in GiB. Default: the base image size.'),
+  })
+  .describe('Build infrastructure for builder and test instances.');
+
+export const componentRefSchema = z.strictObject({
+  path: z
+    .string()
+    .min(1)
+    .regex(/\.ya?ml$/, { error: (iss) => `${quote(iss.input)} is not a .yaml or .yml file` })
+    .describe('Path of the component document, relative to the pipeline file.'),
+});
+
+export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNTRIAGED'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+const threshold = (severity: Severity, fallback: number | 'unlimited') =>
+  z
+    .union([count(`maxFindings.${severity}`), z.literal('unlimited')], {
+      error: (iss) => `maxFindings.${severity} must be a whole number ≥ 0 or "unlimited", got ${quote(iss.input)}`,
+    })
+    .default(fallback)
+    .describe(`Most ${severity} findings allowed. Default: ${fallback}.`);
+
+export const DEFAULT_MAX_FINDINGS = {
+  CRITICAL: 0,
+  HIGH: 0,
+  MEDIUM: 10,
+  LOW: 'unlimited',
+  INFORMATIONAL: 'unlimited',
+  UNTRIAGED: 0,
+} as const satisfies Record<Severity, number | 'unlimited'>;
+
+export const scanExceptionSchema = z.strictObject({
+  cve: z
+    .string()
+    .regex(/^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3}|ALAS[\w-]+)$/, {
+      error: (iss) => `${quote(iss.input)} is not a vulnerability id (CVE-YYYY-NNNN, GHSA-… or ALAS…)`,
+    })
+    .describe('The vulnerability this exception covers; it applies to no other.'),
+  reason: z.string().min(10, { error: 'reason must say why (10 characters or more)' }),
+  approvedBy: email.describe('Who accepted the risk.'),
+  expiresOn: isoDate.describe('Last day (UTC) the exception applies; after it the finding counts again.'),
+});
+
+export const scanGateSchema = z
+  .strictObject({
+    maxFindings: z
+      .strictObject({
+        CRITICAL: threshold('CRITICAL', DEFAULT_MAX_FINDINGS.CRITICAL),
+        HIGH: threshold('HIGH', DEFAULT_MAX_FINDINGS.HIGH),
+        MEDIUM: threshold('MEDIUM', DEFAULT_MAX_FINDINGS.MEDIUM),
+        LOW: threshold('LOW', DEFAULT_MAX_FINDINGS.LOW),
+        INFORMATIONAL: threshold('INFORMATIONAL', DEFAULT_MAX_FINDINGS.INFORMATIONAL),
+        UNTRIAGED: threshold('UNTRIAGED', DEFAULT_MAX_FINDINGS.UNTRIAGED),
+      })
+      .default(DEFAULT_MAX_FINDINGS)
+      .describe('Most active findings allowed per severity, after exceptions.'),
+    exceptions: z.array(scanExceptionSchema).default([]).describe('Accepted findings, each with an expiry.'),
+    scanTimeoutMinutes: positive('scanTimeoutMinutes', 1440)
+      .default(60)
+      .describe('How long to wait for Inspector to finish scanning the test instance. Default: 60.'),
+    failClosed: z
+      .literal(true, { error: 'the scan gate always fails closed (failClosed can only be true)' })
+      .default(true)
+      .describe('Always true: no scan result means no distribution. Default: true.'),
+  })
+  .describe('Amazon Inspector scan gate applied to the test instance.');
+
+export const approvalSchema = z
+  .strictObject({
+    required: z.boolean().default(true).describe('Whether a person must approve before distribution. Default: true.'),
+    approvers: z.array(email).default([]).describe('Each approver gets a personal, signed, expiring link.'),
+    minApprovals: positive('minApprovals', 10)
+      .default(1)
+      .describe('Distinct approvals needed; one rejection rejects. Default: 1.'),
+    timeoutHours: positive('timeoutHours', 24 * 30)
+      .default(72)
+      .describe('After this the run fails with ApprovalExpired. Default: 72.'),
+  })
+  .describe('Manual approval tied to the scan evidence.');
+
+export const targetRegionSchema = z.strictObject({
+  region,
+  kmsKeyAlias: kmsKeyAlias
+    .optional()
+    .describe('Customer managed KMS key alias for the copy in this region; required when sharing encrypted images.'),
+});
+
+export const distributionSchema = z
+  .strictObject({
+    sourceRegion: region.describe('Region where the image is baked and tested.'),
+    sourceKmsKeyAlias: kmsKeyAlias
+      .optional()
+      .describe('Customer managed KMS key for the baked image. Default: unencrypted unless EBS encryption by default.'),
+    encrypted: z.boolean().default(true).describe('Encrypt copies. Default: true.'),
+    targetRegions: z.array(targetRegionSchema).default([]).describe('Regions the approved image is copied to.'),
+    copyConcurrency: positive('copyConcurrency', 20)
+      .default(2)
+      .describe('Regions copied at the same time (CopyImage is throttled at 1 request/s). Default: 2.'),
+    startBeforeApproval: z
+      .boolean()
+      .default(false)
+      .describe('Start copies while approval is pending; unapproved copies are deregistered. Default: false.'),
+  })
+  .describe('Multi-region copy.');
+
+export const sharingSchema = z
+  .strictObject({
+    accounts: z.array(accountId).default([]).describe('Accounts that may launch the image.'),
+    organizationArn: arn(
+      'an organization ARN',
+      /^arn:aws[\w-]*:organizations::\d{12}:organization\/o-[a-z0-9]{10,32}$/,
+    )
+      .optional()
+      .describe('Share with a whole AWS Organization.'),
+    organizationalUnitArns: z
+      .array(
+        arn('an organizational unit ARN', /^arn:aws[\w-]*:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$/),
+      )
+      .default([])
+      .describe('Share with organizational units.'),
+  })
+  .describe('Launch and snapshot permissions. Images are never made public: there is no way to say so.');
+
+export const launchTemplateSchema = z
+  .strictObject({
+    account: accountId.describe('Account that owns the launch template.'),
+    region: region.describe('Region of the launch template: the source or a target region.'),
+    launchTemplateId: z
+      .string()
+      .regex(/^lt-[0-9a-f]{17}$/, { error: (iss) => `${quote(iss.input)} is not a launch template id` })
+      .optional(),
+    launchTemplateName: z
+      .string()
+      .regex(/^[a-zA-Z0-9().\-/_]{3,128}$/, { error: (iss) => `${quote(iss.input)} is not a launch template name` })
+      .optional(),
+    setDefault: z.boolean().default(true).describe('Make the new version the default. Default: true.'),
+    autoScalingGroups: z
+      .array(z.string().min(1).max(255))
+      .default([])
+      .describe('Auto Scaling groups to start an instance refresh on after the update.'),
+    roleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, { error: (iss) => `${quote(iss.input)} is not an IAM role name` })
+      .default('GamiLaunchTemplateUpdater')
+      .describe('Role assumed in that account. Default: GamiLaunchTemplateUpdater.'),
+  })
+  .describe('A launch template that gets a new version with the new image. Give launchTemplateId or launchTemplateName.');
+
+export const publishSchema = z
+  .strictObject({
+    ssmParameter: z
+      .string()
+      .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
+      .describe('SSM parameter (in every region) that holds the latest golden image id, data type aws:ec2:image.'),
+  })
+  .describe('Where consumers find the latest image.');
+
+export const retentionSchema = z
+  .strictObject({
+    keepNewest: positive('keepNewest', 1000).default(3).describe('Images always kept, newest first. Default: 3.'),
+    deprecateAfterDays: positive('deprecateAfterDays', 3650)
+      .default(30)
+      .describe('Deprecate images older than this (and not among the newest). Default: 30.'),
+    deregisterAfterDays: positive('deregisterAfterDays', 3650)
+      .default(90)
+      .describe('Deregister images older than this; never one still referenced. Default: 90.'),
+    deleteSnapshots: z.boolean().default(true).describe('Delete the snapshots of deregistered images. Default: true.'),
+    dryRun: z.boolean().default(false).describe('Only report what would be retired. Default: false.'),
+  })
+  .describe('Retention of earlier golden images.');
+
+export const scheduleSchema = z
+  .strictObject({
+    cron: z
+      .string()
+      .describe('EventBridge Scheduler expression: cron(min hour day-of-month month day-of-week year) or rate(...).'),
+    timeZone: z.string().default('UTC').describe('IANA time zone of the cron expression. Default: UTC.'),
+    enabled: z.boolean().default(true).describe('Default: true.'),
+  })
+  .describe('When to build automatically.');
+
+export const NAMING_TOKENS = ['pipeline', 'version', 'arch', 'yyyymmdd', 'yyyymmddhhmm', 'timestamp'] as const;
+
+export const namingSchema = z
+  .strictObject({
+    pattern: z
+      .string()
+      .default('{pipeline}-{version}-{yyyymmdd}')
+      .describe(
+        `AMI name pattern. Tokens: ${NAMING_TOKENS.map((t) => `{${t}}`).join(', ')}; must contain {version} or ` +
+          '{timestamp} so names are unique. Default: {pipeline}-{version}-{yyyymmdd}.',
+      ),
+  })
+  .default({ pattern: '{pipeline}-{version}-{yyyymmdd}' });
+
+const tagKey = z
+  .string()
+  .min(1)
+  .max(128, { error: 'tag keys are at most 128 characters' })
+  .refine((k) => !k.toLowerCase().startsWith('aws:'), { error: 'tag keys may not start with "aws:"' })
+  .refine((k) => !k.startsWith('gami:'), { error: 'tag keys starting with "gami:" are set by the pipeline itself' });
+
+export const notificationsSchema = z
+  .strictObject({
+    emails: z.array(email).default([]).describe('Subscribed to the pipeline topic: failures, rejections, results.'),
+  })
+  .default({ emails: [] });
+
+export const pipelineConfigSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, {
+        error: (iss) =>
+          `${quote(iss.input)} is not a pipeline name (3-40 characters: lowercase letters, digits, hyphens; starts with a letter)`,
+      })
+      .describe('Pipeline name; used in resource names and the gami:pipeline tag.'),
+    description: z.string().max(1000).default('').describe('What this golden image is for.'),
+    baseImage: baseImageSchema,
+    architecture: z
+      .enum(ARCHITECTURES, { error: (iss) => `${quote(iss.input)} is not an architecture (x86_64 or arm64)` })
+      .default('x86_64')
+      .describe('Default: x86_64.'),
+    instanceType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: (iss) => `${quote(iss.input)} is not an EC2 instance type` })
+      .default('t3.medium')
+      .describe('Builder and test instance type. Default: t3.medium.'),
+    build: buildSchema,
+    components: z
+      .array(componentRefSchema)
+      .min(1, { error: 'at least one component is required' })
+      .describe('Components run in this order (build phase on the builder, validate/test on the test instance).'),
+    scanGate: scanGateSchema.prefault({}),
+    approval: approvalSchema.prefault({}),
+    distribution: distributionSchema,
+    sharing: sharingSchema.prefault({}),
+    launchTemplates: z.array(launchTemplateSchema).default([]),
+    publish: publishSchema.optional(),
+    retention: retentionSchema.prefault({}),
+    schedule: scheduleSchema.optional(),
+    naming: namingSchema,
+    tags: z
+      .record(tagKey, z.string().max(256, { error: 'tag values are at most 256 characters' }))
+      .default({})
+      .describe('Tags put on every image, snapshot and instance the pipeline creates (besides gami:* lineage tags).'),
+    notifications: notificationsSchema,
+  })
+  .describe('A golden-AMI pipeline.');
+
+/** The configuration as written (defaults optional). */
+export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
+/** The configuration with every default applied. */
+export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
+export type BaseImage = PipelineConfig['baseImage'];
+export type ScanException = z.output<typeof scanExceptionSchema>;
+export type Threshold = number | 'unlimited';
+export type LaunchTemplateTarget = PipelineConfig['launchTemplates'][number];

@@ -1,0 +1,17 @@
+/** Tag keys the pipeline writes on everything it creates: lineage an auditor can follow from any image. */
+export const TAG = {
+  pipeline: 'gami:pipeline',
+  version: 'gami:version',
+  execution: 'gami:execution',
+  baseImage: 'gami:base-image',
+  components: 'gami:components',
+  createdAt: 'gami:created-at',
+  purpose: 'gami:purpose',
+  status: 'gami:status',
+  sourceImage: 'gami:source-image',
+  sourceRegion: 'gami:source-region',
+} as const;
+
+/** Values of the gami:status tag through an image's life. */
+export const IMAGE_STATUS = ['building', 'testing', 'rejected', 'approved', 'published', 'deprecated', 'retired'] as const;
+export type ImageStatus = (typeof IMAGE_STATUS)[number];

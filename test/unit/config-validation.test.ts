@@ -1,0 +1,313 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { formatDiagnostic, validatePipelineFile } from '../../pipeline/validate';
+
+// A small valid pipeline; each case changes one line, so every expected line:col below can be read off it.
+const VALID = `name: web-base
+baseImage:
+  ssmParameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
+build:
+  subnetId: subnet-0a1b2c3d4e5f67890
+  securityGroupIds: [sg-0123456789abcdef0]
+  instanceProfile: GamiBuilderInstanceProfile
+components:
+  - path: components/os-update.yaml
+approval:
+  approvers: [alice@example.com]
+distribution:
+  sourceRegion: eu-west-1
+  targetRegions:
+    - region: eu-central-1
+      kmsKeyAlias: alias/gami-ami
+  sourceKmsKeyAlias: alias/gami-ami
+sharing:
+  accounts: ["222222222222"]
+launchTemplates:
+  - account: "222222222222"
+    region: eu-west-1
+    launchTemplateName: web-prod
+retention:
+  deprecateAfterDays: 30
+  deregisterAfterDays: 90
+schedule:
+  cron: cron(0 3 ? * MON *)
+  timeZone: Europe/Dublin
+scanGate:
+  exceptions:
+    - cve: CVE-2024-2511
+      reason: Not reachable in our configuration.
+      approvedBy: sec@example.com
+      expiresOn: 2027-03-31
+`;
+
+const NOW = new Date('2026-11-22T12:00:00Z');
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gami-config-'));
+  symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
+  mkdirSync(join(dir, 'own'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Replace exactly one occurrence of `from` in the valid pipeline (fails loudly if the case is stale). */
+function variant(from: string, to: string): string {
+  const count = VALID.split(from).length - 1;
+  if (count !== 1) throw new Error(`test case: "${from}" occurs ${count} times in VALID`);
+  return VALID.replace(from, to);
+}
+
+function validate(text: string, name = 'x.yaml') {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  const result = validatePipelineFile(file, { now: NOW });
+  return {
+    lines: result.diagnostics.map((d) => formatDiagnostic({ ...d, file: d.file.replace(`${dir}/`, '') })),
+    result,
+  };
+}
+
+describe('validatePipelineFile', () => {
+  it('accepts the valid pipeline and applies every default', () => {
+    // Act
+    const { lines, result } = validate(VALID);
+
+    // Assess
+    expect(lines).toEqual([]);
+    const config = result.pipeline!.config;
+    expect(config.architecture).toBe('x86_64');
+    expect(config.instanceType).toBe('t3.medium');
+    expect(config.build.requireImdsv2).toBe(true);
+    expect(config.scanGate).toMatchObject({
+      maxFindings: { CRITICAL: 0, HIGH: 0, MEDIUM: 10, LOW: 'unlimited', INFORMATIONAL: 'unlimited', UNTRIAGED: 0 },
+      scanTimeoutMinutes: 60,
+      failClosed: true,
+    });
+    expect(config.approval).toEqual({ required: true, approvers: ['alice@example.com'], minApprovals: 1, timeoutHours: 72 });
+    expect(config.distribution).toMatchObject({ encrypted: true, copyConcurrency: 2, startBeforeApproval: false });
+    expect(config.launchTemplates[0]).toMatchObject({ setDefault: true, autoScalingGroups: [], roleName: 'GamiLaunchTemplateUpdater' });
+    expect(config.retention).toEqual({ keepNewest: 3, deprecateAfterDays: 30, deregisterAfterDays: 90, deleteSnapshots: true, dryRun: false });
+    expect(config.naming.pattern).toBe('{pipeline}-{version}-{yyyymmdd}');
+    expect(result.pipeline!.components.map((c) => c.document.name)).toEqual(['os-update']);
+  });
+
+  it('accepts the shipped example pipeline', () => {
+    const result = validatePipelineFile('pipelines/example.yaml', { now: NOW });
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(result.pipeline!.config.distribution.targetRegions).toHaveLength(2);
+    expect(result.pipeline!.config.sharing.accounts).toHaveLength(2);
+    expect(result.pipeline!.config.launchTemplates).toHaveLength(2);
+    expect(result.pipeline!.components.map((c) => c.document.name)).toEqual(['os-update', 'ssh-hardening', 'cleanup']);
+  });
+
+  // Each bad case: [what, from, to, expected diagnostics]
+  const cases: Array<[string, string, string, string[]]> = [
+    [
+      'account id that is not 12 digits',
+      'accounts: ["222222222222"]',
+      'accounts: ["12345"]',
+      ['x.yaml:19:14 sharing.accounts[0]: "12345" is not a 12-digit AWS account id'],
+    ],
+    [
+      'unquoted account id',
+      'accounts: ["222222222222"]',
+      'accounts: [022222222222]',
+      ['x.yaml:19:14 sharing.accounts[0]: 22222222222 must be quoted ("22222222222"): unquoted digits are read as a number, which drops leading zeros'],
+    ],
+    [
+      'typo in a key (must never silently switch a setting off)',
+      '  exceptions:',
+      '  exception:',
+      ['x.yaml:31:3 scanGate.exception: unknown key "exception" (did you mean "exceptions"?)'],
+    ],
+    [
+      'misspelt region',
+      '    - region: eu-central-1',
+      '    - region: eu-centrl-1',
+      ['x.yaml:15:15 distribution.targetRegions[0].region: "eu-centrl-1" is not an AWS region name (did you mean "eu-central-1"?)'],
+    ],
+    [
+      'deregister before deprecate',
+      'deregisterAfterDays: 90',
+      'deregisterAfterDays: 20',
+      [
+        'x.yaml:26:24 retention.deregisterAfterDays: deregisterAfterDays (20) must be greater than deprecateAfterDays (30): an image is deprecated before it is deregistered',
+      ],
+    ],
+    [
+      'launch template in a region the image never reaches',
+      '    region: eu-west-1',
+      '    region: us-west-2',
+      [
+        'x.yaml:22:13 launchTemplates[0].region: us-west-2 is neither the source region nor a target region (eu-west-1, eu-central-1): the image will not exist there',
+      ],
+    ],
+    [
+      'sharing encrypted images without a customer key in a target region',
+      '      kmsKeyAlias: alias/gami-ami\n',
+      '',
+      [
+        'x.yaml:15:7 distribution.targetRegions[0]: kmsKeyAlias is required for eu-central-1: images encrypted with the default EBS key cannot be shared with other accounts',
+      ],
+    ],
+    [
+      'missing required key',
+      '  instanceProfile: GamiBuilderInstanceProfile\n',
+      '',
+      ['x.yaml:4:1 build.instanceProfile: required key "instanceProfile" is missing'],
+    ],
+    [
+      'cron with both day fields',
+      'cron: cron(0 3 ? * MON *)',
+      'cron: cron(0 3 * * MON *)',
+      ['x.yaml:28:9 schedule.cron: cron(0 3 * * MON *): exactly one of day-of-month and day-of-week must be "?"'],
+    ],
+    [
+      'cron in the five-field Unix form',
+      'cron: cron(0 3 ? * MON *)',
+      'cron: cron(0 3 * * 1)',
+      ['x.yaml:28:9 schedule.cron: "cron(0 3 * * 1)" has 5 fields; EventBridge cron needs 6 (minutes hours day-of-month month day-of-week year)'],
+    ],
+    [
+      'cron hour out of range',
+      'cron: cron(0 3 ? * MON *)',
+      'cron: cron(0 25 ? * MON *)',
+      ['x.yaml:28:9 schedule.cron: cron(0 25 ? * MON *): "25" is not valid in the hours field (0-23)'],
+    ],
+    [
+      'unknown time zone',
+      'timeZone: Europe/Dublin',
+      'timeZone: Europe/Dublinn',
+      ['x.yaml:29:13 schedule.timeZone: "Europe/Dublinn" is not an IANA time zone (e.g. Europe/Dublin, UTC)'],
+    ],
+    [
+      'more approvals needed than approvers',
+      '  approvers: [alice@example.com]',
+      '  approvers: [alice@example.com]\n  minApprovals: 2',
+      ['x.yaml:12:17 approval.minApprovals: 2 distinct approvals are needed but only 1 approver is listed'],
+    ],
+    [
+      'approver that is not an email address',
+      '  approvers: [alice@example.com]',
+      '  approvers: [alice]',
+      ['x.yaml:11:15 approval.approvers[0]: "alice" is not an email address'],
+    ],
+    [
+      'negative threshold',
+      'scanGate:\n',
+      'scanGate:\n  maxFindings:\n    CRITICAL: -1\n',
+      ['x.yaml:32:15 scanGate.maxFindings.CRITICAL: maxFindings.CRITICAL must be 0 or more, got -1'],
+    ],
+    [
+      'gate that tries to fail open',
+      'scanGate:\n',
+      'scanGate:\n  failClosed: false\n',
+      ['x.yaml:31:15 scanGate.failClosed: the scan gate always fails closed (failClosed can only be true)'],
+    ],
+    [
+      'IMDSv1 builders',
+      '  instanceProfile: GamiBuilderInstanceProfile',
+      '  instanceProfile: GamiBuilderInstanceProfile\n  requireImdsv2: false',
+      ['x.yaml:8:18 build.requireImdsv2: IMDSv2 is always required on builders (requireImdsv2 can only be true)'],
+    ],
+    [
+      'two kinds of base image at once',
+      '  ssmParameter: /aws',
+      '  amiId: ami-0abcdef1234567890\n  ssmParameter: /aws',
+      ['x.yaml:3:3 baseImage: give exactly one of: amiId, ssmParameter, or owner + namePattern'],
+    ],
+    [
+      'architecture that contradicts the base image and the instance type',
+      'name: web-base',
+      'name: web-base\narchitecture: arm64',
+      [
+        'x.yaml:2:15 architecture: instance type t3.medium is x86_64 but architecture is arm64',
+        'x.yaml:4:17 baseImage.ssmParameter: the parameter names an x86_64 image but architecture is arm64',
+      ],
+    ],
+    [
+      'a way to make the image public',
+      'accounts: ["222222222222"]',
+      'accounts: ["222222222222"]\n  public: true',
+      ['x.yaml:20:3 sharing.public: unknown key "public"'],
+    ],
+    [
+      'naming pattern that repeats names',
+      'name: web-base',
+      'name: web-base\nnaming:\n  pattern: "{pipeline}-{yyyymmdd}"',
+      ['x.yaml:3:12 naming.pattern: the pattern must contain {version} or {timestamp}, or two builds would get the same AMI name'],
+    ],
+    [
+      'missing component file',
+      'components/os-update.yaml',
+      'components/nope.yaml',
+      ['x.yaml:9:11 components[0].path: component file "components/nope.yaml" not found next to the pipeline file'],
+    ],
+    [
+      'duplicate key',
+      '  deprecateAfterDays: 30',
+      '  deprecateAfterDays: 30\n  deprecateAfterDays: 40',
+      ['x.yaml:26:3 YAML: Map keys must be unique'],
+    ],
+    [
+      'broken YAML',
+      'sharing:\n',
+      'sharing:\n  - : [\n',
+      [
+        'x.yaml:20:3 YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+        'x.yaml:20:3 YAML: All mapping items must start at the same column',
+      ],
+    ],
+  ];
+
+  it.each(cases)('reports %s', (_what, from, to, expected) => {
+    // Act
+    const { lines, result } = validate(variant(from, to));
+
+    // Assess
+    expect(lines).toEqual(expected);
+    expect(result.pipeline).toBeUndefined();
+  });
+
+  it('warns about an expired exception but still accepts the pipeline', () => {
+    const { lines, result } = validate(variant('expiresOn: 2027-03-31', 'expiresOn: 2025-01-31'));
+    expect(lines).toEqual([
+      'x.yaml:35:18 scanGate.exceptions[0].expiresOn: warning: the exception for CVE-2024-2511 expired on 2025-01-31; it no longer applies',
+    ]);
+    expect(result.pipeline).toBeDefined();
+  });
+
+  it('reports errors inside a component file with its own positions, and the reference to it', () => {
+    // Prepare
+    writeFileSync(
+      join(dir, 'own', 'broken.yaml'),
+      'name: broken\nschemaVersion: 1.0\nphases:\n  - name: build\n    steps:\n      - name: Run\n        action: ExecutePowerShell\n        inputs:\n          commands: [echo hi]\n',
+    );
+
+    // Act
+    const { lines } = validate(variant('components/os-update.yaml', 'own/broken.yaml'));
+
+    // Assess
+    expect(lines).toEqual([
+      'x.yaml:9:11 components[0].path: component "own/broken.yaml" is invalid (see its errors)',
+      'own/broken.yaml:7:17 phases[0].steps[0].action: "ExecutePowerShell" is not a supported action (supported: ExecuteBash)',
+    ]);
+  });
+
+  it('reports every mistake of a file at once, not just the first', () => {
+    const text = variant('accounts: ["222222222222"]', 'accounts: ["12345"]')
+      .replace('  exceptions:', '  exception:')
+      .replace('deregisterAfterDays: 90', 'deregisterAfterDays: 20');
+    expect(validate(text).lines).toEqual([
+      'x.yaml:19:14 sharing.accounts[0]: "12345" is not a 12-digit AWS account id',
+      expect.stringContaining('x.yaml:26:24 retention.deregisterAfterDays: deregisterAfterDays (20) must be greater'),
+      'x.yaml:31:3 scanGate.exception: unknown key "exception" (did you mean "exceptions"?)',
+    ]);
+  });
+
+  it('reports a missing file', () => {
+    const result = validatePipelineFile(join(dir, 'absent.yaml'));
+    expect(result.diagnostics.map((d) => d.message)).toEqual(['file not found']);
+  });
+});
