@@ -1,0 +1,242 @@
+/**
+ * JSONata as Step Functions evaluates it: a string field is an expression only when it is exactly
+ * `{% ... %}`; `$states` and the workflow variables are bindings; there is no input context (`$` is
+ * undefined at the top level, so `$states.input` must be used); AWS's added functions ($partition, $range,
+ * $hash, $random, $uuid, $parse) are present and `$eval` is not; any evaluation error, an undefined result
+ * or a value JSON cannot hold raises States.QueryEvaluationError.
+ *
+ * Every expression is compiled once per engine and cached; templates (objects holding `{% %}` strings) are
+ * compiled once into a tree that skips constant parts.
+ */
+import { createHash } from 'node:crypto';
+import jsonata from 'jsonata';
+import { jsonataExpression, type Json } from './asl';
+import { StatesError, StatesErrors } from './errors';
+import { seededRandom, uuidFrom, type RandomSource } from './random';
+
+/** What `$states` holds while a field is evaluated. */
+export interface StatesBinding {
+  input: unknown;
+  context: unknown;
+  result?: unknown;
+  errorOutput?: unknown;
+}
+
+/** Everything a field's evaluation needs, plus where it is (for the error's cause). */
+export interface EvaluationScope {
+  states: StatesBinding;
+  /** Visible workflow variables, flattened (inner scopes over outer ones). */
+  variables: Readonly<Record<string, unknown>>;
+  stateName: string;
+  enteredEventId: number;
+}
+
+type Compiled =
+  | { constant: true; value: Json }
+  | { constant: false; evaluate: (scope: EvaluationScope, field: string) => Promise<unknown> };
+
+const HASH_ALGORITHMS: Record<string, string> = {
+  MD5: 'md5',
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
+/** Thrown by AWS's added functions; turned into States.QueryEvaluationError with its message. */
+class FunctionArgumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FunctionArgumentError';
+  }
+}
+
+export class QueryEvaluator {
+  private readonly expressions = new Map<string, jsonata.Expression>();
+  private readonly templates = new WeakMap<object, Compiled>();
+  private readonly stringTemplates = new Map<string, Compiled>();
+
+  constructor(private readonly random: RandomSource) {}
+
+  /** Compile (once) the expression text inside `{% %}`; a syntax error is States.QueryEvaluationError. */
+  compile(expression: string): jsonata.Expression {
+    let compiled = this.expressions.get(expression);
+    if (compiled) return compiled;
+    compiled = jsonata(expression);
+    this.registerAwsFunctions(compiled);
+    this.expressions.set(expression, compiled);
+    return compiled;
+  }
+
+  /** Syntax-check an expression (definition validation); returns the parser's message or undefined. */
+  syntaxProblem(expression: string): string | undefined {
+    try {
+      this.compile(expression);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** Evaluate one expression text (without the `{% %}`) and return plain JSON. */
+  async evaluate(expression: string, scope: EvaluationScope, field: string): Promise<Json> {
+    let result: unknown;
+    try {
+      const compiled = this.compile(expression);
+      result = await compiled.evaluate(undefined, { ...scope.variables, states: scope.states });
+    } catch (error) {
+      if (error instanceof StatesError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw queryError(scope, expression, field, `returned an error: ${message}`);
+    }
+    if (result === undefined) throw queryError(scope, expression, field, 'returned nothing (undefined)');
+    return toJson(result, (problem) => queryError(scope, expression, field, problem));
+  }
+
+  /**
+   * Resolve a field value: `{% %}` strings anywhere inside it are evaluated, everything else is kept as is.
+   * `field` names the field for error causes (`Arguments`, `Output`, `Assign.images`, ...).
+   */
+  async resolve(value: Json | undefined, scope: EvaluationScope, field: string): Promise<Json> {
+    if (value === undefined) return null;
+    const compiled = this.compileTemplate(value);
+    if (compiled.constant) return compiled.value;
+    return (await compiled.evaluate(scope, field)) as Json;
+  }
+
+  /** True when `value` contains no JSONata (so it can be used without evaluating). */
+  isConstant(value: Json): boolean {
+    return this.compileTemplate(value).constant;
+  }
+
+  private compileTemplate(value: Json): Compiled {
+    if (typeof value === 'string') {
+      let compiled = this.stringTemplates.get(value);
+      if (!compiled) {
+        const expression = jsonataExpression(value);
+        compiled =
+          expression === undefined
+            ? { constant: true, value }
+            : { constant: false, evaluate: (scope, field) => this.evaluate(expression, scope, field) };
+        this.stringTemplates.set(value, compiled);
+      }
+      return compiled;
+    }
+    if (value === null || typeof value !== 'object') return { constant: true, value };
+    const cached = this.templates.get(value);
+    if (cached) return cached;
+    let compiled: Compiled;
+    if (Array.isArray(value)) {
+      const parts = value.map((item) => this.compileTemplate(item));
+      compiled = parts.every((p) => p.constant)
+        ? { constant: true, value }
+        : {
+            constant: false,
+            evaluate: async (scope, field) =>
+              Promise.all(parts.map((p, i) => (p.constant ? p.value : p.evaluate(scope, `${field}[${i}]`)))),
+          };
+    } else {
+      const entries = Object.entries(value).map(([key, item]) => [key, this.compileTemplate(item)] as const);
+      compiled = entries.every(([, p]) => p.constant)
+        ? { constant: true, value }
+        : {
+            constant: false,
+            evaluate: async (scope, field) => {
+              const out: Record<string, unknown> = {};
+              for (const [key, part] of entries) {
+                out[key] = part.constant ? part.value : await part.evaluate(scope, `${field}.${key}`);
+              }
+              return out;
+            },
+          };
+    }
+    this.templates.set(value, compiled);
+    return compiled;
+  }
+
+  private registerAwsFunctions(expression: jsonata.Expression): void {
+    expression.registerFunction('partition', (array: unknown, size: unknown) => {
+      if (!Array.isArray(array)) throw new FunctionArgumentError('$partition: first argument must be an array');
+      if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) {
+        throw new FunctionArgumentError('$partition: chunk size must be a positive integer');
+      }
+      const chunks: unknown[][] = [];
+      for (let i = 0; i < array.length; i += size) chunks.push(array.slice(i, i + size));
+      return chunks;
+    });
+    expression.registerFunction('range', (start: unknown, end: unknown, step: unknown) => {
+      if (![start, end, step].every((n) => typeof n === 'number' && Number.isInteger(n)) || step === 0) {
+        throw new FunctionArgumentError('$range: start, end and a non-zero step must be integers');
+      }
+      const [from, to, by] = [start, end, step] as number[];
+      const values: number[] = [];
+      for (let n = from; by > 0 ? n <= to : n >= to; n += by) {
+        values.push(n);
+        if (values.length > 1000) throw new FunctionArgumentError('$range: result exceeds 1000 items');
+      }
+      return values;
+    });
+    expression.registerFunction('hash', (data: unknown, algorithm: unknown) => {
+      if (typeof data !== 'string') throw new FunctionArgumentError('$hash: data must be a string');
+      const name = typeof algorithm === 'string' ? HASH_ALGORITHMS[algorithm] : undefined;
+      if (!name) {
+        throw new FunctionArgumentError(`$hash: algorithm must be one of ${Object.keys(HASH_ALGORITHMS).join(', ')}`);
+      }
+      return createHash(name).update(data).digest('hex');
+    });
+    expression.registerFunction('random', (seed?: unknown) => {
+      if (seed === undefined) return this.random();
+      if (typeof seed !== 'number' && typeof seed !== 'string') {
+        throw new FunctionArgumentError('$random: seed must be a number or a string');
+      }
+      return seededRandom(seed)();
+    });
+    expression.registerFunction('uuid', () => uuidFrom(this.random));
+    expression.registerFunction('parse', (text: unknown) => {
+      if (typeof text !== 'string') throw new FunctionArgumentError('$parse: argument must be a string');
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        throw new FunctionArgumentError(`$parse: ${(error as Error).message}`);
+      }
+    });
+    expression.registerFunction('eval', () => {
+      throw new FunctionArgumentError('$eval is not supported by Step Functions; use $parse');
+    });
+  }
+}
+
+function queryError(scope: EvaluationScope, expression: string, field: string, problem: string): StatesError {
+  return new StatesError(
+    StatesErrors.QueryEvaluationError,
+    `An error occurred while executing the state '${scope.stateName}' (entered at the event id #${scope.enteredEventId}). ` +
+      `The JSONata expression '${expression}' specified for the field '${field}' ${problem}`,
+  );
+}
+
+/** Copy a JSONata result into plain JSON (drops JSONata's sequence flags; refuses functions, NaN, Infinity). */
+export function toJson(value: unknown, fail: (problem: string) => Error): Json {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw fail(`returned a number JSON cannot hold (${value})`);
+      return value;
+    case 'undefined':
+      return null;
+    case 'function':
+      throw fail('returned a function, which is not a JSON value');
+    case 'object': {
+      if (value === null) return null;
+      if (Array.isArray(value)) return value.map((item) => toJson(item, fail));
+      const out: Record<string, Json> = {};
+      for (const [key, item] of Object.entries(value)) {
+        if (item !== undefined) out[key] = toJson(item, fail);
+      }
+      return out;
+    }
+    default:
+      throw fail(`returned a ${typeof value}, which is not a JSON value`);
+  }
+}
