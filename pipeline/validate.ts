@@ -250,6 +250,10 @@ function reportIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, ba
         break;
       }
       case 'invalid_union': {
+        if ((issue as { input?: unknown }).input === undefined) {
+          report(path, `required key "${String(path[path.length - 1])}" is missing`);
+          break;
+        }
         // Report the branch the user evidently meant (the one without unknown keys at its root), if any.
         const meant = issue.errors.filter((branch) => !branch.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0));
         if (meant.length === 1 && meant[0].length > 0) reportIssues(meant[0], schema, path, report);
