@@ -76,7 +76,7 @@ export function createSdkInvoker(clientConfig: ClientConfigProvider = defaultCli
     const pascal = servicePascalName(call.service);
     let sdk: SdkModule;
     try {
-      sdk = require(`@aws-sdk/client-${PACKAGES[call.service] ?? call.service}`) as SdkModule;
+      sdk = (await import(`@aws-sdk/client-${PACKAGES[call.service] ?? call.service}`)) as SdkModule;
     } catch {
       throw new StatesError('States.Runtime', `The AWS SDK integration for service "${call.service}" is not installed locally (@aws-sdk/client-${PACKAGES[call.service] ?? call.service})`);
     }
