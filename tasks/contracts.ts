@@ -1,0 +1,254 @@
+/**
+ * The contract of every lifecycle task: the event the state machine sends and the result it gets back, one
+ * zod schema per shape, shared by the handlers (which parse their event with it) and the workflow construct
+ * (which builds the event with JSONata and reads the result). Workflows import only types and these schemas
+ * from here, never handler code.
+ *
+ * Time: handlers never read the wall clock for decisions; the state machine passes `now` (the state's
+ * EnteredTime), so the same code is exact under the local runtime's virtual clock.
+ */
+import { z } from 'zod';
+import { SEVERITIES } from '../pipeline/config';
+
+/** Names of the task functions; the infra creates one Lambda per name, the local runtime maps them. */
+export const TASK_NAMES = [
+  'prepare',
+  'launchInstance',
+  'checkInstanceReady',
+  'runStep',
+  'checkStep',
+  'createImage',
+  'checkImage',
+  'terminateInstances',
+  'checkScanCoverage',
+  'evaluateScanGate',
+  'recordStage',
+  'cleanup',
+] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+const isoTime = z.iso.datetime({ offset: true });
+
+/** Identifies the run every task works for; tags and idempotency tokens derive from it. */
+export const runContextSchema = z.strictObject({
+  pipeline: z.string(),
+  executionArn: z.string(),
+  executionName: z.string(),
+  /** The state's EnteredTime ($states.context.State.EnteredTime). */
+  now: isoTime,
+});
+export type RunContext = z.output<typeof runContextSchema>;
+
+/** The execution input a person or schedule may give; `{}` runs the pipeline as configured. */
+export const executionInputSchema = z
+  .strictObject({
+    baseImage: z
+      .union([
+        z.strictObject({ amiId: z.string().regex(/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: (i) => `${JSON.stringify(i.input)} is not an AMI id` }) }),
+        z.strictObject({ ssmParameter: z.string().regex(/^\/[\w.\-/]+$/, { error: (i) => `${JSON.stringify(i.input)} is not an SSM parameter name` }) }),
+        z.strictObject({ owner: z.string().min(1), namePattern: z.string().min(1) }),
+      ])
+      .optional()
+      .describe('Override the configured base image for this run.'),
+    reason: z.string().max(500).optional().describe('Why this run was started (shown to approvers and auditors).'),
+    requestedBy: z.string().max(200).optional().describe('Who started it (defaults to the schedule or console user).'),
+  })
+  .describe('Execution input. {} runs the pipeline as configured.');
+export type ExecutionInput = z.output<typeof executionInputSchema>;
+
+export const resolvedImageSchema = z.strictObject({
+  imageId: z.string(),
+  name: z.string(),
+  ownerId: z.string(),
+  creationDate: z.string(),
+  /** How it was found, for the audit trail: "ssm:/aws/service/...", "ami-...", "owner:amazon name:al2023-*". */
+  source: z.string(),
+});
+export type ResolvedImage = z.output<typeof resolvedImageSchema>;
+
+// ---- prepare -------------------------------------------------------------------------------------------------
+export const prepareEventSchema = z.strictObject({
+  run: runContextSchema,
+  /** Raw execution input: validated here, so a malformed field is refused with its name. */
+  input: z.unknown(),
+  config: z.strictObject({
+    baseImage: z.record(z.string(), z.string()),
+    architecture: z.string(),
+    namingPattern: z.string(),
+    registryTable: z.string(),
+    components: z.array(z.string()),
+  }),
+});
+export const prepareResultSchema = z.strictObject({
+  version: z.number().int().min(1),
+  imageName: z.string(),
+  baseImage: resolvedImageSchema,
+  reason: z.string(),
+  requestedBy: z.string(),
+});
+
+// ---- instances -------------------------------------------------------------------------------------------------
+export const INSTANCE_PURPOSES = ['build', 'test'] as const;
+export const launchInstanceEventSchema = z.strictObject({
+  run: runContextSchema,
+  purpose: z.enum(INSTANCE_PURPOSES),
+  imageId: z.string(),
+  version: z.number().int(),
+  instanceType: z.string(),
+  subnetId: z.string(),
+  securityGroupIds: z.array(z.string()),
+  instanceProfile: z.string(),
+  rootVolumeSizeGiB: z.number().int().optional(),
+  tags: z.record(z.string(), z.string()),
+});
+export const launchInstanceResultSchema = z.strictObject({ instanceId: z.string() });
+
+export const checkInstanceReadyEventSchema = z.strictObject({ run: runContextSchema, instanceId: z.string() });
+export const checkInstanceReadyResultSchema = z.strictObject({
+  ready: z.boolean(),
+  instanceState: z.string(),
+  pingStatus: z.string().optional(),
+});
+
+export const terminateInstancesEventSchema = z.strictObject({
+  run: runContextSchema,
+  /** Terminate these; when absent, every instance tagged with this execution. */
+  instanceIds: z.array(z.string()).optional(),
+});
+export const terminateInstancesResultSchema = z.strictObject({ terminated: z.array(z.string()) });
+
+// ---- component steps -----------------------------------------------------------------------------------------
+/** One component step, flattened at synth time: the unit the workflow runs through SSM RunCommand. */
+export const componentStepRefSchema = z.strictObject({
+  component: z.string(),
+  phase: z.enum(['build', 'validate', 'test']),
+  step: z.string(),
+  commands: z.array(z.string()),
+  timeoutSeconds: z.number().int(),
+  onFailure: z.enum(['Abort', 'Continue', 'Ignore']),
+  maxAttempts: z.number().int(),
+});
+export type ComponentStepRef = z.output<typeof componentStepRefSchema>;
+
+export const runStepEventSchema = z.strictObject({
+  run: runContextSchema,
+  instanceId: z.string(),
+  step: componentStepRefSchema,
+  attempt: z.number().int().min(1),
+});
+export const runStepResultSchema = z.strictObject({ commandId: z.string() });
+
+export const STEP_STATUSES = ['InProgress', 'Success', 'Failed', 'Ignored'] as const;
+export const checkStepEventSchema = z.strictObject({
+  run: runContextSchema,
+  instanceId: z.string(),
+  commandId: z.string(),
+  step: componentStepRefSchema,
+  attempt: z.number().int().min(1),
+});
+/**
+ * InProgress: poll again. Success: next step. Ignored: failed with onFailure Ignore. Failed: failed with
+ * onFailure Continue, or with attempts left (the workflow retries). A failure with onFailure Abort and no
+ * attempt left throws ComponentFailed instead.
+ */
+export const checkStepResultSchema = z.strictObject({
+  status: z.enum(STEP_STATUSES),
+  responseCode: z.number().int().optional(),
+  outputTail: z.string(),
+  retry: z.boolean(),
+});
+
+// ---- image -----------------------------------------------------------------------------------------------------
+export const createImageEventSchema = z.strictObject({
+  run: runContextSchema,
+  instanceId: z.string(),
+  imageName: z.string(),
+  description: z.string(),
+  version: z.number().int(),
+  baseImageId: z.string(),
+  components: z.array(z.string()),
+  tags: z.record(z.string(), z.string()),
+});
+export const createImageResultSchema = z.strictObject({ imageId: z.string(), snapshotIds: z.array(z.string()) });
+
+export const checkImageEventSchema = z.strictObject({ run: runContextSchema, imageId: z.string() });
+export const checkImageResultSchema = z.strictObject({
+  state: z.enum(['pending', 'available']),
+  snapshotIds: z.array(z.string()),
+});
+
+// ---- scan gate -------------------------------------------------------------------------------------------------
+export const checkScanCoverageEventSchema = z.strictObject({ run: runContextSchema, instanceId: z.string() });
+/** PENDING: poll again. SCANNED: findings are final. UNSUPPORTED never returns: it throws ScanIncomplete. */
+export const checkScanCoverageResultSchema = z.strictObject({
+  status: z.enum(['PENDING', 'SCANNED']),
+  statusReason: z.string().optional(),
+});
+
+export const severitySchema = z.enum(SEVERITIES);
+export const gateFindingSchema = z.strictObject({
+  findingArn: z.string(),
+  vulnerabilityId: z.string(),
+  severity: severitySchema,
+  title: z.string(),
+  packageName: z.string().optional(),
+  installedVersion: z.string().optional(),
+  fixedInVersion: z.string().optional(),
+  inspectorScore: z.number().optional(),
+  exploitAvailable: z.boolean().optional(),
+  fixAvailable: z.boolean().optional(),
+});
+export type GateFinding = z.output<typeof gateFindingSchema>;
+
+export const evaluateScanGateEventSchema = z.strictObject({
+  run: runContextSchema,
+  instanceId: z.string(),
+  imageId: z.string(),
+  version: z.number().int(),
+  registryTable: z.string(),
+  scanGate: z.strictObject({
+    maxFindings: z.record(severitySchema, z.union([z.number().int().min(0), z.literal('unlimited')])),
+    exceptions: z.array(
+      z.strictObject({ cve: z.string(), reason: z.string(), approvedBy: z.string(), expiresOn: z.string() }),
+    ),
+  }),
+});
+export const gateResultSchema = z.strictObject({
+  passed: z.boolean(),
+  /** Active findings per severity after exceptions. */
+  counts: z.record(severitySchema, z.number().int()),
+  thresholds: z.record(severitySchema, z.union([z.number().int(), z.literal('unlimited')])),
+  /** Human-readable, e.g. "HIGH: 3 findings > 0 allowed". */
+  violations: z.array(z.string()),
+  exceptionsApplied: z.array(z.strictObject({ cve: z.string(), findings: z.number().int(), expiresOn: z.string() })),
+  /** Exceptions ignored because they had expired by `now`. */
+  exceptionsExpired: z.array(z.string()),
+  totalFindings: z.number().int(),
+  topFindings: z.array(gateFindingSchema).max(10),
+});
+export type GateResult = z.output<typeof gateResultSchema>;
+
+// ---- registry and cleanup ----------------------------------------------------------------------------------------
+export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'] as const;
+export const recordStageEventSchema = z.strictObject({
+  run: runContextSchema,
+  registryTable: z.string(),
+  version: z.number().int(),
+  stage: z.enum(STAGES),
+  status: z.enum(['started', 'succeeded', 'failed']),
+  /** Stage artifacts (image id, instance ids, gate result …), stored as the stage's record. */
+  details: z.record(z.string(), z.unknown()),
+});
+export const recordStageResultSchema = z.strictObject({ recorded: z.literal(true), key: z.strictObject({ pk: z.string(), sk: z.string() }) });
+
+export const cleanupEventSchema = z.strictObject({
+  run: runContextSchema,
+  /** The image of this run if one was created: tagged rejected and deprecated at once. */
+  imageId: z.string().optional(),
+  error: z.string(),
+  cause: z.string(),
+});
+export const cleanupResultSchema = z.strictObject({
+  terminated: z.array(z.string()),
+  rejectedImageId: z.string().optional(),
+});
