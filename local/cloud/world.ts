@@ -67,6 +67,8 @@ export interface InstanceRecord {
   /** Epoch ms. */
   launchTime: number;
   stateTransitionReason: string;
+  /** Why the instance is in its state, e.g. a KMS failure at launch. */
+  stateReason?: { code: string; message: string };
   subnetId?: string;
   vpcId?: string;
   securityGroupIds: string[];
@@ -76,6 +78,8 @@ export interface InstanceRecord {
   metadataOptions: { httpTokens: 'optional' | 'required'; httpEndpoint: 'enabled' | 'disabled'; httpPutResponseHopLimit: number };
   launchTemplate?: { id: string; name: string; version: string };
   clientToken?: string;
+  platform?: 'windows';
+  volumes: { deviceName: string; volumeId: string; size: number; volumeType: string; encrypted: boolean; kmsKeyId?: string }[];
   tags: Tags;
   /** Epoch ms at which the SSM agent registers (undefined: never, e.g. no agent or no instance profile). */
   agentOnlineAt?: number;

@@ -6,6 +6,12 @@
  * import line and one spread per module, nothing else.
  */
 import type { AnyOperation } from '../operations';
+import { ec2Operations } from './ec2/index';
+import { autoScalingOperations } from './autoscaling';
+import { kmsOperations } from './kms';
+import { snsOperations } from './sns';
+import { ssmParameterOperations } from './ssm-parameters';
+import { stsOperations } from './sts';
 
 /** SDK `config.serviceId` of each simulated client → IAM action prefix (used in fault rules and messages). */
 export const SERVICE_PREFIXES = {
@@ -23,13 +29,13 @@ export type SimulatedServiceId = keyof typeof SERVICE_PREFIXES;
 export type OperationTable = Record<string, AnyOperation>;
 
 export const services: Record<SimulatedServiceId, OperationTable> = {
-  EC2: {},
-  SSM: {},
+  EC2: { ...ec2Operations },
+  SSM: { ...ssmParameterOperations },
   Inspector2: {},
-  SNS: {},
-  STS: {},
-  KMS: {},
-  'Auto Scaling': {},
+  SNS: { ...snsOperations },
+  STS: { ...stsOperations },
+  KMS: { ...kmsOperations },
+  'Auto Scaling': { ...autoScalingOperations },
 };
 
 /** The handler for `service`/`operation`, if simulated. */

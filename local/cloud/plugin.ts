@@ -1,0 +1,207 @@
+/**
+ * The client plugin that plugs AWS SDK v3 clients built by `createClient` into the simulated cloud.
+ *
+ * Per command: service = `client.config.serviceId`, operation = command name minus `Command`, region =
+ * `await client.config.region()`, account = the account the credentials' access key belongs to (AssumeRole
+ * hands out keys bound to the target account). The routing middleware sits at `finalizeRequest`, priority
+ * `low` — after the SDK's retry middleware — so injected throttling and server errors are retried by the SDK
+ * exactly as on AWS. DynamoDB is not simulated here: its requests go over loopback HTTP to dynalite (the
+ * request's host is rewritten), held on the clock so a virtual clock does not jump during the call.
+ */
+import * as autoScaling from '@aws-sdk/client-auto-scaling';
+import * as ec2 from '@aws-sdk/client-ec2';
+import * as inspector2 from '@aws-sdk/client-inspector2';
+import * as kms from '@aws-sdk/client-kms';
+import * as sns from '@aws-sdk/client-sns';
+import * as ssm from '@aws-sdk/client-ssm';
+import * as sts from '@aws-sdk/client-sts';
+import type {
+  FinalizeHandler,
+  FinalizeHandlerArguments,
+  FinalizeHandlerOutput,
+  HandlerExecutionContext,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  Pluggable,
+} from '@smithy/types';
+import { registerClientPlugin, type ClientPlugin, type SdkClient } from '../../tasks/clients';
+import { ServiceError, UnsupportedOperationError } from './errors';
+import type { OperationContext } from './operations';
+import { findOperation, SERVICE_PREFIXES, type SimulatedServiceId } from './services/index';
+import type { AccessKeyRecord, World } from './world';
+
+export const CLOUD_PLUGIN_NAME = 'gami-simulated-cloud';
+
+/** Each client package: its exports, to rethrow errors as the package's own exception classes. */
+const CLIENT_MODULES: Record<SimulatedServiceId, Record<string, unknown>> = {
+  EC2: ec2,
+  SSM: ssm,
+  Inspector2: inspector2,
+  SNS: sns,
+  STS: sts,
+  KMS: kms,
+  'Auto Scaling': autoScaling,
+};
+const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
+  EC2: 'EC2ServiceException',
+  SSM: 'SSMServiceException',
+  Inspector2: 'Inspector2ServiceException',
+  SNS: 'SNSServiceException',
+  STS: 'STSServiceException',
+  KMS: 'KMSServiceException',
+  'Auto Scaling': 'AutoScalingServiceException',
+};
+
+export interface CloudPluginOptions {
+  /** Access key to use when a client has no credentials at all (local runtime convenience). */
+  defaultAccessKeyId?: string;
+  /** `http://127.0.0.1:<port>` of dynalite; DynamoDB requests are sent there. */
+  dynamodbEndpoint?: string;
+}
+
+type ExceptionClass = new (options: { name?: string; message: string; $fault?: string; $metadata: object }) => Error;
+
+function isServiceId(value: string): value is SimulatedServiceId {
+  return value in SERVICE_PREFIXES;
+}
+
+/** Rethrow a simulator error as the client's modeled exception (e.g. SSM `ParameterNotFound`) or its base class. */
+function toSdkException(service: SimulatedServiceId, error: ServiceError, requestId: string): Error {
+  const module = CLIENT_MODULES[service];
+  const base = module[BASE_EXCEPTIONS[service]] as ExceptionClass;
+  const modeled = module[error.name];
+  const $metadata = { ...error.$metadata, requestId };
+  let exception: Error;
+  if (typeof modeled === 'function' && modeled.prototype instanceof base) {
+    exception = new (modeled as ExceptionClass)({ message: error.message, $metadata });
+  } else {
+    exception = new base({ name: error.name, message: error.message, $fault: error.$fault, $metadata });
+  }
+  // Modeled exceptions expose Message; EC2 errors a Code. Keep the service's extra fields too.
+  Object.assign(exception, { Message: error.message, ...error.fields });
+  if (service === 'EC2') Object.assign(exception, { Code: error.name });
+  return exception;
+}
+
+async function resolveAccessKey(client: SdkClient, options: CloudPluginOptions): Promise<string | undefined> {
+  const provider = (client.config as { credentials?: unknown }).credentials;
+  try {
+    const credentials: unknown = typeof provider === 'function' ? await (provider as () => Promise<unknown>)() : provider;
+    const accessKeyId = (credentials as { accessKeyId?: unknown } | undefined)?.accessKeyId;
+    if (typeof accessKeyId === 'string') return accessKeyId;
+  } catch {
+    // No credentials configured: fall back to the default key below.
+  }
+  return options.defaultAccessKeyId;
+}
+
+async function resolveRegion(client: SdkClient): Promise<string> {
+  const region = (client.config as { region?: unknown }).region;
+  const value: unknown = typeof region === 'function' ? await (region as () => Promise<unknown>)() : region;
+  if (typeof value !== 'string' || !value) throw new Error('simulated cloud: the client has no region');
+  return value;
+}
+
+function authenticate(world: World, accessKeyId: string | undefined, service: string): AccessKeyRecord {
+  const record = accessKeyId ? world.state.accessKeys[accessKeyId] : undefined;
+  if (!record) {
+    if (service === 'EC2') throw new ServiceError('AuthFailure', 'AWS was not able to validate the provided access credentials', { httpStatusCode: 401 });
+    throw new ServiceError(service === 'STS' || service === 'SNS' || service === 'Auto Scaling' ? 'InvalidClientTokenId' : 'UnrecognizedClientException',
+      'The security token included in the request is invalid.', { httpStatusCode: 403 });
+  }
+  if (record.expiresAt !== undefined && record.expiresAt <= world.clock.now()) {
+    throw new ServiceError('ExpiredToken', 'The security token included in the request is expired', { httpStatusCode: 400 });
+  }
+  return record;
+}
+
+/** Run one command against the world (exported for the bench and for direct use without a client). */
+export async function invokeOperation(
+  world: World,
+  service: string,
+  operation: string,
+  input: object,
+  caller: { accessKeyId: string | undefined; region: string },
+): Promise<object> {
+  if (!isServiceId(service)) throw new UnsupportedOperationError(service, operation);
+  const handler = findOperation(service, operation);
+  if (!handler) throw new UnsupportedOperationError(service, operation);
+  const prefixed = `${SERVICE_PREFIXES[service]}:${operation}`;
+  const credentials = authenticate(world, caller.accessKeyId, service);
+  const scope = { accountId: credentials.accountId, region: caller.region };
+  world.settle();
+  world.faults.check(prefixed, scope);
+  const ctx: OperationContext = {
+    world,
+    account: credentials.accountId,
+    region: caller.region,
+    clock: world.clock,
+    callerArn: credentials.arn,
+    credentials,
+    faults: world.faults,
+    scope,
+    regionState: world.region(credentials.accountId, caller.region),
+    operation: prefixed,
+  };
+  try {
+    return await (handler as (ctx: OperationContext, input: object) => Promise<object>)(ctx, input);
+  } finally {
+    world.notifyChanged();
+  }
+}
+
+function rewriteToEndpoint(args: FinalizeHandlerArguments<object>, endpoint: string): void {
+  const request = args.request as { hostname?: string; port?: number; protocol?: string; path?: string; headers?: Record<string, string> };
+  const url = new URL(endpoint);
+  request.hostname = url.hostname;
+  request.port = Number(url.port);
+  request.protocol = url.protocol;
+  if (request.headers) request.headers.host = url.host;
+}
+
+/** The plugin for `registerClientPlugin`. */
+export function cloudPlugin(world: World, options: CloudPluginOptions = {}): ClientPlugin {
+  let requestCounter = 0;
+  return {
+    name: CLOUD_PLUGIN_NAME,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every client's stack types differ
+    pluggable(client: SdkClient): Pluggable<any, any> {
+      const service = String((client.config as { serviceId?: unknown }).serviceId ?? '');
+      return {
+        applyToStack: (stack) => {
+          // Hold the whole call (retries and their back-off included) so a virtual clock does not jump mid-call.
+          stack.add(
+            (next: InitializeHandler<object, object>) => (args: InitializeHandlerArguments<object>) => world.clock.hold(next(args)),
+            { step: 'initialize', priority: 'high', name: `${CLOUD_PLUGIN_NAME}-hold`, tags: [CLOUD_PLUGIN_NAME] },
+          );
+          stack.add(
+            (next: FinalizeHandler<object, object>, context: HandlerExecutionContext) =>
+              async (args: FinalizeHandlerArguments<object>): Promise<FinalizeHandlerOutput<object>> => {
+                if (service === 'DynamoDB') {
+                  if (!options.dynamodbEndpoint) throw new Error('simulated cloud: no DynamoDB endpoint (start dynalite first)');
+                  rewriteToEndpoint(args, options.dynamodbEndpoint);
+                  return next(args);
+                }
+                const operation = (context.commandName ?? '').replace(/Command$/, '');
+                const requestId = `local-${(++requestCounter).toString(16).padStart(8, '0')}`;
+                const [accessKeyId, region] = await Promise.all([resolveAccessKey(client, options), resolveRegion(client)]);
+                try {
+                  const output = await invokeOperation(world, service, operation, args.input, { accessKeyId, region });
+                  return { output: { ...output, $metadata: { httpStatusCode: 200, requestId } }, response: {} };
+                } catch (error) {
+                  if (error instanceof ServiceError && isServiceId(service)) throw toSdkException(service, error, requestId);
+                  throw error;
+                }
+              },
+            { step: 'finalizeRequest', priority: 'low', name: CLOUD_PLUGIN_NAME, tags: [CLOUD_PLUGIN_NAME] },
+          );
+        },
+      };
+    },
+  };
+}
+
+/** Register the plugin for every client `createClient` builds; returns the unregister function. */
+export function installCloudPlugin(world: World, options: CloudPluginOptions = {}): () => void {
+  return registerClientPlugin(cloudPlugin(world, options));
+}

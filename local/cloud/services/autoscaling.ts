@@ -1,0 +1,194 @@
+/**
+ * Auto Scaling: DescribeAutoScalingGroups, StartInstanceRefresh (one refresh at a time; on completion every
+ * instance is replaced by one launched from the group's — or the desired configuration's — launch template
+ * version), DescribeInstanceRefreshes.
+ */
+import type {
+  AutoScalingGroup,
+  DescribeAutoScalingGroupsCommandInput,
+  DescribeAutoScalingGroupsCommandOutput,
+  DescribeInstanceRefreshesCommandInput,
+  DescribeInstanceRefreshesCommandOutput,
+  StartInstanceRefreshCommandInput,
+  StartInstanceRefreshCommandOutput,
+} from '@aws-sdk/client-auto-scaling';
+import { fail } from '../errors';
+import { paginate, type Operation } from '../operations';
+import type { AutoScalingGroupRecord, InstanceRecord, World } from '../world';
+import { registerTransition } from '../world';
+import { globMatches } from './ec2/common';
+import { launchTemplateImageId } from './ec2/images';
+import { findLaunchTemplate, resolveTemplateVersion } from './ec2/instances';
+import { INSTANCE_REFRESH_PER_INSTANCE_MS } from './ec2/timings';
+
+function groupOut(world: World, group: AutoScalingGroupRecord, accountId: string, region: string): AutoScalingGroup {
+  const instances = world.region(accountId, region).instances;
+  return {
+    AutoScalingGroupName: group.name,
+    AutoScalingGroupARN: group.arn,
+    LaunchTemplate: {
+      LaunchTemplateId: group.launchTemplate.launchTemplateId,
+      LaunchTemplateName: group.launchTemplate.launchTemplateName,
+      Version: group.launchTemplate.version,
+    },
+    MinSize: group.minSize,
+    MaxSize: group.maxSize,
+    DesiredCapacity: group.desiredCapacity,
+    DefaultCooldown: 300,
+    AvailabilityZones: group.availabilityZones,
+    HealthCheckType: 'EC2',
+    HealthCheckGracePeriod: 300,
+    CreatedTime: new Date(group.createdTime),
+    VPCZoneIdentifier: group.vpcZoneIdentifier,
+    Instances: group.instanceIds
+      .map((id) => instances[id])
+      .filter((i): i is InstanceRecord => i !== undefined && i.state !== 'terminated')
+      .map((i) => ({
+        InstanceId: i.instanceId,
+        InstanceType: i.instanceType,
+        AvailabilityZone: `${region}a`,
+        LifecycleState: i.state === 'running' ? 'InService' : 'Pending',
+        HealthStatus: 'Healthy',
+        LaunchTemplate: i.launchTemplate ? { LaunchTemplateId: i.launchTemplate.id, LaunchTemplateName: i.launchTemplate.name, Version: i.launchTemplate.version } : undefined,
+        ProtectedFromScaleIn: false,
+      })),
+    Tags: Object.entries(group.tags).map(([Key, Value]) => ({ Key, Value, ResourceId: group.name, ResourceType: 'auto-scaling-group', PropagateAtLaunch: true })),
+    TerminationPolicies: ['Default'],
+    NewInstancesProtectedFromScaleIn: false,
+    ServiceLinkedRoleARN: `arn:aws:iam::${accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+  };
+}
+
+export const describeAutoScalingGroups: Operation<DescribeAutoScalingGroupsCommandInput, DescribeAutoScalingGroupsCommandOutput> = async (ctx, input) => {
+  let groups = Object.values(ctx.regionState.autoScalingGroups);
+  if (input.AutoScalingGroupNames?.length) groups = groups.filter((g) => input.AutoScalingGroupNames?.includes(g.name));
+  for (const filter of input.Filters ?? []) {
+    const values = filter.Values ?? [];
+    groups = groups.filter((g) => {
+      if (filter.Name === 'tag-key') return values.some((v) => v in g.tags);
+      if (filter.Name === 'tag-value') return Object.values(g.tags).some((t) => values.includes(t));
+      if (filter.Name?.startsWith('tag:')) return values.some((v) => g.tags[filter.Name?.slice(4) ?? ''] !== undefined && globMatches(v, g.tags[filter.Name?.slice(4) ?? '']));
+      return fail('ValidationError', `Filter name ${filter.Name} is not valid`);
+    });
+  }
+  const page = paginate(groups, { MaxResults: input.MaxRecords, NextToken: input.NextToken }, {
+    defaultMax: 50,
+    maxLimit: 100,
+    invalidTokenCode: 'InvalidNextToken',
+    invalidParameterCode: 'ValidationError',
+  });
+  return { AutoScalingGroups: page.items.map((g) => groupOut(ctx.world, g, ctx.account, ctx.region)), NextToken: page.nextToken };
+};
+
+registerTransition('autoscaling.refreshDone', (world, t) => {
+  const regionState = world.region(t.accountId, t.region);
+  const group = Object.values(regionState.autoScalingGroups).find((g) => g.name === t.resourceId);
+  const refresh = group?.instanceRefreshes.find((r) => r.instanceRefreshId === t.data?.refreshId);
+  if (!group || !refresh || refresh.status !== 'InProgress') return;
+  const spec = (t.data?.launchTemplate as { id: string; name: string; version: string } | undefined) ?? {
+    id: group.launchTemplate.launchTemplateId,
+    name: group.launchTemplate.launchTemplateName,
+    version: group.launchTemplate.version,
+  };
+  const template = regionState.launchTemplates[spec.id];
+  const versionNumber = template ? resolveTemplateVersion(template, spec.version) : undefined;
+  const data = template && versionNumber !== undefined ? template.versions[String(versionNumber)].data : undefined;
+  const imageId = launchTemplateImageId(world, t.accountId, t.region, data?.ImageId);
+  const image = imageId ? Object.values(world.state.accounts).map((a) => a.regions[t.region]?.images[imageId]).find(Boolean) : undefined;
+  if (!template || !image || image.state !== 'available') {
+    refresh.status = 'Failed';
+    refresh.endTime = world.clock.now();
+    return;
+  }
+  const replacements: string[] = [];
+  for (const oldId of group.instanceIds) {
+    const old = regionState.instances[oldId];
+    if (old && old.state !== 'terminated') {
+      old.state = 'terminated';
+      old.agentOnlineAt = undefined;
+      old.stateTransitionReason = 'Instance refresh';
+    }
+    const instanceId = world.nextId('i');
+    const base: InstanceRecord | undefined = old;
+    regionState.instances[instanceId] = {
+      ...(base ? structuredClone(base) : ({} as InstanceRecord)),
+      instanceId,
+      imageId: image.imageId,
+      instanceType: String(data?.InstanceType ?? base?.instanceType ?? 't3.micro'),
+      architecture: image.architecture,
+      platformDetails: image.platformDetails,
+      state: 'running',
+      stateTransitionReason: '',
+      launchTime: world.clock.now(),
+      launchTemplate: { id: template.launchTemplateId, name: template.launchTemplateName, version: String(versionNumber) },
+      software: structuredClone(image.software),
+      volumes: image.blockDeviceMappings.map((b) => ({ deviceName: b.deviceName, volumeId: world.nextId('vol'), size: b.volumeSize, volumeType: b.volumeType, encrypted: b.encrypted, kmsKeyId: b.kmsKeyId })),
+      securityGroupIds: base?.securityGroupIds ?? [],
+      tags: { ...(base?.tags ?? {}), 'aws:autoscaling:groupName': group.name },
+      metadataOptions: base?.metadataOptions ?? { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
+      privateIpAddress: base?.privateIpAddress ?? '10.0.0.10',
+    };
+    replacements.push(instanceId);
+  }
+  group.instanceIds = replacements;
+  refresh.status = 'Successful';
+  refresh.percentageComplete = 100;
+  refresh.endTime = world.clock.now();
+});
+
+export const startInstanceRefresh: Operation<StartInstanceRefreshCommandInput, StartInstanceRefreshCommandOutput> = async (ctx, input) => {
+  const name = input.AutoScalingGroupName ?? fail('ValidationError', 'AutoScalingGroupName is required');
+  const group = ctx.regionState.autoScalingGroups[name] ?? fail('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
+  if (group.instanceRefreshes.some((r) => r.status === 'Pending' || r.status === 'InProgress')) {
+    fail('InstanceRefreshInProgress', `An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.`);
+  }
+  let launchTemplate: { id: string; name: string; version: string } | undefined;
+  const desired = input.DesiredConfiguration?.LaunchTemplate;
+  if (desired) {
+    const template = findLaunchTemplate(ctx.world, ctx.account, ctx.region, desired.LaunchTemplateId, desired.LaunchTemplateName);
+    resolveTemplateVersion(template, desired.Version);
+    launchTemplate = { id: template.launchTemplateId, name: template.launchTemplateName, version: desired.Version ?? '$Default' };
+  }
+  const refreshId = ctx.world.nextUuid();
+  group.instanceRefreshes.push({
+    instanceRefreshId: refreshId,
+    status: 'InProgress',
+    startTime: ctx.clock.now(),
+    percentageComplete: 0,
+    preferences: input.Preferences ? (JSON.parse(JSON.stringify(input.Preferences)) as Record<string, unknown>) : undefined,
+    desiredConfiguration: input.DesiredConfiguration ? (JSON.parse(JSON.stringify(input.DesiredConfiguration)) as Record<string, unknown>) : undefined,
+  });
+  ctx.world.schedule(
+    INSTANCE_REFRESH_PER_INSTANCE_MS * Math.max(1, group.instanceIds.length),
+    'autoscaling.refreshDone',
+    { accountId: ctx.account, region: ctx.region, resourceId: name },
+    { refreshId, launchTemplate },
+  );
+  return { InstanceRefreshId: refreshId };
+};
+
+export const describeInstanceRefreshes: Operation<DescribeInstanceRefreshesCommandInput, DescribeInstanceRefreshesCommandOutput> = async (ctx, input) => {
+  const name = input.AutoScalingGroupName ?? fail('ValidationError', 'AutoScalingGroupName is required');
+  const group = ctx.regionState.autoScalingGroups[name];
+  const refreshes = [...(group?.instanceRefreshes ?? [])]
+    .reverse()
+    .filter((r) => !input.InstanceRefreshIds?.length || input.InstanceRefreshIds.includes(r.instanceRefreshId));
+  const page = paginate(refreshes, { MaxResults: input.MaxRecords, NextToken: input.NextToken }, { defaultMax: 50, maxLimit: 100, invalidParameterCode: 'ValidationError' });
+  return {
+    InstanceRefreshes: page.items.map((r) => ({
+      InstanceRefreshId: r.instanceRefreshId,
+      AutoScalingGroupName: name,
+      Status: r.status,
+      StartTime: new Date(r.startTime),
+      EndTime: r.endTime !== undefined ? new Date(r.endTime) : undefined,
+      PercentageComplete: r.percentageComplete,
+    })),
+    NextToken: page.nextToken,
+  };
+};
+
+export const autoScalingOperations = {
+  DescribeAutoScalingGroups: describeAutoScalingGroups,
+  StartInstanceRefresh: startInstanceRefresh,
+  DescribeInstanceRefreshes: describeInstanceRefreshes,
+};

@@ -1,0 +1,154 @@
+/**
+ * Shared EC2 helpers: filters with wildcards, tags, id validation, image lookup and launch permissions.
+ */
+import type { Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
+import { fail } from '../../errors';
+import type { ImageRecord, Tags, World } from '../../world';
+
+export const STATE_CODES = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 } as const;
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '.000Z');
+}
+
+const globCache = new Map<string, RegExp>();
+
+/** EC2 filter values accept `*` (any run) and `?` (one character); `\` escapes them. */
+export function globMatches(pattern: string, value: string): boolean {
+  let regex = globCache.get(pattern);
+  if (!regex) {
+    let source = '';
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern[i];
+      if (c === '\\' && i + 1 < pattern.length) source += escapeRegex(pattern[++i]);
+      else if (c === '*') source += '[\\s\\S]*';
+      else if (c === '?') source += '[\\s\\S]';
+      else source += escapeRegex(c);
+    }
+    regex = new RegExp(`^${source}$`);
+    if (globCache.size > 10_000) globCache.clear();
+    globCache.set(pattern, regex);
+  }
+  return regex.test(value);
+}
+
+function escapeRegex(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** True when any filter value matches any of the actual values. */
+export function anyMatches(values: readonly string[], actual: string | readonly (string | undefined)[] | undefined | boolean): boolean {
+  const actuals = (Array.isArray(actual) ? actual : [actual]).filter((a): a is string | boolean => a !== undefined).map(String);
+  return values.some((v) => actuals.some((a) => globMatches(v, a)));
+}
+
+export interface ParsedFilter {
+  name: string;
+  values: string[];
+}
+
+/** Validate filters against the names an operation supports (`tag:*` always allowed). */
+export function parseFilters(filters: Filter[] | undefined, supported: readonly string[]): ParsedFilter[] {
+  return (filters ?? []).map((f) => {
+    const name = f.Name ?? '';
+    if (!name.startsWith('tag:') && !supported.includes(name)) fail('InvalidParameterValue', `The filter '${name}' is invalid`);
+    return { name, values: f.Values ?? [] };
+  });
+}
+
+/** Apply the tag filters (`tag:K`, `tag-key`, `tag-value`) to a resource's tags; returns false on a miss. */
+export function tagFilterMatches(filter: ParsedFilter, tags: Tags): boolean | undefined {
+  if (filter.name.startsWith('tag:')) {
+    const value = tags[filter.name.slice(4)];
+    return value !== undefined && anyMatches(filter.values, value);
+  }
+  if (filter.name === 'tag-key') return anyMatches(filter.values, Object.keys(tags));
+  if (filter.name === 'tag-value') return anyMatches(filter.values, Object.values(tags));
+  return undefined;
+}
+
+export function tagsOut(tags: Tags): Tag[] | undefined {
+  const keys = Object.keys(tags);
+  return keys.length > 0 ? keys.map((Key) => ({ Key, Value: tags[Key] })) : undefined;
+}
+
+/** Tags of `TagSpecifications` for one resource type. */
+export function tagsFor(specs: TagSpecification[] | undefined, resourceType: string): Tags {
+  const tags: Tags = {};
+  for (const spec of specs ?? []) {
+    if (spec.ResourceType !== resourceType) continue;
+    for (const tag of spec.Tags ?? []) {
+      if (tag.Key === undefined) continue;
+      validateTag(tag.Key, tag.Value ?? '');
+      tags[tag.Key] = tag.Value ?? '';
+    }
+  }
+  return tags;
+}
+
+export function validateTag(key: string, value: string): void {
+  if (key.length === 0 || key.length > 128) fail('InvalidParameterValue', `Tag key must be 1-128 characters: '${key}'`);
+  if (key.toLowerCase().startsWith('aws:')) fail('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
+  if (value.length > 256) fail('InvalidParameterValue', `Tag value must be at most 256 characters`);
+}
+
+const ID_PATTERN = /^[a-z]+-[0-9a-f]{8}([0-9a-f]{9})?$/;
+
+/** `InvalidAMIID.Malformed` & co for ids that cannot be valid. */
+export function checkIdFormat(id: string, prefix: string, malformedCode: string): void {
+  if (!id.startsWith(`${prefix}-`) || !ID_PATTERN.test(id)) fail(malformedCode, `Invalid id: "${id}"`);
+}
+
+export function requireString(value: string | undefined, parameter: string): string {
+  if (value === undefined || value === '') fail('MissingParameter', `The request must contain the parameter ${parameter}`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------- images
+
+export interface LocatedImage {
+  ownerId: string;
+  image: ImageRecord;
+}
+
+/** Find an image by id in `region`, whoever owns it. */
+export function locateImage(world: World, region: string, imageId: string): LocatedImage | undefined {
+  for (const account of Object.values(world.state.accounts)) {
+    const image = account.regions[region]?.images[imageId];
+    if (image) return { ownerId: account.accountId, image };
+  }
+  return undefined;
+}
+
+/** Organization ARN and OU ARN of an account (for organization / OU launch permissions). */
+export function membershipArns(world: World, accountId: string): { orgArn?: string; ouArn?: string } {
+  const account = world.state.accounts[accountId];
+  const org = world.organizationOf(accountId);
+  if (!account || !org) return {};
+  const ou = account.organizationalUnitId ? org.organizationalUnits[account.organizationalUnitId] : undefined;
+  return { orgArn: org.arn, ouArn: ou?.arn };
+}
+
+/** Whether `accountId` has launch permission for the image (owner, public, account, organization or OU). */
+export function canLaunch(world: World, image: ImageRecord, accountId: string): boolean {
+  if (image.ownerId === accountId) return true;
+  const p = image.launchPermissions;
+  if (p.groups.includes('all') || p.userIds.includes(accountId)) return true;
+  const { orgArn, ouArn } = membershipArns(world, accountId);
+  return (orgArn !== undefined && p.organizationArns.includes(orgArn)) || (ouArn !== undefined && p.organizationalUnitArns.includes(ouArn));
+}
+
+/** An image the caller may see, or `InvalidAMIID.NotFound` as AWS answers for others' private images. */
+export function visibleImage(world: World, region: string, accountId: string, imageId: string): LocatedImage {
+  checkIdFormat(imageId, 'ami', 'InvalidAMIID.Malformed');
+  const located = locateImage(world, region, imageId);
+  if (!located || !canLaunch(world, located.image, accountId)) fail('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+  return located;
+}
+
+/** An image the caller owns (for modifications); others' images look missing or unauthorized as on AWS. */
+export function ownedImage(world: World, region: string, accountId: string, imageId: string): ImageRecord {
+  const located = visibleImage(world, region, accountId, imageId);
+  if (located.ownerId !== accountId) fail('AuthFailure', `Not authorized for image:${imageId}`);
+  return located.image;
+}

@@ -1,0 +1,671 @@
+/**
+ * AMIs: CreateImage, DescribeImages, CopyImage, launch permissions, deprecation, deregistration protection,
+ * DeregisterImage, block public access and DescribeImageReferences.
+ */
+import type {
+  CopyImageCommandInput,
+  CopyImageCommandOutput,
+  CreateImageCommandInput,
+  CreateImageCommandOutput,
+  DeregisterImageCommandInput,
+  DeregisterImageCommandOutput,
+  DescribeImageAttributeCommandInput,
+  DescribeImageAttributeCommandOutput,
+  DescribeImageReferencesCommandInput,
+  DescribeImageReferencesCommandOutput,
+  DescribeImagesCommandInput,
+  DescribeImagesCommandOutput,
+  DisableImageBlockPublicAccessCommandInput,
+  DisableImageBlockPublicAccessCommandOutput,
+  DisableImageDeprecationCommandInput,
+  DisableImageDeprecationCommandOutput,
+  DisableImageDeregistrationProtectionCommandInput,
+  DisableImageDeregistrationProtectionCommandOutput,
+  EnableImageBlockPublicAccessCommandInput,
+  EnableImageBlockPublicAccessCommandOutput,
+  EnableImageDeprecationCommandInput,
+  EnableImageDeprecationCommandOutput,
+  EnableImageDeregistrationProtectionCommandInput,
+  EnableImageDeregistrationProtectionCommandOutput,
+  GetImageBlockPublicAccessStateCommandInput,
+  GetImageBlockPublicAccessStateCommandOutput,
+  Image,
+  ImageReference,
+  LaunchPermission,
+  ModifyImageAttributeCommandInput,
+  ModifyImageAttributeCommandOutput,
+} from '@aws-sdk/client-ec2';
+import { fail } from '../../errors';
+import { paginate, paginateLazy, type Operation } from '../../operations';
+import type { BlockDeviceRecord, ImageRecord, LaunchPermissionRecord, World } from '../../world';
+import { registerTransition } from '../../world';
+import { canUseKey, defaultEbsKey, findKey } from '../kms';
+import {
+  anyMatches,
+  canLaunch,
+  checkIdFormat,
+  iso,
+  membershipArns,
+  ownedImage,
+  parseFilters,
+  requireString,
+  tagFilterMatches,
+  tagsFor,
+  tagsOut,
+  visibleImage,
+  type ParsedFilter,
+} from './common';
+import { imagesUsingSnapshot, newSnapshot } from './snapshots';
+import {
+  COPY_IMAGE_BASE_MS,
+  COPY_IMAGE_PER_GIB_CROSS_REGION_MS,
+  COPY_IMAGE_PER_GIB_SAME_REGION_MS,
+  CREATE_IMAGE_PER_SNAPSHOT_MS,
+} from './timings';
+
+// ---------------------------------------------------------------------------------------------------- transitions
+
+registerTransition('ec2.imageReady', (world, t) => {
+  const image = world.region(t.accountId, t.region).images[t.resourceId];
+  if (!image || image.state !== 'pending') return;
+  const failed = t.data?.fail === true;
+  image.state = failed ? 'failed' : 'available';
+  if (failed) image.stateReason = { code: String(t.data?.reasonCode ?? 'Server.InternalError'), message: String(t.data?.reasonMessage ?? 'Server.InternalError: Internal error') };
+  for (const device of image.blockDeviceMappings) {
+    const snapshot = world.region(t.accountId, t.region).snapshots[device.snapshotId];
+    if (snapshot) {
+      snapshot.state = failed ? 'error' : 'completed';
+      snapshot.progress = failed ? snapshot.progress : '100%';
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------- output
+
+export function deregistrationProtectionText(image: ImageRecord): string {
+  const p = image.deregistrationProtection;
+  if (!p?.enabled) return 'disabled';
+  return p.withCooldown ? 'enabled-with-cooldown' : 'enabled';
+}
+
+export function imageOut(image: ImageRecord, caller: string): Image {
+  const owner = image.ownerId === caller;
+  return {
+    ImageId: image.imageId,
+    ImageLocation: `${image.imageOwnerAlias ?? image.ownerId}/${image.name}`,
+    State: image.state,
+    OwnerId: image.ownerId,
+    CreationDate: iso(image.creationDate),
+    Public: image.launchPermissions.groups.includes('all'),
+    Architecture: image.architecture as Image['Architecture'],
+    ImageType: 'machine',
+    Name: image.name,
+    Description: image.description,
+    RootDeviceType: 'ebs',
+    RootDeviceName: image.rootDeviceName,
+    BlockDeviceMappings: image.blockDeviceMappings.map((b) => ({
+      DeviceName: b.deviceName,
+      Ebs: {
+        SnapshotId: b.snapshotId,
+        VolumeSize: b.volumeSize,
+        VolumeType: b.volumeType as 'gp3',
+        DeleteOnTermination: b.deleteOnTermination,
+        Encrypted: b.encrypted,
+        KmsKeyId: b.kmsKeyId,
+      },
+    })),
+    VirtualizationType: 'hvm',
+    Hypervisor: 'xen',
+    EnaSupport: image.enaSupport,
+    SriovNetSupport: 'simple',
+    Platform: image.platform ? 'Windows' : undefined,
+    PlatformDetails: image.platformDetails,
+    UsageOperation: image.usageOperation,
+    BootMode: image.bootMode as Image['BootMode'],
+    ImdsSupport: image.imdsSupport,
+    ImageOwnerAlias: image.imageOwnerAlias,
+    StateReason: image.stateReason ? { Code: image.stateReason.code, Message: image.stateReason.message } : undefined,
+    DeprecationTime: image.deprecationTime !== undefined ? iso(image.deprecationTime) : undefined,
+    DeregistrationProtection: owner ? deregistrationProtectionText(image) : undefined,
+    SourceInstanceId: owner ? image.sourceInstanceId : undefined,
+    SourceImageId: image.sourceImageId,
+    SourceImageRegion: image.sourceRegion,
+    // Tags are per account: other accounts never see the owner's tags on a shared image.
+    Tags: owner ? tagsOut(image.tags) : undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------- CreateImage
+
+const NAME_PATTERN = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
+
+function checkName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    fail('InvalidAMIName.Malformed', `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`);
+  }
+}
+
+function checkNameFree(world: World, accountId: string, region: string, name: string): void {
+  const taken = Object.values(world.region(accountId, region).images).find((i) => i.name === name);
+  if (taken) fail('InvalidAMIName.Duplicate', `AMI name ${name} is already in use by AMI ${taken.imageId}`);
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+export const createImage: Operation<CreateImageCommandInput, CreateImageCommandOutput> = async (ctx, input) => {
+  const instanceId = requireString(input.InstanceId, 'InstanceId');
+  const name = requireString(input.Name, 'Name');
+  checkIdFormat(instanceId, 'i', 'InvalidInstanceID.Malformed');
+  const instance = ctx.regionState.instances[instanceId];
+  if (!instance || instance.state === 'terminated') fail('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
+  if (instance.state !== 'running' && instance.state !== 'stopped') {
+    fail('IncorrectState', `Instance '${instanceId}' is not in a valid state for this operation (${instance.state}).`);
+  }
+  checkName(name);
+  checkNameFree(ctx.world, ctx.account, ctx.region, name);
+  const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
+  const imageId = ctx.world.nextId('ami');
+  const devices: BlockDeviceRecord[] = instance.volumes.map((v) => {
+    const snapshot = newSnapshot(ctx.world, ctx.account, ctx.region, {
+      volumeSize: v.size,
+      encrypted: v.encrypted,
+      kmsKeyId: v.kmsKeyId,
+      description: `Created by CreateImage(${instanceId}) for ${imageId}`,
+      tags: snapshotTags,
+    });
+    return { deviceName: v.deviceName, snapshotId: snapshot.snapshotId, volumeSize: v.size, volumeType: v.volumeType, encrypted: v.encrypted, kmsKeyId: v.kmsKeyId, deleteOnTermination: true };
+  });
+  const source = ctx.world.region(ctx.account, ctx.region).images[instance.imageId];
+  const image: ImageRecord = {
+    imageId,
+    ownerId: ctx.account,
+    name,
+    description: input.Description,
+    state: 'pending',
+    creationDate: ctx.clock.now(),
+    architecture: instance.architecture,
+    platform: instance.platform,
+    platformDetails: instance.platformDetails,
+    usageOperation: instance.platform === 'windows' ? 'RunInstances:0002' : 'RunInstances',
+    rootDeviceName: devices[0]?.deviceName ?? '/dev/xvda',
+    blockDeviceMappings: devices,
+    enaSupport: true,
+    bootMode: source?.bootMode,
+    imdsSupport: instance.metadataOptions.httpTokens === 'required' ? 'v2.0' : undefined,
+    tags: {},
+    launchPermissions: { userIds: [], groups: [], organizationArns: [], organizationalUnitArns: [] },
+    sourceInstanceId: instanceId,
+    software: clone(instance.software),
+  };
+  ctx.world.putImage(ctx.account, ctx.region, image);
+  for (const [key, value] of Object.entries(tagsFor(input.TagSpecifications, 'image'))) ctx.world.setImageTag(ctx.account, ctx.region, image, key, value);
+  const failImage = ctx.faults.fires('ec2.imageFails', ctx.scope);
+  ctx.world.schedule(
+    CREATE_IMAGE_PER_SNAPSHOT_MS * Math.max(1, devices.length),
+    'ec2.imageReady',
+    { accountId: ctx.account, region: ctx.region, resourceId: imageId },
+    { fail: failImage },
+  );
+  return { ImageId: imageId };
+};
+
+// ---------------------------------------------------------------------------------------------------- DescribeImages
+
+const IMAGE_FILTERS = [
+  'architecture', 'block-device-mapping.snapshot-id', 'block-device-mapping.encrypted', 'description', 'image-id', 'image-type',
+  'is-public', 'name', 'owner-alias', 'owner-id', 'platform', 'platform-details', 'root-device-type', 'state', 'tag-key',
+  'tag-value', 'virtualization-type', 'source-image-id', 'source-instance-id', 'deprecation-time', 'usage-operation',
+];
+
+function imageFilterMatches(f: ParsedFilter, image: ImageRecord, caller: string): boolean {
+  const tag = tagFilterMatches(f, image.ownerId === caller ? image.tags : {});
+  if (tag !== undefined) return tag;
+  switch (f.name) {
+    case 'architecture': return anyMatches(f.values, image.architecture);
+    case 'block-device-mapping.snapshot-id': return anyMatches(f.values, image.blockDeviceMappings.map((b) => b.snapshotId));
+    case 'block-device-mapping.encrypted': return anyMatches(f.values, image.blockDeviceMappings.map((b) => String(b.encrypted)));
+    case 'description': return anyMatches(f.values, image.description);
+    case 'image-id': return anyMatches(f.values, image.imageId);
+    case 'image-type': return anyMatches(f.values, 'machine');
+    case 'is-public': return anyMatches(f.values, String(image.launchPermissions.groups.includes('all')));
+    case 'name': return anyMatches(f.values, image.name);
+    case 'owner-alias': return anyMatches(f.values, image.imageOwnerAlias);
+    case 'owner-id': return anyMatches(f.values, image.ownerId);
+    case 'platform': return anyMatches(f.values, image.platform);
+    case 'platform-details': return anyMatches(f.values, image.platformDetails);
+    case 'root-device-type': return anyMatches(f.values, 'ebs');
+    case 'state': return anyMatches(f.values, image.state);
+    case 'virtualization-type': return anyMatches(f.values, 'hvm');
+    case 'source-image-id': return anyMatches(f.values, image.sourceImageId);
+    case 'source-instance-id': return image.ownerId === caller && anyMatches(f.values, image.sourceInstanceId);
+    case 'deprecation-time': return image.deprecationTime !== undefined && anyMatches(f.values, iso(image.deprecationTime));
+    case 'usage-operation': return anyMatches(f.values, image.usageOperation);
+    default: return false;
+  }
+}
+
+/** The images of one owner account to scan: narrowed by a tag index when an exact tag filter allows it. */
+function* ownerCandidates(world: World, ownerId: string, region: string, caller: string, filters: ParsedFilter[]): Generator<ImageRecord> {
+  const images = world.region(ownerId, region).images;
+  const exactTag = ownerId === caller ? filters.find((f) => f.name.startsWith('tag:') && f.values.every((v) => !/[*?\\]/.test(v))) : undefined;
+  if (exactTag) {
+    const key = exactTag.name.slice(4);
+    const seen = new Set<string>();
+    for (const value of exactTag.values) {
+      for (const id of world.imageIdsWithTag(ownerId, region, key, value)) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const image = images[id];
+        if (image) yield image;
+      }
+    }
+    return;
+  }
+  for (const id in images) yield images[id];
+}
+
+export const describeImages: Operation<DescribeImagesCommandInput, DescribeImagesCommandOutput> = async (ctx, input) => {
+  const { world, account, region } = ctx;
+  const filters = parseFilters(input.Filters, IMAGE_FILTERS);
+  if (input.ImageIds && input.ImageIds.length > 0) {
+    if (input.MaxResults !== undefined) fail('InvalidParameterCombination', 'The parameter ImageIds cannot be used with the parameter MaxResults');
+    const images = input.ImageIds.map((id) => visibleImage(world, region, account, id).image);
+    return { Images: images.filter((image) => filters.every((f) => imageFilterMatches(f, image, account))).map((image) => imageOut(image, account)) };
+  }
+  const owners = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
+  const aliasOwners = owners.filter((o) => !/^\d{12}$/.test(o));
+  const idOwners = owners.filter((o) => /^\d{12}$/.test(o));
+  const executable = (input.ExecutableUsers ?? []).map((u) => (u === 'self' ? account : u));
+  const { orgArn, ouArn } = membershipArns(world, account);
+  const ownerAccounts = world.accountsIn(region).filter((id) => {
+    if (owners.length === 0) return true;
+    if (idOwners.includes(id)) return true;
+    // Aliases (amazon, aws-marketplace) are decided per image below.
+    return aliasOwners.length > 0;
+  });
+  const keyOf = (image: ImageRecord) => image.imageId;
+  const fingerprint = JSON.stringify([input.Owners, input.ExecutableUsers, input.Filters, input.IncludeDeprecated, input.IncludeDisabled]);
+  function* candidates(): Generator<ImageRecord> {
+    // Own images first, then others', so an owner's listing is one contiguous index walk.
+    const ordered = [...ownerAccounts].sort((a, b) => (a === account ? -1 : b === account ? 1 : a.localeCompare(b)));
+    for (const ownerId of ordered) yield* ownerCandidates(world, ownerId, region, account, filters);
+  }
+  const now = ctx.clock.now();
+  const matches = (image: ImageRecord): boolean => {
+    if (image.state === 'deregistered') return false;
+    if (owners.length > 0 && !idOwners.includes(image.ownerId) && !(image.imageOwnerAlias && aliasOwners.includes(image.imageOwnerAlias))) return false;
+    if (!canLaunch(world, image, account)) return false;
+    if (executable.length > 0) {
+      const p = image.launchPermissions;
+      const ok = executable.some((u) => {
+        if (u === 'all') return p.groups.includes('all');
+        if (u === account) {
+          return p.userIds.includes(u) || (orgArn !== undefined && p.organizationArns.includes(orgArn)) || (ouArn !== undefined && p.organizationalUnitArns.includes(ouArn));
+        }
+        return p.userIds.includes(u);
+      });
+      if (!ok) return false;
+    }
+    // Deprecated images are hidden from non-owners unless asked for (DescribeImages reference).
+    if (image.deprecationTime !== undefined && image.deprecationTime <= now && image.ownerId !== account && !input.IncludeDeprecated) return false;
+    return filters.every((f) => imageFilterMatches(f, image, account));
+  };
+  const page = paginateLazy(candidates(), keyOf, matches, input, {
+    defaultMax: 1000,
+    minLimit: 1,
+    maxLimit: 1000,
+    invalidTokenCode: 'InvalidParameterValue',
+    invalidParameterCode: 'InvalidParameterValue',
+    queryFingerprint: fingerprint,
+  });
+  // Without MaxResults AWS returns everything in one response.
+  if (input.MaxResults === undefined && input.NextToken === undefined) {
+    const all: ImageRecord[] = [];
+    for (const image of candidates()) if (matches(image)) all.push(image);
+    return { Images: all.map((image) => imageOut(image, account)) };
+  }
+  return { Images: page.items.map((image) => imageOut(image, account)), NextToken: page.nextToken };
+};
+
+// ---------------------------------------------------------------------------------------------------- CopyImage
+
+export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput> = async (ctx, input) => {
+  const { world, account, region } = ctx;
+  const sourceRegion = requireString(input.SourceRegion, 'SourceRegion');
+  const sourceImageId = requireString(input.SourceImageId, 'SourceImageId');
+  const name = requireString(input.Name, 'Name');
+  const tokenKey = input.ClientToken ? `CopyImage:${input.ClientToken}` : undefined;
+  const fingerprint = JSON.stringify([sourceRegion, sourceImageId, name, input.Encrypted ?? false, input.KmsKeyId ?? null]);
+  if (tokenKey) {
+    const earlier = ctx.regionState.clientTokens[tokenKey];
+    if (earlier) {
+      if (earlier.fingerprint !== fingerprint) fail('IdempotentParameterMismatch', `Client token ${input.ClientToken} was used with different parameters`);
+      return { ImageId: earlier.id };
+    }
+  }
+  if (!world.state.regions.includes(sourceRegion)) fail('InvalidParameterValue', `Invalid region: ${sourceRegion}`);
+  const located = visibleImage(world, sourceRegion, account, sourceImageId);
+  const source = located.image;
+  if (source.state !== 'available') fail('IncorrectState', `Image ${sourceImageId} is not in a valid state for this operation (${source.state})`);
+  checkName(name);
+  checkNameFree(world, account, region, name);
+  if (input.KmsKeyId && input.Encrypted !== true) fail('InvalidParameterCombination', 'KmsKeyId can be specified only when Encrypted is true');
+  // Every source key must be usable by the caller, or the copy cannot read the snapshots.
+  for (const device of source.blockDeviceMappings) {
+    if (!device.encrypted || !device.kmsKeyId) continue;
+    const key = findKey(world, located.ownerId, sourceRegion, device.kmsKeyId);
+    if (!key || !canUseKey(key, account)) {
+      fail('InvalidRequest', `The snapshot ${device.snapshotId} is encrypted with a KMS key the caller cannot use (${device.kmsKeyId})`);
+    }
+  }
+  const encrypt = input.Encrypted === true || source.blockDeviceMappings.some((b) => b.encrypted);
+  let kmsKeyArn: string | undefined;
+  if (encrypt) {
+    if (input.KmsKeyId) {
+      const key = findKey(world, account, region, input.KmsKeyId);
+      if (!key || key.region !== region) fail('InvalidParameterValue', `Invalid KMS key ${input.KmsKeyId} for region ${region}`);
+      if (!canUseKey(key, account, 'Encrypt')) fail('InvalidParameterValue', `The KMS key ${input.KmsKeyId} cannot be used by account ${account}`);
+      kmsKeyArn = key.key.arn;
+    } else {
+      kmsKeyArn = defaultEbsKey(world, account, region).arn;
+    }
+  }
+  const imageId = world.nextId('ami');
+  const totalGiB = source.blockDeviceMappings.reduce((sum, b) => sum + b.volumeSize, 0);
+  const devices: BlockDeviceRecord[] = source.blockDeviceMappings.map((b) => {
+    const snapshot = newSnapshot(world, account, region, {
+      volumeSize: b.volumeSize,
+      encrypted: encrypt,
+      kmsKeyId: kmsKeyArn,
+      description: `Copied for DestinationAmi ${imageId} from SourceAmi ${sourceImageId} for SourceSnapshot ${b.snapshotId}.`,
+    });
+    return { ...b, snapshotId: snapshot.snapshotId, encrypted: encrypt, kmsKeyId: kmsKeyArn };
+  });
+  const image: ImageRecord = {
+    ...clone(source),
+    imageId,
+    ownerId: account,
+    imageOwnerAlias: undefined,
+    name,
+    description: input.Description ?? source.description,
+    state: 'pending',
+    stateReason: undefined,
+    creationDate: ctx.clock.now(),
+    blockDeviceMappings: devices,
+    tags: {},
+    launchPermissions: { userIds: [], groups: [], organizationArns: [], organizationalUnitArns: [] },
+    deprecationTime: undefined,
+    deregistrationProtection: undefined,
+    sourceInstanceId: undefined,
+    sourceImageId,
+    sourceRegion,
+    clientToken: input.ClientToken,
+    software: clone(source.software),
+  };
+  world.putImage(account, region, image);
+  if (input.CopyImageTags && located.ownerId === account) {
+    for (const [key, value] of Object.entries(source.tags)) world.setImageTag(account, region, image, key, value);
+  }
+  for (const [key, value] of Object.entries(tagsFor(input.TagSpecifications, 'image'))) world.setImageTag(account, region, image, key, value);
+  const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
+  for (const device of devices) Object.assign(ctx.regionState.snapshots[device.snapshotId].tags, snapshotTags);
+  const perGiB = sourceRegion === region ? COPY_IMAGE_PER_GIB_SAME_REGION_MS : COPY_IMAGE_PER_GIB_CROSS_REGION_MS;
+  const failCopy = ctx.faults.fires('ec2.copyFails', ctx.scope);
+  world.schedule(COPY_IMAGE_BASE_MS + perGiB * totalGiB, 'ec2.imageReady', { accountId: account, region, resourceId: imageId }, {
+    fail: failCopy,
+    reasonCode: 'Server.InternalError',
+    reasonMessage: `Server.InternalError: Copy of ${sourceImageId} from ${sourceRegion} failed`,
+  });
+  if (tokenKey) ctx.regionState.clientTokens[tokenKey] = { id: imageId, fingerprint };
+  return { ImageId: imageId };
+};
+
+// ---------------------------------------------------------------------------------------------------- launch permissions
+
+const ORG_ARN = /^arn:aws:organizations::\d{12}:organization\/o-[a-z0-9]{10,32}$/;
+const OU_ARN = /^arn:aws:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$/;
+
+function collect(into: LaunchPermissionRecord, permissions: LaunchPermission[] | undefined): void {
+  for (const p of permissions ?? []) {
+    if (p.UserId) into.userIds.push(p.UserId);
+    if (p.Group) into.groups.push(p.Group);
+    if (p.OrganizationArn) into.organizationArns.push(p.OrganizationArn);
+    if (p.OrganizationalUnitArn) into.organizationalUnitArns.push(p.OrganizationalUnitArn);
+  }
+}
+
+function emptyPermissions(): LaunchPermissionRecord {
+  return { userIds: [], groups: [], organizationArns: [], organizationalUnitArns: [] };
+}
+
+function validatePermissions(p: LaunchPermissionRecord): void {
+  for (const u of p.userIds) if (!/^\d{12}$/.test(u)) fail('InvalidAMIAttributeItemValue', `Invalid attribute item value "${u}" for userId item type.`);
+  for (const g of p.groups) if (g !== 'all') fail('InvalidAMIAttributeItemValue', `Invalid attribute item value "${g}" for group item type.`);
+  for (const o of p.organizationArns) if (!ORG_ARN.test(o)) fail('InvalidParameterValue', `Invalid organization ARN: ${o}`);
+  for (const o of p.organizationalUnitArns) if (!OU_ARN.test(o)) fail('InvalidParameterValue', `Invalid organizational unit ARN: ${o}`);
+}
+
+function isShared(p: LaunchPermissionRecord): boolean {
+  return p.userIds.length + p.groups.length + p.organizationArns.length + p.organizationalUnitArns.length > 0;
+}
+
+export const modifyImageAttribute: Operation<ModifyImageAttributeCommandInput, ModifyImageAttributeCommandOutput> = async (ctx, input) => {
+  const imageId = requireString(input.ImageId, 'ImageId');
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, imageId);
+  if (input.Description?.Value !== undefined || (input.Attribute === 'description' && input.Value !== undefined)) {
+    image.description = input.Description?.Value ?? input.Value;
+    return {};
+  }
+  if (input.ImdsSupport?.Value !== undefined) {
+    image.imdsSupport = 'v2.0';
+    return {};
+  }
+  const adds = emptyPermissions();
+  const removes = emptyPermissions();
+  collect(adds, input.LaunchPermission?.Add);
+  collect(removes, input.LaunchPermission?.Remove);
+  if (input.Attribute === 'launchPermission' || input.UserIds || input.UserGroups || input.OrganizationArns || input.OrganizationalUnitArns) {
+    const target = input.OperationType === 'remove' ? removes : adds;
+    target.userIds.push(...(input.UserIds ?? []));
+    target.groups.push(...(input.UserGroups ?? []));
+    target.organizationArns.push(...(input.OrganizationArns ?? []));
+    target.organizationalUnitArns.push(...(input.OrganizationalUnitArns ?? []));
+  }
+  if (!isShared(adds) && !isShared(removes)) fail('MissingParameter', 'No attribute specified.');
+  validatePermissions(adds);
+  validatePermissions(removes);
+  if (isShared(adds)) {
+    if (image.state !== 'available') fail('IncorrectState', `Image ${imageId} is not in a valid state for sharing (${image.state})`);
+    for (const device of image.blockDeviceMappings) {
+      if (!device.encrypted) continue;
+      if (adds.groups.includes('all')) fail('InvalidParameter', 'Encrypted AMIs cannot be made public.');
+      const key = device.kmsKeyId ? findKey(ctx.world, ctx.account, ctx.region, device.kmsKeyId) : undefined;
+      if (!key || key.key.keyManager === 'AWS') {
+        fail('InvalidParameter', `Snapshots encrypted with the AWS managed key (aws/ebs) can't be shared. Copy ${imageId} with a customer managed key to share it.`);
+      }
+    }
+    if (adds.groups.includes('all') && ctx.regionState.imageBlockPublicAccess === 'block-new-sharing') {
+      fail('OperationNotPermitted', `You can't publicly share AMIs in ${ctx.region} because block public access for AMIs is enabled for this account.`);
+    }
+    if (new Set([...image.launchPermissions.userIds, ...adds.userIds]).size > 1000) {
+      fail('ResourceLimitExceeded', 'An AMI can be shared with at most 1000 accounts per Region; share with an organization or OU instead.');
+    }
+  }
+  const p = image.launchPermissions;
+  const apply = (current: string[], add: string[], remove: string[]) => [...new Set([...current, ...add])].filter((x) => !remove.includes(x));
+  p.userIds = apply(p.userIds, adds.userIds, removes.userIds);
+  p.groups = apply(p.groups, adds.groups, removes.groups);
+  p.organizationArns = apply(p.organizationArns, adds.organizationArns, removes.organizationArns);
+  p.organizationalUnitArns = apply(p.organizationalUnitArns, adds.organizationalUnitArns, removes.organizationalUnitArns);
+  return {};
+};
+
+export const describeImageAttribute: Operation<DescribeImageAttributeCommandInput, DescribeImageAttributeCommandOutput> = async (ctx, input) => {
+  const imageId = requireString(input.ImageId, 'ImageId');
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, imageId);
+  switch (input.Attribute) {
+    case 'launchPermission': {
+      const p = image.launchPermissions;
+      return {
+        ImageId: imageId,
+        LaunchPermissions: [
+          ...p.groups.map((Group) => ({ Group: Group as 'all' })),
+          ...p.userIds.map((UserId) => ({ UserId })),
+          ...p.organizationArns.map((OrganizationArn) => ({ OrganizationArn })),
+          ...p.organizationalUnitArns.map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
+        ],
+      };
+    }
+    case 'description':
+      return { ImageId: imageId, Description: image.description !== undefined ? { Value: image.description } : {} };
+    case 'deregistrationProtection':
+      return { ImageId: imageId, DeregistrationProtection: { Value: deregistrationProtectionText(image) } };
+    case 'imdsSupport':
+      return { ImageId: imageId, ImdsSupport: image.imdsSupport ? { Value: image.imdsSupport } : {} };
+    case 'bootMode':
+      return { ImageId: imageId, BootMode: image.bootMode ? { Value: image.bootMode } : {} };
+    case 'blockDeviceMapping':
+      return { ImageId: imageId, BlockDeviceMappings: imageOut(image, ctx.account).BlockDeviceMappings };
+    default:
+      return fail('InvalidParameterValue', `Value (${String(input.Attribute)}) for parameter attribute is invalid. Unsupported attribute.`);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------- lifecycle
+
+export const enableImageDeprecation: Operation<EnableImageDeprecationCommandInput, EnableImageDeprecationCommandOutput> = async (ctx, input) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  if (!input.DeprecateAt) fail('MissingParameter', 'The request must contain the parameter DeprecateAt');
+  const at = new Date(input.DeprecateAt).getTime();
+  if (Number.isNaN(at)) fail('InvalidParameterValue', 'DeprecateAt is not a valid date');
+  // AWS rounds to the minute and rejects dates in the past and more than 10 years ahead.
+  const rounded = Math.round(at / 60_000) * 60_000;
+  if (rounded < ctx.clock.now() - 60_000) fail('InvalidParameterValue', 'DeprecateAt must be in the future.');
+  if (rounded > ctx.clock.now() + 10 * 365.25 * 24 * 3_600_000) fail('InvalidParameterValue', 'DeprecateAt must be at most 10 years from now.');
+  image.deprecationTime = rounded;
+  return { Return: true };
+};
+
+export const disableImageDeprecation: Operation<DisableImageDeprecationCommandInput, DisableImageDeprecationCommandOutput> = async (ctx, input) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  image.deprecationTime = undefined;
+  return { Return: true };
+};
+
+export const enableImageDeregistrationProtection: Operation<EnableImageDeregistrationProtectionCommandInput, EnableImageDeregistrationProtectionCommandOutput> = async (
+  ctx,
+  input,
+) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  image.deregistrationProtection = { enabled: true, withCooldown: input.WithCooldown === true };
+  return { Return: 'true' };
+};
+
+export const disableImageDeregistrationProtection: Operation<DisableImageDeregistrationProtectionCommandInput, DisableImageDeregistrationProtectionCommandOutput> = async (
+  ctx,
+  input,
+) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  image.deregistrationProtection = { enabled: false, withCooldown: false };
+  return { Return: 'true' };
+};
+
+export const deregisterImage: Operation<DeregisterImageCommandInput, DeregisterImageCommandOutput> = async (ctx, input) => {
+  const imageId = requireString(input.ImageId, 'ImageId');
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, imageId);
+  if (image.deregistrationProtection?.enabled) {
+    fail('InvalidParameterValue', `Image ${imageId} has deregistration protection enabled. Disable it before deregistering the image.`);
+  }
+  ctx.world.removeImage(ctx.account, ctx.region, imageId);
+  ctx.world.cancelTransitions(imageId);
+  if (!input.DeleteAssociatedSnapshots) return { Return: true };
+  const results = image.blockDeviceMappings.map((device) => {
+    if (!ctx.regionState.snapshots[device.snapshotId]) return { SnapshotId: device.snapshotId, ReturnCode: 'client-error' as const };
+    if (imagesUsingSnapshot(ctx.world, ctx.account, ctx.region, device.snapshotId).length > 0) return { SnapshotId: device.snapshotId, ReturnCode: 'skipped' as const };
+    delete ctx.regionState.snapshots[device.snapshotId];
+    return { SnapshotId: device.snapshotId, ReturnCode: 'success' as const };
+  });
+  return { Return: true, DeleteSnapshotResults: results };
+};
+
+export const getImageBlockPublicAccessState: Operation<GetImageBlockPublicAccessStateCommandInput, GetImageBlockPublicAccessStateCommandOutput> = async (ctx) => ({
+  ImageBlockPublicAccessState: ctx.regionState.imageBlockPublicAccess,
+  ManagedBy: 'account',
+});
+
+export const enableImageBlockPublicAccess: Operation<EnableImageBlockPublicAccessCommandInput, EnableImageBlockPublicAccessCommandOutput> = async (ctx, input) => {
+  if (input.ImageBlockPublicAccessState !== 'block-new-sharing') fail('InvalidParameterValue', 'ImageBlockPublicAccessState must be block-new-sharing');
+  ctx.regionState.imageBlockPublicAccess = 'block-new-sharing';
+  return { ImageBlockPublicAccessState: 'block-new-sharing' };
+};
+
+export const disableImageBlockPublicAccess: Operation<DisableImageBlockPublicAccessCommandInput, DisableImageBlockPublicAccessCommandOutput> = async (ctx) => {
+  ctx.regionState.imageBlockPublicAccess = 'unblocked';
+  return { ImageBlockPublicAccessState: 'unblocked' };
+};
+
+// ---------------------------------------------------------------------------------------------------- references
+
+/** An image id a launch template version points to (`resolve:ssm:` parameters resolved). */
+export function launchTemplateImageId(world: World, accountId: string, region: string, imageId: unknown): string | undefined {
+  if (typeof imageId !== 'string') return undefined;
+  if (!imageId.startsWith('resolve:ssm:')) return imageId;
+  const name = imageId.slice('resolve:ssm:'.length);
+  return world.region(accountId, region).parameters[name]?.value;
+}
+
+const DEFAULT_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
+const DEFAULT_VERSION_DEPTH = 20;
+
+export const describeImageReferences: Operation<DescribeImageReferencesCommandInput, DescribeImageReferencesCommandOutput> = async (ctx, input) => {
+  const imageIds = input.ImageIds ?? [];
+  if (imageIds.length === 0 || imageIds.length > 10) fail('InvalidParameterValue', 'ImageIds must contain between 1 and 10 image ids');
+  if (!input.IncludeAllResourceTypes && (!input.ResourceTypes || input.ResourceTypes.length === 0)) {
+    fail('MissingParameter', 'Either IncludeAllResourceTypes or ResourceTypes must be specified');
+  }
+  for (const id of imageIds) checkIdFormat(id, 'ami', 'InvalidAMIID.Malformed');
+  const requested = new Map((input.ResourceTypes ?? []).map((r) => [r.ResourceType, r.ResourceTypeOptions ?? []]));
+  const wants = (type: string) => input.IncludeAllResourceTypes === true || requested.has(type as never);
+  const option = (type: string, name: string): string[] | undefined =>
+    requested.get(type as never)?.find((o) => o.OptionName === name)?.OptionValues;
+  const { world, account, region, regionState } = ctx;
+  const refs: ImageReference[] = [];
+  for (const imageId of imageIds) {
+    if (wants('ec2:Instance')) {
+      const states = option('ec2:Instance', 'state-name') ?? DEFAULT_INSTANCE_STATES;
+      for (const instance of Object.values(regionState.instances)) {
+        if (instance.imageId === imageId && states.includes(instance.state)) {
+          refs.push({ ImageId: imageId, ResourceType: 'ec2:Instance', Arn: `arn:aws:ec2:${region}:${account}:instance/${instance.instanceId}` });
+        }
+      }
+    }
+    if (wants('ec2:LaunchTemplate')) {
+      const depth = Number(option('ec2:LaunchTemplate', 'version-depth')?.[0] ?? DEFAULT_VERSION_DEPTH);
+      for (const template of Object.values(regionState.launchTemplates)) {
+        const versions = Object.values(template.versions).sort((a, b) => b.versionNumber - a.versionNumber).slice(0, depth);
+        if (versions.some((v) => launchTemplateImageId(world, account, region, v.data.ImageId) === imageId)) {
+          refs.push({ ImageId: imageId, ResourceType: 'ec2:LaunchTemplate', Arn: `arn:aws:ec2:${region}:${account}:launch-template/${template.launchTemplateId}` });
+        }
+      }
+    }
+    if (wants('ssm:Parameter')) {
+      for (const parameter of Object.values(regionState.parameters)) {
+        if (parameter.dataType === 'aws:ec2:image' && parameter.value === imageId) {
+          const path = parameter.name.startsWith('/') ? parameter.name.slice(1) : parameter.name;
+          refs.push({ ImageId: imageId, ResourceType: 'ssm:Parameter', Arn: `arn:aws:ssm:${region}:${account}:parameter/${path}` });
+        }
+      }
+    }
+  }
+  const page = paginate(refs, input, {
+    defaultMax: 1000,
+    minLimit: 1,
+    maxLimit: 1000,
+    invalidTokenCode: 'InvalidParameterValue',
+    invalidParameterCode: 'InvalidParameterValue',
+    queryFingerprint: JSON.stringify([imageIds, input.ResourceTypes, input.IncludeAllResourceTypes]),
+  });
+  return { ImageReferences: page.items, NextToken: page.nextToken };
+};

@@ -1,0 +1,37 @@
+/** Every simulated EC2 operation, by command name. */
+import * as images from './images';
+import * as instances from './instances';
+import * as launchTemplates from './launch-templates';
+import * as snapshots from './snapshots';
+import * as tags from './tags';
+
+export const ec2Operations = {
+  RunInstances: instances.runInstances,
+  DescribeInstances: instances.describeInstances,
+  StopInstances: instances.stopInstances,
+  TerminateInstances: instances.terminateInstances,
+  CreateImage: images.createImage,
+  DescribeImages: images.describeImages,
+  CopyImage: images.copyImage,
+  ModifyImageAttribute: images.modifyImageAttribute,
+  DescribeImageAttribute: images.describeImageAttribute,
+  EnableImageDeprecation: images.enableImageDeprecation,
+  DisableImageDeprecation: images.disableImageDeprecation,
+  EnableImageDeregistrationProtection: images.enableImageDeregistrationProtection,
+  DisableImageDeregistrationProtection: images.disableImageDeregistrationProtection,
+  DeregisterImage: images.deregisterImage,
+  GetImageBlockPublicAccessState: images.getImageBlockPublicAccessState,
+  EnableImageBlockPublicAccess: images.enableImageBlockPublicAccess,
+  DisableImageBlockPublicAccess: images.disableImageBlockPublicAccess,
+  DescribeImageReferences: images.describeImageReferences,
+  CreateTags: tags.createTags,
+  DeleteTags: tags.deleteTags,
+  DescribeSnapshots: snapshots.describeSnapshots,
+  ModifySnapshotAttribute: snapshots.modifySnapshotAttribute,
+  DeleteSnapshot: snapshots.deleteSnapshot,
+  CreateLaunchTemplate: launchTemplates.createLaunchTemplate,
+  CreateLaunchTemplateVersion: launchTemplates.createLaunchTemplateVersion,
+  ModifyLaunchTemplate: launchTemplates.modifyLaunchTemplate,
+  DescribeLaunchTemplates: launchTemplates.describeLaunchTemplates,
+  DescribeLaunchTemplateVersions: launchTemplates.describeLaunchTemplateVersions,
+};
