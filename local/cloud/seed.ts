@@ -3,7 +3,8 @@
  * access keys, roles, instance profiles, images with a software state.
  */
 import type { SoftwareState } from './packages/types';
-import type { AccessKeyRecord, AccountState, ImageRecord, OrganizationRecord, RoleRecord, World } from './world';
+import { bootSoftware } from './packages/base-images';
+import type { AccessKeyRecord, AccountState, ImageRecord, InstanceRecord, OrganizationRecord, RoleRecord, World } from './world';
 import { newSnapshot } from './services/ec2/snapshots';
 
 export function addOrganization(world: World, init: { id: string; managementAccountId: string; ous?: { id: string; name: string }[] }): OrganizationRecord {
@@ -145,4 +146,47 @@ export function minimalSoftware(overrides: Partial<SoftwareState> = {}): Softwar
     files: {},
     ...overrides,
   };
+}
+
+/** A running instance launched from `image` (scenario seeding: fleets that already exist). */
+export function addRunningInstance(
+  world: World,
+  accountId: string,
+  region: string,
+  image: ImageRecord,
+  init: { instanceType?: string; launchedAt?: number; tags?: Record<string, string>; launchTemplate?: InstanceRecord['launchTemplate']; subnetId?: string; securityGroupIds?: string[] } = {},
+): InstanceRecord {
+  const instanceId = world.nextId('i');
+  const sequence = world.state.sequence;
+  const software = structuredClone(image.software);
+  bootSoftware(software, { instanceId });
+  const instance: InstanceRecord = {
+    instanceId,
+    imageId: image.imageId,
+    instanceType: init.instanceType ?? 't3.medium',
+    architecture: image.architecture,
+    platform: image.platform,
+    platformDetails: image.platformDetails,
+    state: 'running',
+    launchTime: init.launchedAt ?? world.clock.now(),
+    stateTransitionReason: '',
+    subnetId: init.subnetId,
+    vpcId: init.subnetId ? 'vpc-0a1b2c3d4e5f60000' : undefined,
+    securityGroupIds: init.securityGroupIds ?? [],
+    privateIpAddress: `10.1.${(sequence >> 8) & 255}.${sequence & 255}`,
+    metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
+    launchTemplate: init.launchTemplate,
+    volumes: image.blockDeviceMappings.map((b) => ({
+      deviceName: b.deviceName,
+      volumeId: world.nextId('vol'),
+      size: b.volumeSize,
+      volumeType: b.volumeType,
+      encrypted: b.encrypted,
+      kmsKeyId: b.kmsKeyId,
+    })),
+    tags: { ...(init.tags ?? {}) },
+    software,
+  };
+  world.region(accountId, region).instances[instanceId] = instance;
+  return instance;
 }

@@ -20,6 +20,7 @@ import { fail } from '../../errors';
 import { paginate, type Operation, type OperationContext } from '../../operations';
 import type { InstanceRecord, InstanceStateName, LaunchTemplateRecord, World } from '../../world';
 import { registerTransition } from '../../world';
+import { bootSoftware } from '../../packages/base-images';
 import { canUseKey, findKey } from '../kms';
 import { anyMatches, checkIdFormat, iso, parseFilters, STATE_CODES, tagFilterMatches, tagsFor, tagsOut, visibleImage } from './common';
 import { launchTemplateImageId } from './images';
@@ -241,6 +242,8 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
       instance.tags['aws:ec2launchtemplate:id'] = templateRef.id;
       instance.tags['aws:ec2launchtemplate:version'] = templateRef.version;
     }
+    // First boot adds host keys, the key pair's public key and cloud-init logs to the instance's disk.
+    bootSoftware(instance.software, { instanceId, keyName: instance.keyName });
     regionState.instances[instanceId] = instance;
     const target = { accountId: account, region, resourceId: instanceId };
     if (kmsBlocked || failsToStart) {

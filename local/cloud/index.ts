@@ -1,0 +1,113 @@
+/**
+ * The simulated AWS cloud, assembled: a world (seeded from a scenario or loaded from `.gami/cloud.json`), the
+ * client plugin that routes every SDK client built by `createClient` into it, dynalite for DynamoDB, and
+ * persistence. Tests: `await Cloud.start({ clock, scenario })`; local runtime: add `stateDir: '.gami'`.
+ */
+import { join } from 'node:path';
+import type { Clock } from '../clock';
+import { startDynamoDb, type DynamoDbServer } from './dynamodb';
+import { loadWorldState, persistWorld } from './persistence';
+import { installCloudPlugin } from './plugin';
+import { applyScenario, loadScenarioFile, parseScenario, type Scenario, type ScenarioInput } from './scenario';
+import { World, type SnsMessage } from './world';
+
+export { World } from './world';
+export type { WorldState, SnsMessage } from './world';
+export { ServiceError } from './errors';
+export type { FaultRule, BehaviourFault } from './faults';
+
+export const DEFAULT_SCENARIO = join(__dirname, 'scenarios', 'example.yaml');
+
+export interface CloudOptions {
+  clock: Clock;
+  /** Scenario to seed a new world: a YAML path or an object. Ignored when a saved world is loaded. */
+  scenario?: string | ScenarioInput;
+  /** Directory for persistent state (`cloud.json`, `dynamodb/`). Without it everything stays in memory. */
+  stateDir?: string;
+  /** Start dynalite (default true). */
+  dynamodb?: boolean;
+  /** Access key for clients that have no credentials (default: the scenario's `defaultAccessKey`). */
+  defaultAccessKeyId?: string;
+}
+
+export class Cloud {
+  private constructor(
+    readonly world: World,
+    readonly clock: Clock,
+    private readonly dynamo: DynamoDbServer | undefined,
+    private readonly uninstall: () => void,
+    private readonly persistence: { flush(): void; stop(): void } | undefined,
+    /** Whether this start loaded an existing world (true) or seeded a new one. */
+    readonly resumed: boolean,
+  ) {}
+
+  static async start(options: CloudOptions): Promise<Cloud> {
+    const statePath = options.stateDir ? join(options.stateDir, 'cloud.json') : undefined;
+    const saved = statePath ? loadWorldState(statePath) : undefined;
+    const world = new World({ clock: options.clock, state: saved });
+    let scenario: Scenario | undefined;
+    if (options.scenario !== undefined) {
+      scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : parseScenario(options.scenario);
+    }
+    if (!saved && scenario) applyScenario(world, scenario, typeof options.scenario === 'string' ? options.scenario : '(inline)');
+    const dynamo = options.dynamodb === false ? undefined : await startDynamoDb({ path: options.stateDir ? join(options.stateDir, 'dynamodb') : undefined });
+    const uninstall = installCloudPlugin(world, {
+      defaultAccessKeyId: options.defaultAccessKeyId ?? scenario?.defaultAccessKey,
+      dynamodbEndpoint: dynamo?.endpoint,
+    });
+    const persistence = statePath ? persistWorld(world, statePath) : undefined;
+    const cloud = new Cloud(world, options.clock, dynamo, uninstall, persistence, saved !== undefined);
+    if (scenario && !saved && dynamo) await cloud.createTables(scenario);
+    persistence?.flush();
+    return cloud;
+  }
+
+  /** `http://127.0.0.1:<port>` of dynalite, if running. */
+  get dynamodbEndpoint(): string | undefined {
+    return this.dynamo?.endpoint;
+  }
+
+  /** Messages published to SNS, oldest first; optionally those of one topic. */
+  mailbox(topicArn?: string): SnsMessage[] {
+    return this.world.state.mailbox.filter((m) => topicArn === undefined || m.topicArn === topicArn);
+  }
+
+  /** Write the world to disk now (persistent clouds only). */
+  flush(): void {
+    this.persistence?.flush();
+  }
+
+  async stop(): Promise<void> {
+    this.uninstall();
+    this.persistence?.stop();
+    await this.dynamo?.close();
+  }
+
+  private async createTables(scenario: Scenario): Promise<void> {
+    if (scenario.dynamodbTables.length === 0 || !this.dynamo) return;
+    // Imported here so that clouds without tables never load the DynamoDB client.
+    const { CreateTableCommand, DynamoDBClient, ResourceInUseException } = await import('@aws-sdk/client-dynamodb');
+    const client = new DynamoDBClient({ region: scenario.regions[0], endpoint: this.dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    try {
+      for (const table of scenario.dynamodbTables) {
+        const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
+        try {
+          await this.clock.hold(
+            client.send(
+              new CreateTableCommand({
+                TableName: table.name,
+                BillingMode: 'PAY_PER_REQUEST',
+                AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+                KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+              }),
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof ResourceInUseException)) throw error;
+        }
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+}
