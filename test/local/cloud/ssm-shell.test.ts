@@ -1,0 +1,270 @@
+import { baseImageSoftware, bootSoftware } from '../../../local/cloud/packages/base-images';
+import { planUpgrade } from '../../../local/cloud/packages/inventory';
+import { repositoryForPlatform } from '../../../local/cloud/packages/repository';
+import type { SoftwareState } from '../../../local/cloud/packages/types';
+import { runShellScript } from '../../../local/cloud/ssm/shell';
+
+const NOW = Date.UTC(2026, 0, 15, 10, 0, 0);
+
+function al2023(): SoftwareState {
+  const software = baseImageSoftware('al2023-2024-outdated');
+  bootSoftware(software, { instanceId: 'i-0abc', keyName: 'builder' });
+  return software;
+}
+
+describe('package managers', () => {
+  it('dnf -y update brings every package to the repository version', () => {
+    // Prepare
+    const software = al2023();
+    // Act
+    const result = runShellScript(['dnf -y update'], software, { now: NOW });
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Upgrading:');
+    expect(result.stdout.slice(result.stdout.indexOf('\nUpgraded:\n'))).toContain('\n  expat-2.6.3-1.amzn2023.0.4.x86_64\n');
+    expect(result.stdout).toContain('Installing:\n kernel ');
+    expect(result.stdout.trimEnd().endsWith('Complete!')).toBe(true);
+    expect(planUpgrade(software, repositoryForPlatform('AMAZON_LINUX_2023')!)).toEqual([]);
+    expect(software.packages.kernel.epoch).toBe(1);
+    expect(result.durationMs).toBeGreaterThan(20_000);
+  });
+
+  it('dnf without -y aborts at the prompt and changes nothing', () => {
+    // Prepare
+    const software = al2023();
+    // Act
+    const result = runShellScript(['dnf upgrade --security'], software, { now: NOW });
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('Is this ok [y/N]: ');
+    expect(result.stderr).toBe('Operation aborted.\n');
+    expect(software.packages.expat.version).toBe('2.5.0');
+  });
+
+  it('yum upgrade --security only takes updates with an advisory', () => {
+    // Prepare
+    const software = al2023();
+    // Act
+    const result = runShellScript(['yum -y upgrade --security', 'rpm -q dnf expat'], software, { now: NOW });
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('dnf-4.12.0-2.amzn2023.0.4.noarch\nexpat-2.6.3-1.amzn2023.0.4.x86_64\n');
+    const second = runShellScript(['dnf -y upgrade --security'], software, { now: NOW });
+    expect(second.stdout).toContain('No security updates needed');
+    expect(second.stdout).toContain('Nothing to do.');
+  });
+
+  it('dnf install resolves requirements and fails on unknown names', () => {
+    // Prepare
+    const software = al2023();
+    // Act
+    const ok = runShellScript(['dnf install -y nginx', 'systemctl enable --now nginx', 'rpm -q nginx generic-logos-httpd'], software, { now: NOW });
+    const missing = runShellScript(['dnf install -y no-such-tool'], software, { now: NOW });
+    // Assess
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stdout).toContain('nginx-1.24.0-1.amzn2023.0.1.x86_64\ngeneric-logos-httpd-18.0.0-12.amzn2023.0.3.noarch\n');
+    expect(software.files['/etc/systemd/system/multi-user.target.wants/nginx.service']).toBe('/usr/lib/systemd/system/nginx.service');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stdout).toContain('No match for argument: no-such-tool');
+    expect(missing.stderr).toBe('Error: Unable to find a match: no-such-tool\n');
+  });
+
+  it('apt needs apt-get update first, then upgrades and installs', () => {
+    // Prepare
+    const software = baseImageSoftware('ubuntu-2204-outdated');
+    // Act
+    const stale = runShellScript(['apt-get -y upgrade', 'apt-get install -y nginx'], software, { now: NOW });
+    const fresh = runShellScript(['export DEBIAN_FRONTEND=noninteractive', 'apt-get update && apt-get -y upgrade', 'apt-get install -y nginx', 'dpkg-query -W openssh-server nginx'], software, { now: NOW });
+    // Assess
+    expect(stale.exitCode).toBe(100);
+    expect(stale.stdout).toContain('0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.');
+    expect(stale.stderr).toBe('E: Unable to locate package nginx\n');
+    expect(fresh.exitCode).toBe(0);
+    expect(fresh.stdout).toContain('Unpacking openssh-server:amd64 (1:8.9p1-3ubuntu0.13) over (1:8.9p1-3ubuntu0.1) ...');
+    expect(fresh.stdout).toContain('openssh-server\t1:8.9p1-3ubuntu0.13\nnginx\t1.18.0-6ubuntu14.6\n');
+    expect(planUpgrade(software, repositoryForPlatform('UBUNTU_22_04')!)).toEqual([]);
+  });
+
+  it('apt-get upgrade without -y aborts', () => {
+    const software = baseImageSoftware('ubuntu-2204-outdated');
+    const result = runShellScript(['apt-get update -q', 'apt-get upgrade'], software, { now: NOW });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('Do you want to continue? [Y/n] Abort.');
+    expect(software.packages.libc6.release).toBe('0ubuntu3.1');
+  });
+
+  it('the other family’s package manager is not there (127)', () => {
+    // Act
+    const onUbuntu = runShellScript(['dnf -y update'], baseImageSoftware('ubuntu-2204-outdated'), { now: NOW });
+    const onAl = runShellScript(['apt-get update', 'amazon-linux-extras install nginx1'], baseImageSoftware('al2023-2024-outdated'), { now: NOW });
+    // Assess
+    expect(onUbuntu.exitCode).toBe(127);
+    expect(onUbuntu.stderr).toMatch(/line 1: dnf: command not found/);
+    expect(onAl.exitCode).toBe(127);
+    expect(onAl.stderr).toMatch(/apt-get: command not found/);
+    expect(onAl.stderr).toMatch(/amazon-linux-extras: command not found/);
+  });
+});
+
+describe('files', () => {
+  it('hardens sshd_config with sed -i and verifies with grep', () => {
+    // Prepare
+    const software = al2023();
+    // Act
+    const result = runShellScript(
+      [
+        "sed -i 's/^#\\?PermitRootLogin .*/PermitRootLogin no/' /etc/ssh/sshd_config",
+        "sed -i -E 's/^#?PasswordAuthentication (yes|no)/PasswordAuthentication no/' /etc/ssh/sshd_config",
+        "echo 'ClientAliveInterval 300' >> /etc/ssh/sshd_config",
+        "grep -q '^PermitRootLogin no$' /etc/ssh/sshd_config && grep -c '^PasswordAuthentication no' /etc/ssh/sshd_config",
+        'sshd -t',
+        'systemctl restart sshd',
+      ],
+      software,
+      { now: NOW },
+    );
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('1\n');
+    const config = software.files['/etc/ssh/sshd_config'];
+    expect(config).toContain('\nPermitRootLogin no\n');
+    expect(config).not.toContain('#PermitRootLogin');
+    expect(config.endsWith('ClientAliveInterval 300\n')).toBe(true);
+    expect(result.notSimulated).toEqual(['sshd']);
+  });
+
+  it('removes keys, history, logs and temp files the way cleanup scripts do', () => {
+    // Prepare
+    const software = al2023();
+    software.files['/root/.bash_history'] = 'ls\n';
+    software.files['/tmp/build/artifact.tgz'] = 'x';
+    software.files['/tmp/notes.txt'] = 'x';
+    software.files['/var/log/messages'] = 'boot\n';
+    // Act
+    const result = runShellScript(
+      [
+        'set -e',
+        'shred -u /root/.bash_history',
+        'rm -f /etc/ssh/ssh_host_*',
+        'rm -rf /tmp/* /var/tmp/*',
+        'find /var/log -type f -name "*.log" -exec truncate -s 0 {} \\;',
+        'truncate -s 0 /var/log/messages',
+        'rm -f /home/ec2-user/.ssh/authorized_keys',
+        'cloud-init clean --logs',
+      ],
+      software,
+      { now: NOW },
+    );
+    // Assess
+    expect(result.exitCode).toBe(0);
+    expect(Object.keys(software.files).filter((f) => f.startsWith('/etc/ssh/ssh_host_'))).toEqual([]);
+    expect(software.files['/root/.bash_history']).toBeUndefined();
+    expect(Object.keys(software.files).filter((f) => f.startsWith('/tmp/'))).toEqual([]);
+    expect(software.files['/var/log/messages']).toBe('');
+    expect(software.files['/var/log/cloud-init.log']).toBeUndefined();
+    expect(software.files['/home/ec2-user/.ssh/authorized_keys']).toBeUndefined();
+    expect(software.files['/var/lib/cloud/instance/instance-id']).toBeUndefined();
+  });
+
+  it('reports missing files like coreutils does', () => {
+    const result = runShellScript(['cat /etc/nothing', 'rm /etc/nothing', 'shred -u /root/.bash_history'], al2023(), { now: NOW });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      "cat: /etc/nothing: No such file or directory\nrm: cannot remove '/etc/nothing': No such file or directory\nshred: /root/.bash_history: failed to open for writing: No such file or directory\n",
+    );
+  });
+
+  it('writes here-documents with variable expansion, quoted ones verbatim', () => {
+    // Prepare
+    const software = al2023();
+    // Act
+    runShellScript(['NAME=web-base', 'cat > /etc/motd <<EOF', 'Golden image $NAME', 'EOF', "cat <<'EOF' > /etc/profile.d/gami.sh", 'export IMAGE=$NAME', 'EOF'], software, { now: NOW });
+    // Assess
+    expect(software.files['/etc/motd']).toBe('Golden image web-base\n');
+    expect(software.files['/etc/profile.d/gami.sh']).toBe('export IMAGE=$NAME\n');
+  });
+});
+
+describe('shell semantics', () => {
+  it('without set -e the script continues and exits with the last status', () => {
+    const result = runShellScript(['false', 'echo after'], al2023(), { now: NOW });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'after\n' });
+  });
+
+  it('set -e stops at the first failing command, except in conditions and && / || lists', () => {
+    // Act
+    const result = runShellScript(['set -e', 'false || echo recovered', 'false && echo skipped', 'if false; then echo no; else echo else-branch; fi', '! false', 'grep -q nothing /etc/os-release', 'echo unreachable'], al2023(), { now: NOW });
+    // Assess
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('recovered\nelse-branch\n');
+  });
+
+  it('exit N ends the script with N; a subshell exit does not', () => {
+    const result = runShellScript(['(exit 4)', 'echo "sub=$?"', 'exit 7', 'echo never'], al2023(), { now: NOW });
+    expect(result).toMatchObject({ exitCode: 7, stdout: 'sub=4\n' });
+  });
+
+  it('pipes, pipefail, command substitution and for loops', () => {
+    // Act
+    const result = runShellScript(
+      ['COUNT=$(rpm -qa | grep -c "^openssh")', 'echo "openssh packages: $COUNT"', 'for p in expat glibc; do rpm -q --qf "%{NAME} %{VERSION}\\n" $p; done', 'set -o pipefail', 'cat /missing | wc -l'],
+      al2023(),
+      { now: NOW },
+    );
+    // Assess
+    expect(result.stdout).toBe('openssh packages: 3\nexpat 2.5.0\nglibc 2.34\n0\n');
+    expect(result.exitCode).toBe(1);
+  });
+
+  it('set -u fails on an unset variable and set -x traces commands', () => {
+    const result = runShellScript(['set -xu', 'echo "${MISSING:-default}"', 'echo "$MISSING"', 'echo never'], al2023(), { now: NOW, instanceId: 'i-1' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('default\n');
+    expect(result.stderr).toContain('+ echo default\n');
+    expect(result.stderr).toContain('MISSING: unbound variable');
+  });
+
+  it('unknown commands succeed with a note; missing scripts fail with 127', () => {
+    // Act
+    const result = runShellScript(['aws s3 cp s3://bucket/agent.rpm /tmp/', '/opt/vendor/install.sh'], al2023(), { now: NOW });
+    // Assess
+    expect(result.exitCode).toBe(127);
+    expect(result.notSimulated).toEqual(['aws']);
+    expect(result.stderr).toContain("[simulated cloud] 'aws s3 cp s3://bucket/agent.rpm /tmp/' is not simulated; treated as succeeding with no effect");
+    expect(result.stderr).toContain('/opt/vendor/install.sh: No such file or directory');
+  });
+
+  it('runs scripts written by earlier commands, with bash -c and sh file', () => {
+    const software = al2023();
+    const result = runShellScript(["printf '#!/bin/bash\\necho from-script\\nexit 3\\n' > /usr/local/bin/step.sh", 'sh /usr/local/bin/step.sh; echo "rc=$?"', 'bash -c "echo inline"'], software, { now: NOW });
+    expect(result.stdout).toBe('from-script\nrc=3\ninline\n');
+  });
+
+  it('a syntax error stops the script where bash would, after earlier commands ran', () => {
+    // Act
+    const result = runShellScript(['echo first', 'if true; then', '  echo inside', 'fi fi'], al2023(), { now: NOW, instanceId: 'i-0abc' });
+    // Assess
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('first\n');
+    expect(result.stderr).toMatch(/_script\.sh: line 4: syntax error near unexpected token `fi'/);
+  });
+
+  it('unsupported constructs fail like a syntax error instead of being skipped', () => {
+    const result = runShellScript(['while true; do sleep 1; done'], al2023(), { now: NOW });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain("'while' is not supported by the simulator");
+  });
+
+  it('systemctl knows the units of installed packages only', () => {
+    const result = runShellScript(['systemctl restart nginx'], al2023(), { now: NOW });
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr).toBe('Failed to restart nginx.service: Unit nginx.service not found.\n');
+  });
+
+  it('stops at the execution timeout', () => {
+    // Act
+    const result = runShellScript(['echo start', 'sleep 120', 'echo late'], al2023(), { now: NOW, timeoutMs: 60_000 });
+    // Assess
+    expect(result).toMatchObject({ timedOut: true, exitCode: -1, stdout: 'start\n', durationMs: 60_000 });
+  });
+});
