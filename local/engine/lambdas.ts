@@ -58,7 +58,7 @@ export class LambdaRegistry {
       );
     }
     entry.handler ??= Promise.resolve(entry.loader());
-    const handler = await entry.handler;
+    const handler = await options.clock.hold(entry.handler);
     const event: unknown = payload === undefined ? {} : JSON.parse(JSON.stringify(payload));
     const deadline = options.clock.now() + (options.timeoutSeconds ?? 900) * 1000;
     const context = lambdaContext(entry, options.requestId, () => deadline - options.clock.now());

@@ -1,0 +1,105 @@
+import * as path from 'node:path';
+import { VirtualClock } from '../../../local/clock';
+import { definitionsFromCdk, localApp, registerFunctions, type SynthesizedDefinitions } from '../../../local/cdk';
+import { LocalStepFunctions } from '../../../local/sfn';
+import { approvals } from './fixtures/notify';
+import { EngineTestStack } from './fixtures/stack';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+
+describe('definitions from CDK, run on the local engine', () => {
+  let definitions: SynthesizedDefinitions;
+  let clock: VirtualClock;
+  let service: LocalStepFunctions;
+  let stateMachineArn: string;
+
+  beforeAll(() => {
+    const app = localApp();
+    const stack = new EngineTestStack(app, 'EngineTest');
+    definitions = definitionsFromCdk(stack, { repoRoot });
+  });
+
+  beforeEach(() => {
+    clock = new VirtualClock(Date.UTC(2026, 0, 1));
+    service = new LocalStepFunctions({ clock, region: definitions.region, account: definitions.account, seed: 3 });
+    registerFunctions(service.engine.lambdas, definitions);
+    const [lifecycle] = definitions.stateMachines;
+    ({ stateMachineArn } = service.createStateMachine({ name: lifecycle.name, definition: lifecycle.definitionString, roleArn: lifecycle.roleArn }));
+    approvals.length = 0;
+  });
+
+  const start = (runId: string, overrides: Record<string, unknown> = {}) =>
+    service.startExecution({
+      stateMachineArn,
+      name: runId,
+      input: JSON.stringify({ runId, regions: ['eu-west-1', 'us-east-1', 'ap-south-1'], critical: 0, busyOnce: false, breakBake: false, ...overrides }),
+    }).executionArn;
+
+  it('resolves ARNs to stable local values and maps every function to its handler entry', () => {
+    const [lifecycle] = definitions.stateMachines;
+    expect(lifecycle.stateMachineArn).toBe('arn:aws:states:eu-west-1:111122223333:stateMachine:engine-test-lifecycle');
+    expect(lifecycle.definition.States['Bake Image']).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Arguments: { FunctionName: 'arn:aws:lambda:eu-west-1:111122223333:function:engine-test-bake' },
+    });
+    const entries = Object.fromEntries(Object.values(definitions.functions).map((f) => [f.functionName, path.relative(repoRoot, f.entry)]));
+    expect(entries).toMatchObject({ 'engine-test-bake': 'test/local/engine/fixtures/bake.ts' });
+    expect(Object.keys(definitions.functions)).toHaveLength(4);
+  });
+
+  it('happy path: retried bake, wait, parallel checks, approval by task token, Map distribution', async () => {
+    // Prepare
+    const executionArn = start('happy', { busyOnce: true });
+
+    // Act: the approver answers 10 minutes after the request
+    await clock.sleep(370_000);
+    expect(approvals).toEqual([{ token: expect.any(String), imageId: 'ami-happy' }]);
+    await clock.sleep(600_000);
+    service.sendTaskSuccess({ taskToken: approvals[0].token, output: JSON.stringify({ approver: 'alice' }) });
+    const result = await service.waitForExecution(executionArn);
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(JSON.parse(result.output!)).toEqual({
+      approver: 'alice',
+      images: [
+        { region: 'eu-west-1', imageId: 'ami-happy-eu-west-1' },
+        { region: 'us-east-1', imageId: 'ami-happy-us-east-1' },
+        { region: 'ap-south-1', imageId: 'ami-happy-ap-south-1' },
+      ],
+    });
+    const events = service.executionRecord(executionArn).events;
+    const bakeTries = events.filter((e) => e.type === 'TaskFailed' || e.type === 'TaskSucceeded').slice(0, 2);
+    expect(bakeTries.map((e) => [e.type, e.timestamp - result.startDate!.getTime()])).toEqual([
+      ['TaskFailed', 0],
+      ['TaskSucceeded', 60_000],
+    ]);
+    expect(result.stopDate!.getTime() - result.startDate!.getTime()).toBe(970_000);
+  });
+
+  it('bake failure is caught, cleaned up and failed with the bake’s error', async () => {
+    const result = await service.waitForExecution(start('broken', { breakBake: true }));
+    expect([result.status, result.error]).toEqual(['FAILED', 'BakeFailed']);
+    expect(JSON.parse(result.cause!)).toMatchObject({ errorMessage: 'component build failed for broken' });
+  });
+
+  it('critical findings take the gate’s rejection path', async () => {
+    const result = await service.waitForExecution(start('critical', { critical: 2 }));
+    expect([result.error, result.cause]).toEqual(['ScanGateFailed', '2 critical findings']);
+    expect(approvals).toEqual([]);
+  });
+
+  it('an unanswered approval times out after an hour and fails closed', async () => {
+    const result = await service.waitForExecution(start('silent'));
+    expect(result.error).toBe('States.Timeout');
+    expect(result.stopDate!.getTime() - result.startDate!.getTime()).toBe(300_000 + 3_600_000);
+  });
+
+  it('a rejection sent with SendTaskFailure is caught and fails the run', async () => {
+    const executionArn = start('rejected');
+    await clock.sleep(400_000);
+    service.sendTaskFailure({ taskToken: approvals[0].token, error: 'ImageRejected', cause: 'banner missing' });
+    const result = await service.waitForExecution(executionArn);
+    expect([result.error, result.cause]).toEqual(['ImageRejected', 'banner missing']);
+  });
+});
