@@ -96,8 +96,13 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
     functions: {},
     functionsWithoutHandler: [],
   };
-  for (const artifact of assembly.stacks) {
-    if (wanted && !wanted.includes(artifact.id)) continue;
+  const artifacts = assembly.stacks.filter((artifact) => !wanted || wanted.includes(artifact.id));
+  // The result's region/account are those of the first stack with a concrete env (else the defaults).
+  const first = artifacts.find((a) => concrete(a.environment.region));
+  if (first && !options.region) result.region = concrete(first.environment.region) ?? result.region;
+  const firstAccount = artifacts.find((a) => concrete(a.environment.account));
+  if (firstAccount && !options.account) result.account = concrete(firstAccount.environment.account) ?? result.account;
+  for (const artifact of artifacts) {
     const region = concrete(artifact.environment.region) ?? result.region;
     const account = concrete(artifact.environment.account) ?? result.account;
     const template = artifact.template as Template;
