@@ -1,0 +1,37 @@
+/**
+ * The environment every task function reads, validated once. Lambda sets AWS_REGION and AWS_EXECUTION_ENV;
+ * the infra sets the POWERTOOLS_* variables; the local runtime sets AWS_REGION to the simulated region.
+ */
+import { z } from 'zod';
+
+export const taskEnvSchema = z.object({
+  AWS_REGION: z.string().min(1).optional(),
+  /** `AWS_Lambda_nodejs22.x` on Lambda; absent offline, which keeps X-Ray tracing off. */
+  AWS_EXECUTION_ENV: z.string().optional(),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default('golden-ami-pipeline'),
+  POWERTOOLS_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).optional(),
+  POWERTOOLS_TRACE_ENABLED: z.enum(['true', 'false']).optional(),
+});
+export type TaskEnv = z.output<typeof taskEnvSchema>;
+
+/** Parse `env`; a bad value names the variable (a deployment mistake, not an event problem). */
+export function parseTaskEnv(env: NodeJS.ProcessEnv = process.env): TaskEnv {
+  const parsed = taskEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid task environment: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** The region clients talk to unless a task names one: the function's own region. */
+export function defaultRegion(env: NodeJS.ProcessEnv = process.env): string {
+  const region = parseTaskEnv(env).AWS_REGION;
+  if (!region) throw new Error('AWS_REGION is not set: tasks need the region they run in (Lambda sets it; locally the runtime must)');
+  return region;
+}
+
+/** True only inside a real Lambda execution environment, the one place X-Ray has a daemon to talk to. */
+export function onLambda(env: TaskEnv): boolean {
+  return env.AWS_EXECUTION_ENV?.startsWith('AWS_Lambda_') === true;
+}

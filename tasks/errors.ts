@@ -1,0 +1,75 @@
+/**
+ * Named errors of the lifecycle tasks. The state machine matches them by name in Retry/Catch (a Lambda
+ * error's type is the thrown error's `name`), so each class sets `name` to its own class name, and each
+ * message tells a person what failed and what to look at — it becomes the `Cause` an operator reads.
+ */
+
+/** The event a task received does not match its contract: a bug in the state machine, never retried. */
+export class InvalidTaskEvent extends Error {
+  override name = 'InvalidTaskEvent';
+}
+
+/** The execution input a person or schedule gave is malformed; the message names the field. */
+export class InvalidExecutionInput extends Error {
+  override name = 'InvalidExecutionInput';
+}
+
+/** The configured base image (AMI id, SSM parameter, owner + name pattern) resolves to no usable image. */
+export class BaseImageNotFound extends Error {
+  override name = 'BaseImageNotFound';
+}
+
+/** RunInstances was refused, or the instance stopped or terminated before it became ready. */
+export class InstanceLaunchFailed extends Error {
+  override name = 'InstanceLaunchFailed';
+}
+
+/** The instance is running but never became an SSM managed instance within the workflow's wait. */
+export class InstanceNotReady extends Error {
+  override name = 'InstanceNotReady';
+}
+
+export interface ComponentFailure {
+  component: string;
+  phase: string;
+  step: string;
+  /** SSM command status: Failed, TimedOut or Cancelled. */
+  status: string;
+  /** Exit code of the step's script; -1 when it never finished (timed out or cancelled). */
+  exitCode: number;
+  attempts: number;
+  outputTail: string;
+  instanceId: string;
+  commandId: string;
+}
+
+/** A component step failed with onFailure Abort and no attempt left. */
+export class ComponentFailed extends Error {
+  override name = 'ComponentFailed';
+  readonly failure: ComponentFailure;
+
+  constructor(failure: ComponentFailure) {
+    const attempts = `${failure.attempts} attempt${failure.attempts === 1 ? '' : 's'}`;
+    super(
+      `component ${failure.component}, phase ${failure.phase}, step ${failure.step}: ${failure.status} with exit code ` +
+        `${failure.exitCode} after ${attempts} (instance ${failure.instanceId}, command ${failure.commandId}). ` +
+        `Output tail:\n${failure.outputTail || '(no output)'}`,
+    );
+    this.failure = failure;
+  }
+}
+
+/** CreateImage was refused, or the image went to failed / was deregistered before it became available. */
+export class ImageCreationFailed extends Error {
+  override name = 'ImageCreationFailed';
+}
+
+/** Amazon Inspector cannot scan the test instance, or never finished: fail closed, no gate decision. */
+export class ScanIncomplete extends Error {
+  override name = 'ScanIncomplete';
+}
+
+/** The image's active findings exceed the gate; the message has every count against its threshold. */
+export class ScanGateFailed extends Error {
+  override name = 'ScanGateFailed';
+}

@@ -1,0 +1,19 @@
+/** Shared fixtures for the task handler tests: one run context and SDK-shaped errors. */
+import { EC2ServiceException } from '@aws-sdk/client-ec2';
+import type { RunContext } from '../../../tasks/contracts';
+
+process.env.AWS_REGION ??= 'eu-west-1';
+
+export const EXECUTION_ARN = 'arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:run-1';
+
+export const run: RunContext = {
+  pipeline: 'web-base',
+  executionArn: EXECUTION_ARN,
+  executionName: 'run-1',
+  now: '2026-11-22T10:15:30.000Z',
+};
+
+/** An EC2 error as the SDK throws it for a 4xx response (e.g. InvalidAMIID.NotFound). */
+export function ec2ClientError(name: string, message = `${name} (simulated)`): EC2ServiceException {
+  return new EC2ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+}
