@@ -1,12 +1,14 @@
 /**
- * One stack per pipeline file, in the pipeline's source region. Holds what the lifecycle needs to exist
- * before any state machine runs, each configured as production wants it:
+ * One stack per pipeline file, in the pipeline's source region, each resource configured as production wants it:
  *   - notification topic: KMS-encrypted (customer key, rotated), TLS enforced, email subscriptions;
  *   - registry table: on-demand, point-in-time recovery, deletion protection, retained;
- *   - state machine log group: retained for a year, for auditors.
+ *   - state machine log group: retained for a year, for auditors;
+ *   - builder/test instance role with SSM core only, and its instance profile (named in the config);
+ *   - one Lambda per lifecycle task (least privilege) and the lifecycle state machine.
  */
-import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -14,6 +16,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { TAG } from '../pipeline/tags';
+import { GoldenAmiWorkflow } from '../workflows/golden-ami';
+import { TaskFunctions } from './task-functions';
 
 export interface PipelineStackProps extends StackProps {
   pipeline: LoadedPipeline;
@@ -26,6 +30,8 @@ export function resourceNames(pipelineName: string) {
     topic: `gami-${pipelineName}-notifications`,
     registryTable: `gami-registry-${pipelineName}`,
     logGroup: `/aws/vendedlogs/states/gami-${pipelineName}`,
+    stateMachine: `gami-${pipelineName}`,
+    builderRole: `gami-${pipelineName}-builder`,
   };
 }
 
@@ -34,6 +40,9 @@ export class PipelineStack extends Stack {
   readonly registry: dynamodb.TableV2;
   readonly logGroup: logs.LogGroup;
   readonly pipeline: LoadedPipeline;
+  readonly builderRole: iam.Role;
+  readonly tasks: TaskFunctions;
+  readonly workflow: GoldenAmiWorkflow;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -72,6 +81,33 @@ export class PipelineStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // Builders and test instances only need the SSM agent's permissions (RunCommand, inventory for Inspector).
+    this.builderRole = new iam.Role(this, 'BuilderRole', {
+      roleName: names.builderRole,
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: `Builder and test instances of the ${config.name} golden-AMI pipeline`,
+    });
+    Validations.of(this.builderRole).acknowledge({
+      id: 'AwsSolutions-IAM4',
+      reason: 'AmazonSSMManagedInstanceCore is the documented minimum for SSM RunCommand and Inspector agent-based scans.',
+    });
+    new iam.InstanceProfile(this, 'BuilderInstanceProfile', {
+      instanceProfileName: config.build.instanceProfile,
+      role: this.builderRole,
+    });
+
+    this.tasks = new TaskFunctions(this, 'Tasks', { config, registry: this.registry, builderRole: this.builderRole });
+    this.workflow = new GoldenAmiWorkflow(this, 'Lifecycle', {
+      pipeline: props.pipeline,
+      functions: this.tasks.functions,
+      topic: this.topic,
+      logGroup: this.logGroup,
+      registryTableName: names.registryTable,
+      stateMachineName: names.stateMachine,
+    });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.tableName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });

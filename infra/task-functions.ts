@@ -1,0 +1,155 @@
+/**
+ * One Lambda function per lifecycle task (tasks/<name>/handler.ts), each with only the permissions its task
+ * needs. EC2 mutations are limited to resources carrying this pipeline's `gami:pipeline` tag, or to creating
+ * resources that carry it, wherever EC2 supports those conditions; the Describe, List and Get calls have no
+ * resource-level permissions in EC2, SSM and Inspector, so they take a wildcard (acknowledged for cdk-nag with
+ * reason).
+ *
+ * Every function carries `gami:handler` metadata (entry file, export) so the local runtime can run the real
+ * handler for the synthesized function without bundling.
+ */
+import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import type { PipelineConfig } from '../pipeline/config';
+import { TAG } from '../pipeline/tags';
+import { TASK_NAMES, type TaskName } from '../tasks/contracts';
+
+export const HANDLER_METADATA_KEY = 'gami:handler';
+const PROJECT_ROOT = join(__dirname, '..');
+
+/** Repository-relative entry file of a task's handler. */
+export function handlerEntry(task: TaskName): string {
+  return `tasks/${task}/handler.ts`;
+}
+
+const TIMEOUTS: Partial<Record<TaskName, Duration>> = {
+  createImage: Duration.minutes(2),
+  evaluateScanGate: Duration.minutes(5),
+  cleanup: Duration.minutes(2),
+};
+
+export interface TaskFunctionsProps {
+  config: PipelineConfig;
+  registry: dynamodb.ITableV2;
+  builderRole: iam.IRole;
+}
+
+export class TaskFunctions extends Construct {
+  readonly functions: Record<TaskName, nodejs.NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: TaskFunctionsProps) {
+    super(scope, id);
+    const { config } = props;
+    const functions = {} as Record<TaskName, nodejs.NodejsFunction>;
+    for (const task of TASK_NAMES) {
+      const logGroup = new logs.LogGroup(this, `${task}Logs`, {
+        retention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const fn = new nodejs.NodejsFunction(this, task, {
+        entry: join(PROJECT_ROOT, handlerEntry(task)),
+        handler: 'handler',
+        description: `golden-ami-pipeline ${config.name}: ${task}`,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: TIMEOUTS[task] ?? Duration.minutes(1),
+        tracing: lambda.Tracing.ACTIVE,
+        logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+        environment: {
+          POWERTOOLS_SERVICE_NAME: `gami-${config.name}`,
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+        bundling: {
+          minify: true,
+          sourceMap: true,
+          target: 'node22',
+          format: nodejs.OutputFormat.CJS,
+          // Bundle the pinned SDK rather than trusting the runtime's copy: same code as tested.
+          externalModules: [],
+        },
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      });
+      (fn.node.defaultChild as CfnResource).addMetadata(HANDLER_METADATA_KEY, { entry: handlerEntry(task), export: 'handler' });
+      functions[task] = fn;
+    }
+    this.functions = functions;
+    this.grantPermissions(props);
+  }
+
+  private grantPermissions({ config, registry, builderRole }: TaskFunctionsProps): void {
+    const f = this.functions;
+    const { partition, region, account } = Stack.of(this);
+    const ec2Arn = (resource: string, withAccount = true) => `arn:${partition}:ec2:${region}:${withAccount ? account : ''}:${resource}`;
+    const tagged = { StringEquals: { [`aws:ResourceTag/${TAG.pipeline}`]: config.name } };
+    const taggingNew = { StringEquals: { [`aws:RequestTag/${TAG.pipeline}`]: config.name } };
+    const allow = (fn: lambda.IFunction, actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+    const describe = (fn: lambda.IFunction, actions: string[]) => allow(fn, actions, ['*']);
+
+    // prepare: resolve the base image, allocate the version.
+    describe(f.prepare, ['ec2:DescribeImages']);
+    allow(f.prepare, ['ssm:GetParameter'], [`arn:${partition}:ssm:${region}:*:parameter/*`]);
+
+    // launchInstance: instances and volumes only with this pipeline's tag; the builder role only to EC2.
+    allow(f.launchInstance, ['ec2:RunInstances'], [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')], taggingNew);
+    allow(f.launchInstance, ['ec2:RunInstances'], [
+      ec2Arn('image/*', false),
+      ec2Arn(`subnet/${config.build.subnetId}`),
+      ...config.build.securityGroupIds.map((sg) => ec2Arn(`security-group/${sg}`)),
+    ]);
+    allow(f.launchInstance, ['ec2:CreateTags'], [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')], {
+      StringEquals: { 'ec2:CreateAction': 'RunInstances' },
+    });
+    allow(f.launchInstance, ['iam:PassRole'], [builderRole.roleArn], { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+
+    describe(f.checkInstanceReady, ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
+
+    allow(f.runStep, ['ssm:SendCommand'], [`arn:${partition}:ssm:${region}::document/AWS-RunShellScript`]);
+    allow(f.runStep, ['ssm:SendCommand'], [ec2Arn('instance/*')], { StringEquals: { [`ssm:resourceTag/${TAG.pipeline}`]: config.name } });
+    describe(f.checkStep, ['ssm:GetCommandInvocation']);
+
+    describe(f.createImage, ['ec2:DescribeImages']);
+    allow(f.createImage, ['ec2:CreateImage'], [ec2Arn('instance/*')], tagged);
+    allow(f.createImage, ['ec2:CreateImage'], [ec2Arn('image/*', false), ec2Arn('snapshot/*', false)], taggingNew);
+    allow(f.createImage, ['ec2:CreateTags'], [ec2Arn('image/*', false), ec2Arn('snapshot/*', false)], {
+      StringEquals: { 'ec2:CreateAction': 'CreateImage' },
+    });
+    describe(f.checkImage, ['ec2:DescribeImages']);
+
+    describe(f.terminateInstances, ['ec2:DescribeInstances']);
+    allow(f.terminateInstances, ['ec2:TerminateInstances'], [ec2Arn('instance/*')], tagged);
+
+    describe(f.checkScanCoverage, ['inspector2:ListCoverage']);
+    describe(f.evaluateScanGate, ['inspector2:ListFindings']);
+
+    describe(f.cleanup, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
+    allow(f.cleanup, ['ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:EnableImageDeprecation'], [ec2Arn('instance/*'), ec2Arn('image/*', false)], tagged);
+
+    registry.grant(f.prepare, 'dynamodb:UpdateItem', 'dynamodb:PutItem');
+    registry.grant(f.recordStage, 'dynamodb:UpdateItem', 'dynamodb:PutItem');
+    registry.grant(f.evaluateScanGate, 'dynamodb:PutItem');
+
+    for (const fn of Object.values(f)) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Describe, List and Get calls of EC2, SSM and Inspector have no resource-level permissions; EC2 image/snapshot/instance ' +
+          'ARNs are wildcarded only together with a gami:pipeline tag condition or a CreateAction condition.',
+      });
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM4',
+        reason: 'AWSLambdaBasicExecutionRole is the minimal managed policy for writing the function logs.',
+      });
+    }
+  }
+}

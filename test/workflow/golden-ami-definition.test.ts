@@ -1,0 +1,134 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Template } from 'aws-cdk-lib/assertions';
+import { validatePipelineFile } from '../../pipeline/validate';
+import { TASK_NAMES, type TaskName } from '../../tasks/contracts';
+import { GoldenAmiWorkflow } from '../../workflows/golden-ami';
+import { componentSteps } from '../../workflows/stages/instance';
+
+const pipeline = validatePipelineFile('pipelines/example.yaml', { now: new Date('2026-11-22T00:00:00Z') }).pipeline!;
+
+/** The workflow in a bare stack, with imported functions (ARN = task name) so the ASL is readable. */
+function synthesize() {
+  const stack = new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const functions = Object.fromEntries(
+    TASK_NAMES.map((t) => [t, lambda.Function.fromFunctionArn(stack, t, `arn:aws:lambda:eu-west-1:111111111111:function:${t}`)]),
+  ) as Record<TaskName, lambda.IFunction>;
+  const workflow = new GoldenAmiWorkflow(stack, 'Lifecycle', {
+    pipeline,
+    functions,
+    topic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:eu-west-1:111111111111:gami-web-base-notifications'),
+    logGroup: new logs.LogGroup(stack, 'Logs'),
+    registryTableName: 'gami-registry-web-base',
+  });
+  const template = Template.fromStack(stack);
+  const [resource] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const definitionString = resource.Properties.DefinitionString;
+  const part = (p: unknown) => (typeof p === 'string' ? p : (p as { Ref?: string }).Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(p));
+  const text: string = typeof definitionString === 'string' ? definitionString : (definitionString['Fn::Join'][1] as unknown[]).map(part).join('');
+  return { workflow, template, definition: JSON.parse(text) as Definition };
+}
+
+interface StateJson {
+  Type: string;
+  Next?: string;
+  Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string; Assign?: Record<string, unknown> }>;
+  Arguments?: Record<string, unknown>;
+  ItemProcessor?: { States: Record<string, StateJson> };
+  [key: string]: unknown;
+}
+interface Definition {
+  QueryLanguage: string;
+  StartAt: string;
+  States: Record<string, StateJson>;
+  TimeoutSeconds: number;
+}
+
+describe('golden-ami workflow definition', () => {
+  const { definition, template } = synthesize();
+  const states = definition.States;
+
+  it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
+    expect(definition.QueryLanguage).toBe('JSONata');
+    expect(definition.StartAt).toBe('Start Run');
+    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+  });
+
+  it('routes every top-level task to the failure path with the stage and error', () => {
+    const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
+    const failurePath = new Set(['Clean Up', 'Record Failure', 'Notify Failure']);
+    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
+      expect({ name, catch: state.Catch?.[0]?.Next }).toEqual({ name, catch: 'Clean Up' });
+      expect(state.Catch?.[0]?.Assign).toMatchObject({ error: '{% $states.errorOutput.Error %}' });
+    }
+    expect(tasks.length).toBeGreaterThan(15);
+  });
+
+  it('retries transient errors with backoff and full jitter on every Lambda task', () => {
+    const lambdaTasks = Object.entries(states).filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke');
+    for (const [, state] of lambdaTasks) {
+      expect(state.Retry?.[0]).toMatchObject({ MaxAttempts: 6, JitterStrategy: 'FULL' });
+      expect(state.Retry?.[0].ErrorEquals).toEqual(expect.arrayContaining(['RequestLimitExceeded', 'Lambda.ServiceException']));
+    }
+  });
+
+  it('embeds the configuration so input {} runs as configured', () => {
+    expect(states['Launch Builder'].Arguments).toMatchObject({
+      Payload: {
+        purpose: 'build',
+        instanceType: 't3.medium',
+        subnetId: 'subnet-0a1b2c3d4e5f67890',
+        securityGroupIds: ['sg-0123456789abcdef0'],
+        instanceProfile: 'GamiBuilderInstanceProfile',
+      },
+    });
+    expect(states['Evaluate Scan Gate'].Arguments).toMatchObject({
+      Payload: { scanGate: { maxFindings: { CRITICAL: 0, HIGH: 0, MEDIUM: 5 } } },
+    });
+    const map = states['Run Build Steps'];
+    expect(map.Items).toEqual(componentSteps(pipeline.components).build);
+    expect(map.MaxConcurrency).toBe(1);
+  });
+
+  it('fails closed on a scan that never completes, after the configured timeout', () => {
+    expect(states['Scan Complete?']).toMatchObject({
+      Choices: [
+        { Condition: "{% $scan.status = 'SCANNED' %}", Next: 'Evaluate Scan Gate' },
+        { Condition: '{% $scanPolls < 60 %}', Next: 'Wait For Scan' },
+      ],
+      Default: 'Scan Timed Out',
+    });
+    expect(states['Scan Timed Out']).toMatchObject({ Assign: { error: 'ScanIncomplete', failedStage: 'ScanGate' }, Next: 'Clean Up' });
+  });
+
+  it('ends every failure in a Fail state carrying the named error', () => {
+    expect(states.Failed).toEqual({ Type: 'Fail', Error: '{% $error %}', Cause: '{% $cause %}' });
+    expect(states['Notify Failure'].Resource).toBe('arn:aws:states:::aws-sdk:sns:publish');
+  });
+
+  it('flattens components in AWSTOE order: build phases, then validate phases; test phases on the test instance', () => {
+    const steps = componentSteps(pipeline.components);
+    expect(steps.build.map((s) => `${s.component}/${s.phase}/${s.step}`)).toEqual([
+      'os-update/build/UpdatePackages',
+      'ssh-hardening/build/WriteHardenedConfig',
+      'ssh-hardening/build/ReloadSshd',
+      'cleanup/build/RemoveSshKeys',
+      'cleanup/build/RemoveShellHistory',
+      'cleanup/build/RemoveCredentials',
+      'cleanup/build/RemoveTemporaryFiles',
+      'cleanup/build/TruncateLogs',
+      'os-update/validate/NoPendingUpdates',
+      'ssh-hardening/validate/CheckSshdSettings',
+      'cleanup/validate/NothingLeft',
+    ]);
+    expect(steps.test.map((s) => `${s.component}/${s.step}`)).toEqual(['ssh-hardening/SshdAcceptsConfig']);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The golden-AMI lifecycle state machine of one pipeline (Standard workflow, JSONata, Assign variables).
+ * The pipeline's configuration is embedded at synth time, so a console run with input `{}` works.
+ *
+ * Execution input (all optional, validated by `prepare`; a malformed field fails the run with
+ * InvalidExecutionInput naming it): `baseImage` ({amiId} | {ssmParameter} | {owner, namePattern}) overrides the
+ * configured base image for this run; `reason` and `requestedBy` go to the audit trail.
+ *
+ *  1. Start Run            Pass      assigns the variables every later state may read (nulls until known)
+ *  2. Prepare Run          prepare   {run, input, config} → {version, imageName, baseImage, reason, requestedBy}
+ *     Record Prepared      recordStage
+ *  3. Bake
+ *     Launch Builder       launchInstance     {purpose: build, imageId: base} → {instanceId}          → $builderId
+ *     Builder Ready? loop  checkInstanceReady {instanceId} → {ready}; InstanceNotReady after 10 min
+ *     Run Build Steps      Map (1 at a time) over every component's build + validate steps:
+ *                          runStep → {commandId}; checkStep → {status, retry, outputTail} polled; ComponentFailed
+ *     Create Image         createImage {instanceId, imageName, lineage} → {imageId, snapshotIds}      → $imageId
+ *     Image Available? loop checkImage {imageId} → {state}; ImageCreationFailed on failed or after ~4 h
+ *     Terminate Builder    terminateInstances {instanceIds}
+ *     Record Baked         recordStage
+ *  4. Test
+ *     Launch Test Instance launchInstance {purpose: test, imageId: new}                            → $testInstanceId
+ *     Test Instance Ready? checkInstanceReady loop
+ *     Run Test Steps       Map over every component's test steps (as above)
+ *     Record Tested        recordStage
+ *  5. ScanGate
+ *     Scan Complete? loop  checkScanCoverage {instanceId} → {status}; ScanIncomplete (fail closed) on timeout
+ *     Evaluate Scan Gate   evaluateScanGate {findings filter, gate} → GateResult; ScanGateFailed when over
+ *     Terminate Test Instance, Record Scan Gate
+ *  6. Record Done, Succeeded (output: the run summary)
+ *  Failure path (every Catch): Clean Up (terminate this run's instances, tag the image rejected and deprecate
+ *  it) → Record Failure → Notify Failure (SNS) → Failed (Error = the stage's named error, Cause = its detail)
+ *
+ * Later stages (Approval, Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
+ * and Done: each is a builder in workflows/stages/ that takes the state after it.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { LoadedPipeline } from '../pipeline/validate';
+import { bakeStage } from './stages/bake';
+import { recordStage, type StageContext, type TaskFunctions } from './stages/common';
+import { failureStage } from './stages/failure';
+import { componentSteps } from './stages/instance';
+import { prepareStage } from './stages/prepare';
+import { scanGateStage } from './stages/scan-gate';
+import { testStage } from './stages/test';
+
+export interface GoldenAmiWorkflowProps {
+  pipeline: LoadedPipeline;
+  functions: TaskFunctions;
+  topic: sns.ITopic;
+  logGroup: logs.ILogGroup;
+  registryTableName: string;
+  stateMachineName?: string;
+}
+
+/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), with margin. */
+export function executionTimeout(pipeline: LoadedPipeline): Duration {
+  return Duration.hours(8).plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes));
+}
+
+export class GoldenAmiWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: GoldenAmiWorkflowProps) {
+    super(scope, id);
+    const { config } = props.pipeline;
+    const components = props.pipeline.components.map((c) => c.document.name);
+    const steps = componentSteps(props.pipeline.components);
+
+    const failure = failureStage(this, config, props.functions, props.registryTableName, props.topic);
+    const ctx: StageContext = { scope: this, config, functions: props.functions, registryTable: props.registryTableName, failure };
+
+    const succeeded = sfn.Succeed.jsonata(this, 'Succeeded', {
+      outputs: {
+        pipeline: config.name,
+        version: '{% $version %}',
+        imageId: '{% $imageId %}',
+        imageName: '{% $imageName %}',
+        region: config.distribution.sourceRegion,
+        baseImage: '{% $baseImage %}',
+        reason: '{% $reason %}',
+        requestedBy: '{% $requestedBy %}',
+        scanGate: "{% $gate ~> |$|{}, ['topFindings']| %}",
+        topFindings: '{% $gate.topFindings %}',
+        registry: `{% {'table': '${props.registryTableName}', 'pk': 'PIPELINE#${config.name}', 'version': $version} %}`,
+      },
+    });
+    const done = recordStage(ctx, 'Record Done', 'Done', 'succeeded', "{% {'imageId': $imageId, 'gate': $gate ~> |$|{}, ['topFindings']|} %}");
+    done.addCatch(failure, { errors: ['States.ALL'], assign: { failedStage: 'Done', error: '{% $states.errorOutput.Error %}', cause: '{% $states.errorOutput.Cause %}' } });
+    done.next(succeeded);
+
+    const scan = scanGateStage(ctx, done);
+    const test = testStage(ctx, steps.test, scan);
+    const bake = bakeStage(ctx, steps.build, components, test);
+    const prepare = prepareStage(ctx, components, bake);
+
+    const start = sfn.Pass.jsonata(this, 'Start Run', {
+      comment: `Golden AMI lifecycle of pipeline ${config.name}`,
+      assign: {
+        version: null,
+        imageName: null,
+        baseImage: null,
+        reason: null,
+        requestedBy: null,
+        builderId: null,
+        testInstanceId: null,
+        imageId: null,
+        snapshotIds: [],
+        buildSteps: [],
+        gate: null,
+        cleanup: null,
+      },
+    });
+    start.next(prepare);
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      timeout: executionTimeout(props.pipeline),
+      tracingEnabled: true,
+      // Execution data stays out of the logs (it may hold findings and names); history keeps it for auditors.
+      logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate`,
+    });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Building blocks shared by the lifecycle stages: Lambda task states with the house retry policy, the `run`
+ * context every task receives, and the hand-off to the failure path. Stages are built back to front: each
+ * stage builder takes the state that follows it and returns its first state, so loops and Choices can name
+ * their successor without placeholder states.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from '../../pipeline/config';
+import type { TaskName } from '../../tasks/contracts';
+
+export type TaskFunctions = Record<TaskName, lambda.IFunction>;
+
+/** What building a task state needs. */
+export interface TaskScope {
+  scope: Construct;
+  functions: TaskFunctions;
+}
+
+export interface StageContext extends TaskScope {
+  config: PipelineConfig;
+  registryTable: string;
+  /** First state of the failure path (Cleanup → Record → Notify → Fail); expects $error, $cause, $failedStage. */
+  failure: sfn.IChainable;
+}
+
+/** The run context of every task event (see tasks/contracts.ts runContextSchema), as a JSONata expression. */
+export function runExpression(pipeline: string): string {
+  return (
+    `{'pipeline': '${pipeline}', 'executionArn': $states.context.Execution.Id, ` +
+    `'executionName': $states.context.Execution.Name, 'now': $states.context.State.EnteredTime}`
+  );
+}
+
+/** The run context as a field value. */
+export function runArgument(pipeline: string): string {
+  return `{% ${runExpression(pipeline)} %}`;
+}
+
+/** Errors a Lambda invocation or an AWS call inside a handler may raise that are worth trying again. */
+export const TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalServerException',
+  'ServiceUnavailable',
+  'Unavailable',
+];
+
+/**
+ * A Lambda task: payload object (values may be `{% %}` expressions); the state's output is the handler's
+ * return value. In `assign`, the handler's return value is `$states.result.Payload` (the Lambda envelope).
+ */
+export function invokeTask(
+  ctx: TaskScope,
+  name: string,
+  task: TaskName,
+  payload: Record<string, unknown> | string,
+  options: { assign?: Record<string, unknown>; outputs?: unknown; timeout?: Duration } = {},
+): tasks.LambdaInvoke {
+  const state = tasks.LambdaInvoke.jsonata(ctx.scope, name, {
+    lambdaFunction: ctx.functions[task],
+    payload: typeof payload === 'string' ? sfn.TaskInput.fromText(payload) : sfn.TaskInput.fromObject(payload),
+    // Unwrap the Lambda envelope once, here: every reader sees the handler's own result.
+    outputs: options.outputs ?? '{% $states.result.Payload %}',
+    assign: options.assign,
+    retryOnServiceExceptions: false,
+    taskTimeout: sfn.Timeout.duration(options.timeout ?? Duration.minutes(5)),
+  });
+  state.addRetry({
+    errors: TRANSIENT_ERRORS,
+    interval: Duration.seconds(2),
+    maxAttempts: 6,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  return state;
+}
+
+/** Route every error of `state` to the failure path, remembering the stage and the error. */
+export function catchInto(ctx: StageContext, state: sfn.TaskStateBase | sfn.Map | sfn.Parallel, stage: string): void {
+  state.addCatch(ctx.failure, {
+    errors: ['States.ALL'],
+    assign: {
+      failedStage: stage,
+      error: '{% $states.errorOutput.Error %}',
+      cause: '{% $states.errorOutput.Cause %}',
+    },
+  });
+}
+
+/** A Pass that puts a named error on the failure path (for time-outs detected by a Choice). */
+export function failWith(ctx: StageContext, name: string, stage: string, error: string, cause: string): sfn.Pass {
+  const pass = sfn.Pass.jsonata(ctx.scope, name, { assign: { failedStage: stage, error, cause } });
+  pass.next(ctx.failure);
+  return pass;
+}
+
+/** Record a stage in the registry (recordStage task), then continue. */
+export function recordStage(
+  ctx: StageContext,
+  name: string,
+  stage: string,
+  status: 'started' | 'succeeded' | 'failed',
+  details: string,
+): tasks.LambdaInvoke {
+  return invokeTask(ctx, name, 'recordStage', {
+    run: runArgument(ctx.config.name),
+    registryTable: ctx.registryTable,
+    version: '{% $version %}',
+    stage,
+    status,
+    details,
+  });
+}

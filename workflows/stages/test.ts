@@ -1,0 +1,21 @@
+/** Stage 3 — Test: launch a test instance from the new image, wait for its agent, run the test steps. */
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { ComponentStepRef } from '../../tasks/contracts';
+import { launchArguments } from './bake';
+import { catchInto, invokeTask, recordStage, type StageContext } from './common';
+import { runSteps, waitForAgent } from './instance';
+
+export function testStage(ctx: StageContext, steps: ComponentStepRef[], next: sfn.IChainable): sfn.State {
+  const record = recordStage(ctx, 'Record Tested', 'Test', 'succeeded', "{% {'testInstanceId': $testInstanceId, 'steps': $testSteps} %}");
+  catchInto(ctx, record, 'Test');
+  record.next(next);
+
+  const testSteps = runSteps(ctx, 'Test', steps, 'testInstanceId', 'Test', record);
+  const agent = waitForAgent(ctx, 'Test Instance', 'testInstanceId', 'Test', testSteps);
+  const launch = invokeTask(ctx, 'Launch Test Instance', 'launchInstance', launchArguments(ctx, 'test', '{% $imageId %}'), {
+    assign: { testInstanceId: '{% $states.result.Payload.instanceId %}', testSteps: [] },
+  });
+  catchInto(ctx, launch, 'Test');
+  launch.next(agent);
+  return launch;
+}
