@@ -148,9 +148,12 @@ const MAX_PAYLOAD = 256 * 1024;
 /** One run of a state machine. `record` is its JSON-serialisable state; `done` settles when it closes. */
 export class Execution {
   readonly record: ExecutionRecord;
-  readonly done: Promise<ExecutionRecord>;
+  private donePromise: Promise<ExecutionRecord>;
   private resolveDone!: (record: ExecutionRecord) => void;
-  private readonly controller = new AbortController();
+  private controller = new AbortController();
+  /** The top-level state running (or that was running when the execution closed): where a redrive resumes. */
+  private resumePoint?: { name: string; input: Json; variables: Record<string, Json> };
+  private rootScope = new VariableScope();
   private readonly definition: StateMachineDefinition;
   private readonly inputValue: Json;
   private readonly region: string;
@@ -180,7 +183,40 @@ export class Execution {
       redriveCount: 0,
       events: [],
     };
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.donePromise = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Settles when the execution closes (again, after a redrive). */
+  get done(): Promise<ExecutionRecord> {
+    return this.donePromise;
+  }
+
+  /** Whether RedriveExecution may restart this execution (closed unsuccessfully, with a state to resume). */
+  get redrivable(): boolean {
+    return ['FAILED', 'TIMED_OUT', 'ABORTED'].includes(this.record.status ?? '') && this.resumePoint !== undefined;
+  }
+
+  /**
+   * RedriveExecution: restart from the top-level state that did not succeed, with that state's input and the
+   * variables as they were when it was entered; ExecutionRedriven is written and redriveCount increments.
+   * A failed Map or Parallel is re-run whole (AWS re-runs only its unsuccessful iterations/branches).
+   */
+  redrive(): void {
+    const point = this.resumePoint;
+    if (!point || !this.redrivable) throw new Error('execution is not redrivable');
+    this.record.status = 'RUNNING';
+    delete this.record.stopDate;
+    delete this.record.error;
+    delete this.record.cause;
+    this.record.redriveCount++;
+    this.controller = new AbortController();
+    this.donePromise = new Promise((resolve) => (this.resolveDone = resolve));
+    this.rootScope = new VariableScope();
+    this.rootScope.assign(point.variables);
+    const thread: Thread = { last: this.lastEventId() };
+    this.emit(thread, 'ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: this.record.redriveCount } });
+    this.armTimeout();
+    void this.runTopLevel(thread, point.name, point.input);
   }
 
   /** Stop the execution (StopExecution): ABORTED, with an ExecutionAborted event. */
@@ -203,15 +239,21 @@ export class Execution {
         roleArn: this.record.roleArn,
       },
     });
+    this.armTimeout();
+    void this.runTopLevel(thread, this.definition.StartAt, this.inputValue);
+  }
+
+  private armTimeout(): void {
     if (this.definition.TimeoutSeconds !== undefined) {
       this.cancelTimeout = this.engine.clock.setTimer(this.definition.TimeoutSeconds * 1000, () => this.timeOut());
     }
-    void this.runTopLevel(thread);
   }
 
-  private async runTopLevel(thread: Thread): Promise<void> {
+  private async runTopLevel(thread: Thread, startAt: string, input: Json): Promise<void> {
     try {
-      const output = await this.runMachine(this.definition, this.inputValue, new VariableScope(), thread, this.controller.signal);
+      const output = await this.runMachine(this.definition, input, this.rootScope, thread, this.controller.signal, startAt, (name, value) => {
+        this.resumePoint = { name, input: value, variables: { ...this.rootScope.visible() } };
+      });
       if (this.record.status !== 'RUNNING') return;
       const text = JSON.stringify(output);
       this.close('SUCCEEDED', { output: text });
@@ -277,11 +319,20 @@ export class Execution {
 
   // ---------------------------------------------------------------- states
 
-  private async runMachine(machine: StateMachineDefinition, input: Json, scope: VariableScope, thread: Thread, signal: AbortSignal): Promise<Json> {
-    let name: string | undefined = machine.StartAt;
+  private async runMachine(
+    machine: StateMachineDefinition,
+    input: Json,
+    scope: VariableScope,
+    thread: Thread,
+    signal: AbortSignal,
+    startAt = machine.StartAt,
+    onEnter?: (name: string, input: Json) => void,
+  ): Promise<Json> {
+    let name: string | undefined = startAt;
     let value = input;
     while (name !== undefined) {
       if (signal.aborted) throw signal.reason;
+      onEnter?.(name, value);
       const state: State = machine.States[name];
       const outcome = await this.runState(name, state, value, scope, thread, signal);
       value = outcome.output;
@@ -455,7 +506,9 @@ export class Execution {
         );
       }
       if (matched) {
-        return this.finish(run, undefined, run.input, { assign: rule.Assign, output: rule.Output, next: rule.Next, label: `Choices[${i}].` });
+        // The state-level Assign applies whichever rule matches; the rule's own Assign is added to it.
+        const assign = state.Assign || rule.Assign ? { ...state.Assign, ...rule.Assign } : undefined;
+        return this.finish(run, undefined, run.input, { assign, output: rule.Output ?? state.Output, next: rule.Next, label: `Choices[${i}].` });
       }
     }
     if (state.Default === undefined) {

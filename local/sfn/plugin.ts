@@ -21,6 +21,7 @@ const OPERATIONS: Record<string, Operation> = {
   ListExecutionsCommand: (s, i) => s.listExecutions(i),
   GetExecutionHistoryCommand: (s, i) => s.getExecutionHistory(i),
   StopExecutionCommand: (s, i) => s.stopExecution(i),
+  RedriveExecutionCommand: (s, i) => s.redriveExecution(i),
   SendTaskSuccessCommand: (s, i) => s.sendTaskSuccess(i),
   SendTaskFailureCommand: (s, i) => s.sendTaskFailure(i),
   SendTaskHeartbeatCommand: (s, i) => s.sendTaskHeartbeat(i),

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
   InvalidArn,
   InvalidDefinition as InvalidDefinitionException,
   InvalidExecutionInput,
@@ -38,6 +39,8 @@ import {
   type ListExecutionsOutput,
   type ListStateMachinesInput,
   type ListStateMachinesOutput,
+  type RedriveExecutionInput,
+  type RedriveExecutionOutput,
   type SendTaskFailureInput,
   type SendTaskHeartbeatInput,
   type SendTaskSuccessInput,
@@ -81,6 +84,7 @@ export class LocalStepFunctions {
   readonly account: string;
   private readonly machines = new Map<string, StateMachineRecord & { parsed: StateMachineDefinition }>();
   private readonly executions = new Map<string, ExecutionRecord>();
+  /** Every execution started here, running or closed (closed ones may be redriven). */
   private readonly running = new Map<string, Execution>();
 
   constructor(options: LocalStepFunctionsOptions) {
@@ -188,7 +192,6 @@ export class LocalStepFunctions {
     });
     this.executions.set(executionArn, execution.record);
     this.running.set(executionArn, execution);
-    void execution.done.then(() => this.running.delete(executionArn));
     return { executionArn, startDate: new Date(execution.record.startDate) };
   }
 
@@ -207,8 +210,7 @@ export class LocalStepFunctions {
       ...(record.error !== undefined && { error: record.error }),
       ...(record.cause !== undefined && { cause: record.cause }),
       redriveCount: record.redriveCount,
-      redriveStatus: 'NOT_REDRIVABLE',
-      redriveStatusReason: 'Execution redrive is not supported by the local engine',
+      ...this.redriveStatus(record),
     };
   }
 
@@ -251,6 +253,22 @@ export class LocalStepFunctions {
     return { stopDate: new Date(record.stopDate ?? this.clock.now()) };
   }
 
+  /**
+   * RedriveExecution: restart a FAILED, TIMED_OUT or ABORTED execution from its unsuccessful top-level state
+   * (same ARN, redriveCount + 1, ExecutionRedriven in its history). Deviation from AWS: a failed Map or
+   * Parallel state is re-run whole rather than only its unsuccessful iterations or branches.
+   */
+  redriveExecution(input: RedriveExecutionInput): RedriveExecutionOutput {
+    const executionArn = required(input.executionArn, 'executionArn');
+    const record = this.record(executionArn);
+    const execution = this.running.get(executionArn);
+    if (!execution?.redrivable) {
+      throw new ExecutionNotRedrivable({ message: `Execution '${executionArn}' is ${record.status} and cannot be redriven`, ...metadata });
+    }
+    execution.redrive();
+    return { redriveDate: new Date(this.clock.now()) };
+  }
+
   sendTaskSuccess(input: SendTaskSuccessInput): Record<string, never> {
     this.tokenCall(() => this.engine.tokens.succeed(required(input.taskToken, 'taskToken'), required(input.output, 'output')));
     return {};
@@ -268,9 +286,15 @@ export class LocalStepFunctions {
 
   /** Resolves when the execution closes (the local runtime's and the tests' way to await a run). */
   async waitForExecution(executionArn: string): Promise<DescribeExecutionOutput> {
-    const running = this.running.get(executionArn);
-    if (running) await running.done;
+    const execution = this.running.get(executionArn);
+    if (execution) await execution.done;
     return this.describeExecution({ executionArn });
+  }
+
+  private redriveStatus(record: ExecutionRecord): Pick<DescribeExecutionOutput, 'redriveStatus' | 'redriveStatusReason'> {
+    if (record.status === 'RUNNING') return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is RUNNING and cannot be redriven' };
+    if (record.status === 'SUCCEEDED') return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven' };
+    return this.running.get(record.executionArn)?.redrivable ? { redriveStatus: 'REDRIVABLE' } : { redriveStatus: 'NOT_REDRIVABLE' };
   }
 
   /** The raw record of an execution (events with epoch-millisecond timestamps). */

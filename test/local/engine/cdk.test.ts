@@ -24,7 +24,7 @@ describe('definitions from CDK, run on the local engine', () => {
     service = new LocalStepFunctions({ clock, region: definitions.region, account: definitions.account, seed: 3 });
     registerFunctions(service.engine.lambdas, definitions);
     const [lifecycle] = definitions.stateMachines;
-    ({ stateMachineArn } = service.createStateMachine({ name: lifecycle.name, definition: lifecycle.definitionString, roleArn: lifecycle.roleArn }));
+    stateMachineArn = service.createStateMachine({ name: lifecycle.name, definition: lifecycle.definitionString, roleArn: lifecycle.roleArn }).stateMachineArn!;
     approvals.length = 0;
   });
 
@@ -33,7 +33,7 @@ describe('definitions from CDK, run on the local engine', () => {
       stateMachineArn,
       name: runId,
       input: JSON.stringify({ runId, regions: ['eu-west-1', 'us-east-1', 'ap-south-1'], critical: 0, busyOnce: false, breakBake: false, ...overrides }),
-    }).executionArn;
+    }).executionArn!;
 
   it('resolves ARNs to stable local values and maps every function to its handler entry', () => {
     const [lifecycle] = definitions.stateMachines;

@@ -39,7 +39,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
   let sfn: SFNClient;
   let unregister: () => void;
   const tokens: string[] = [];
-  const send = <T>(command: Parameters<SFNClient['send']>[0]) => clock.hold(sfn.send(command as never) as Promise<T>);
+  const send = <T>(command: object) => clock.hold(sfn.send(command as never) as Promise<T>);
 
   beforeEach(() => {
     clock = new VirtualClock(Date.UTC(2026, 0, 1));
@@ -153,5 +153,47 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     const error = await send(new CreateStateMachineCommand({ name: 'old', definition: JSON.stringify(jsonPath), roleArn: ROLE })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidDefinition);
     expect((error as Error).message).toContain('State "Old" (Pass): JSONPath states are not supported');
+  });
+});
+
+describe('RedriveExecution', () => {
+  it('restarts a failed execution from the failed state with the variables it had, same ARN, redriveCount 1', async () => {
+    // Prepare: the first attempt at "Publish" fails; after a fix, the redrive succeeds
+    const clock = new VirtualClock(Date.UTC(2026, 0, 1));
+    const service = new LocalStepFunctions({ clock, region: 'eu-west-1' });
+    let broken = true;
+    service.engine.lambdas.registerHandler(fnArn('publish'), async (event) => {
+      if (broken) throw Object.assign(new Error('parameter store down'), { name: 'PublishFailed' });
+      return { published: event };
+    });
+    const definition = machine({
+      Bake: { Type: 'Pass', Assign: { imageId: 'ami-42' }, Output: { stage: 'baked' }, Next: 'Publish' },
+      Publish: { Type: 'Task', Resource: fnArn('publish'), Arguments: { imageId: '{% $imageId %}', stage: '{% $states.input.stage %}' }, End: true },
+    });
+    const { stateMachineArn } = service.createStateMachine({ name: 'redrive', definition: JSON.stringify(definition), roleArn: ROLE });
+    const { executionArn } = service.startExecution({ stateMachineArn, name: 'r1' });
+    const failed = await service.waitForExecution(executionArn!);
+
+    // Act
+    broken = false;
+    service.redriveExecution({ executionArn });
+    const redriven = await service.waitForExecution(executionArn!);
+
+    // Assess
+    expect([failed.status, failed.redriveStatus]).toEqual(['FAILED', 'REDRIVABLE']);
+    expect([redriven.status, redriven.redriveCount]).toEqual(['SUCCEEDED', 1]);
+    expect(JSON.parse(redriven.output!)).toEqual({ published: { imageId: 'ami-42', stage: 'baked' } });
+    const history = service.executionRecord(executionArn!).events.map((e) => e.type);
+    expect(history.slice(history.indexOf('ExecutionFailed'))).toEqual([
+      'ExecutionFailed',
+      'ExecutionRedriven',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(() => service.redriveExecution({ executionArn })).toThrow(/SUCCEEDED and cannot be redriven/);
   });
 });

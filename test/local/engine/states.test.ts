@@ -46,17 +46,18 @@ describe('Choice', () => {
         { Condition: '{% $states.input.count > 3 %}', Next: 'Review', Assign: { reviewed: '{% $states.input.count %}' } },
       ],
       Default: 'Allow',
+      Assign: { routed: true },
     },
     Block: { Type: 'Succeed' },
-    Review: { Type: 'Pass', Output: { reviewed: '{% $reviewed %}' }, End: true },
-    Allow: { Type: 'Succeed', Output: 'allowed' },
+    Review: { Type: 'Pass', Output: { reviewed: '{% $reviewed %}', routed: '{% $routed %}' }, End: true },
+    Allow: { Type: 'Succeed', Output: "{% 'allowed ' & $string($routed) %}" },
   });
 
-  it('takes the first rule whose Condition is true, with that rule’s Output and Assign', async () => {
+  it('takes the first rule whose Condition is true, with that rule’s Output and Assign plus the state’s Assign', async () => {
     const { run } = harness();
     expect(output(await run(definition, { severity: 'CRITICAL', count: 9 }))).toEqual({ blocked: true });
-    expect(output(await run(definition, { severity: 'LOW', count: 9 }))).toEqual({ reviewed: 9 });
-    expect(output(await run(definition, { severity: 'LOW', count: 1 }))).toBe('allowed');
+    expect(output(await run(definition, { severity: 'LOW', count: 9 }))).toEqual({ reviewed: 9, routed: true });
+    expect(output(await run(definition, { severity: 'LOW', count: 1 }))).toBe('allowed true');
   });
 
   it('fails with States.NoChoiceMatched when nothing matches and there is no Default', async () => {
