@@ -1,6 +1,7 @@
 /** Shared fixtures for the task handler tests: one run context and SDK-shaped errors. */
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import type { RunContext } from '../../../tasks/contracts';
+import { logger } from '../../../tasks/common/powertools';
 
 process.env.AWS_REGION ??= 'eu-west-1';
 
@@ -17,3 +18,6 @@ export const run: RunContext = {
 export function ec2ClientError(name: string, message = `${name} (simulated)`): EC2ServiceException {
   return new EC2ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
+
+// Failure paths are the point of many tests here; their error logs would only bury the test report.
+logger.setLogLevel('SILENT');
