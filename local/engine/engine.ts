@@ -66,7 +66,7 @@ export class Engine {
     this.clock = options.clock;
     this.lambdas = options.lambdas ?? new LambdaRegistry();
     this.random = options.seed !== undefined ? seededRandom(options.seed) : Math.random;
-    this.query = new QueryEvaluator(this.random);
+    this.query = new QueryEvaluator(this.random, () => this.clock.now());
     this.tokens = new TaskTokens(this.random);
     this.sdk = options.sdk ?? createSdkInvoker(options.clientConfig);
     this.onEvent = options.onEvent;

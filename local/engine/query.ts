@@ -56,7 +56,11 @@ export class QueryEvaluator {
   private readonly templates = new WeakMap<object, Compiled>();
   private readonly stringTemplates = new Map<string, Compiled>();
 
-  constructor(private readonly random: RandomSource) {}
+  /** `now` is the engine clock, so `$now()` and `$millis()` tell virtual time as AWS tells execution time. */
+  constructor(
+    private readonly random: RandomSource,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Compile (once) the expression text inside `{% %}`; a syntax error is States.QueryEvaluationError. */
   compile(expression: string): jsonata.Expression {
@@ -199,6 +203,14 @@ export class QueryEvaluator {
       } catch (error) {
         throw new FunctionArgumentError(`$parse: ${(error as Error).message}`);
       }
+    });
+    const clockNow = this.now;
+    expression.registerFunction('millis', () => clockNow());
+    expression.registerFunction('now', function (this: jsonata.Focus, picture?: unknown, timezone?: unknown) {
+      const millis = clockNow();
+      if (picture === undefined && timezone === undefined) return new Date(millis).toISOString();
+      const fromMillis = this.environment.lookup('fromMillis') as { implementation: (...args: unknown[]) => unknown };
+      return fromMillis.implementation(millis, picture, timezone);
     });
     expression.registerFunction('eval', () => {
       throw new FunctionArgumentError('$eval is not supported by Step Functions; use $parse');

@@ -90,6 +90,17 @@ describe('JSONata fields', () => {
     expect(out.uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
+  it('$now() and $millis() tell the engine clock’s time (virtual in tests)', async () => {
+    const { run } = harness();
+    const record = await run(
+      machine({
+        Later: { Type: 'Wait', Seconds: 90, Next: 'Tell' },
+        Tell: { Type: 'Pass', Output: { now: '{% $now() %}', millis: '{% $millis() %}', day: "{% $now('[Y0001]-[M01]-[D01]') %}" }, End: true },
+      }),
+    );
+    expect(output(record)).toEqual({ now: '2026-01-01T00:01:30.000Z', millis: Date.UTC(2026, 0, 1, 0, 1, 30), day: '2026-01-01' });
+  });
+
   it('$eval is not available and a bad $parse argument is a States.QueryEvaluationError', async () => {
     const { run } = harness();
     const evalRecord = await run(machine({ P: { Type: 'Pass', Output: "{% $eval('1+1') %}", End: true } }));
