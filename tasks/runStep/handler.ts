@@ -1,0 +1,6 @@
+import { runStepEventSchema } from '../contracts';
+import { taskHandler } from '../common/handler';
+import { ssmClient } from '../common/ssm';
+import { runStep } from './runStep';
+
+export const handler = taskHandler('runStep', runStepEventSchema, (event) => runStep({ ssm: ssmClient() }, event));
