@@ -12,6 +12,7 @@ import { kmsOperations } from './kms';
 import { snsOperations } from './sns';
 import { ssmParameterOperations } from './ssm-parameters';
 import { stsOperations } from './sts';
+import { ssmCommandOperations } from '../ssm/commands';
 
 /** SDK `config.serviceId` of each simulated client → IAM action prefix (used in fault rules and messages). */
 export const SERVICE_PREFIXES = {
@@ -30,7 +31,7 @@ export type OperationTable = Record<string, AnyOperation>;
 
 export const services: Record<SimulatedServiceId, OperationTable> = {
   EC2: { ...ec2Operations },
-  SSM: { ...ssmParameterOperations },
+  SSM: { ...ssmParameterOperations, ...ssmCommandOperations },
   Inspector2: {},
   SNS: { ...snsOperations },
   STS: { ...stsOperations },
