@@ -1,5 +1,5 @@
 /**
- * SSM Run Command for `AWS-RunShellScript`: SendCommand, GetCommandInvocation, ListCommandInvocations, plus
+ * SSM Run Command for `AWS-RunShellScript`: SendCommand, GetCommandInvocation, ListCommands, ListCommandInvocations, plus
  * DescribeInstanceInformation (which instances are managed nodes).
  *
  * Life of an invocation on the world's clock (AWS-FACTS: ~5 s send-to-result overhead for one command):
@@ -27,6 +27,8 @@ import type {
   InstanceInformation,
   ListCommandInvocationsCommandInput,
   ListCommandInvocationsCommandOutput,
+  ListCommandsCommandInput,
+  ListCommandsCommandOutput,
   SendCommandCommandInput,
   SendCommandCommandOutput,
 } from '@aws-sdk/client-ssm';
@@ -443,6 +445,26 @@ function matchesCommandFilters(command: StoredCommand, invocation: StoredInvocat
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------------- ListCommands
+
+export const listCommands: Operation<ListCommandsCommandInput, ListCommandsCommandOutput> = async (ctx, input) => {
+  if (input.CommandId !== undefined) validateCommandId(input.CommandId);
+  const state = commandState(ctx.world, ctx.account, ctx.region);
+  const now = ctx.clock.now();
+  const rows: StoredCommand[] = [];
+  for (const commandId of [...state.order].reverse()) {
+    if (input.CommandId !== undefined && commandId !== input.CommandId) continue;
+    const command = state.commands[commandId];
+    if (input.InstanceId !== undefined && !command.instanceIds.includes(input.InstanceId)) continue;
+    const summary = commandStatus(command);
+    const asInvocation: StoredInvocation = { instanceId: '', instanceName: '', status: summary.status as CommandInvocationStatus, statusDetails: '', responseCode: -1, stdout: '', stderr: '' };
+    if (!matchesCommandFilters(command, asInvocation, input.Filters ?? [])) continue;
+    rows.push(command);
+  }
+  const page = paginate(rows, input, { defaultMax: 50, maxLimit: 50, invalidTokenCode: 'InvalidNextToken', queryFingerprint: `${input.CommandId ?? ''}/${input.InstanceId ?? ''}` });
+  return { Commands: page.items.map((command) => commandOut(command, now)), NextToken: page.nextToken };
+};
+
 // ---------------------------------------------------------------------------------------------------- DescribeInstanceInformation
 
 function platformOf(instance: InstanceRecord): Pick<InstanceInformation, 'PlatformType' | 'PlatformName' | 'PlatformVersion'> {
@@ -506,6 +528,7 @@ export const describeInstanceInformation: Operation<DescribeInstanceInformationC
 export const ssmCommandOperations = {
   SendCommand: sendCommand,
   GetCommandInvocation: getCommandInvocation,
+  ListCommands: listCommands,
   ListCommandInvocations: listCommandInvocations,
   DescribeInstanceInformation: describeInstanceInformation,
 };

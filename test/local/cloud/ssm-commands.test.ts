@@ -4,6 +4,7 @@ import {
   GetCommandInvocationCommand,
   GetParameterCommand,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   type GetCommandInvocationCommandOutput,
 } from '@aws-sdk/client-ssm';
@@ -193,5 +194,18 @@ describe('ListCommandInvocations', () => {
     expect(detailed.CommandInvocations?.[0]?.InstanceName).toBe('gami-builder');
     expect(page.CommandInvocations).toHaveLength(1);
     expect(page.NextToken).toBeDefined();
+  });
+
+  it('ListCommands finds a command by instance and document (how a step finds its earlier attempt)', async () => {
+    // Prepare
+    const instanceId = await launch();
+    await elapse(env.clock, BOOT_MS);
+    const commandId = await run(instanceId, ['echo one']);
+    // Act
+    const listed = await ssm().send(new ListCommandsCommand({ InstanceId: instanceId, Filters: [{ key: 'DocumentName', value: 'AWS-RunShellScript' }], MaxResults: 50 }));
+    const other = await ssm().send(new ListCommandsCommand({ InstanceId: 'i-0000000000000beef' }));
+    // Assess
+    expect(listed.Commands?.map((c) => [c.CommandId, c.Comment, c.Status, c.TargetCount])).toEqual([[commandId, 'gami step', 'Pending', 1]]);
+    expect(other.Commands).toEqual([]);
   });
 });
