@@ -1,0 +1,71 @@
+/**
+ * checkScanCoverage: one poll of Amazon Inspector's coverage of the test instance. Fail closed: a reason
+ * that means Inspector will never scan this instance throws ScanIncomplete at once; the workflow's scan
+ * timeout turns "still pending" into ScanIncomplete too. Only a finished scan lets the gate decide.
+ */
+import { ListCoverageCommand, type CoveredResource, type Inspector2Client } from '@aws-sdk/client-inspector2';
+import type { z } from 'zod';
+import type { checkScanCoverageEventSchema, checkScanCoverageResultSchema } from '../contracts';
+import { ScanIncomplete } from '../errors';
+
+export type CheckScanCoverageEvent = z.output<typeof checkScanCoverageEventSchema>;
+export type CheckScanCoverageResult = z.output<typeof checkScanCoverageResultSchema>;
+
+/** Reasons Inspector gives while a scan is still to come (or it recovers by itself, INTERNAL_ERROR). */
+const PENDING_REASONS = new Set([
+  'PENDING_INITIAL_SCAN',
+  'PENDING_REVIVAL_SCAN',
+  'SCAN_IN_PROGRESS',
+  'NO_INVENTORY',
+  'DEEP_INSPECTION_NO_INVENTORY',
+  'INTERNAL_ERROR',
+]);
+
+/** What to do about the reasons a person can fix, quoted into ScanIncomplete. */
+const REMEDIES: Record<string, string> = {
+  UNSUPPORTED_OS: 'Inspector does not support this operating system or architecture; pick a supported base image',
+  UNMANAGED_EC2_INSTANCE: 'the instance is not managed by SSM; check the instance profile, the SSM agent and the subnet route to SSM',
+  ACCESS_DENIED: 'an access policy keeps Inspector from the instance; check the Inspector service-linked role',
+  EXCLUDED_BY_TAG: 'the instance carries the InspectorEc2Exclusion tag; remove it from the pipeline tags',
+  RESOURCE_TERMINATED: 'the test instance was terminated before the scan finished',
+  EC2_INSTANCE_STOPPED: 'the test instance was stopped before the scan finished',
+  RESOURCE_STOPPED: 'the test instance was stopped before the scan finished',
+  STALE_INVENTORY: 'the SSM inventory of the instance is stale; check the SSM agent',
+};
+
+async function coverageOf(inspector2: Inspector2Client, instanceId: string): Promise<CoveredResource | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await inspector2.send(
+      new ListCoverageCommand({ filterCriteria: { resourceId: [{ comparison: 'EQUALS', value: instanceId }] }, nextToken }),
+    );
+    const covered = page.coveredResources?.find((resource) => resource.resourceId === instanceId);
+    if (covered) return covered;
+    // Inspector may return an empty page with a token: keep reading.
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+export async function checkScanCoverage(
+  clients: { inspector2: Inspector2Client },
+  event: CheckScanCoverageEvent,
+): Promise<CheckScanCoverageResult> {
+  const { instanceId } = event;
+  const coverage = await coverageOf(clients.inspector2, instanceId);
+  // Inspector has not discovered the instance yet.
+  if (!coverage?.scanStatus) return { status: 'PENDING' };
+
+  const { statusCode, reason } = coverage.scanStatus;
+  const statusReason = reason ?? undefined;
+  if (reason && PENDING_REASONS.has(reason)) return { status: 'PENDING', statusReason: reason };
+  if (statusCode === 'ACTIVE') {
+    if (reason === 'SUCCESSFUL' || coverage.lastScannedAt) return { status: 'SCANNED', ...(statusReason ? { statusReason } : {}) };
+    return { status: 'PENDING', ...(statusReason ? { statusReason } : {}) };
+  }
+  const remedy = REMEDIES[reason ?? ''];
+  throw new ScanIncomplete(
+    `Amazon Inspector cannot scan test instance ${instanceId}: coverage is ${statusCode ?? 'unknown'} (${reason ?? 'no reason given'})` +
+      `${remedy ? `: ${remedy}` : ''}. No scan result means no gate decision (fail closed).`,
+  );
+}

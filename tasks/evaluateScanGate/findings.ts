@@ -1,0 +1,47 @@
+/** Reading the test instance's active Inspector findings and converting them to the gate's shape. */
+import { ListFindingsCommand, type Finding, type Inspector2Client } from '@aws-sdk/client-inspector2';
+import { SEVERITIES, type Severity } from '../../pipeline/config';
+import type { GateFinding } from '../contracts';
+
+const isSeverity = (value: string | undefined): value is Severity => (SEVERITIES as readonly string[]).includes(value ?? '');
+
+/** Inspector's finding → the gate's finding. Unknown severities count as UNTRIAGED: never silently dropped. */
+export function toGateFinding(finding: Finding): GateFinding {
+  const details = finding.packageVulnerabilityDetails;
+  const vulnerable = details?.vulnerablePackages?.[0];
+  const installed = vulnerable ? [vulnerable.epoch ? `${vulnerable.epoch}:` : '', vulnerable.version ?? '', vulnerable.release ? `-${vulnerable.release}` : ''].join('') : '';
+  const result: GateFinding = {
+    findingArn: finding.findingArn ?? '',
+    vulnerabilityId: details?.vulnerabilityId ?? finding.title ?? finding.findingArn ?? 'unknown',
+    severity: isSeverity(finding.severity) ? finding.severity : 'UNTRIAGED',
+    title: finding.title ?? details?.vulnerabilityId ?? 'untitled finding',
+  };
+  if (vulnerable?.name) result.packageName = vulnerable.name;
+  if (installed) result.installedVersion = installed;
+  if (vulnerable?.fixedInVersion && vulnerable.fixedInVersion !== 'NotAvailable') result.fixedInVersion = vulnerable.fixedInVersion;
+  if (finding.inspectorScore !== undefined) result.inspectorScore = finding.inspectorScore;
+  if (finding.exploitAvailable) result.exploitAvailable = finding.exploitAvailable === 'YES';
+  if (finding.fixAvailable) result.fixAvailable = finding.fixAvailable !== 'NO';
+  return result;
+}
+
+/** Every ACTIVE finding of `resourceId`, all pages. */
+export async function listActiveFindings(inspector2: Inspector2Client, resourceId: string): Promise<GateFinding[]> {
+  const findings: GateFinding[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await inspector2.send(
+      new ListFindingsCommand({
+        filterCriteria: {
+          resourceId: [{ comparison: 'EQUALS', value: resourceId }],
+          findingStatus: [{ comparison: 'EQUALS', value: 'ACTIVE' }],
+        },
+        maxResults: 100,
+        nextToken,
+      }),
+    );
+    findings.push(...(page.findings ?? []).map(toGateFinding));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return findings;
+}

@@ -1,0 +1,85 @@
+/**
+ * The scan gate, as a pure function of the findings, the configured gate and the time: no I/O, so every
+ * rule is table-tested.
+ *
+ * Rules:
+ * - A finding counts against the threshold of its severity; UNTRIAGED has its own threshold like any other.
+ * - An exception removes the findings of exactly the vulnerability id it names, and only while it is valid:
+ *   `expiresOn` is the last valid day in UTC, so on that day it still applies and from the next day on the
+ *   finding counts again (and the exception is listed as expired).
+ * - 'unlimited' never fails; a number fails when the count is above it.
+ * - Top findings: those still counted, most severe first, then highest Inspector score; an untriaged finding
+ *   ranks right below HIGH because it could be anything until triaged.
+ */
+import { SEVERITIES, type Severity } from '../../pipeline/config';
+import type { evaluateScanGateEventSchema, GateFinding, GateResult } from '../contracts';
+import type { z } from 'zod';
+
+export type ScanGate = z.output<typeof evaluateScanGateEventSchema>['scanGate'];
+
+export const TOP_FINDINGS = 10;
+
+const RANK: Record<Severity, number> = { CRITICAL: 0, HIGH: 1, UNTRIAGED: 2, MEDIUM: 3, LOW: 4, INFORMATIONAL: 5 };
+
+/** `YYYY-MM-DD` of `now` in UTC. */
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** Most severe first, then highest Inspector score; ties by id so the order is stable. */
+export function byRelevance(a: GateFinding, b: GateFinding): number {
+  return (
+    RANK[a.severity] - RANK[b.severity] ||
+    (b.inspectorScore ?? -1) - (a.inspectorScore ?? -1) ||
+    a.vulnerabilityId.localeCompare(b.vulnerabilityId) ||
+    a.findingArn.localeCompare(b.findingArn)
+  );
+}
+
+export function evaluateScanGate(findings: readonly GateFinding[], gate: ScanGate, now: Date): GateResult {
+  const today = utcDay(now);
+  const valid = new Map<string, ScanGate['exceptions'][number]>();
+  const expired: string[] = [];
+  for (const exception of gate.exceptions) {
+    // ISO dates compare as strings; equal to today means still valid (last valid day).
+    if (exception.expiresOn >= today) valid.set(exception.cve, exception);
+    else expired.push(exception.cve);
+  }
+
+  const counted: GateFinding[] = [];
+  const excepted = new Map<string, number>();
+  for (const finding of findings) {
+    if (valid.has(finding.vulnerabilityId)) excepted.set(finding.vulnerabilityId, (excepted.get(finding.vulnerabilityId) ?? 0) + 1);
+    else counted.push(finding);
+  }
+
+  const counts = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<Severity, number>;
+  for (const finding of counted) counts[finding.severity] += 1;
+
+  const thresholds = { ...gate.maxFindings };
+  const violations: string[] = [];
+  for (const severity of SEVERITIES) {
+    const allowed = thresholds[severity];
+    if (allowed !== 'unlimited' && counts[severity] > allowed) {
+      violations.push(`${severity}: ${plural(counts[severity], 'finding')} > ${allowed} allowed`);
+    }
+  }
+
+  return {
+    passed: violations.length === 0,
+    counts,
+    thresholds,
+    violations,
+    exceptionsApplied: [...excepted].map(([cve, count]) => ({ cve, findings: count, expiresOn: valid.get(cve)?.expiresOn ?? '' })),
+    exceptionsExpired: expired,
+    totalFindings: findings.length,
+    topFindings: [...counted].sort(byRelevance).slice(0, TOP_FINDINGS),
+  };
+}
+
+/** One line per severity, `HIGH 3/0`, for messages and summaries. */
+export function countsAgainstThresholds(result: Pick<GateResult, 'counts' | 'thresholds'>): string {
+  return SEVERITIES.map((severity) => `${severity} ${result.counts[severity] ?? 0}/${result.thresholds[severity] ?? 'unlimited'}`).join(', ');
+}
