@@ -15,8 +15,8 @@
  *   was fixed become CLOSED, new ones appear.
  * - The fault `inspector.scanNeverCompletes` (decided once per instance when it becomes managed) keeps it in
  *   PENDING_INITIAL_SCAN forever.
- * Scans are evaluated lazily when an Inspector operation runs: a scan whose time has come reads the instance's
- * software as it is at that call (the simulator keeps no inventory history).
+ * Scans are evaluated lazily — when an Inspector operation runs, and (scanInstanceIfDue) just before an SSM
+ * command changes the instance's software — so a scan reads the software as it was when the scan fell due.
  */
 import type {
   BatchGetFindingDetailsCommandInput,
@@ -37,7 +37,7 @@ import type {
 import { fail } from '../errors';
 import { paginate, type Operation, type OperationContext } from '../operations';
 import type { InstalledPackage } from '../packages/types';
-import type { InstanceRecord } from '../world';
+import type { InstanceRecord, World } from '../world';
 import { hash } from '../ssm/stable';
 import { CATALOG, type CatalogRecord } from './catalog';
 import { isScannable, matchInventory } from './matcher';
@@ -78,14 +78,25 @@ interface InspectorState {
 
 const STATE_KEY = 'inspector2';
 
-function inspectorState(ctx: OperationContext): InspectorState {
-  return ctx.world.regionExtension<InspectorState>(ctx.account, ctx.region, STATE_KEY, () => ({ scans: {}, findings: {} }));
+/** Where a scan runs: the world, the account and region whose Inspector it is. */
+interface ScanScope {
+  world: World;
+  accountId: string;
+  region: string;
 }
 
-function findingArn(ctx: OperationContext, instanceId: string, vulnerabilityId: string): string {
-  const key = `${ctx.account}/${ctx.region}/${instanceId}/${vulnerabilityId}`;
+function inspectorState(scope: ScanScope): InspectorState {
+  return scope.world.regionExtension<InspectorState>(scope.accountId, scope.region, STATE_KEY, () => ({ scans: {}, findings: {} }));
+}
+
+function scopeOf(ctx: OperationContext): ScanScope {
+  return { world: ctx.world, accountId: ctx.account, region: ctx.region };
+}
+
+function findingArn(scope: ScanScope, instanceId: string, vulnerabilityId: string): string {
+  const key = `${scope.accountId}/${scope.region}/${instanceId}/${vulnerabilityId}`;
   const hex = [hash(key), hash(`a${key}`), hash(`b${key}`), hash(`c${key}`)].map((h) => h.toString(16).padStart(8, '0')).join('');
-  return `arn:aws:inspector2:${ctx.region}:${ctx.account}:finding/${hex}`;
+  return `arn:aws:inspector2:${scope.region}:${scope.accountId}:finding/${hex}`;
 }
 
 function catalogRecord(vulnerabilityId: string, platform: string): CatalogRecord | undefined {
@@ -107,9 +118,30 @@ function latestScanDue(instance: InstanceRecord, now: number): number | undefine
   return first + Math.floor((now - first) / INSPECTOR_RESCAN_INTERVAL_MS) * INSPECTOR_RESCAN_INTERVAL_MS;
 }
 
+/**
+ * Run the scan of one instance that is due at the clock's time, if it has not run yet. SSM calls this before a
+ * command changes the instance's software, so a scan that was due earlier sees the software it would have seen.
+ */
+export function scanInstanceIfDue(world: World, accountId: string, region: string, instance: InstanceRecord): void {
+  syncInstance({ world, accountId, region }, inspectorState({ world, accountId, region }), instance);
+}
+
+function syncInstance(scope: ScanScope, state: InspectorState, instance: InstanceRecord): void {
+  const now = scope.world.clock.now();
+  if (instance.state !== 'running' || !isScannable(instance.software) || instance.agentOnlineAt === undefined || instance.agentOnlineAt > now) return;
+  const scan = (state.scans[instance.instanceId] ??= {});
+  scan.neverCompletes ??= scope.world.faults.fires('inspector.scanNeverCompletes', { accountId: scope.accountId, region: scope.region });
+  if (scan.neverCompletes) return;
+  const due = latestScanDue(instance, now);
+  if (due === undefined || scan.lastScanAt === due) return;
+  scan.lastScanAt = due;
+  observe(scope, state, instance, due);
+}
+
 /** Bring scans and findings of the caller's account+region up to the clock. */
 function syncScans(ctx: OperationContext): InspectorState {
-  const state = inspectorState(ctx);
+  const scope = scopeOf(ctx);
+  const state = inspectorState(scope);
   const now = ctx.clock.now();
   const instances = ctx.regionState.instances;
   for (const finding of Object.values(state.findings)) {
@@ -118,20 +150,11 @@ function syncScans(ctx: OperationContext): InspectorState {
       finding.updatedAt = now;
     }
   }
-  for (const instance of Object.values(instances)) {
-    if (instance.state !== 'running' || !isScannable(instance.software) || instance.agentOnlineAt === undefined || instance.agentOnlineAt > now) continue;
-    const scan = (state.scans[instance.instanceId] ??= {});
-    scan.neverCompletes ??= ctx.faults.fires('inspector.scanNeverCompletes', ctx.scope);
-    if (scan.neverCompletes) continue;
-    const due = latestScanDue(instance, now);
-    if (due === undefined || scan.lastScanAt === due) continue;
-    scan.lastScanAt = due;
-    observe(ctx, state, instance, due);
-  }
+  for (const instance of Object.values(instances)) syncInstance(scope, state, instance);
   return state;
 }
 
-function observe(ctx: OperationContext, state: InspectorState, instance: InstanceRecord, at: number): void {
+function observe(scope: ScanScope, state: InspectorState, instance: InstanceRecord, at: number): void {
   const seen = new Set<string>();
   const resource: StoredFinding['resource'] = {
     imageId: instance.imageId,
@@ -145,7 +168,7 @@ function observe(ctx: OperationContext, state: InspectorState, instance: Instanc
     platform: instance.software.os.platform,
   };
   for (const match of matchInventory(instance.software)) {
-    const arn = findingArn(ctx, instance.instanceId, match.record.vulnerabilityId);
+    const arn = findingArn(scope, instance.instanceId, match.record.vulnerabilityId);
     seen.add(arn);
     const existing = state.findings[arn];
     const packages = match.packages.map((p) => ({ ...p }));

@@ -35,6 +35,7 @@ import type {
 import { fail } from '../errors';
 import { paginate, type Operation, type OperationContext } from '../operations';
 import { registerTransition, type InstanceRecord, type World } from '../world';
+import { scanInstanceIfDue } from '../inspector/service';
 import { runShellScript } from './shell';
 
 /** SendCommand → agent picks the command up and starts it. */
@@ -135,6 +136,8 @@ registerTransition('ssm.invocationStart', (world, t) => {
     world.schedule(Math.max(0, remaining), 'ssm.deliveryTimeout', { accountId: t.accountId, region: t.region, resourceId: t.resourceId }, { commandId: command.commandId });
     return;
   }
+  // A scan that fell due before this command must see the software as it was (Inspector evaluates lazily).
+  scanInstanceIfDue(world, t.accountId, t.region, instance);
   invocation.status = 'InProgress';
   invocation.statusDetails = 'InProgress';
   invocation.startedAt = now;

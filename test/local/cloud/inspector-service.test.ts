@@ -168,6 +168,20 @@ describe('ListFindings', () => {
     expect(await findings(testInstance)).toEqual([]);
   });
 
+  it('a scan that fell due before a command patched the instance still reports what it saw then', async () => {
+    // Prepare
+    const instanceId = await launch();
+    await elapse(env.clock, 10 * MINUTE);
+    // Act: no Inspector call until after the patch; the first scan was due at 6 min 45 s.
+    expect(await runToCompletion(instanceId, ['dnf -y upgrade --security'])).toBe('Success');
+    const afterPatch = await findings(instanceId);
+    await elapse(env.clock, 30 * MINUTE);
+    const afterRescan = await findings(instanceId);
+    // Assess
+    expect(afterPatch).toHaveLength(25);
+    expect(afterRescan).toEqual([]);
+  });
+
   it('closes the findings of a terminated instance and drops it from coverage', async () => {
     // Prepare
     const instanceId = await launch();
