@@ -563,7 +563,10 @@ export class World {
     const transition: ScheduledTransition = {
       at: this.clock.now() + Math.max(0, Math.round(delayMs)),
       kind,
-      ...target,
+      // Only the target's identity: callers may pass another transition as the target.
+      accountId: target.accountId,
+      region: target.region,
+      resourceId: target.resourceId,
       data,
       seq: ++this.state.sequence,
     };
