@@ -243,7 +243,7 @@ export function baseImageSoftware(profile: string, architecture: ImageArchitectu
 
 /**
  * What first boot adds to an instance's copy of the image software: SSH host keys, the key pair's public key
- * for the default user, cloud-init logs. The cleanup components of a pipeline are expected to remove these
+ * for the default user, a machine id, cloud-init logs. The cleanup components of a pipeline are expected to remove these
  * again before CreateImage (and Inspector/auditors can see whether they did).
  */
 export function bootSoftware(software: SoftwareState, options: { instanceId: string; keyName?: string }): void {
@@ -257,6 +257,8 @@ export function bootSoftware(software: SoftwareState, options: { instanceId: str
   if (options.keyName) {
     software.files[`/home/${user}/.ssh/authorized_keys`] = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 ${options.keyName}\n`;
   }
+  // systemd writes a machine id on first boot unless the image carries one; cleanup components empty it again.
+  software.files['/etc/machine-id'] ||= `${options.instanceId.replace(/^i-/, '').padEnd(32, '0').slice(0, 32)}\n`;
   software.files['/var/log/cloud-init.log'] = `Cloud-init v. 22.2.2 running 'init' for ${options.instanceId}\n`;
   software.files['/var/log/cloud-init-output.log'] = `Cloud-init v. 22.2.2 finished for ${options.instanceId}\n`;
   software.files['/var/lib/cloud/instance/instance-id'] = `${options.instanceId}\n`;

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { baseImageSoftware, bootSoftware } from '../../../local/cloud/packages/base-images';
 import { planUpgrade } from '../../../local/cloud/packages/inventory';
 import { repositoryForPlatform } from '../../../local/cloud/packages/repository';
@@ -266,5 +269,39 @@ describe('shell semantics', () => {
     const result = runShellScript(['echo start', 'sleep 120', 'echo late'], al2023(), { now: NOW, timeoutMs: 60_000 });
     // Assess
     expect(result).toMatchObject({ timedOut: true, exitCode: -1, stdout: 'start\n', durationMs: 60_000 });
+  });
+});
+
+describe('the example pipeline components', () => {
+  // The real component files of pipelines/example.yaml, run phase by phase as the workflow does.
+  const load = (name: string): { name: string; steps: { name: string; inputs: { commands: string[] } }[] }[] =>
+    (parse(readFileSync(join(__dirname, '../../../pipelines/components', `${name}.yaml`), 'utf8')) as { phases: { name: string; steps: { name: string; inputs: { commands: string[] } }[] }[] }).phases;
+
+  it('os-update, ssh-hardening and cleanup build and validate on the outdated AL2023 base image', () => {
+    // Prepare
+    const software = al2023();
+    const components = ['os-update', 'ssh-hardening', 'cleanup'].map((name) => ({ name, phases: load(name) }));
+    const results: string[] = [];
+    // Act
+    for (const phase of ['build', 'validate']) {
+      for (const component of components) {
+        for (const step of component.phases.find((p) => p.name === phase)?.steps ?? []) {
+          const result = runShellScript(step.inputs.commands, software, { now: NOW });
+          results.push(`${component.name}/${phase}/${step.name}=${result.exitCode}`);
+        }
+      }
+    }
+    // Assess
+    expect(results.every((r) => r.endsWith('=0'))).toBe(true);
+    expect(planUpgrade(software, repositoryForPlatform('AMAZON_LINUX_2023')!)).toEqual([]);
+    expect(software.files['/etc/ssh/sshd_config']).toContain('\nPermitRootLogin no\n');
+    expect(software.files['/etc/machine-id']).toBe('');
+    expect(Object.keys(software.files).filter((f) => f.startsWith('/etc/ssh/ssh_host_'))).toEqual([]);
+  });
+
+  it('the os-update validate step fails while updates are pending', () => {
+    const validate = load('os-update').find((p) => p.name === 'validate')?.steps[0].inputs.commands ?? [];
+    const result = runShellScript(validate, al2023(), { now: NOW });
+    expect(result.exitCode).toBe(100);
   });
 });
