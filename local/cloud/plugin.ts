@@ -69,10 +69,14 @@ function isServiceId(value: string): value is SimulatedServiceId {
 function toSdkException(service: SimulatedServiceId, error: ServiceError, requestId: string): Error {
   const module = CLIENT_MODULES[service];
   const base = module[BASE_EXCEPTIONS[service]] as ExceptionClass;
-  const modeled = module[error.name];
+  // Handlers throw the wire error code (as in the API reference); the SDK surfaces query-protocol codes as
+  // their modeled shapes: SNS `NotFound` → NotFoundException, Auto Scaling `…InProgress` → …InProgressFault.
+  const modeled = [error.name, `${error.name}Exception`, `${error.name}Fault`]
+    .map((name) => module[name])
+    .find((candidate) => typeof candidate === 'function' && candidate.prototype instanceof base);
   const $metadata = { ...error.$metadata, requestId };
   let exception: Error;
-  if (typeof modeled === 'function' && modeled.prototype instanceof base) {
+  if (modeled !== undefined) {
     exception = new (modeled as ExceptionClass)({ message: error.message, $metadata });
   } else {
     exception = new base({ name: error.name, message: error.message, $fault: error.$fault, $metadata });

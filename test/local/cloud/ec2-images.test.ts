@@ -342,12 +342,12 @@ describe('retirement', () => {
     const inUse = ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
     await expect(inUse).rejects.toMatchObject({ name: 'InvalidSnapshot.InUse' });
     const result = await ec2.send(new DeregisterImageCommand({ ImageId: imageId, DeleteAssociatedSnapshots: true }));
-    const gone = ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+    const gone = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })).catch((error: unknown) => error);
     const listed = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: ['retire-10'] }] }));
 
     expect(deprecated.DeprecationTime).toBe(new Date(START + 86_400_000).toISOString());
     expect(result.DeleteSnapshotResults).toEqual([{ SnapshotId: snapshotId, ReturnCode: 'skipped' }]);
-    await expect(gone).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' });
+    expect(gone).toMatchObject({ name: 'InvalidAMIID.NotFound' });
     expect(listed.Images).toEqual([]);
   });
 
