@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeImagesCommand, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeInstanceInformationCommand,
@@ -8,7 +11,9 @@ import {
   SendCommandCommand,
   type GetCommandInvocationCommandOutput,
 } from '@aws-sdk/client-ssm';
-import { AL2023_PARAMETER, clients, elapse, startExampleCloud, type ExampleCloud } from './cloud-fixture';
+import { VirtualClock } from '../../../local/clock';
+import { Cloud, DEFAULT_SCENARIO } from '../../../local/cloud/index';
+import { AL2023_PARAMETER, clients, elapse, START, startExampleCloud, type ExampleCloud } from './cloud-fixture';
 
 const REGION = 'eu-west-1';
 const BOOT_MS = 45_000 + 60_000;
@@ -207,5 +212,57 @@ describe('ListCommandInvocations', () => {
     // Assess
     expect(listed.Commands?.map((c) => [c.CommandId, c.Comment, c.Status, c.TargetCount])).toEqual([[commandId, 'gami step', 'Pending', 1]]);
     expect(other.Commands).toEqual([]);
+  });
+});
+
+describe('other platforms, targets and persistence', () => {
+  it('patches an Ubuntu instance with apt through Run Command, selected by tag', async () => {
+    // Prepare
+    const instanceId = await launch(await imageIdNamed('ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20230115'));
+    await elapse(env.clock, BOOT_MS);
+    // Act
+    const sent = await ssm().send(
+      new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript',
+        Targets: [{ Key: 'tag:Name', Values: ['gami-builder'] }],
+        Parameters: { commands: ['export DEBIAN_FRONTEND=noninteractive', 'apt-get update -q', 'apt-get -y upgrade', "dpkg-query -W -f '${Version}' openssh-server"], workingDirectory: ['/tmp'] },
+      }),
+    );
+    const done = await waitForResult(sent.Command?.CommandId ?? '', instanceId);
+    const info = await ssm().send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }));
+    // Assess
+    expect(sent.Command?.InstanceIds).toEqual([instanceId]);
+    expect(done.Status).toBe('Success');
+    expect(done.StandardOutputContent?.endsWith('1:8.9p1-3ubuntu0.13')).toBe(true);
+    expect(info.InstanceInformationList?.[0]).toMatchObject({ PlatformName: 'Ubuntu', PlatformVersion: '22.04' });
+  });
+});
+
+describe('persistence', () => {
+  it('keeps command invocations and scheduled completions across a restart of the cloud', async () => {
+    // Prepare
+    await env.cloud.stop();
+    const stateDir = mkdtempSync(join(tmpdir(), 'gami-ssm-'));
+    try {
+      const clock = new VirtualClock(START);
+      const first = await Cloud.start({ clock, scenario: DEFAULT_SCENARIO, stateDir, dynamodb: false });
+      env = { clock, cloud: first };
+      const instanceId = await launch();
+      await elapse(clock, BOOT_MS);
+      const commandId = await run(instanceId, ['dnf -y update', 'echo patched']);
+      await elapse(clock, 3_000);
+      first.flush();
+      await first.stop();
+      // Act
+      const second = await Cloud.start({ clock, scenario: DEFAULT_SCENARIO, stateDir, dynamodb: false });
+      env = { clock, cloud: second };
+      const done = await waitForResult(commandId, instanceId);
+      // Assess
+      expect(second.resumed).toBe(true);
+      expect(done).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+      expect(done.StandardOutputContent?.endsWith('patched\n')).toBe(true);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });
