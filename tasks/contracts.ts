@@ -103,7 +103,12 @@ export const launchInstanceEventSchema = z.strictObject({
 });
 export const launchInstanceResultSchema = z.strictObject({ instanceId: z.string() });
 
-export const checkInstanceReadyEventSchema = z.strictObject({ run: runContextSchema, instanceId: z.string() });
+export const checkInstanceReadyEventSchema = z.strictObject({
+  run: runContextSchema,
+  instanceId: z.string(),
+  /** When given and `run.now` has reached it while the instance is still not ready: InstanceNotReady. */
+  deadline: isoTime.optional(),
+});
 export const checkInstanceReadyResultSchema = z.strictObject({
   ready: z.boolean(),
   instanceState: z.string(),
@@ -178,7 +183,12 @@ export const checkImageResultSchema = z.strictObject({
 });
 
 // ---- scan gate -------------------------------------------------------------------------------------------------
-export const checkScanCoverageEventSchema = z.strictObject({ run: runContextSchema, instanceId: z.string() });
+export const checkScanCoverageEventSchema = z.strictObject({
+  run: runContextSchema,
+  instanceId: z.string(),
+  /** When given and `run.now` has reached it while the scan is still pending: ScanIncomplete (fail closed). */
+  deadline: isoTime.optional(),
+});
 /** PENDING: poll again. SCANNED: findings are final. UNSUPPORTED never returns: it throws ScanIncomplete. */
 export const checkScanCoverageResultSchema = z.strictObject({
   status: z.enum(['PENDING', 'SCANNED']),

@@ -8,12 +8,25 @@ import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/cli
 import type { z } from 'zod';
 import type { checkInstanceReadyEventSchema, checkInstanceReadyResultSchema } from '../contracts';
 import { hasErrorName } from '../common/aws-errors';
-import { InstanceLaunchFailed } from '../errors';
+import { InstanceLaunchFailed, InstanceNotReady } from '../errors';
 
 export type CheckInstanceReadyEvent = z.output<typeof checkInstanceReadyEventSchema>;
 export type CheckInstanceReadyResult = z.output<typeof checkInstanceReadyResultSchema>;
 
 const GONE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
+
+/** Not ready yet: poll again, unless the workflow's deadline has passed. */
+function notReady(event: CheckInstanceReadyEvent, result: CheckInstanceReadyResult): CheckInstanceReadyResult {
+  if (event.deadline && Date.parse(event.run.now) >= Date.parse(event.deadline)) {
+    const agent = result.pingStatus ? `SSM agent ${result.pingStatus}` : 'SSM agent not registered';
+    throw new InstanceNotReady(
+      `instance ${event.instanceId} was not ready by ${event.deadline} (EC2 state ${result.instanceState}, ${agent}): ` +
+        'check that the image runs the SSM agent, the instance profile has AmazonSSMManagedInstanceCore, ' +
+        'and the subnet reaches the SSM endpoints',
+    );
+  }
+  return result;
+}
 
 export async function checkInstanceReady(
   clients: { ec2: EC2Client; ssm: SSMClient },
@@ -26,21 +39,22 @@ export async function checkInstanceReady(
     instance = described.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
   } catch (error) {
     // EC2 is eventually consistent: right after RunInstances the id may not be visible yet.
-    if (hasErrorName(error, 'InvalidInstanceID.NotFound')) return { ready: false, instanceState: 'unknown' };
+    if (hasErrorName(error, 'InvalidInstanceID.NotFound')) return notReady(event, { ready: false, instanceState: 'unknown' });
     throw error;
   }
-  if (!instance) return { ready: false, instanceState: 'unknown' };
+  if (!instance) return notReady(event, { ready: false, instanceState: 'unknown' });
 
   const state = instance.State?.Name ?? 'unknown';
   if (GONE.has(state)) {
     const reason = instance.StateReason?.Message ?? instance.StateTransitionReason ?? 'no reason given';
     throw new InstanceLaunchFailed(`instance ${instanceId} is ${state} before it became ready: ${reason}`);
   }
-  if (state !== 'running') return { ready: false, instanceState: state };
+  if (state !== 'running') return notReady(event, { ready: false, instanceState: state });
 
   const information = await clients.ssm.send(
     new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
   );
   const pingStatus = information.InstanceInformationList?.find((i) => i.InstanceId === instanceId)?.PingStatus;
-  return { ready: pingStatus === 'Online', instanceState: state, ...(pingStatus ? { pingStatus } : {}) };
+  const result = { ready: pingStatus === 'Online', instanceState: state, ...(pingStatus ? { pingStatus } : {}) };
+  return result.ready ? result : notReady(event, result);
 }

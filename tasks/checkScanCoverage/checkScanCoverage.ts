@@ -47,6 +47,19 @@ async function coverageOf(inspector2: Inspector2Client, instanceId: string): Pro
   return undefined;
 }
 
+/** Still pending: poll again, unless the scan timeout (the workflow's deadline) has passed. */
+function pending(event: CheckScanCoverageEvent, coverage: CoveredResource | undefined): CheckScanCoverageResult {
+  const reason = coverage?.scanStatus?.reason;
+  if (event.deadline && Date.parse(event.run.now) >= Date.parse(event.deadline)) {
+    const last = coverage?.scanStatus ? `${coverage.scanStatus.statusCode ?? 'unknown'} (${reason ?? 'no reason given'})` : 'not yet discovered by Inspector';
+    throw new ScanIncomplete(
+      `Amazon Inspector did not finish scanning test instance ${event.instanceId} by ${event.deadline} (scan timeout); ` +
+        `last coverage: ${last}. No scan result means no gate decision (fail closed).`,
+    );
+  }
+  return { status: 'PENDING', ...(reason ? { statusReason: reason } : {}) };
+}
+
 export async function checkScanCoverage(
   clients: { inspector2: Inspector2Client },
   event: CheckScanCoverageEvent,
@@ -54,14 +67,13 @@ export async function checkScanCoverage(
   const { instanceId } = event;
   const coverage = await coverageOf(clients.inspector2, instanceId);
   // Inspector has not discovered the instance yet.
-  if (!coverage?.scanStatus) return { status: 'PENDING' };
+  if (!coverage?.scanStatus) return pending(event, coverage);
 
   const { statusCode, reason } = coverage.scanStatus;
-  const statusReason = reason ?? undefined;
-  if (reason && PENDING_REASONS.has(reason)) return { status: 'PENDING', statusReason: reason };
+  if (reason && PENDING_REASONS.has(reason)) return pending(event, coverage);
   if (statusCode === 'ACTIVE') {
-    if (reason === 'SUCCESSFUL' || coverage.lastScannedAt) return { status: 'SCANNED', ...(statusReason ? { statusReason } : {}) };
-    return { status: 'PENDING', ...(statusReason ? { statusReason } : {}) };
+    if (reason === 'SUCCESSFUL' || coverage.lastScannedAt) return { status: 'SCANNED', ...(reason ? { statusReason: reason } : {}) };
+    return pending(event, coverage);
   }
   const remedy = REMEDIES[reason ?? ''];
   throw new ScanIncomplete(

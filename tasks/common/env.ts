@@ -2,7 +2,7 @@
  * The environment every task function reads, validated once. Lambda sets AWS_REGION and AWS_EXECUTION_ENV;
  * the infra sets the POWERTOOLS_* variables; the local runtime sets AWS_REGION to the simulated region.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const taskEnvSchema = z.object({
   AWS_REGION: z.string().min(1).optional(),

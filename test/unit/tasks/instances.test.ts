@@ -160,6 +160,28 @@ describe('checkInstanceReady', () => {
     await expect(checkInstanceReady(event)).resolves.toEqual({ ready: false, instanceState: 'running', pingStatus: 'ConnectionLost' });
   });
 
+  it('throws InstanceNotReady naming state and agent once the deadline has passed', async () => {
+    // Prepare
+    ec2.on(DescribeInstancesCommand).resolves(describing('running'));
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+
+    // Act + Assess: before the deadline it is a normal poll, at the deadline it fails
+    await expect(checkInstanceReady({ ...event, deadline: '2026-11-22T10:20:00.000Z' })).resolves.toMatchObject({ ready: false });
+    await expect(checkInstanceReady({ ...event, deadline: run.now })).rejects.toMatchObject({
+      name: 'InstanceNotReady',
+      message: expect.stringContaining(
+        `instance i-0aaaaaaaaaaaaaaa1 was not ready by ${run.now} (EC2 state running, SSM agent not registered): check that the image runs the SSM agent`,
+      ),
+    });
+  });
+
+  it('does not fail a ready instance for being past the deadline', async () => {
+    ec2.on(DescribeInstancesCommand).resolves(describing('running'));
+    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: 'i-0aaaaaaaaaaaaaaa1', PingStatus: 'Online' }] });
+
+    await expect(checkInstanceReady({ ...event, deadline: '2026-11-22T10:00:00.000Z' })).resolves.toMatchObject({ ready: true });
+  });
+
   it.each(['terminated', 'stopped'] as const)('throws InstanceLaunchFailed with the reason when the instance is %s', async (state) => {
     ec2.on(DescribeInstancesCommand).resolves(
       describing(state, { StateReason: { Code: 'Server.InternalError', Message: 'Server.InternalError: Internal error on launch' } }),

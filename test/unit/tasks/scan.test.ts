@@ -50,6 +50,32 @@ describe('checkScanCoverage', () => {
     expect(inspector).toReceiveCommandTimes(ListCoverageCommand, 2);
   });
 
+  it('fails closed with ScanIncomplete when the scan is still pending at the deadline (scan timeout)', async () => {
+    // Prepare
+    coverage('ACTIVE', 'PENDING_INITIAL_SCAN');
+
+    // Act + Assess
+    await expect(checkScanCoverage({ ...event, deadline: '2026-11-22T11:15:30.000Z' })).resolves.toEqual({ status: 'PENDING', statusReason: 'PENDING_INITIAL_SCAN' });
+    await expect(checkScanCoverage({ ...event, deadline: '2026-11-22T10:15:30.000Z' })).rejects.toMatchObject({
+      name: 'ScanIncomplete',
+      message:
+        `Amazon Inspector did not finish scanning test instance ${INSTANCE} by 2026-11-22T10:15:30.000Z (scan timeout); ` +
+        'last coverage: ACTIVE (PENDING_INITIAL_SCAN). No scan result means no gate decision (fail closed).',
+    });
+  });
+
+  it('fails closed at the deadline when Inspector never discovered the instance', async () => {
+    inspector.on(ListCoverageCommand).resolves({ coveredResources: [] });
+
+    await expect(checkScanCoverage({ ...event, deadline: run.now })).rejects.toThrow('last coverage: not yet discovered by Inspector');
+  });
+
+  it('returns SCANNED even past the deadline once the scan is done', async () => {
+    coverage('ACTIVE', 'SUCCESSFUL', new Date('2026-11-22T10:10:00Z'));
+
+    await expect(checkScanCoverage({ ...event, deadline: '2026-11-22T09:00:00.000Z' })).resolves.toMatchObject({ status: 'SCANNED' });
+  });
+
   it.each([
     ['UNSUPPORTED_OS', 'Inspector does not support this operating system'],
     ['UNMANAGED_EC2_INSTANCE', 'the instance is not managed by SSM'],
