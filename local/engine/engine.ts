@@ -144,6 +144,8 @@ class BranchAborted extends Error {
 }
 
 const MAX_PAYLOAD = 256 * 1024;
+/** Step Functions Standard: an execution's history holds at most 25,000 events. */
+const MAX_HISTORY_EVENTS = 25_000;
 
 /** One run of a state machine. `record` is its JSON-serialisable state; `done` settles when it closes. */
 export class Execution {
@@ -274,6 +276,14 @@ export class Execution {
     this.resolveDone(this.record);
   }
 
+  /** Fail the execution from outside its control flow (history limit); running states are aborted. */
+  private failNow(error: string, cause: string): void {
+    this.close('FAILED', { error, cause });
+    this.emit({ last: this.lastEventId() }, 'ExecutionFailed', { executionFailedEventDetails: { error, cause } });
+    this.controller.abort(new ExecutionInterrupted('aborted'));
+    this.resolveDone(this.record);
+  }
+
   private timeOut(): void {
     if (this.record.status !== 'RUNNING') return;
     const cause = `The execution has exceeded its TimeoutSeconds of ${this.definition.TimeoutSeconds} seconds`;
@@ -304,6 +314,10 @@ export class Execution {
   private emit(thread: Thread, type: HistoryEventType, details: Record<string, unknown> = {}): number {
     const closing = type.startsWith('Execution') && type !== 'ExecutionStarted';
     if (this.record.status !== 'RUNNING' && !closing) return this.lastEventId();
+    if (!closing && this.record.events.length >= MAX_HISTORY_EVENTS - 1) {
+      this.failNow(StatesErrors.Runtime, `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`);
+      return this.lastEventId();
+    }
     const event = {
       id: this.record.events.length + 1,
       previousEventId: thread.last,
@@ -391,7 +405,7 @@ export class Execution {
 
   /**
    * Evaluate Assign then Output (same `$states`, variables as at entry), commit the variables, write the
-   * StateExited event. `assignField`/`outputField` let Choice rules and Catchers supply their own.
+   * StateExited event. `override` lets Choice rules and Catchers supply their own Assign, Output and Next.
    */
   private async finish(
     run: StateRun,

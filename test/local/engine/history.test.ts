@@ -98,4 +98,17 @@ describe('execution history', () => {
     ]);
     expect(JSON.parse(JSON.stringify(record))).toEqual(record);
   });
+
+  it('an execution that reaches 25,000 history events fails with States.Runtime, as on AWS', async () => {
+    const { run } = harness();
+    const record = await run(
+      machine({
+        Spin: { Type: 'Pass', Assign: { n: '{% ($exists($n) ? $n : 0) + 1 %}' }, Next: 'Pause' },
+        Pause: { Type: 'Wait', Seconds: 1, Next: 'Spin' },
+      }),
+    );
+    expect([record.status, record.error]).toEqual(['FAILED', 'States.Runtime']);
+    expect(record.events).toHaveLength(25_000);
+    expect(record.events[24_999].type).toBe('ExecutionFailed');
+  });
 });
