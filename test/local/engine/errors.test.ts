@@ -38,6 +38,26 @@ describe('Retry', () => {
     expect(scheduled).toEqual([0, 2, 2 + 6, 2 + 6 + 18, 2 + 6 + 18 + 30]);
   });
 
+  it('the documentation’s retrier (States.Timeout, 3 s, 2 attempts, ×1.5) retries after 3 s and then 4.5 s', async () => {
+    const { run } = harness({ noop: async () => ({}) });
+    const record = await run(
+      machine({
+        Call: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          Arguments: { FunctionName: 'noop', Payload: { token: '{% $states.context.Task.Token %}' } },
+          TimeoutSeconds: 1,
+          Retry: [{ ErrorEquals: ['States.Timeout'], IntervalSeconds: 3, MaxAttempts: 2, BackoffRate: 1.5 }],
+          End: true,
+        },
+      }),
+    );
+    const at = (type: string) => record.events.filter((e) => e.type === type).map((e) => (e.timestamp - record.startDate) / 1000);
+    expect(at('TaskScheduled')).toEqual([0, 4, 9.5]);
+    expect(at('TaskTimedOut')).toEqual([1, 5, 10.5]);
+    expect(record.error).toBe('States.Timeout');
+  });
+
   it('MaxAttempts 0 never retries; the first matching retrier is the one used', async () => {
     const fn = flaky('Boom', 1);
     const { run } = harness({ fn: fn.handler });

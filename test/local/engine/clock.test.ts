@@ -1,0 +1,55 @@
+import { RealClock, ScaledClock, VirtualClock, type Clock } from '../../../local/clock';
+import { Engine, type ExecutionRecord } from '../../../local/engine';
+import { machine, ROLE } from './helpers';
+
+const definition = machine({
+  First: { Type: 'Wait', Seconds: 100, Next: 'Second' },
+  Second: { Type: 'Wait', Seconds: '{% $states.input.more %}', Output: '{% $now() %}', End: true },
+});
+
+function runOn(clock: Clock, input: object = { more: 50 }): Promise<ExecutionRecord> {
+  const engine = new Engine({ clock });
+  return engine.start({
+    executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:clock:run',
+    stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:clock',
+    name: 'run',
+    definition: engine.validate(definition),
+    input: input as never,
+    roleArn: ROLE,
+  }).done;
+}
+
+describe('the engine’s clock', () => {
+  it('VirtualClock: timers jump to the next due time; timestamps are exact and deterministic', async () => {
+    const wall = Date.now();
+    const first = await runOn(new VirtualClock(Date.UTC(2030, 5, 1)));
+    const second = await runOn(new VirtualClock(Date.UTC(2030, 5, 1)));
+    expect(first.events.map((e) => e.timestamp - first.startDate)).toEqual([0, 0, 100_000, 100_000, 150_000, 150_000]);
+    expect(JSON.parse(first.output!)).toBe('2030-06-01T00:02:30.000Z');
+    expect(second).toEqual(first);
+    expect(Date.now() - wall).toBeLessThan(1000);
+  });
+
+  it('ScaledClock: 150 s of waits pass in a fraction of a millisecond per second of clock time', async () => {
+    const wall = Date.now();
+    const record = await runOn(new ScaledClock(1_000_000));
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.stopDate! - record.startDate).toBeGreaterThanOrEqual(150_000);
+    expect(Date.now() - wall).toBeLessThan(1000);
+  });
+
+  it('RealClock: a run without timers uses wall time for its timestamps', async () => {
+    const before = Date.now();
+    const engine = new Engine({ clock: new RealClock() });
+    const passOnly = await engine.start({
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:clock:real',
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:clock',
+      name: 'real',
+      definition: engine.validate(machine({ P: { Type: 'Pass', End: true } })),
+      input: {},
+      roleArn: ROLE,
+    }).done;
+    expect(passOnly.startDate).toBeGreaterThanOrEqual(before);
+    expect(passOnly.stopDate! - passOnly.startDate).toBeLessThan(1000);
+  });
+});
