@@ -26,8 +26,11 @@ export interface CloudOptions {
   stateDir?: string;
   /** Start dynalite (default true). */
   dynamodb?: boolean;
-  /** Access key for clients that have no credentials (default: the scenario's `defaultAccessKey`). */
-  defaultAccessKeyId?: string;
+  /**
+   * Export the scenario's `defaultAccessKey` as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY when those are unset,
+   * so handlers whose clients take credentials from the environment (as on Lambda) act as that account.
+   */
+  setEnvironmentCredentials?: boolean;
 }
 
 export class Cloud {
@@ -51,10 +54,13 @@ export class Cloud {
     }
     if (!saved && scenario) applyScenario(world, scenario, typeof options.scenario === 'string' ? options.scenario : '(inline)');
     const dynamo = options.dynamodb === false ? undefined : await startDynamoDb({ path: options.stateDir ? join(options.stateDir, 'dynamodb') : undefined });
-    const uninstall = installCloudPlugin(world, {
-      defaultAccessKeyId: options.defaultAccessKeyId ?? scenario?.defaultAccessKey,
-      dynamodbEndpoint: dynamo?.endpoint,
-    });
+    const uninstall = installCloudPlugin(world, { dynamodbEndpoint: dynamo?.endpoint });
+    const defaultKey = scenario?.defaultAccessKey;
+    if (options.setEnvironmentCredentials && defaultKey && !process.env.AWS_ACCESS_KEY_ID) {
+      const record = world.state.accessKeys[defaultKey];
+      process.env.AWS_ACCESS_KEY_ID = defaultKey;
+      process.env.AWS_SECRET_ACCESS_KEY = record?.secretAccessKey ?? 'local';
+    }
     const persistence = statePath ? persistWorld(world, statePath) : undefined;
     const cloud = new Cloud(world, options.clock, dynamo, uninstall, persistence, saved !== undefined);
     if (scenario && !saved && dynamo) await cloud.createTables(scenario);

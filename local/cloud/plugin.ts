@@ -53,8 +53,6 @@ const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
 };
 
 export interface CloudPluginOptions {
-  /** Access key to use when a client has no credentials at all (local runtime convenience). */
-  defaultAccessKeyId?: string;
   /** `http://127.0.0.1:<port>` of dynalite; DynamoDB requests are sent there. */
   dynamodbEndpoint?: string;
 }
@@ -87,16 +85,12 @@ function toSdkException(service: SimulatedServiceId, error: ServiceError, reques
   return exception;
 }
 
-async function resolveAccessKey(client: SdkClient, options: CloudPluginOptions): Promise<string | undefined> {
+/** The access key of the client's credentials (the SDK has already resolved them by this step). */
+async function resolveAccessKey(client: SdkClient): Promise<string | undefined> {
   const provider = (client.config as { credentials?: unknown }).credentials;
-  try {
-    const credentials: unknown = typeof provider === 'function' ? await (provider as () => Promise<unknown>)() : provider;
-    const accessKeyId = (credentials as { accessKeyId?: unknown } | undefined)?.accessKeyId;
-    if (typeof accessKeyId === 'string') return accessKeyId;
-  } catch {
-    // No credentials configured: fall back to the default key below.
-  }
-  return options.defaultAccessKeyId;
+  const credentials: unknown = typeof provider === 'function' ? await (provider as () => Promise<unknown>)() : provider;
+  const accessKeyId = (credentials as { accessKeyId?: unknown } | undefined)?.accessKeyId;
+  return typeof accessKeyId === 'string' ? accessKeyId : undefined;
 }
 
 async function resolveRegion(client: SdkClient): Promise<string> {
@@ -188,7 +182,7 @@ export function cloudPlugin(world: World, options: CloudPluginOptions = {}): Cli
                 }
                 const operation = (context.commandName ?? '').replace(/Command$/, '');
                 const requestId = `local-${(++requestCounter).toString(16).padStart(8, '0')}`;
-                const [accessKeyId, region] = await Promise.all([resolveAccessKey(client, options), resolveRegion(client)]);
+                const [accessKeyId, region] = await Promise.all([resolveAccessKey(client), resolveRegion(client)]);
                 try {
                   const output = await invokeOperation(world, service, operation, args.input, { accessKeyId, region });
                   return { output: { ...output, $metadata: { httpStatusCode: 200, requestId } }, response: {} };

@@ -167,7 +167,7 @@ export const scenarioSchema = z
       })
       .strict()
       .optional(),
-    /** Access key the plugin uses for clients without credentials. */
+    /** Access key the local runtime exports to the environment (Cloud option setEnvironmentCredentials). */
     defaultAccessKey: z.string().optional(),
     accounts: z.array(accountSpec).min(1),
     publicImages: z.array(publicImageSpec).default([]),
