@@ -157,6 +157,15 @@ function checkMachine(
       case 'Task': {
         const parsed = typeof state.Resource === 'string' ? parseResource(state.Resource) : { unsupported: 'a missing Resource' };
         if ('unsupported' in parsed) problems.push(`${at} (Task): ${parsed.unsupported} is not supported by the local engine`);
+        for (const field of ['TimeoutSeconds', 'HeartbeatSeconds'] as const) {
+          const value = state[field];
+          if (value !== undefined && jsonataExpression(value) === undefined && !(isNonNegativeInteger(value) && value > 0)) {
+            problems.push(`${at} (Task): ${field} must be a positive integer or a JSONata expression`);
+          }
+        }
+        if (typeof state.TimeoutSeconds === 'number' && typeof state.HeartbeatSeconds === 'number' && state.HeartbeatSeconds >= state.TimeoutSeconds) {
+          problems.push(`${at} (Task): HeartbeatSeconds must be smaller than TimeoutSeconds`);
+        }
         checkRetryCatch(state.Retry, state.Catch, at, names, problems);
         break;
       }

@@ -127,6 +127,48 @@ describe('aws-sdk tasks', () => {
     expect(record.cause).toContain("The image id '[ami-9]' does not exist");
   });
 
+  it('.waitForTaskToken on an aws-sdk integration sends the token and waits for SendTaskSuccess', async () => {
+    // Prepare: the "SNS topic" hands the message (with the token) to the test
+    const messages: string[] = [];
+    unregister = registerClientPlugin({
+      name: 'test-sns',
+      pluggable: () => ({
+        applyToStack: (stack) =>
+          stack.add(
+            (next, context: HandlerExecutionContext) =>
+              async (args: FinalizeHandlerArguments<object>): Promise<FinalizeHandlerOutput<object>> => {
+                if (context.clientName !== 'SNSClient') return next(args);
+                messages.push((args.input as { Message: string }).Message);
+                return { output: { MessageId: 'm-1', $metadata: { httpStatusCode: 200 } }, response: {} };
+              },
+            { step: 'finalizeRequest', priority: 'low', name: 'test-sns', tags: ['test-sns'] },
+          ),
+      }),
+    });
+    const { run, engine, clock } = harness();
+    const finished = run(
+      machine({
+        Ask: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::aws-sdk:sns:publish.waitForTaskToken',
+          Arguments: { TopicArn: 'arn:aws:sns:eu-west-1:123456789012:approvals', Message: '{% $states.context.Task.Token %}' },
+          Output: '{% $states.result.decision %}',
+          End: true,
+        },
+      }),
+    );
+
+    // Act
+    await clock.sleep(60_000);
+    engine.tokens.succeed(messages[0], '{"decision":"approved"}');
+    const record = await finished;
+
+    // Assess
+    expect(output(record)).toBe('approved');
+    expect(types(record)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+    expect(record.events[4].taskSubmittedEventDetails).toMatchObject({ resourceType: 'aws-sdk:sns', resource: 'publish.waitForTaskToken', output: '{"MessageId":"m-1"}' });
+  });
+
   it('follows the documented <Service>.<Error>Exception rule for other services', () => {
     expect(sdkErrorName('acmpca', 'ResourceNotFoundException')).toBe('AcmPca.ResourceNotFoundException');
     expect(sdkErrorName('s3', 'BucketAlreadyExists')).toBe('S3.BucketAlreadyExistsException');

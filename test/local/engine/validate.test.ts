@@ -53,6 +53,12 @@ describe('unsupported is loud', () => {
     expect(message).toContain('the JSONata expression in Arguments.Payload does not parse');
   });
 
+  it('checks Task timeouts: positive integers (or JSONata), heartbeat below the timeout', () => {
+    const task = (extra: object) => machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', ...extra, End: true } });
+    expect(refusal(task({ TimeoutSeconds: 0 }))).toContain('TimeoutSeconds must be a positive integer');
+    expect(refusal(task({ TimeoutSeconds: 60, HeartbeatSeconds: 60 }))).toContain('HeartbeatSeconds must be smaller than TimeoutSeconds');
+  });
+
   it('accepts the full supported surface', () => {
     const { engine } = harness();
     const definition = machine(
