@@ -80,6 +80,7 @@ interface CfnResource {
 
 interface Template {
   Resources?: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
 }
 
 /** Synthesize `scope` (an App, or a Stack whose App is synthesized) and extract definitions and handlers. */
@@ -102,11 +103,26 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
   if (first && !options.region) result.region = concrete(first.environment.region) ?? result.region;
   const firstAccount = artifacts.find((a) => concrete(a.environment.account));
   if (firstAccount && !options.account) result.account = concrete(firstAccount.environment.account) ?? result.account;
+  const resolverOf = (artifact: (typeof assembly.stacks)[number]) =>
+    new Resolver((artifact.template as Template).Resources ?? {}, {
+      region: concrete(artifact.environment.region) ?? result.region,
+      account: concrete(artifact.environment.account) ?? result.account,
+      stackName: artifact.stackName,
+      exports,
+    });
+  // Cross-stack references (Fn::ImportValue) resolve against every stack's exported Outputs.
+  const exports = new Map<string, () => Json>();
+  for (const artifact of assembly.stacks) {
+    for (const [outputId, output] of Object.entries((artifact.template as Template).Outputs ?? {})) {
+      if (output.Export?.Name === undefined) continue;
+      const exporter = resolverOf(artifact);
+      exports.set(String(exporter.resolve(output.Export.Name, `${outputId}.Export.Name`)), () => exporter.resolve(output.Value, `${outputId}.Value`));
+    }
+  }
   for (const artifact of artifacts) {
-    const region = concrete(artifact.environment.region) ?? result.region;
     const account = concrete(artifact.environment.account) ?? result.account;
     const template = artifact.template as Template;
-    const resolver = new Resolver(template.Resources ?? {}, { region, account, stackName: artifact.stackName });
+    const resolver = resolverOf(artifact);
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
       if (resource.Type === 'AWS::Lambda::Function') {
         const handler = resource.Metadata?.['gami:handler'] as { entry?: string; export?: string } | undefined;
@@ -216,7 +232,7 @@ const REF_IS_ARN = new Set(['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine
 class Resolver {
   constructor(
     private readonly resources: Record<string, CfnResource>,
-    private readonly where: { region: string; account: string; stackName: string },
+    private readonly where: { region: string; account: string; stackName: string; exports: Map<string, () => Json> },
   ) {}
 
   resolve(value: unknown, at: string): Json {
@@ -293,6 +309,12 @@ class Resolver {
       case 'Fn::Select': {
         const [index, list] = args as [number | string, unknown];
         return (this.resolve(list, at) as Json[])[Number(index)];
+      }
+      case 'Fn::ImportValue': {
+        const name = String(this.resolve(args, at));
+        const exported = this.where.exports.get(name);
+        if (!exported) throw new LocalSynthError(`${at}: Fn::ImportValue of "${name}", which no synthesized stack exports`);
+        return exported();
       }
       case 'Fn::Split': {
         const [separator, text] = args as [string, unknown];

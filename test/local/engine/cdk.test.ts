@@ -1,4 +1,8 @@
 import * as path from 'node:path';
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { VirtualClock } from '../../../local/clock';
 import { definitionsFromCdk, localApp, registerFunctions, type SynthesizedDefinitions } from '../../../local/cdk';
 import { LocalStepFunctions } from '../../../local/sfn';
@@ -101,5 +105,27 @@ describe('definitions from CDK, run on the local engine', () => {
     service.sendTaskFailure({ taskToken: approvals[0].token, error: 'ImageRejected', cause: 'banner missing' });
     const result = await service.waitForExecution(executionArn);
     expect([result.error, result.cause]).toEqual(['ImageRejected', 'banner missing']);
+  });
+
+  it('resolves cross-stack references (Fn::ImportValue) to the exporting stack’s local ARN', () => {
+    // Prepare: the function lives in a shared stack, the state machine in another
+    const app = localApp();
+    const env = { region: 'eu-west-1', account: '111122223333' };
+    const shared = new Stack(app, 'Shared', { env });
+    const copy = new lambda.Function(shared, 'Copy', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), functionName: 'shared-copy' });
+    (copy.node.defaultChild as CfnResource).addMetadata('gami:handler', { entry: 'test/local/engine/fixtures/copy.ts' });
+    const consumer = new Stack(app, 'Consumer', { env });
+    new sfn.StateMachine(consumer, 'Machine', {
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      definitionBody: sfn.DefinitionBody.fromChainable(tasks.LambdaInvoke.jsonata(consumer, 'Copy It', { lambdaFunction: copy })),
+    });
+
+    // Act
+    const defs = definitionsFromCdk(app, { repoRoot });
+
+    // Assess
+    const machine = defs.stateMachines.find((m) => m.stackName === 'Consumer');
+    expect(JSON.stringify(machine?.definition)).toContain('arn:aws:lambda:eu-west-1:111122223333:function:shared-copy');
+    expect(defs.functions['arn:aws:lambda:eu-west-1:111122223333:function:shared-copy'].exportName).toBe('handler');
   });
 });
