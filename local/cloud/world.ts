@@ -382,7 +382,11 @@ interface ImageIndex {
   byTag: Map<string, Set<string>>;
   /** tag key → image ids with a tag of that key. */
   byTagKey: Map<string, Set<string>>;
+  /** Array snapshots of the sets above (and of all ids, under `\u0001all`), dropped when the set changes. */
+  lists: Map<string, string[]>;
 }
+
+const ALL_IMAGES = '\u0001all';
 
 export interface WorldOptions {
   clock: Clock;
@@ -479,6 +483,7 @@ export class World {
     const regionState = this.region(accountId, region);
     const existing = regionState.images[image.imageId];
     if (existing) this.unindexImage(accountId, region, existing);
+    else this.imageIndex(accountId, region).lists.delete(ALL_IMAGES);
     regionState.images[image.imageId] = image;
     this.indexImage(accountId, region, image);
   }
@@ -488,6 +493,7 @@ export class World {
     const existing = regionState.images[imageId];
     if (!existing) return;
     this.unindexImage(accountId, region, existing);
+    this.imageIndex(accountId, region).lists.delete(ALL_IMAGES);
     delete regionState.images[imageId];
   }
 
@@ -495,35 +501,58 @@ export class World {
   setImageTag(accountId: string, region: string, image: ImageRecord, key: string, value: string): void {
     const index = this.imageIndex(accountId, region);
     const old = image.tags[key];
-    if (old !== undefined) index.byTag.get(tagKey(key, old))?.delete(image.imageId);
+    if (old !== undefined) removeFrom(index, 'byTag', tagKey(key, old), image.imageId);
     image.tags[key] = value;
-    addTo(index.byTag, tagKey(key, value), image.imageId);
-    addTo(index.byTagKey, key, image.imageId);
+    addToIndex(index, 'byTag', tagKey(key, value), image.imageId);
+    addToIndex(index, 'byTagKey', key, image.imageId);
   }
 
   deleteImageTag(accountId: string, region: string, image: ImageRecord, key: string): void {
     const old = image.tags[key];
     if (old === undefined) return;
     const index = this.imageIndex(accountId, region);
-    index.byTag.get(tagKey(key, old))?.delete(image.imageId);
-    index.byTagKey.get(key)?.delete(image.imageId);
+    removeFrom(index, 'byTag', tagKey(key, old), image.imageId);
+    removeFrom(index, 'byTagKey', key, image.imageId);
     delete image.tags[key];
   }
 
-  /** Ids of the account's images (in `region`) tagged `key=value`, in tagging order; undefined = no index hit. */
-  imageIdsWithTag(accountId: string, region: string, key: string, value: string): ReadonlySet<string> {
-    return this.imageIndex(accountId, region).byTag.get(tagKey(key, value)) ?? new Set();
+  /** Ids of the account's images in `region` tagged `key=value`, in tagging order (a cached array: do not modify). */
+  imageIdsWithTag(accountId: string, region: string, key: string, value: string): readonly string[] {
+    return this.list(accountId, region, 'byTag', tagKey(key, value));
   }
 
-  imageIdsWithTagKey(accountId: string, region: string, key: string): ReadonlySet<string> {
-    return this.imageIndex(accountId, region).byTagKey.get(key) ?? new Set();
+  /** Ids of the account's images in `region` with a tag `key` (cached array). */
+  imageIdsWithTagKey(accountId: string, region: string, key: string): readonly string[] {
+    return this.list(accountId, region, 'byTagKey', key);
+  }
+
+  /** Ids of all the account's images in `region`, in registration order (cached array). */
+  imageIds(accountId: string, region: string): readonly string[] {
+    const index = this.imageIndex(accountId, region);
+    let list = index.lists.get(ALL_IMAGES);
+    if (!list) {
+      list = Object.keys(this.region(accountId, region).images);
+      index.lists.set(ALL_IMAGES, list);
+    }
+    return list;
+  }
+
+  private list(accountId: string, region: string, kind: 'byTag' | 'byTagKey', key: string): readonly string[] {
+    const index = this.imageIndex(accountId, region);
+    const listKey = `${kind}\u0002${key}`;
+    let list = index.lists.get(listKey);
+    if (!list) {
+      list = [...(index[kind].get(key) ?? [])];
+      index.lists.set(listKey, list);
+    }
+    return list;
   }
 
   private imageIndex(accountId: string, region: string): ImageIndex {
     const key = `${accountId}/${region}`;
     let index = this.imageIndexes.get(key);
     if (!index) {
-      index = { byTag: new Map(), byTagKey: new Map() };
+      index = { byTag: new Map(), byTagKey: new Map(), lists: new Map() };
       this.imageIndexes.set(key, index);
       for (const image of Object.values(this.region(accountId, region).images)) {
         for (const [k, v] of Object.entries(image.tags)) {
@@ -538,16 +567,16 @@ export class World {
   private indexImage(accountId: string, region: string, image: ImageRecord): void {
     const index = this.imageIndex(accountId, region);
     for (const [k, v] of Object.entries(image.tags)) {
-      addTo(index.byTag, tagKey(k, v), image.imageId);
-      addTo(index.byTagKey, k, image.imageId);
+      addToIndex(index, 'byTag', tagKey(k, v), image.imageId);
+      addToIndex(index, 'byTagKey', k, image.imageId);
     }
   }
 
   private unindexImage(accountId: string, region: string, image: ImageRecord): void {
     const index = this.imageIndex(accountId, region);
     for (const [k, v] of Object.entries(image.tags)) {
-      index.byTag.get(tagKey(k, v))?.delete(image.imageId);
-      index.byTagKey.get(k)?.delete(image.imageId);
+      removeFrom(index, 'byTag', tagKey(k, v), image.imageId);
+      removeFrom(index, 'byTagKey', k, image.imageId);
     }
   }
 
@@ -622,6 +651,17 @@ export class World {
     this.imageIndexes.clear();
     this.faults.reset(state.faults);
   }
+}
+
+function addToIndex(index: ImageIndex, kind: 'byTag' | 'byTagKey', key: string, id: string): void {
+  const set = index[kind].get(key);
+  if (set?.has(id)) return;
+  addTo(index[kind], key, id);
+  index.lists.delete(`${kind}\u0002${key}`);
+}
+
+function removeFrom(index: ImageIndex, kind: 'byTag' | 'byTagKey', key: string, id: string): void {
+  if (index[kind].get(key)?.delete(id)) index.lists.delete(`${kind}\u0002${key}`);
 }
 
 function addTo(map: Map<string, Set<string>>, key: string, id: string): void {

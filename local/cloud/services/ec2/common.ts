@@ -7,39 +7,53 @@ import type { ImageRecord, Tags, World } from '../../world';
 
 export const STATE_CODES = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 } as const;
 
+/** EC2's timestamp format: ISO 8601 with milliseconds always `.000`. */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '.000Z');
+  const text = new Date(ms).toISOString();
+  return text.endsWith('.000Z') ? text : `${text.slice(0, -5)}.000Z`;
 }
 
-const globCache = new Map<string, RegExp>();
+/** Compiled filter values: a RegExp for wildcard patterns, null for literals (compared with ===). */
+const globCache = new Map<string, RegExp | null>();
 
 /** EC2 filter values accept `*` (any run) and `?` (one character); `\` escapes them. */
 export function globMatches(pattern: string, value: string): boolean {
   let regex = globCache.get(pattern);
-  if (!regex) {
-    let source = '';
-    for (let i = 0; i < pattern.length; i++) {
-      const c = pattern[i];
-      if (c === '\\' && i + 1 < pattern.length) source += escapeRegex(pattern[++i]);
-      else if (c === '*') source += '[\\s\\S]*';
-      else if (c === '?') source += '[\\s\\S]';
-      else source += escapeRegex(c);
-    }
-    regex = new RegExp(`^${source}$`);
+  if (regex === undefined) {
+    regex = /[*?\\]/.test(pattern) ? compileGlob(pattern) : null;
     if (globCache.size > 10_000) globCache.clear();
     globCache.set(pattern, regex);
   }
-  return regex.test(value);
+  return regex === null ? pattern === value : regex.test(value);
+}
+
+function compileGlob(pattern: string): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\' && i + 1 < pattern.length) source += escapeRegex(pattern[++i]);
+    else if (c === '*') source += '[\\s\\S]*';
+    else if (c === '?') source += '[\\s\\S]';
+    else source += escapeRegex(c);
+  }
+  return new RegExp(`^${source}$`);
 }
 
 function escapeRegex(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** True when any filter value matches any of the actual values. */
+/** True when any filter value matches any of the actual values (no allocation on the hot path). */
 export function anyMatches(values: readonly string[], actual: string | readonly (string | undefined)[] | undefined | boolean): boolean {
-  const actuals = (Array.isArray(actual) ? actual : [actual]).filter((a): a is string | boolean => a !== undefined).map(String);
-  return values.some((v) => actuals.some((a) => globMatches(v, a)));
+  if (actual === undefined) return false;
+  if (typeof actual === 'string' || typeof actual === 'boolean') return matchesOne(values, String(actual));
+  for (const a of actual) if (a !== undefined && matchesOne(values, a)) return true;
+  return false;
+}
+
+function matchesOne(values: readonly string[], actual: string): boolean {
+  for (const v of values) if (globMatches(v, actual)) return true;
+  return false;
 }
 
 export interface ParsedFilter {

@@ -36,7 +36,7 @@ import type {
   ModifyImageAttributeCommandOutput,
 } from '@aws-sdk/client-ec2';
 import { fail } from '../../errors';
-import { paginate, paginateLazy, type Operation } from '../../operations';
+import { decodeToken, encodeToken, pageSize, paginate, type Operation } from '../../operations';
 import type { BlockDeviceRecord, ImageRecord, LaunchPermissionRecord, World } from '../../world';
 import { registerTransition } from '../../world';
 import { canUseKey, defaultEbsKey, findKey } from '../kms';
@@ -246,24 +246,76 @@ function imageFilterMatches(f: ParsedFilter, image: ImageRecord, caller: string)
   }
 }
 
-/** The images of one owner account to scan: narrowed by a tag index when an exact tag filter allows it. */
-function* ownerCandidates(world: World, ownerId: string, region: string, caller: string, filters: ParsedFilter[]): Generator<ImageRecord> {
+/** One owner's candidate image ids, narrowed by the tag index when an exact `tag:` filter allows it. */
+interface Segment {
+  ownerId: string;
+  ids: readonly string[];
+  images: Record<string, ImageRecord>;
+}
+
+function ownerSegment(world: World, ownerId: string, region: string, caller: string, filters: ParsedFilter[]): Segment {
   const images = world.region(ownerId, region).images;
-  const exactTag = ownerId === caller ? filters.find((f) => f.name.startsWith('tag:') && f.values.every((v) => !/[*?\\]/.test(v))) : undefined;
-  if (exactTag) {
-    const key = exactTag.name.slice(4);
-    const seen = new Set<string>();
-    for (const value of exactTag.values) {
-      for (const id of world.imageIdsWithTag(ownerId, region, key, value)) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const image = images[id];
-        if (image) yield image;
-      }
-    }
-    return;
+  // Tags are per account, so only the caller's own images can be narrowed by tag.
+  const exactTag = ownerId === caller ? filters.find((f) => f.name.startsWith('tag:') && f.values.length > 0 && f.values.every((v) => !/[*?\\]/.test(v))) : undefined;
+  if (!exactTag) return { ownerId, ids: world.imageIds(ownerId, region), images };
+  const key = exactTag.name.slice(4);
+  if (exactTag.values.length === 1) return { ownerId, ids: world.imageIdsWithTag(ownerId, region, key, exactTag.values[0]), images };
+  const ids = new Set<string>();
+  for (const value of exactTag.values) for (const id of world.imageIdsWithTag(ownerId, region, key, value)) ids.add(id);
+  return { ownerId, ids: [...ids], images };
+}
+
+/**
+ * One page over the concatenated segments. The token keeps the position after the last image returned and
+ * that image's id; when images were added or removed in between, the id finds the place again.
+ */
+function pageOfImages(
+  segments: Segment[],
+  matches: (image: ImageRecord) => boolean,
+  size: number,
+  start: { position: number; lastId?: string },
+): { items: ImageRecord[]; next?: { position: number; lastId: string } } {
+  let position = start.position;
+  if (start.lastId !== undefined && idAt(segments, position - 1) !== start.lastId) {
+    const found = positionOf(segments, start.lastId);
+    if (found !== undefined) position = found + 1;
   }
-  for (const id in images) yield images[id];
+  const items: ImageRecord[] = [];
+  let segment = 0;
+  let offset = position;
+  while (segment < segments.length && offset >= segments[segment].ids.length) offset -= segments[segment++].ids.length;
+  let lastPosition = position;
+  for (; segment < segments.length; segment++, offset = 0) {
+    const { ids, images } = segments[segment];
+    for (; offset < ids.length; offset++, position++) {
+      const image = images[ids[offset]];
+      if (image === undefined || !matches(image)) continue;
+      // A further match exists: the page is full and there is more to come.
+      if (items.length === size) return { items, next: { position: lastPosition, lastId: items[items.length - 1].imageId } };
+      items.push(image);
+      lastPosition = position + 1;
+    }
+  }
+  return { items };
+}
+
+function idAt(segments: Segment[], position: number): string | undefined {
+  if (position < 0) return undefined;
+  for (const s of segments) {
+    if (position < s.ids.length) return s.ids[position];
+    position -= s.ids.length;
+  }
+  return undefined;
+}
+
+function positionOf(segments: Segment[], id: string): number | undefined {
+  let base = 0;
+  for (const s of segments) {
+    const i = s.ids.indexOf(id);
+    if (i >= 0) return base + i;
+    base += s.ids.length;
+  }
+  return undefined;
 }
 
 export const describeImages: Operation<DescribeImagesCommandInput, DescribeImagesCommandOutput> = async (ctx, input) => {
@@ -279,19 +331,12 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
   const idOwners = owners.filter((o) => /^\d{12}$/.test(o));
   const executable = (input.ExecutableUsers ?? []).map((u) => (u === 'self' ? account : u));
   const { orgArn, ouArn } = membershipArns(world, account);
-  const ownerAccounts = world.accountsIn(region).filter((id) => {
-    if (owners.length === 0) return true;
-    if (idOwners.includes(id)) return true;
-    // Aliases (amazon, aws-marketplace) are decided per image below.
-    return aliasOwners.length > 0;
-  });
-  const keyOf = (image: ImageRecord) => image.imageId;
-  const fingerprint = JSON.stringify([input.Owners, input.ExecutableUsers, input.Filters, input.IncludeDeprecated, input.IncludeDisabled]);
-  function* candidates(): Generator<ImageRecord> {
-    // Own images first, then others', so an owner's listing is one contiguous index walk.
-    const ordered = [...ownerAccounts].sort((a, b) => (a === account ? -1 : b === account ? 1 : a.localeCompare(b)));
-    for (const ownerId of ordered) yield* ownerCandidates(world, ownerId, region, account, filters);
-  }
+  // Own images first, then others' (aliases such as `amazon` are decided per image).
+  const ownerAccounts = world
+    .accountsIn(region)
+    .filter((id) => owners.length === 0 || idOwners.includes(id) || aliasOwners.length > 0)
+    .sort((a, b) => (a === account ? -1 : b === account ? 1 : a.localeCompare(b)));
+  const segments = ownerAccounts.map((ownerId) => ownerSegment(world, ownerId, region, account, filters));
   const now = ctx.clock.now();
   const matches = (image: ImageRecord): boolean => {
     if (image.state === 'deregistered') return false;
@@ -310,23 +355,25 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
     }
     // Deprecated images are hidden from non-owners unless asked for (DescribeImages reference).
     if (image.deprecationTime !== undefined && image.deprecationTime <= now && image.ownerId !== account && !input.IncludeDeprecated) return false;
-    return filters.every((f) => imageFilterMatches(f, image, account));
+    for (const f of filters) if (!imageFilterMatches(f, image, account)) return false;
+    return true;
   };
-  const page = paginateLazy(candidates(), keyOf, matches, input, {
+  const options = {
     defaultMax: 1000,
     minLimit: 1,
     maxLimit: 1000,
     invalidTokenCode: 'InvalidParameterValue',
     invalidParameterCode: 'InvalidParameterValue',
-    queryFingerprint: fingerprint,
-  });
-  // Without MaxResults AWS returns everything in one response.
-  if (input.MaxResults === undefined && input.NextToken === undefined) {
-    const all: ImageRecord[] = [];
-    for (const image of candidates()) if (matches(image)) all.push(image);
-    return { Images: all.map((image) => imageOut(image, account)) };
-  }
-  return { Images: page.items.map((image) => imageOut(image, account)), NextToken: page.nextToken };
+    queryFingerprint: JSON.stringify([input.Owners, input.ExecutableUsers, input.Filters, input.IncludeDeprecated, input.IncludeDisabled]),
+  };
+  // Without MaxResults and NextToken AWS returns everything in one response.
+  const size = input.MaxResults === undefined && input.NextToken === undefined ? Number.MAX_SAFE_INTEGER : pageSize(input.MaxResults, options);
+  const token = input.NextToken ? decodeToken(input.NextToken, options) : undefined;
+  const page = pageOfImages(segments, matches, size, { position: token?.o ?? 0, lastId: token?.k });
+  return {
+    Images: page.items.map((image) => imageOut(image, account)),
+    NextToken: page.next ? encodeToken({ o: page.next.position, q: options.queryFingerprint, k: page.next.lastId }) : undefined,
+  };
 };
 
 // ---------------------------------------------------------------------------------------------------- CopyImage
