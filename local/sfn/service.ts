@@ -65,6 +65,12 @@ export interface LocalStepFunctionsOptions extends Omit<EngineOptions, 'clock'> 
   engine?: Engine;
 }
 
+/** Everything a LocalStepFunctions holds, as plain JSON (see `snapshot` / `restore`). */
+export interface LocalStepFunctionsSnapshot {
+  stateMachines: StateMachineRecord[];
+  executions: ExecutionRecord[];
+}
+
 /** A state machine as stored: JSON-serialisable. */
 export interface StateMachineRecord {
   stateMachineArn: string;
@@ -303,11 +309,40 @@ export class LocalStepFunctions {
   }
 
   /** Everything stored, as plain JSON. */
-  snapshot(): { stateMachines: StateMachineRecord[]; executions: ExecutionRecord[] } {
+  snapshot(): LocalStepFunctionsSnapshot {
     return {
       stateMachines: [...this.machines.values()].map(({ parsed: _parsed, ...machine }) => machine),
       executions: [...this.executions.values()].map((e) => JSON.parse(JSON.stringify(e)) as ExecutionRecord),
     };
+  }
+
+  /**
+   * Load a snapshot (a previous local run): state machines and closed executions come back as they were, so
+   * history stays readable. An execution that was still running cannot resume — its in-flight state was not
+   * saved — so it is closed ABORTED with an ExecutionAborted event that says why.
+   */
+  restore(snapshot: LocalStepFunctionsSnapshot): void {
+    for (const machine of snapshot.stateMachines) {
+      this.machines.set(machine.stateMachineArn, { ...machine, parsed: this.validate(machine.definition) });
+    }
+    for (const saved of snapshot.executions) {
+      const record = JSON.parse(JSON.stringify(saved)) as ExecutionRecord;
+      if (record.status === 'RUNNING') {
+        const cause = 'The local runtime stopped while this execution was running; it cannot be resumed';
+        record.status = 'ABORTED';
+        record.stopDate = this.clock.now();
+        record.cause = cause;
+        const last = record.events[record.events.length - 1];
+        record.events.push({
+          id: record.events.length + 1,
+          previousEventId: last?.id ?? 0,
+          timestamp: record.stopDate,
+          type: 'ExecutionAborted',
+          executionAbortedEventDetails: { cause },
+        });
+      }
+      this.executions.set(record.executionArn, record);
+    }
   }
 
   private validate(definition: string): StateMachineDefinition {

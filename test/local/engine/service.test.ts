@@ -197,3 +197,33 @@ describe('RedriveExecution', () => {
     expect(() => service.redriveExecution({ executionArn })).toThrow(/SUCCEEDED and cannot be redriven/);
   });
 });
+
+describe('snapshot and restore', () => {
+  it('brings back state machines and closed histories as JSON; a run that was in flight comes back ABORTED', async () => {
+    // Prepare: one finished and one waiting execution, saved through a JSON round trip
+    const clock = new VirtualClock(Date.UTC(2026, 0, 1));
+    const first = new LocalStepFunctions({ clock, region: 'eu-west-1' });
+    const definition = machine({ Hold: { Type: 'Wait', Seconds: '{% $states.input.wait %}', End: true } });
+    const { stateMachineArn } = first.createStateMachine({ name: 'persist', definition: JSON.stringify(definition), roleArn: ROLE });
+    const done = first.startExecution({ stateMachineArn, name: 'done', input: '{"wait":1}' }).executionArn!;
+    const waiting = first.startExecution({ stateMachineArn, name: 'waiting', input: '{"wait":86400}' }).executionArn!;
+    await first.waitForExecution(done);
+    const saved = JSON.parse(JSON.stringify(first.snapshot()));
+
+    // Act
+    const second = new LocalStepFunctions({ clock: new VirtualClock(Date.UTC(2026, 0, 2)), region: 'eu-west-1' });
+    second.restore(saved);
+
+    // Assess
+    expect(second.describeExecution({ executionArn: done })).toMatchObject({ status: 'SUCCEEDED', output: '{"wait":1}' });
+    expect(second.getExecutionHistory({ executionArn: done }).events?.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'WaitStateEntered',
+      'WaitStateExited',
+      'ExecutionSucceeded',
+    ]);
+    expect(second.describeExecution({ executionArn: waiting }).status).toBe('ABORTED');
+    expect(second.listStateMachines().stateMachines?.map((m) => m.name)).toEqual(['persist']);
+    expect(second.startExecution({ stateMachineArn, name: 'after-restore', input: '{"wait":0}' }).executionArn).toContain(':persist:after-restore');
+  });
+});
