@@ -70,6 +70,17 @@ describe('RunInstances', () => {
     expect(record.agentOnlineAt).toBe(env.clock.now() + 60_000);
   });
 
+  it('resolves resolve:ssm: image ids against public and own parameters', async () => {
+    const ec2 = clients.ec2(REGION);
+
+    const fromPublic = await ec2.send(new RunInstancesCommand({ ImageId: `resolve:ssm:${AL2023_PARAMETER}`, MinCount: 1, MaxCount: 1 }));
+    const fromOwn = await ec2.send(new RunInstancesCommand({ ImageId: 'resolve:ssm:/golden/web-base/latest', MinCount: 1, MaxCount: 1 }));
+
+    const v4 = Object.values(env.cloud.world.region(TOOLING, REGION).images).find((i) => i.tags['gami:version'] === '4')?.imageId;
+    expect(fromPublic.Instances?.[0].ImageId).toBe(await baseImageId());
+    expect(fromOwn.Instances?.[0].ImageId).toBe(v4);
+  });
+
   it('refuses an unknown instance profile and an image nobody shared', async () => {
     const ec2 = clients.ec2(REGION);
     const prod = clients.ec2(REGION, credentialsOf(PROD));

@@ -38,7 +38,7 @@ import type {
 import { fail } from '../../errors';
 import { decodeToken, encodeToken, pageSize, paginate, type Operation } from '../../operations';
 import type { BlockDeviceRecord, ImageRecord, LaunchPermissionRecord, World } from '../../world';
-import { registerTransition } from '../../world';
+import { AMAZON_OWNER_ID, registerTransition } from '../../world';
 import { canUseKey, defaultEbsKey, findKey } from '../kms';
 import {
   anyMatches,
@@ -660,7 +660,9 @@ export function launchTemplateImageId(world: World, accountId: string, region: s
   if (typeof imageId !== 'string') return undefined;
   if (!imageId.startsWith('resolve:ssm:')) return imageId;
   const name = imageId.slice('resolve:ssm:'.length);
-  return world.region(accountId, region).parameters[name]?.value;
+  // Public parameters (/aws/service/...) live in the Amazon account of each region.
+  const owner = name.startsWith('/aws/service/') ? AMAZON_OWNER_ID : accountId;
+  return world.hasAccount(owner) ? world.region(owner, region).parameters[name]?.value : undefined;
 }
 
 const DEFAULT_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];

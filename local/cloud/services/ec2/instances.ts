@@ -176,7 +176,8 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
     templateData = template.versions[String(version)].data as RequestLaunchTemplateData;
     templateRef = { id: template.launchTemplateId, name: template.launchTemplateName, version: String(version) };
   }
-  const imageRef = input.ImageId ?? launchTemplateImageId(world, account, region, templateData.ImageId);
+  // ImageId may be `resolve:ssm:<parameter>` in RunInstances as in launch templates.
+  const imageRef = launchTemplateImageId(world, account, region, input.ImageId ?? templateData.ImageId);
   if (!imageRef) fail('MissingParameter', 'The request must contain the parameter ImageId');
   const { image, ownerId } = visibleImage(world, region, account, imageRef);
   if (image.state !== 'available') fail('InvalidAMIID.Unavailable', `The image '${imageRef}' is not available (state: ${image.state})`);
