@@ -268,10 +268,10 @@ export class Execution {
         thrown instanceof StatesError
           ? thrown
           : new StatesError(StatesErrors.Runtime, `Internal error in the local engine: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
-      this.close('FAILED', { error: failure.error, cause: failure.cause });
-      this.emit(thread, 'ExecutionFailed', {
-        executionFailedEventDetails: { error: failure.error, cause: failure.cause },
-      });
+      // A Fail state without Error/Cause leaves them out of the record and the event, as on AWS.
+      const fields = { ...(failure.error && { error: failure.error }), ...(failure.cause && { cause: failure.cause }) };
+      this.close('FAILED', fields);
+      this.emit(thread, 'ExecutionFailed', { executionFailedEventDetails: fields });
     }
     this.resolveDone(this.record);
   }

@@ -34,6 +34,9 @@ describe('Pass, Succeed, Fail', () => {
     expect([staticFail.status, staticFail.error, staticFail.cause]).toEqual(['FAILED', 'ImageRejected', 'rejected by approver']);
     expect([dynamicFail.error, dynamicFail.cause]).toEqual(['BakeFailed', 'at Bake']);
     expect(types(dynamicFail)).toEqual(['ExecutionStarted', 'FailStateEntered', 'ExecutionFailed']);
+    const bare = await run(machine({ Stop: { Type: 'Fail' } }));
+    expect([bare.status, bare.error, bare.cause]).toEqual(['FAILED', undefined, undefined]);
+    expect(bare.events[2].executionFailedEventDetails).toEqual({});
   });
 });
 
