@@ -173,6 +173,10 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
 
 /** Load a handler module's export: `require` under jest (swc transform) or tsx, else tsx's programmatic API. */
 export async function loadHandler(entry: string, exportName = 'handler'): Promise<LambdaHandler> {
+  return loadHandlerSync(entry, exportName);
+}
+
+function loadHandlerSync(entry: string, exportName: string): LambdaHandler {
   let module: Record<string, unknown>;
   const canRequireTs = process.env.JEST_WORKER_ID !== undefined || '.ts' in require.extensions;
   if (canRequireTs) {
@@ -188,10 +192,32 @@ export async function loadHandler(entry: string, exportName = 'handler'): Promis
   return handler as LambdaHandler;
 }
 
-/** Register every function of `definitions` in `registry`, loading each handler on its first invocation. */
+/**
+ * Register every function of `definitions` in `registry`, loading each handler on its first invocation.
+ * The function's own environment variables (from the template) are in `process.env` while its module loads
+ * — where handlers parse their environment — and during the synchronous start of each invocation; they are
+ * restored right after, so functions with different environments do not see each other's.
+ */
 export function registerFunctions(registry: LambdaRegistry, definitions: SynthesizedDefinitions): void {
   for (const fn of Object.values(definitions.functions)) {
-    registry.register(fn.functionArn, () => loadHandler(fn.entry, fn.exportName));
+    registry.register(fn.functionArn, () => {
+      const handler = withEnvironment(fn.environment, () => loadHandlerSync(fn.entry, fn.exportName));
+      const wrapped: LambdaHandler = (event, context) => withEnvironment(fn.environment, () => handler(event, context));
+      return wrapped;
+    });
+  }
+}
+
+function withEnvironment<T>(variables: Record<string, string>, run: () => T): T {
+  const previous = Object.fromEntries(Object.keys(variables).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, variables);
+  try {
+    return run();
+  } finally {
+    for (const [key, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
   }
 }
 

@@ -128,4 +128,30 @@ describe('definitions from CDK, run on the local engine', () => {
     expect(JSON.stringify(machine?.definition)).toContain('arn:aws:lambda:eu-west-1:111122223333:function:shared-copy');
     expect(defs.functions['arn:aws:lambda:eu-west-1:111122223333:function:shared-copy'].exportName).toBe('handler');
   });
+
+  it('runs each handler with its function’s environment variables while it loads and is invoked', async () => {
+    // Prepare
+    const app = localApp();
+    const stack = new Stack(app, 'Env', { env: { region: 'eu-west-1', account: '111122223333' } });
+    const fn = new lambda.Function(stack, 'Env', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('x'),
+      functionName: 'env-reporter',
+      environment: { GAMI_TEST_STAGE: 'bake', STACK: stack.stackName },
+    });
+    (fn.node.defaultChild as CfnResource).addMetadata('gami:handler', { entry: 'test/local/engine/fixtures/env.ts' });
+    const defs = definitionsFromCdk(stack, { repoRoot });
+    const clock = new VirtualClock();
+    const local = new LocalStepFunctions({ clock, region: defs.region, account: defs.account });
+    registerFunctions(local.engine.lambdas, defs);
+
+    // Act
+    const result = await local.engine.lambdas.invoke('env-reporter', {}, { clock, requestId: 'r-1' });
+
+    // Assess
+    expect(defs.functions['arn:aws:lambda:eu-west-1:111122223333:function:env-reporter'].environment).toEqual({ GAMI_TEST_STAGE: 'bake', STACK: 'Env' });
+    expect(result).toEqual({ atLoad: 'bake', atCall: 'bake' });
+    expect(process.env.GAMI_TEST_STAGE).toBeUndefined();
+  });
 });
