@@ -166,13 +166,21 @@ export async function allocateVersion(
         ReturnValues: 'UPDATED_NEW',
       }),
     );
-    return Number(result.Attributes?.lastVersion);
+    return versionOf(result.Attributes, table);
   } catch (error) {
     if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
     // This execution took the last number already (a retry): hand the same one back.
     const current = await registry.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
-    return Number(current.Item?.lastVersion);
+    return versionOf(current.Item, table);
   }
+}
+
+function versionOf(item: Record<string, unknown> | undefined, table: string): number {
+  const version = item?.lastVersion;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new Error(`the COUNTER item in ${table} holds ${JSON.stringify(version)} as lastVersion, not a version number`);
+  }
+  return version;
 }
 
 export async function prepare(clients: PrepareClients, event: PrepareEvent): Promise<PrepareResult> {
