@@ -67,15 +67,22 @@ async function main(): Promise<void> {
 
   const map = await runOnce(engine, mapDefinition, {}, 'map-1000');
   const mapCold = await runOnce(new Engine({ clock: new VirtualClock(), seed: 1 }), mapDefinition, {}, 'map-1000-cold');
-  const turns = 5000;
-  const loop = await runOnce(engine, loopDefinition(turns), {}, 'loop');
-  const transitions = loop.record.events.filter((e) => e.type.endsWith('StateEntered') || e.type === 'WaitStateEntered').length;
-  const perSecond = transitions / (loop.ms / 1000);
+  // 3,000 turns stay under the 25,000-event history limit; three runs give a steadier figure.
+  const turns = 3000;
+  let transitions = 0;
+  let loopMs = 0;
+  let loop = await runOnce(engine, loopDefinition(turns), {}, 'loop-0');
+  for (let i = 1; i <= 3; i++) {
+    loop = await runOnce(engine, loopDefinition(turns), {}, `loop-${i}`);
+    transitions += loop.record.events.filter((e) => e.type.endsWith('StateEntered')).length;
+    loopMs += loop.ms;
+  }
+  const perSecond = transitions / (loopMs / 1000);
 
   const rows = [
     ['1,000-item Map of Pass+Assign (warm)', `${map.ms.toFixed(0)} ms wall`, '≤ 1000 ms', map.ms <= 1000],
     ['1,000-item Map of Pass+Assign (cold engine)', `${mapCold.ms.toFixed(0)} ms wall`, '≤ 1000 ms', mapCold.ms <= 1000],
-    [`transitions on the virtual clock (${transitions} states, ${turns} waits)`, `${perSecond.toFixed(0)} transitions/s`, '≥ 2000/s', perSecond >= 2000],
+    [`transitions on the virtual clock (${transitions} states incl. ${3 * turns} Waits, 3 runs)`, `${perSecond.toFixed(0)} transitions/s`, '≥ 2000/s', perSecond >= 2000],
   ] as const;
   for (const [what, figure, target, ok] of rows) console.log(`${ok ? 'PASS' : 'FAIL'}  ${what}: ${figure} (target ${target})`);
   console.log(`map output ${map.record.output}, ${map.record.events.length} history events; loop output ${loop.record.output}`);
