@@ -1,9 +1,10 @@
 /**
  * The client plugin that routes `@aws-sdk/client-sfn` commands to a LocalStepFunctions instance, through the
  * same seam as the simulated cloud (`registerClientPlugin` in tasks/clients.ts). It answers at step
- * `finalizeRequest`, priority `low` (after the SDK's retry middleware, so retries behave as on AWS) and
- * throws the SDK's own exception classes, so one CLI works against AWS and local unchanged.
- * Commands of other clients pass through untouched.
+ * `finalizeRequest` after the SDK's retry middleware (priority `high`), so retries behave as on AWS, and
+ * throws the SDK's own exception classes, so one CLI works against AWS and local unchanged. It uses
+ * priority `normal`, ahead of plugins at `low` such as the simulated cloud's, so SFN commands reach it
+ * whichever plugin was registered first. Commands of other clients pass through untouched.
  */
 import type { FinalizeHandler, FinalizeHandlerArguments, FinalizeHandlerOutput, HandlerExecutionContext } from '@smithy/types';
 import { randomUUID } from 'node:crypto';
@@ -56,7 +57,7 @@ export function localSfnPlugin(service: LocalStepFunctions, name = 'local-sfn'):
                 response: {},
               };
             },
-          { step: 'finalizeRequest', priority: 'low', name, tags: [name] },
+          { step: 'finalizeRequest', priority: 'normal', name, tags: [name] },
         ),
     }),
   };
