@@ -3,6 +3,7 @@
  * gami — the golden-ami-pipeline command line.
  *   gami validate [files...]   check pipeline files; every problem as file:line:col path: message (exit 2)
  *   gami schema [--check]      write (or check) pipelines/schema.json and pipelines/components/schema.json
+ *   gami demo                  run a pipeline's whole lifecycle offline (npm start)
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,6 +97,21 @@ export function buildProgram(io: Io = { out: (l) => console.log(l), err: (l) => 
       if (options.check) io.out('schemas are up to date');
     });
 
+  program
+    .command('demo')
+    .description('run a pipeline offline: local engine, simulated AWS account, live progress (npm start)')
+    .argument('[file]', 'pipeline file', 'pipelines/example.yaml')
+    .option('--speed <n>', 'simulated seconds per wall second', '120')
+    .option('--state-dir <dir>', 'where the simulated account is kept between runs', '.gami')
+    .option('--fresh', 'start from a new simulated account')
+    .action(async (file: string, options: { speed: string; stateDir: string; fresh?: boolean }) => {
+      const speed = Number(options.speed);
+      if (!(speed > 0 && speed <= 100000)) throw new CommanderError(EXIT_INVALID, 'gami.badSpeed', `--speed: "${options.speed}" is not a number between 0 and 100000`);
+      const { runDemo } = await import('./demo');
+      const code = await runDemo({ pipelineFile: file, speed, stateDir: options.stateDir, fresh: options.fresh ?? false, out: io.out });
+      if (code !== 0) throw new CommanderError(code, 'gami.runFailed', '');
+    });
+
   return program;
 }
 
@@ -109,7 +125,8 @@ export async function main(argv: string[], io?: Io): Promise<number> {
     if (error instanceof CommanderError) {
       if (error.message) (io?.err ?? console.error)(error.message.startsWith('error:') ? error.message : `error: ${error.message}`);
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
-      return error.exitCode === 1 ? EXIT_INVALID : error.exitCode;
+      // Commander's own usage errors exit 1; bad arguments are invalid input here (2). Ours carry their code.
+      return error.code.startsWith('commander.') ? EXIT_INVALID : error.exitCode;
     }
     throw error;
   }

@@ -7,6 +7,10 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { formatDiagnostic, validatePipelineFiles, type LoadedPipeline } from '../pipeline/validate';
 import { PipelineStack, resourceNames } from './pipeline-stack';
+import { LOCAL_CODE_CONTEXT } from './task-functions';
+
+/** CDK context for running the app locally: no bundling, placeholder function code (see LOCAL_CODE_CONTEXT). */
+export const LOCAL_CONTEXT = { 'aws:cdk:bundling-stacks': [] as string[], [LOCAL_CODE_CONTEXT]: true };
 
 export class InvalidPipelineConfig extends Error {
   override name = 'InvalidPipelineConfig';

@@ -6,7 +6,7 @@
  *   - builder/test instance role with SSM core only, and its instance profile (named in the config);
  *   - one Lambda per lifecycle task (least privilege) and the lifecycle state machine.
  */
-import { CfnOutput, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { TAG } from '../pipeline/tags';
 import { GoldenAmiWorkflow } from '../workflows/golden-ami';
+import { acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
 import { TaskFunctions } from './task-functions';
 
 export interface PipelineStackProps extends StackProps {
@@ -88,10 +89,11 @@ export class PipelineStack extends Stack {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
       description: `Builder and test instances of the ${config.name} golden-AMI pipeline`,
     });
-    Validations.of(this.builderRole).acknowledge({
-      id: 'AwsSolutions-IAM4',
-      reason: 'AmazonSSMManagedInstanceCore is the documented minimum for SSM RunCommand and Inspector agent-based scans.',
-    });
+    acknowledgeManagedPolicy(
+      this.builderRole,
+      'AmazonSSMManagedInstanceCore',
+      'The documented minimum for SSM Run Command and for Inspector agent-based scanning of the test instance.',
+    );
     new iam.InstanceProfile(this, 'BuilderInstanceProfile', {
       instanceProfileName: config.build.instanceProfile,
       role: this.builderRole,
@@ -106,6 +108,13 @@ export class PipelineStack extends Stack {
       registryTableName: names.registryTable,
       stateMachineName: names.stateMachine,
     });
+
+    // CDK grants lambda:InvokeFunction on each task function and its versions (<arn>:*), and X-Ray writes on "*".
+    acknowledgeWildcards(
+      this.workflow.stateMachine,
+      [...Object.values(this.tasks.functions).map((fn) => `${fn.functionArn}:*`), '*'],
+      'Invoking versions of this pipeline\'s own task functions; X-Ray writes have no resource-level permissions.',
+    );
 
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });

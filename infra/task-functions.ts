@@ -9,6 +9,7 @@
  * handler for the synthesized function without bundling.
  */
 import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -21,6 +22,13 @@ import { TAG } from '../pipeline/tags';
 import { TASK_NAMES, type TaskName } from '../tasks/contracts';
 
 export const HANDLER_METADATA_KEY = 'gami:handler';
+/**
+ * Context flag for local runs and tests: give each function a placeholder inline code instead of a
+ * NodejsFunction asset. The state machine, IAM and every other property are the same; only the code asset
+ * differs, and locally the handler runs from its entry file anyway. Without it, even with bundling skipped,
+ * CDK fingerprints the whole project directory for every function (~6 s per synth).
+ */
+export const LOCAL_CODE_CONTEXT = 'gami:local-code';
 const PROJECT_ROOT = join(__dirname, '..');
 
 /** Repository-relative entry file of a task's handler. */
@@ -41,20 +49,18 @@ export interface TaskFunctionsProps {
 }
 
 export class TaskFunctions extends Construct {
-  readonly functions: Record<TaskName, nodejs.NodejsFunction>;
+  readonly functions: Record<TaskName, lambda.Function>;
 
   constructor(scope: Construct, id: string, props: TaskFunctionsProps) {
     super(scope, id);
     const { config } = props;
-    const functions = {} as Record<TaskName, nodejs.NodejsFunction>;
+    const functions = {} as Record<TaskName, lambda.Function>;
     for (const task of TASK_NAMES) {
       const logGroup = new logs.LogGroup(this, `${task}Logs`, {
         retention: logs.RetentionDays.ONE_YEAR,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      const fn = new nodejs.NodejsFunction(this, task, {
-        entry: join(PROJECT_ROOT, handlerEntry(task)),
-        handler: 'handler',
+      const common: lambda.FunctionOptions & { runtime: lambda.Runtime } = {
         description: `golden-ami-pipeline ${config.name}: ${task}`,
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
@@ -68,17 +74,28 @@ export class TaskFunctions extends Construct {
           POWERTOOLS_SERVICE_NAME: `gami-${config.name}`,
           NODE_OPTIONS: '--enable-source-maps',
         },
-        bundling: {
-          minify: true,
-          sourceMap: true,
-          target: 'node22',
-          format: nodejs.OutputFormat.CJS,
-          // Bundle the pinned SDK rather than trusting the runtime's copy: same code as tested.
-          externalModules: [],
-        },
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      });
+      };
+      const fn = this.node.tryGetContext(LOCAL_CODE_CONTEXT)
+        ? new lambda.Function(this, task, {
+            ...common,
+            handler: 'index.handler',
+            code: lambda.Code.fromInline(`// runs ${handlerEntry(task)} locally`),
+          })
+        : new nodejs.NodejsFunction(this, task, {
+            ...common,
+            entry: join(PROJECT_ROOT, handlerEntry(task)),
+            handler: 'handler',
+            bundling: {
+              minify: true,
+              sourceMap: true,
+              target: 'node22',
+              format: nodejs.OutputFormat.CJS,
+              // Bundle the pinned SDK rather than trusting the runtime's copy: the same code as tested.
+              externalModules: [],
+            },
+            projectRoot: PROJECT_ROOT,
+            depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+          });
       (fn.node.defaultChild as CfnResource).addMetadata(HANDLER_METADATA_KEY, { entry: handlerEntry(task), export: 'handler' });
       functions[task] = fn;
     }
@@ -92,8 +109,12 @@ export class TaskFunctions extends Construct {
     const ec2Arn = (resource: string, withAccount = true) => `arn:${partition}:ec2:${region}:${withAccount ? account : ''}:${resource}`;
     const tagged = { StringEquals: { [`aws:ResourceTag/${TAG.pipeline}`]: config.name } };
     const taggingNew = { StringEquals: { [`aws:RequestTag/${TAG.pipeline}`]: config.name } };
-    const allow = (fn: lambda.IFunction, actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>) =>
+    // Wildcard resources granted per function, acknowledged for cdk-nag below with the reason they are needed.
+    const wildcards = new Map<lambda.IFunction, string[]>();
+    const allow = (fn: lambda.IFunction, actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>) => {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+      wildcards.set(fn, [...(wildcards.get(fn) ?? []), ...resources.filter((r) => r.includes('*'))]);
+    };
     const describe = (fn: lambda.IFunction, actions: string[]) => allow(fn, actions, ['*']);
 
     // prepare: resolve the base image, allocate the version.
@@ -140,15 +161,18 @@ export class TaskFunctions extends Construct {
     registry.grant(f.evaluateScanGate, 'dynamodb:PutItem');
 
     for (const fn of Object.values(f)) {
+      acknowledgeWildcards(
+        fn,
+        // X-Ray's PutTraceSegments/PutTelemetryRecords (tracing ACTIVE) take only "*".
+        ['*', ...(wildcards.get(fn) ?? [])],
+        'Describe, List and Get calls of EC2, SSM and Inspector, and X-Ray writes, have no resource-level permissions; ' +
+          'EC2 instance/volume/image/snapshot ARNs are wildcarded only together with a gami:pipeline tag condition ' +
+          'or an ec2:CreateAction condition; base images may come from any SSM parameter the config names.',
+      );
+      acknowledgeManagedPolicy(fn, 'service-role/AWSLambdaBasicExecutionRole', 'The minimal managed policy that lets the function write its own logs.');
       Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM5',
-        reason:
-          'Describe, List and Get calls of EC2, SSM and Inspector have no resource-level permissions; EC2 image/snapshot/instance ' +
-          'ARNs are wildcarded only together with a gami:pipeline tag condition or a CreateAction condition.',
-      });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM4',
-        reason: 'AWSLambdaBasicExecutionRole is the minimal managed policy for writing the function logs.',
+        id: 'AwsSolutions-L1',
+        reason: 'nodejs22.x is the runtime the handlers are built and tested for (esbuild target node22); moving to a newer runtime is a tested change.',
       });
     }
   }

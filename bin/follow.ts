@@ -1,0 +1,38 @@
+/**
+ * Follow a Step Functions execution through the public API (DescribeExecution + GetExecutionHistory), as
+ * `gami` does against AWS: the same code follows a local run. Calls `onEvent` once per new history event,
+ * in order, and resolves with the final description.
+ */
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+
+export interface FollowOptions {
+  /** Wall milliseconds between polls (DescribeExecution is limited to 15/s on AWS; default 500 ms). */
+  pollMs?: number;
+  onEvent?: (event: HistoryEvent) => void;
+}
+
+export async function followExecution(client: SFNClient, executionArn: string, options: FollowOptions = {}): Promise<DescribeExecutionCommandOutput> {
+  const pollMs = options.pollMs ?? 500;
+  let lastEventId = 0;
+  for (;;) {
+    const description = await client.send(new DescribeExecutionCommand({ executionArn }));
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+      for (const event of page.events ?? []) {
+        if ((event.id ?? 0) <= lastEventId) continue;
+        lastEventId = event.id ?? lastEventId;
+        options.onEvent?.(event);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    if (description.status !== 'RUNNING' && description.status !== 'PENDING_REDRIVE') return description;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The local runtime: the real synthesized state machines, run by the local engine with the real task
+ * handlers, against the simulated AWS account — all on one clock. Used by `npm start`, `gami` against the
+ * local endpoint, and the workflow tests.
+ *
+ * The caller builds the CDK app (bin/ and test/ may import infra/; local/ may not) with
+ * `LOCAL_SYNTH_CONTEXT` so nothing is bundled, and hands it over.
+ */
+import type { App, Stack } from 'aws-cdk-lib';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createClient } from '../tasks/clients';
+import { definitionsFromCdk, registerFunctions, type LocalStateMachine, type SynthesizedDefinitions } from './cdk';
+import type { Clock } from './clock';
+import { Cloud, DEFAULT_SCENARIO } from './cloud';
+import type { ScenarioInput } from './cloud/scenario';
+import { LocalStepFunctions, registerLocalSfn } from './sfn';
+
+export interface LocalRuntimeOptions {
+  /** The CDK app (or one stack), built with LOCAL_SYNTH_CONTEXT. */
+  app: App | Stack;
+  clock: Clock;
+  /** Scenario that seeds a new simulated account (default: the example world). */
+  scenario?: string | ScenarioInput;
+  /** Persist the simulated account under this directory (e.g. `.gami`); default in memory. */
+  stateDir?: string;
+  /** Seed for the engine's random source (jitter, task tokens): reproducible runs. */
+  seed?: number | string;
+  /** Account of stacks without a concrete env account (default: the example tooling account). */
+  account?: string;
+}
+
+/** Credentials the local runtime hands to clients of an account: its first access key in the simulated world. */
+function credentialsOf(cloud: Cloud, account: string): { accessKeyId: string; secretAccessKey: string } {
+  const key = Object.entries(cloud.world.state.accessKeys).find(([, record]) => record.accountId === account)?.[0];
+  if (!key) throw new Error(`the simulated world has no access key for account ${account} (add one to the scenario)`);
+  return { accessKeyId: key, secretAccessKey: 'local' };
+}
+
+export class LocalRuntime {
+  private constructor(
+    readonly cloud: Cloud,
+    readonly stepFunctions: LocalStepFunctions,
+    readonly definitions: SynthesizedDefinitions,
+    /** State machine ARN by state machine name. */
+    readonly stateMachines: Record<string, string>,
+    private readonly restore: () => void,
+  ) {}
+
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const definitions = definitionsFromCdk(options.app, { account: options.account ?? '111111111111' });
+    const cloud = await Cloud.start({ clock: options.clock, scenario: options.scenario ?? DEFAULT_SCENARIO, stateDir: options.stateDir });
+    try {
+      return LocalRuntime.assemble(options, definitions, cloud);
+    } catch (error) {
+      await cloud.stop();
+      throw error;
+    }
+  }
+
+  private static assemble(options: LocalRuntimeOptions, definitions: SynthesizedDefinitions, cloud: Cloud): LocalRuntime {
+    const credentials = credentialsOf(cloud, definitions.account);
+
+    // Handlers build clients from the Lambda environment: region and (here) the pipeline account's key.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_REGION: definitions.region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+    });
+    delete process.env.AWS_PROFILE;
+    delete process.env.AWS_SESSION_TOKEN;
+
+    const stepFunctions = new LocalStepFunctions({
+      clock: options.clock,
+      region: definitions.region,
+      account: definitions.account,
+      seed: options.seed,
+      clientConfig: (_service, where) => ({ region: where.region, credentials: credentialsOf(cloud, where.account) }),
+    });
+    registerFunctions(stepFunctions.engine.lambdas, definitions);
+    const unregister = registerLocalSfn(stepFunctions);
+
+    const stateMachines: Record<string, string> = {};
+    for (const machine of definitions.stateMachines) {
+      stateMachines[machine.name] = stepFunctions.createStateMachine({
+        name: machine.name,
+        definition: machine.definitionString,
+        roleArn: machine.roleArn,
+      }).stateMachineArn!;
+    }
+    const restore = () => {
+      unregister();
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    };
+    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, restore);
+  }
+
+  /** The synthesized state machine named `name`. */
+  machine(name: string): LocalStateMachine {
+    const machine = this.definitions.stateMachines.find((m) => m.name === name);
+    if (!machine) throw new Error(`no state machine named ${name} (have: ${this.definitions.stateMachines.map((m) => m.name).join(', ')})`);
+    return machine;
+  }
+
+  /** A Step Functions client that talks to this runtime (the same client `gami` uses against AWS). */
+  sfnClient(): SFNClient {
+    return createClient(SFNClient, {
+      region: this.definitions.region,
+      credentials: credentialsOf(this.cloud, this.definitions.account),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.restore();
+    await this.cloud.stop();
+  }
+}
