@@ -70,7 +70,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   };
 
   out(`golden-ami-pipeline demo: ${options.pipelineFile} on the local engine against a simulated AWS account (${options.clock ? 'virtual' : `${options.speed}x`} clock)`);
-  const { app, stacks } = buildApp({ files: [options.pipelineFile], nag: false, context: LOCAL_CONTEXT });
+  const { app, stacks } = buildApp({ files: [options.pipelineFile], nag: false, context: LOCAL_CONTEXT, builtinCloudFormationValidation: false });
   const pipeline = stacks[0].pipeline.config;
   const names = resourceNames(pipeline.name);
   const runtime = await LocalRuntime.start({ app, clock, stateDir: options.stateDir });
