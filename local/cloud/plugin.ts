@@ -129,6 +129,10 @@ export async function invokeOperation(
   const scope = { accountId: credentials.accountId, region: caller.region };
   world.settle();
   world.faults.check(prefixed, scope);
+  // EC2's DryRun: permissions are not simulated, so a dry run always "would have succeeded".
+  if (service === 'EC2' && (input as { DryRun?: boolean }).DryRun === true) {
+    throw new ServiceError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', { httpStatusCode: 412 });
+  }
   const ctx: OperationContext = {
     world,
     account: credentials.accountId,

@@ -136,6 +136,8 @@ export interface ImageRecord {
   sourceImageId?: string;
   sourceRegion?: string;
   clientToken?: string;
+  /** Registration order in its account+region (set by `World.putImage`): listing order and page cursors. */
+  registeredSeq?: number;
   software: SoftwareState;
 }
 
@@ -484,6 +486,8 @@ export class World {
     const existing = regionState.images[image.imageId];
     if (existing) this.unindexImage(accountId, region, existing);
     else this.imageIndex(accountId, region).lists.delete(ALL_IMAGES);
+    // A new registration gets the next sequence number even if the record was cloned from another image.
+    image.registeredSeq = existing?.registeredSeq ?? ++this.state.sequence;
     regionState.images[image.imageId] = image;
     this.indexImage(accountId, region, image);
   }
@@ -516,7 +520,7 @@ export class World {
     delete image.tags[key];
   }
 
-  /** Ids of the account's images in `region` tagged `key=value`, in tagging order (a cached array: do not modify). */
+  /** Ids of the account's images in `region` tagged `key=value`, in registration order (a cached array: do not modify). */
   imageIdsWithTag(accountId: string, region: string, key: string, value: string): readonly string[] {
     return this.list(accountId, region, 'byTag', tagKey(key, value));
   }
@@ -531,10 +535,19 @@ export class World {
     const index = this.imageIndex(accountId, region);
     let list = index.lists.get(ALL_IMAGES);
     if (!list) {
-      list = Object.keys(this.region(accountId, region).images);
+      list = this.inRegistrationOrder(accountId, region, Object.keys(this.region(accountId, region).images));
       index.lists.set(ALL_IMAGES, list);
     }
     return list;
+  }
+
+  /** Sort ids by registration (re-tagging appends to a tag's set; listings must not reorder). */
+  private inRegistrationOrder(accountId: string, region: string, ids: string[]): string[] {
+    const images = this.region(accountId, region).images;
+    const seqOf = (id: string) => images[id]?.registeredSeq ?? 0;
+    let sorted = true;
+    for (let i = 1; i < ids.length && sorted; i++) sorted = seqOf(ids[i - 1]) <= seqOf(ids[i]);
+    return sorted ? ids : ids.sort((a, b) => seqOf(a) - seqOf(b));
   }
 
   private list(accountId: string, region: string, kind: 'byTag' | 'byTagKey', key: string): readonly string[] {
@@ -542,7 +555,7 @@ export class World {
     const listKey = `${kind}\u0002${key}`;
     let list = index.lists.get(listKey);
     if (!list) {
-      list = [...(index[kind].get(key) ?? [])];
+      list = this.inRegistrationOrder(accountId, region, [...(index[kind].get(key) ?? [])]);
       index.lists.set(listKey, list);
     }
     return list;

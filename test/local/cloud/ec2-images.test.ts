@@ -171,6 +171,35 @@ describe('DescribeImages', () => {
     await expect(misuse).rejects.toMatchObject({ name: 'InvalidParameterValue' });
   });
 
+  it('keeps its place across pages when images are deregistered or added in between', async () => {
+    const ec2 = clients.ec2(REGION);
+    const first = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:gami:pipeline', Values: ['web-base'] }], MaxResults: 2 }));
+    const [, second] = first.Images ?? [];
+    // The last image of the page goes away and a new image arrives before the next page is read.
+    await ec2.send(new DeregisterImageCommand({ ImageId: second.ImageId }));
+    await goldenImage('web-base-new', { 'gami:pipeline': 'web-base' });
+
+    const rest = await ec2.send(
+      new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:gami:pipeline', Values: ['web-base'] }], MaxResults: 10, NextToken: first.NextToken }),
+    );
+
+    expect(rest.Images?.map((i) => i.Name)).toEqual(['web-base-3-20261018', 'web-base-4-20261117', 'web-base-new']);
+    expect(rest.NextToken).toBeUndefined();
+  });
+
+  it('answers DryRun and combines ImageIds with Owners as EC2 does', async () => {
+    const ec2 = clients.ec2(REGION);
+    const base = (await clients.ssm(REGION).send(new GetParameterCommand({ Name: AL2023_PARAMETER }))).Parameter?.Value ?? '';
+
+    const dryRun = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], DryRun: true })).catch((e: unknown) => e);
+    const notMine = await ec2.send(new DescribeImagesCommand({ ImageIds: [base], Owners: ['self'] }));
+    const amazons = await ec2.send(new DescribeImagesCommand({ ImageIds: [base], Owners: ['amazon'] }));
+
+    expect(dryRun).toMatchObject({ name: 'DryRunOperation', $metadata: expect.objectContaining({ httpStatusCode: 412 }) });
+    expect(notMine.Images).toEqual([]);
+    expect(amazons.Images?.map((i) => i.ImageId)).toEqual([base]);
+  });
+
   it('answers unknown and malformed ids as EC2 does', async () => {
     const ec2 = clients.ec2(REGION);
     await expect(ec2.send(new DescribeImagesCommand({ ImageIds: ['ami-0123456789abcdef0'] }))).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' });

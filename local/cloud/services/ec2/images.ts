@@ -266,56 +266,52 @@ function ownerSegment(world: World, ownerId: string, region: string, caller: str
 }
 
 /**
- * One page over the concatenated segments. The token keeps the position after the last image returned and
- * that image's id; when images were added or removed in between, the id finds the place again.
+ * One page over the owners' segments (each in registration order). The cursor is the owner and registration
+ * sequence of the last image returned, so images added or deregistered between pages neither repeat nor hide
+ * the rest of the listing.
  */
 function pageOfImages(
   segments: Segment[],
   matches: (image: ImageRecord) => boolean,
   size: number,
-  start: { position: number; lastId?: string },
-): { items: ImageRecord[]; next?: { position: number; lastId: string } } {
-  let position = start.position;
-  if (start.lastId !== undefined && idAt(segments, position - 1) !== start.lastId) {
-    const found = positionOf(segments, start.lastId);
-    if (found !== undefined) position = found + 1;
+  after: string | undefined,
+): { items: ImageRecord[]; next?: string } {
+  let segment = 0;
+  let offset = 0;
+  if (after !== undefined) {
+    const slash = after.lastIndexOf('/');
+    const ownerId = after.slice(0, slash);
+    const seq = Number(after.slice(slash + 1));
+    segment = segments.findIndex((s) => s.ownerId === ownerId);
+    if (segment < 0) return { items: [] };
+    offset = firstAfter(segments[segment], seq);
   }
   const items: ImageRecord[] = [];
-  let segment = 0;
-  let offset = position;
-  while (segment < segments.length && offset >= segments[segment].ids.length) offset -= segments[segment++].ids.length;
-  let lastPosition = position;
+  let last: string | undefined;
   for (; segment < segments.length; segment++, offset = 0) {
-    const { ids, images } = segments[segment];
-    for (; offset < ids.length; offset++, position++) {
+    const { ids, images, ownerId } = segments[segment];
+    for (; offset < ids.length; offset++) {
       const image = images[ids[offset]];
       if (image === undefined || !matches(image)) continue;
       // A further match exists: the page is full and there is more to come.
-      if (items.length === size) return { items, next: { position: lastPosition, lastId: items[items.length - 1].imageId } };
+      if (items.length === size) return { items, next: last };
       items.push(image);
-      lastPosition = position + 1;
+      last = `${ownerId}/${image.registeredSeq ?? 0}`;
     }
   }
   return { items };
 }
 
-function idAt(segments: Segment[], position: number): string | undefined {
-  if (position < 0) return undefined;
-  for (const s of segments) {
-    if (position < s.ids.length) return s.ids[position];
-    position -= s.ids.length;
+/** Index of the first id in the segment registered after `seq` (binary search; ids are in registration order). */
+function firstAfter(segment: Segment, seq: number): number {
+  let lo = 0;
+  let hi = segment.ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((segment.images[segment.ids[mid]]?.registeredSeq ?? 0) <= seq) lo = mid + 1;
+    else hi = mid;
   }
-  return undefined;
-}
-
-function positionOf(segments: Segment[], id: string): number | undefined {
-  let base = 0;
-  for (const s of segments) {
-    const i = s.ids.indexOf(id);
-    if (i >= 0) return base + i;
-    base += s.ids.length;
-  }
-  return undefined;
+  return lo;
 }
 
 export const describeImages: Operation<DescribeImagesCommandInput, DescribeImagesCommandOutput> = async (ctx, input) => {
@@ -324,7 +320,9 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
   if (input.ImageIds && input.ImageIds.length > 0) {
     if (input.MaxResults !== undefined) fail('InvalidParameterCombination', 'The parameter ImageIds cannot be used with the parameter MaxResults');
     const images = input.ImageIds.map((id) => visibleImage(world, region, account, id).image);
-    return { Images: images.filter((image) => filters.every((f) => imageFilterMatches(f, image, account))).map((image) => imageOut(image, account)) };
+    const wanted = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
+    const owned = (image: ImageRecord) => wanted.length === 0 || wanted.includes(image.ownerId) || (image.imageOwnerAlias !== undefined && wanted.includes(image.imageOwnerAlias));
+    return { Images: images.filter((image) => owned(image) && filters.every((f) => imageFilterMatches(f, image, account))).map((image) => imageOut(image, account)) };
   }
   const owners = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
   const aliasOwners = owners.filter((o) => !/^\d{12}$/.test(o));
@@ -369,10 +367,10 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
   // Without MaxResults and NextToken AWS returns everything in one response.
   const size = input.MaxResults === undefined && input.NextToken === undefined ? Number.MAX_SAFE_INTEGER : pageSize(input.MaxResults, options);
   const token = input.NextToken ? decodeToken(input.NextToken, options) : undefined;
-  const page = pageOfImages(segments, matches, size, { position: token?.o ?? 0, lastId: token?.k });
+  const page = pageOfImages(segments, matches, size, token?.k);
   return {
     Images: page.items.map((image) => imageOut(image, account)),
-    NextToken: page.next ? encodeToken({ o: page.next.position, q: options.queryFingerprint, k: page.next.lastId }) : undefined,
+    NextToken: page.next ? encodeToken({ o: 0, q: options.queryFingerprint, k: page.next }) : undefined,
   };
 };
 
