@@ -131,7 +131,8 @@ export interface ImageRecord {
   launchPermissions: LaunchPermissionRecord;
   /** Epoch ms (DescribeImages shows it as ISO string). */
   deprecationTime?: number;
-  deregistrationProtection?: { enabled: boolean; withCooldown: boolean };
+  /** `cooldownUntil`: after disabling protection that had a cooldown, deregistration stays blocked until then. */
+  deregistrationProtection?: { enabled: boolean; withCooldown: boolean; cooldownUntil?: number };
   sourceInstanceId?: string;
   sourceImageId?: string;
   sourceRegion?: string;

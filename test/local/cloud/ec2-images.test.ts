@@ -19,6 +19,7 @@ import {
   ModifySnapshotAttributeCommand,
   RunInstancesCommand,
   DisableImageDeprecationCommand,
+  DisableImageDeregistrationProtectionCommand,
   type Image,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
@@ -367,7 +368,7 @@ describe('retirement', () => {
     await ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: imageId }));
     const protectedAttempt = ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
     await expect(protectedAttempt).rejects.toMatchObject({ name: 'InvalidParameterValue' });
-    world.region(TOOLING, REGION).images[imageId].deregistrationProtection = { enabled: false, withCooldown: false };
+    await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
     const inUse = ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
     await expect(inUse).rejects.toMatchObject({ name: 'InvalidSnapshot.InUse' });
     const result = await ec2.send(new DeregisterImageCommand({ ImageId: imageId, DeleteAssociatedSnapshots: true }));
@@ -378,6 +379,24 @@ describe('retirement', () => {
     expect(result.DeleteSnapshotResults).toEqual([{ SnapshotId: snapshotId, ReturnCode: 'skipped' }]);
     expect(gone).toMatchObject({ name: 'InvalidAMIID.NotFound' });
     expect(listed.Images).toEqual([]);
+  });
+
+  it('keeps blocking deregistration for 24 hours after protection with cooldown is disabled', async () => {
+    const ec2 = clients.ec2(REGION);
+    const imageId = await goldenImage('cooldown-11');
+    await ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: imageId, WithCooldown: true }));
+    const enabled = (await describe1(imageId)).DeregistrationProtection;
+
+    await ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+    const cooling = (await describe1(imageId)).DeregistrationProtection;
+    const blocked = await ec2.send(new DeregisterImageCommand({ ImageId: imageId })).catch((e: unknown) => e);
+    await elapse(env.clock, 24 * 3_600_000);
+    const done = await ec2.send(new DeregisterImageCommand({ ImageId: imageId }));
+
+    expect(enabled).toBe('enabled-with-cooldown');
+    expect(cooling).toMatch(/^disabled-until-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/);
+    expect(blocked).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(done.Return).toBe(true);
   });
 
   it('lists what references an image: instances, launch templates and SSM parameters', async () => {

@@ -82,13 +82,17 @@ registerTransition('ec2.imageReady', (world, t) => {
 
 // ---------------------------------------------------------------------------------------------------- output
 
-export function deregistrationProtectionText(image: ImageRecord): string {
+/** As DescribeImages shows it: `enabled`, `enabled-with-cooldown`, `disabled-until-<time>` or `disabled`. */
+export function deregistrationProtectionText(image: ImageRecord, now: number): string {
   const p = image.deregistrationProtection;
-  if (!p?.enabled) return 'disabled';
-  return p.withCooldown ? 'enabled-with-cooldown' : 'enabled';
+  if (p?.enabled) return p.withCooldown ? 'enabled-with-cooldown' : 'enabled';
+  if (p?.cooldownUntil !== undefined && p.cooldownUntil > now) return `disabled-until-${iso(p.cooldownUntil)}`;
+  return 'disabled';
 }
 
-export function imageOut(image: ImageRecord, caller: string): Image {
+const DEREGISTRATION_COOLDOWN_MS = 24 * 3_600_000;
+
+export function imageOut(image: ImageRecord, caller: string, now: number): Image {
   const owner = image.ownerId === caller;
   return {
     ImageId: image.imageId,
@@ -126,7 +130,7 @@ export function imageOut(image: ImageRecord, caller: string): Image {
     ImageOwnerAlias: image.imageOwnerAlias,
     StateReason: image.stateReason ? { Code: image.stateReason.code, Message: image.stateReason.message } : undefined,
     DeprecationTime: image.deprecationTime !== undefined ? iso(image.deprecationTime) : undefined,
-    DeregistrationProtection: owner ? deregistrationProtectionText(image) : undefined,
+    DeregistrationProtection: owner ? deregistrationProtectionText(image, now) : undefined,
     SourceInstanceId: owner ? image.sourceInstanceId : undefined,
     SourceImageId: image.sourceImageId,
     SourceImageRegion: image.sourceRegion,
@@ -322,7 +326,7 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
     const images = input.ImageIds.map((id) => visibleImage(world, region, account, id).image);
     const wanted = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
     const owned = (image: ImageRecord) => wanted.length === 0 || wanted.includes(image.ownerId) || (image.imageOwnerAlias !== undefined && wanted.includes(image.imageOwnerAlias));
-    return { Images: images.filter((image) => owned(image) && filters.every((f) => imageFilterMatches(f, image, account))).map((image) => imageOut(image, account)) };
+    return { Images: images.filter((image) => owned(image) && filters.every((f) => imageFilterMatches(f, image, account))).map((image) => imageOut(image, account, ctx.clock.now())) };
   }
   const owners = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
   const aliasOwners = owners.filter((o) => !/^\d{12}$/.test(o));
@@ -369,7 +373,7 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
   const token = input.NextToken ? decodeToken(input.NextToken, options) : undefined;
   const page = pageOfImages(segments, matches, size, token?.k);
   return {
-    Images: page.items.map((image) => imageOut(image, account)),
+    Images: page.items.map((image) => imageOut(image, account, ctx.clock.now())),
     NextToken: page.next ? encodeToken({ o: 0, q: options.queryFingerprint, k: page.next }) : undefined,
   };
 };
@@ -566,13 +570,13 @@ export const describeImageAttribute: Operation<DescribeImageAttributeCommandInpu
     case 'description':
       return { ImageId: imageId, Description: image.description !== undefined ? { Value: image.description } : {} };
     case 'deregistrationProtection':
-      return { ImageId: imageId, DeregistrationProtection: { Value: deregistrationProtectionText(image) } };
+      return { ImageId: imageId, DeregistrationProtection: { Value: deregistrationProtectionText(image, ctx.clock.now()) } };
     case 'imdsSupport':
       return { ImageId: imageId, ImdsSupport: image.imdsSupport ? { Value: image.imdsSupport } : {} };
     case 'bootMode':
       return { ImageId: imageId, BootMode: image.bootMode ? { Value: image.bootMode } : {} };
     case 'blockDeviceMapping':
-      return { ImageId: imageId, BlockDeviceMappings: imageOut(image, ctx.account).BlockDeviceMappings };
+      return { ImageId: imageId, BlockDeviceMappings: imageOut(image, ctx.account, ctx.clock.now()).BlockDeviceMappings };
     default:
       return fail('InvalidParameterValue', `Value (${String(input.Attribute)}) for parameter attribute is invalid. Unsupported attribute.`);
   }
@@ -613,15 +617,19 @@ export const disableImageDeregistrationProtection: Operation<DisableImageDeregis
   input,
 ) => {
   const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
-  image.deregistrationProtection = { enabled: false, withCooldown: false };
+  const previous = image.deregistrationProtection;
+  // Protection enabled with a cooldown keeps blocking deregistration for 24 hours after it is disabled.
+  const cooldownUntil = previous?.enabled && previous.withCooldown ? ctx.clock.now() + DEREGISTRATION_COOLDOWN_MS : previous?.cooldownUntil;
+  image.deregistrationProtection = { enabled: false, withCooldown: false, cooldownUntil };
   return { Return: 'true' };
 };
 
 export const deregisterImage: Operation<DeregisterImageCommandInput, DeregisterImageCommandOutput> = async (ctx, input) => {
   const imageId = requireString(input.ImageId, 'ImageId');
   const image = ownedImage(ctx.world, ctx.region, ctx.account, imageId);
-  if (image.deregistrationProtection?.enabled) {
-    fail('InvalidParameterValue', `Image ${imageId} has deregistration protection enabled. Disable it before deregistering the image.`);
+  const protection = image.deregistrationProtection;
+  if (protection?.enabled || (protection?.cooldownUntil !== undefined && protection.cooldownUntil > ctx.clock.now())) {
+    fail('InvalidParameterValue', `Image ${imageId} is protected from deregistration (${deregistrationProtectionText(image, ctx.clock.now())}).`);
   }
   ctx.world.removeImage(ctx.account, ctx.region, imageId);
   ctx.world.cancelTransitions(imageId);
