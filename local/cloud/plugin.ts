@@ -26,6 +26,7 @@ import type {
 } from '@smithy/types';
 import { registerClientPlugin, type ClientPlugin, type SdkClient } from '../../tasks/clients';
 import { ServiceError, UnsupportedOperationError } from './errors';
+import { takeEc2Token } from './rate-limits';
 import type { OperationContext } from './operations';
 import { findOperation, SERVICE_PREFIXES, type SimulatedServiceId } from './services/index';
 import type { AccessKeyRecord, World } from './world';
@@ -129,6 +130,7 @@ export async function invokeOperation(
   const scope = { accountId: credentials.accountId, region: caller.region };
   world.settle();
   world.faults.check(prefixed, scope);
+  if (service === 'EC2') takeEc2Token(world, credentials.accountId, caller.region, operation);
   // EC2's DryRun: permissions are not simulated, so a dry run always "would have succeeded".
   if (service === 'EC2' && (input as { DryRun?: boolean }).DryRun === true) {
     throw new ServiceError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', { httpStatusCode: 412 });

@@ -183,6 +183,8 @@ export const scenarioSchema = z
       )
       .default([]),
     faults: z.object({ seed: z.number().int().default(1), rules: z.array(faultRule).default([]) }).strict().optional(),
+    /** Throttle EC2 calls with AWS's documented token buckets (see local/cloud/rate-limits.ts). */
+    rateLimits: z.boolean().default(false),
   })
   .strict();
 
@@ -374,6 +376,7 @@ export function applyScenario(world: World, scenario: Scenario, source = '(inlin
       }
     }
   }
+  world.state.rateLimits = scenario.rateLimits;
   if (scenario.faults) {
     world.faults.clear(scenario.faults.seed);
     for (const rule of scenario.faults.rules) world.faults.add(rule);

@@ -320,6 +320,8 @@ export interface WorldState {
   /** Monotonic counter feeding ids, so ids are reproducible for a given sequence of calls. */
   sequence: number;
   faults: FaultPlanSpec;
+  /** Throttle EC2 calls with AWS's documented token buckets (`local/cloud/rate-limits.ts`). */
+  rateLimits?: boolean;
 }
 
 /** The Amazon account that owns public Amazon Linux images. */

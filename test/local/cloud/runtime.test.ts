@@ -60,6 +60,23 @@ describe('client plugin', () => {
     expect(rule).toMatchObject({ matched: 3, fired: 2 });
   });
 
+  it('throttles EC2 by AWS token buckets when rate limits are on, refilling on the clock', async () => {
+    cloud.world.state.rateLimits = true;
+    const ec2 = clients.ec2('eu-west-1');
+    const run = () => ec2.send(new RunInstancesCommand({ ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', MinCount: 1, MaxCount: 1 }));
+
+    // RunInstances: bucket of 5, refill 2 per second.
+    for (let i = 0; i < 5; i++) await run();
+    const sixth = await run().catch((e: unknown) => e);
+    const describeStillFine = await ec2.send(new DescribeImagesCommand({ Owners: ['self'] }));
+    await clock.sleep(1_000);
+    const afterRefill = await run();
+
+    expect(sixth).toMatchObject({ name: 'RequestLimitExceeded', $metadata: expect.objectContaining({ httpStatusCode: 503, attempts: 3 }) });
+    expect(describeStillFine.Images).toHaveLength(4);
+    expect(afterRefill.Instances).toHaveLength(1);
+  });
+
   it('surfaces injected server errors once the SDK gives up, scoped to one region', async () => {
     cloud.world.faults.add({ operation: 'ec2:*', error: 'InternalError', region: 'us-east-1' });
 
