@@ -4,7 +4,7 @@
  */
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { baseImageSchema } from '../../pipeline/config';
 import { renderImageName } from '../../pipeline/naming';
@@ -141,10 +141,41 @@ export async function resolveBaseImage(
   return toResolved(image, described);
 }
 
+/** Items of the newest images read when looking for this execution's record (≈ 8 items per image). */
+export const RECENT_ITEMS = 40;
+
+/**
+ * The version this execution already holds, if a previous attempt of prepare wrote its IMAGE record: found
+ * among the newest items of the partition (IMAGE records are the ones with an imageName).
+ */
+export async function findOwnVersion(
+  registry: DynamoDBDocumentClient,
+  table: string,
+  pipeline: string,
+  executionArn: string,
+): Promise<number | undefined> {
+  const { pk } = registryKeys.counter(pipeline);
+  const recent = await registry.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :image)',
+      FilterExpression: '#executionArn = :execution AND attribute_exists(#imageName)',
+      ExpressionAttributeNames: { '#executionArn': 'executionArn', '#imageName': 'imageName', '#version': 'version' },
+      ExpressionAttributeValues: { ':pk': pk, ':image': 'IMAGE#', ':execution': executionArn },
+      ProjectionExpression: '#version',
+      ScanIndexForward: false,
+      Limit: RECENT_ITEMS,
+      ConsistentRead: true,
+    }),
+  );
+  const version = recent.Items?.[0]?.version;
+  return typeof version === 'number' ? version : undefined;
+}
+
 /**
  * Allocate the next version number of `pipeline` with one atomic ADD on the COUNTER item. The counter also
  * remembers which execution took the last number, so a retried prepare of the same execution gets the same
- * version back instead of burning a second one.
+ * version back instead of burning a second one (when the first attempt failed before writing its record).
  */
 export async function allocateVersion(
   registry: DynamoDBDocumentClient,
@@ -197,7 +228,11 @@ export async function prepare(clients: PrepareClients, event: PrepareEvent): Pro
   }
   const baseImage = await resolveBaseImage(clients, source, config.architecture);
 
-  const version = await allocateVersion(clients.registry, config.registryTable, run.pipeline, run.executionArn, run.now);
+  // A retry whose first attempt got as far as the IMAGE record keeps that version, even if another execution
+  // of the pipeline has taken a number since.
+  const version =
+    (await findOwnVersion(clients.registry, config.registryTable, run.pipeline, run.executionArn)) ??
+    (await allocateVersion(clients.registry, config.registryTable, run.pipeline, run.executionArn, run.now));
   const imageName = renderImageName(config.namingPattern, {
     pipeline: run.pipeline,
     version,

@@ -1,7 +1,7 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../tasks/prepare/handler';
 import { parseExecutionInput } from '../../../tasks/prepare/prepare';
@@ -37,6 +37,7 @@ beforeEach(() => {
   ec2.reset();
   ssm.reset();
   ddb.reset();
+  ddb.on(QueryCommand).resolves({ Items: [] });
   ddb.on(UpdateCommand).resolves({ Attributes: { lastVersion: 12 } });
   ddb.on(PutCommand).resolves({});
 });
@@ -140,6 +141,28 @@ describe('prepare', () => {
     expect(result.version).toBe(7);
     expect(ddb).toReceiveCommandWith(GetCommand, { Key: { pk: 'PIPELINE#web-base', sk: 'COUNTER' }, ConsistentRead: true });
     expect(ddb).toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'IMAGE#000007' }) });
+  });
+
+  it('keeps the version of an IMAGE record this execution already wrote, even after other runs took numbers', async () => {
+    // Prepare
+    ec2.on(DescribeImagesCommand).resolves({ Images: [baseImage] });
+    ddb.on(QueryCommand).resolves({ Items: [{ version: 9 }] });
+
+    // Act
+    const result = await handler(event({}, { amiId: baseImage.ImageId }));
+
+    // Assess
+    expect(result.version).toBe(9);
+    expect(result.imageName).toBe('web-base-9-20261122');
+    expect(ddb).not.toReceiveCommand(UpdateCommand);
+    expect(ddb).toReceiveCommandWith(QueryCommand, {
+      TableName: 'gami-registry',
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :image)',
+      ExpressionAttributeValues: { ':pk': 'PIPELINE#web-base', ':image': 'IMAGE#', ':execution': EXECUTION_ARN },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    });
+    expect(ddb).toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'IMAGE#000009' }) });
   });
 
   it('refuses a malformed AMI id in the input with InvalidExecutionInput naming the field', async () => {

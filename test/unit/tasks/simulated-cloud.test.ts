@@ -83,7 +83,7 @@ async function runToEnd(instanceId: string, ref: ComponentStepRef) {
 describe('task handlers on the simulated account', () => {
   it('bakes, tests, scans and gates an image, then cleans up a rejected one', async () => {
     // prepare: the configured SSM parameter, version from the counter, IMAGE record
-    const prepared = await prepare({
+    const prepareEvent = {
       run: runContext(),
       input: { reason: 'simulated run' },
       config: {
@@ -93,8 +93,13 @@ describe('task handlers on the simulated account', () => {
         registryTable: TABLE,
         components: ['os-update'],
       },
-    });
+    };
+    const prepared = await prepare(prepareEvent);
     expect(prepared.version).toBeGreaterThanOrEqual(1);
+    // A retry of the same execution, after another run took the next number, keeps its version.
+    const other = await prepare({ ...prepareEvent, run: { ...runContext(), executionArn: `${EXECUTION_ARN}-other`, executionName: 'other' } });
+    expect(other.version).toBe(prepared.version + 1);
+    await expect(prepare(prepareEvent)).resolves.toEqual(prepared);
     expect(prepared.imageName).toBe(`web-base-${prepared.version}-20261122`);
     expect(prepared.baseImage.imageId).toMatch(/^ami-/);
 
