@@ -18,10 +18,12 @@ import {
   ModifyImageAttributeCommand,
   ModifySnapshotAttributeCommand,
   RunInstancesCommand,
+  DisableImageBlockPublicAccessCommand,
   DisableImageDeprecationCommand,
   DisableImageDeregistrationProtectionCommand,
   type Image,
 } from '@aws-sdk/client-ec2';
+import { CreateGrantCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { clients, credentialsOf, elapse, PROD, STAGING, startExampleCloud, TOOLING, AL2023_PARAMETER, START, type ExampleCloud } from './cloud-fixture';
 
@@ -317,6 +319,9 @@ describe('sharing', () => {
 
     expect(publicNow.Public).toBe(true);
     await expect(blocked).rejects.toMatchObject({ name: 'OperationNotPermitted' });
+    const unblocked = await frankfurtProd.send(new DisableImageBlockPublicAccessCommand({}));
+    expect(unblocked.ImageBlockPublicAccessState).toBe('unblocked');
+    expect((await frankfurtProd.send(new GetImageBlockPublicAccessStateCommand({}))).ImageBlockPublicAccessState).toBe('unblocked');
   });
 
   it('terminates a cross-account launch of an image whose customer key the launching account may not use', async () => {
@@ -336,6 +341,13 @@ describe('sharing', () => {
 
     expect(out.Reservations?.[0].Instances?.[0].State?.Name).toBe('terminated');
     expect(out.Reservations?.[0].Instances?.[0].StateReason?.Code).toBe('Client.InternalError');
+    // With a grant to the staging account the same launch works.
+    const keyArn = (await clients.kms(REGION).send(new DescribeKeyCommand({ KeyId: 'alias/private' }))).KeyMetadata?.Arn;
+    await clients.kms(REGION).send(new CreateGrantCommand({ KeyId: keyArn, GranteePrincipal: `arn:aws:iam::${STAGING}:root`, Operations: ['Decrypt', 'CreateGrant', 'ReEncryptFrom', 'DescribeKey'] }));
+    const again = await staging.send(new RunInstancesCommand({ ImageId: copied.ImageId, MinCount: 1, MaxCount: 1 }));
+    await elapse(env.clock, 60_000);
+    const granted = await staging.send(new DescribeInstancesCommand({ InstanceIds: [again.Instances?.[0].InstanceId ?? ''] }));
+    expect(granted.Reservations?.[0].Instances?.[0].State?.Name).toBe('running');
   });
 
   it('shares snapshots with accounts but not public when encrypted', async () => {

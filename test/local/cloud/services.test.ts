@@ -1,6 +1,6 @@
 import { DescribeImagesCommand, DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { CreateGrantCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { PublishCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetParameterCommand, GetParametersCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AL2023_PARAMETER, clients, credentialsOf, elapse, PROD, STAGING, startExampleCloud, TOOLING, type Credentials, type ExampleCloud } from './cloud-fixture';
@@ -93,6 +93,20 @@ describe('SNS', () => {
       }),
     ]);
     expect(missing).toMatchObject({ name: 'NotFoundException' });
+  });
+
+  it('creates topics idempotently and refuses publishing across regions', async () => {
+    const sns = clients.sns('us-east-1');
+
+    const created = await sns.send(new CreateTopicCommand({ Name: 'gami-alerts' }));
+    const again = await sns.send(new CreateTopicCommand({ Name: 'gami-alerts' }));
+    const crossRegion = await clients.sns('eu-west-1').send(new PublishCommand({ TopicArn: created.TopicArn, Message: 'x' })).catch((e: unknown) => e);
+    await sns.send(new PublishCommand({ TopicArn: created.TopicArn, Message: 'hello' }));
+
+    expect(created.TopicArn).toBe('arn:aws:sns:us-east-1:111111111111:gami-alerts');
+    expect(again.TopicArn).toBe(created.TopicArn);
+    expect(crossRegion).toMatchObject({ name: 'InvalidParameterException' });
+    expect(env.cloud.mailbox(created.TopicArn).map((m) => m.message)).toEqual(['hello']);
   });
 });
 
