@@ -4,7 +4,7 @@
  */
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import type { TaskName } from '../contracts';
+import { runContextSchema, type RunContext, type TaskName } from '../contracts';
 import { InvalidTaskEvent } from '../errors';
 import { formatIssues } from './issues';
 import { logger } from './powertools';
@@ -18,8 +18,11 @@ export function parseTaskEvent<S extends z.ZodType>(task: TaskName, schema: S, e
 
 export type TaskHandler<R> = (event: unknown, context?: Context) => Promise<R>;
 
-interface WithRun {
-  run?: { pipeline: string; executionName: string };
+/** The run an event belongs to, for the log keys (every contract has one). */
+function runOf(event: unknown): RunContext | undefined {
+  if (typeof event !== 'object' || event === null || !('run' in event)) return undefined;
+  const parsed = runContextSchema.safeParse(event.run);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Build the exported Lambda `handler` of a task. */
@@ -32,13 +35,13 @@ export function taskHandler<S extends z.ZodType, R>(
     if (context) logger.addContext(context);
     try {
       const parsed = parseTaskEvent(task, schema, event);
-      const run = (parsed as WithRun).run;
+      const run = runOf(parsed);
       logger.appendKeys({ task, pipeline: run?.pipeline, execution: run?.executionName });
       const result = await logic(parsed);
       logger.debug('task succeeded', { result });
       return result;
     } catch (error) {
-      logger.error('task failed', error as Error);
+      logger.error('task failed', error instanceof Error ? error : { error: String(error) });
       throw error;
     } finally {
       logger.resetKeys();
