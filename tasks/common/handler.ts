@@ -41,7 +41,7 @@ export function taskHandler<S extends z.ZodType, R>(
       logger.debug('task succeeded', { result });
       return result;
     } catch (error) {
-      logger.error('task failed', error instanceof Error ? error : { error: String(error) });
+      logger.error('task failed', error instanceof Error ? error : String(error));
       throw error;
     } finally {
       logger.resetKeys();
