@@ -6,9 +6,12 @@
  * The caller builds the CDK app (bin/ and test/ may import infra/; local/ may not) with
  * `LOCAL_SYNTH_CONTEXT` so nothing is bundled, and hands it over.
  */
-import type { App, Stack } from 'aws-cdk-lib';
+import { Stack, Stage, type App } from 'aws-cdk-lib';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type KeySchemaElement, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createClient } from '../tasks/clients';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { createClient, registerClientPlugin, type ClientPlugin } from '../tasks/clients';
 import { definitionsFromCdk, registerFunctions, type LocalStateMachine, type SynthesizedDefinitions } from './cdk';
 import type { Clock } from './clock';
 import { Cloud, DEFAULT_SCENARIO } from './cloud';
@@ -36,6 +39,71 @@ function credentialsOf(cloud: Cloud, account: string): { accessKeyId: string; se
   return { accessKeyId: key, secretAccessKey: 'local' };
 }
 
+/**
+ * SDK clients keep their retry policy (same attempts, same errors retried) but do not wait between attempts:
+ * the SDK waits with a wall-clock setTimeout that no local clock controls, and a run on the virtual clock
+ * must not sleep. The wait a retry would have taken on AWS is well under the simulated durations around it.
+ */
+export const immediateRetriesPlugin: ClientPlugin = {
+  name: 'local-immediate-retries',
+  pluggable(client) {
+    const config = client.config as { retryStrategy?: unknown; maxAttempts?: () => Promise<number> };
+    const maxAttempts = config.maxAttempts;
+    if (typeof maxAttempts === 'function') {
+      // The retry middleware reads config.retryStrategy at every request.
+      config.retryStrategy = async () => new ConfiguredRetryStrategy(maxAttempts, 0);
+    }
+    return { applyToStack: () => undefined };
+  },
+};
+
+interface TemplateResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+}
+
+/**
+ * Create what the stacks would create in the account before any state machine runs: SNS topics and DynamoDB
+ * tables with the names and keys of the synthesized templates (idempotent, so a resumed world keeps its data).
+ */
+async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definitions: SynthesizedDefinitions): Promise<void> {
+  const stage = scope instanceof Stack ? Stage.of(scope) : scope;
+  const assembly = stage!.synth(); // already synthesized by definitionsFromCdk: returns the same assembly
+  const config = { region: definitions.region, credentials: credentialsOf(cloud, definitions.account) };
+  const sns = createClient(SNSClient, config);
+  const dynamodb = createClient(DynamoDBClient, config);
+  try {
+    for (const artifact of assembly.stacks) {
+      const resources = Object.values((artifact.template as { Resources?: Record<string, TemplateResource> }).Resources ?? {});
+      for (const resource of resources) {
+        const props = resource.Properties ?? {};
+        if (resource.Type === 'AWS::SNS::Topic' && typeof props.TopicName === 'string') {
+          await sns.send(new CreateTopicCommand({ Name: props.TopicName }));
+        }
+        if ((resource.Type === 'AWS::DynamoDB::GlobalTable' || resource.Type === 'AWS::DynamoDB::Table') && typeof props.TableName === 'string') {
+          try {
+            await cloud.clock.hold(
+              dynamodb.send(
+                new CreateTableCommand({
+                  TableName: props.TableName,
+                  BillingMode: 'PAY_PER_REQUEST',
+                  KeySchema: props.KeySchema as KeySchemaElement[],
+                  AttributeDefinitions: props.AttributeDefinitions as AttributeDefinition[],
+                }),
+              ),
+            );
+          } catch (error) {
+            if (!(error instanceof ResourceInUseException)) throw error;
+          }
+        }
+      }
+    }
+  } finally {
+    sns.destroy();
+    dynamodb.destroy();
+  }
+}
+
 export class LocalRuntime {
   private constructor(
     readonly cloud: Cloud,
@@ -50,6 +118,7 @@ export class LocalRuntime {
     const definitions = definitionsFromCdk(options.app, { account: options.account ?? '111111111111' });
     const cloud = await Cloud.start({ clock: options.clock, scenario: options.scenario ?? DEFAULT_SCENARIO, stateDir: options.stateDir });
     try {
+      await deployStatefulResources(options.app, cloud, definitions);
       return LocalRuntime.assemble(options, definitions, cloud);
     } catch (error) {
       await cloud.stop();
@@ -79,7 +148,8 @@ export class LocalRuntime {
       clientConfig: (_service, where) => ({ region: where.region, credentials: credentialsOf(cloud, where.account) }),
     });
     registerFunctions(stepFunctions.engine.lambdas, definitions);
-    const unregister = registerLocalSfn(stepFunctions);
+    const unregisterSfn = registerLocalSfn(stepFunctions);
+    const unregisterRetries = registerClientPlugin(immediateRetriesPlugin);
 
     const stateMachines: Record<string, string> = {};
     for (const machine of definitions.stateMachines) {
@@ -90,7 +160,8 @@ export class LocalRuntime {
       }).stateMachineArn!;
     }
     const restore = () => {
-      unregister();
+      unregisterSfn();
+      unregisterRetries();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
     };

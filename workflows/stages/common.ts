@@ -92,15 +92,18 @@ export function invokeTask(
   return state;
 }
 
+/**
+ * The readable cause of a caught error: a Lambda error's cause is the JSON {errorType, errorMessage, trace};
+ * the Fail state and the notification carry just its message (the history keeps the whole document).
+ */
+export const CAUGHT_CAUSE =
+  "{% ($c := $states.errorOutput.Cause; $c ? ($substring($c, 0, 13) = '{\"errorType\":' ? $parse($c).errorMessage : $c) : '') %}";
+
 /** Route every error of `state` to the failure path, remembering the stage and the error. */
 export function catchInto(ctx: StageContext, state: sfn.TaskStateBase | sfn.Map | sfn.Parallel, stage: string): void {
   state.addCatch(ctx.failure, {
     errors: ['States.ALL'],
-    assign: {
-      failedStage: stage,
-      error: '{% $states.errorOutput.Error %}',
-      cause: '{% $states.errorOutput.Cause %}',
-    },
+    assign: { failedStage: stage, error: '{% $states.errorOutput.Error %}', cause: CAUGHT_CAUSE },
   });
 }
 
