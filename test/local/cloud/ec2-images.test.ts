@@ -99,6 +99,22 @@ describe('CreateImage', () => {
     expect(Object.keys(image.software.packages).length).toBeGreaterThan(10);
   });
 
+  it('reboots the instance unless NoReboot: its SSM agent is offline for a minute', async () => {
+    const ec2 = clients.ec2(REGION);
+    const rebooted = await runningBuilder();
+    const untouched = await runningBuilder();
+    await elapse(env.clock, 60_000);
+    const instances = env.cloud.world.region(TOOLING, REGION).instances;
+    const onlineBefore = instances[untouched].agentOnlineAt;
+
+    await ec2.send(new CreateImageCommand({ InstanceId: rebooted, Name: 'with-reboot' }));
+    await ec2.send(new CreateImageCommand({ InstanceId: untouched, Name: 'without-reboot', NoReboot: true }));
+
+    expect(instances[rebooted].agentOnlineAt).toBe(env.clock.now() + 60_000);
+    expect(instances[untouched].agentOnlineAt).toBe(onlineBefore);
+    expect(instances[rebooted].state).toBe('running');
+  });
+
   it('refuses a name already used in the account and region (InvalidAMIName.Duplicate)', async () => {
     const ec2 = clients.ec2(REGION);
     const instanceId = await runningBuilder();

@@ -61,6 +61,7 @@ import {
   COPY_IMAGE_PER_GIB_CROSS_REGION_MS,
   COPY_IMAGE_PER_GIB_SAME_REGION_MS,
   CREATE_IMAGE_PER_SNAPSHOT_MS,
+  REBOOT_AGENT_OFFLINE_MS,
 } from './timings';
 
 // ---------------------------------------------------------------------------------------------------- transitions
@@ -205,6 +206,10 @@ export const createImage: Operation<CreateImageCommandInput, CreateImageCommandO
   };
   ctx.world.putImage(ctx.account, ctx.region, image);
   for (const [key, value] of Object.entries(tagsFor(input.TagSpecifications, 'image'))) ctx.world.setImageTag(ctx.account, ctx.region, image, key, value);
+  // Without NoReboot EC2 reboots the instance for a consistent snapshot: the SSM agent drops off for a while.
+  if (!input.NoReboot && instance.state === 'running' && instance.agentOnlineAt !== undefined) {
+    instance.agentOnlineAt = Math.max(instance.agentOnlineAt, ctx.clock.now() + REBOOT_AGENT_OFFLINE_MS);
+  }
   const failImage = ctx.faults.fires('ec2.imageFails', ctx.scope);
   ctx.world.schedule(
     CREATE_IMAGE_PER_SNAPSHOT_MS * Math.max(1, devices.length),

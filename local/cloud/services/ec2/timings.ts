@@ -26,3 +26,5 @@ export const COPY_IMAGE_PER_GIB_CROSS_REGION_MS = 30_000;
 export const COPY_IMAGE_PER_GIB_SAME_REGION_MS = 10_000;
 /** Auto Scaling instance refresh: per instance replaced (warm-up default 300 s plus launch). */
 export const INSTANCE_REFRESH_PER_INSTANCE_MS = 6 * 60_000;
+/** CreateImage without NoReboot reboots the instance: its SSM agent is offline for about this long. Assumption. */
+export const REBOOT_AGENT_OFFLINE_MS = 60_000;
