@@ -1,11 +1,12 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildApp, InvalidPipelineConfig } from '../../infra/app';
+import { buildApp, InvalidPipelineConfig, LOCAL_CONTEXT } from '../../infra/app';
+import { TASK_NAMES } from '../../tasks/contracts';
 
 const files = ['pipelines/example.yaml'];
 
 describe('PipelineStack (example pipeline)', () => {
-  // One synth for the file: building the app is the slow part.
-  const { stacks } = buildApp({ files, nag: false });
+  // One synth for the file; placeholder code assets (LOCAL_CONTEXT) — bundling is `npm run synth`'s job.
+  const { stacks } = buildApp({ files, nag: false, context: LOCAL_CONTEXT });
   const stack = stacks[0];
   const template = Template.fromStack(stack);
 
@@ -71,15 +72,88 @@ describe('PipelineStack (example pipeline)', () => {
   });
 });
 
+describe('task functions and their permissions', () => {
+  const template = Template.fromStack(buildApp({ files, nag: false, context: LOCAL_CONTEXT }).stacks[0]);
+  const policyOf = (task: string) => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const [policy] = Object.entries(policies).filter(([id]) => id.startsWith(`Tasks${task}ServiceRoleDefaultPolicy`));
+    return (policy[1].Properties as { PolicyDocument: { Statement: Array<Record<string, unknown>> } }).PolicyDocument.Statement;
+  };
+
+  it('creates one arm64 nodejs22.x function per task, traced, with its handler entry as metadata', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const entries = Object.values(functions).map((f) => (f.Metadata as Record<string, { entry: string }>)['gami:handler'].entry);
+    expect(entries.sort()).toEqual(TASK_NAMES.map((t) => `tasks/${t}/handler.ts`).sort());
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+    });
+  });
+
+  it('lets launchInstance create only instances and volumes tagged with this pipeline, and pass only the builder role to EC2', () => {
+    expect(policyOf('launchInstance')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'ec2:RunInstances',
+          Condition: { StringEquals: { 'aws:RequestTag/gami:pipeline': 'web-base' } },
+        }),
+        expect.objectContaining({
+          Action: 'iam:PassRole',
+          Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^BuilderRole/), 'Arn'] },
+        }),
+      ]),
+    );
+  });
+
+  it('lets terminate, cleanup and runStep touch only instances tagged with this pipeline', () => {
+    expect(policyOf('terminateInstances')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: 'ec2:TerminateInstances', Condition: { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } } }),
+      ]),
+    );
+    expect(policyOf('cleanup')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:EnableImageDeprecation'],
+          Condition: { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } },
+        }),
+      ]),
+    );
+    expect(policyOf('runStep')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: 'ssm:SendCommand', Condition: { StringEquals: { 'ssm:resourceTag/gami:pipeline': 'web-base' } } }),
+      ]),
+    );
+  });
+
+  it('gives builder and test instances a role with SSM core only, under the configured instance profile name', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'gami-web-base-builder',
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
+      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }],
+    });
+    template.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: 'GamiBuilderInstanceProfile' });
+  });
+
+  it('lets the state machine publish failures to the topic only', () => {
+    const [role] = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('LifecycleStateMachineRoleDefaultPolicy'));
+    const statements = (role[1].Properties as { PolicyDocument: { Statement: Array<Record<string, unknown>> } }).PolicyDocument.Statement;
+    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'sns:publish', Resource: { Ref: expect.stringMatching(/^Notifications/) } })]));
+  });
+});
+
 describe('buildApp', () => {
   it('passes the cdk-nag AWS Solutions checks', () => {
-    const { app } = buildApp({ files });
+    const { app } = buildApp({ files, context: LOCAL_CONTEXT });
     expect(() => app.synth()).not.toThrow();
   });
 
   it('selects pipelines with the pipelines context and names unknown ones', () => {
-    expect(buildApp({ files, nag: false, context: { pipelines: 'web-base' } }).stacks).toHaveLength(1);
-    expect(() => buildApp({ files, nag: false, context: { pipelines: 'web-base,api' } })).toThrow(
+    expect(buildApp({ files, nag: false, context: { ...LOCAL_CONTEXT, pipelines: 'web-base' } }).stacks).toHaveLength(1);
+    expect(() => buildApp({ files, nag: false, context: { ...LOCAL_CONTEXT, pipelines: 'web-base,api' } })).toThrow(
       new InvalidPipelineConfig('-c pipelines: no pipeline named "api" (known: web-base)'),
     );
   });
