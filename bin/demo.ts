@@ -60,7 +60,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const wallStart = Date.now();
   if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
   const clock = options.clock ?? new ScaledClock(options.speed);
-  const simStart = clock.now();
+  let simStart = clock.now();
   const stamp = () => {
     const sim = Math.round((clock.now() - simStart) / 1000);
     const hh = String(Math.floor(sim / 3600)).padStart(2, '0');
@@ -74,6 +74,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const pipeline = stacks[0].pipeline.config;
   const names = resourceNames(pipeline.name);
   const runtime = await LocalRuntime.start({ app, clock, stateDir: options.stateDir });
+  simStart = clock.now(); // simulated time counts from here: start-up is not part of the run
   try {
     out(`${stamp()} synthesized ${runtime.definitions.stateMachines.length} state machine(s), ${Object.keys(runtime.definitions.functions).length} task functions; simulated account ${runtime.definitions.account} in ${runtime.definitions.region}${runtime.cloud.resumed ? ' (resumed from ' + options.stateDir + ')' : ''}`);
     const sfn = runtime.sfnClient();
