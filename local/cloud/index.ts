@@ -18,6 +18,15 @@ export type { FaultRule, BehaviourFault } from './faults';
 
 export const DEFAULT_SCENARIO = join(__dirname, 'scenarios', 'example.yaml');
 
+/**
+ * The clock time a persisted world was last saved at, if any. A runtime restarting on a scaled or virtual clock
+ * should start that clock no earlier than this, or pending transitions would wait (and resources look created
+ * in the future).
+ */
+export function savedWorldTime(stateDir: string): number | undefined {
+  return loadWorldState(join(stateDir, 'cloud.json'))?.savedAt;
+}
+
 export interface CloudOptions {
   clock: Clock;
   /** Scenario to seed a new world: a YAML path or an object. Ignored when a saved world is loaded. */

@@ -46,6 +46,7 @@ export function persistWorld(world: World, path: string): { flush(): void; stop(
   const flush = () => {
     if (!pending) return;
     pending = false;
+    world.state.savedAt = world.clock.now();
     saveWorldState(world.state, path);
   };
   const unsubscribe = world.onChange(() => {

@@ -322,6 +322,8 @@ export interface WorldState {
   faults: FaultPlanSpec;
   /** Throttle EC2 calls with AWS's documented token buckets (`local/cloud/rate-limits.ts`). */
   rateLimits?: boolean;
+  /** Clock time of the last snapshot written to disk: a restarted runtime resumes its clock from here. */
+  savedAt?: number;
 }
 
 /** The Amazon account that owns public Amazon Linux images. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CreateImageCommand, DescribeImagesCommand, DescribeLaunchTemplatesCommand, DescribeVpcsCommand, EC2Client, EC2ServiceException, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { VirtualClock } from '../../../local/clock';
-import { Cloud, DEFAULT_SCENARIO } from '../../../local/cloud/index';
+import { Cloud, DEFAULT_SCENARIO, savedWorldTime } from '../../../local/cloud/index';
 import { FaultPlan } from '../../../local/cloud/faults';
 import { loadWorldState, saveWorldState } from '../../../local/cloud/persistence';
 import { parseScenario, ScenarioError } from '../../../local/cloud/scenario';
@@ -162,8 +162,9 @@ describe('persistence', () => {
     first.world.notifyChanged();
     await first.stop();
 
-    // Act: a new process (new clock at the same time) resumes from disk.
-    const clock2 = new VirtualClock(clock.now());
+    // Act: a new process resumes from disk, its clock starting where the saved world stopped.
+    const savedAt = savedWorldTime(dir);
+    const clock2 = new VirtualClock(savedAt ?? 0);
     const second = await Cloud.start({ clock: clock2, scenario: DEFAULT_SCENARIO, stateDir: dir });
     try {
       const ec2Again = clients.ec2('eu-west-1');
@@ -174,6 +175,7 @@ describe('persistence', () => {
       const item = await clock2.hold(dynamodb2.send(new GetItemCommand({ TableName: 'gami-registry-web-base', Key: { pk: { S: 'P' }, sk: { S: 'S' } } })));
 
       // Assess
+      expect(savedAt).toBe(clock.now());
       expect(second.resumed).toBe(true);
       expect(pending.Images?.[0].State).toBe('pending');
       expect(available.Images?.[0].State).toBe('available');
