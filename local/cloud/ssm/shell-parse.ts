@@ -4,9 +4,10 @@
  *
  * Understood syntax: words with '…', "…", \-escapes, $VAR, ${VAR}, ${VAR:-default}, $?, $(…) and `…`;
  * comments; line continuations; `;` `&&` `||` `|` `!` `&` (run in the foreground); `( … )` and `{ …; }`;
- * `if/elif/else/fi`; `for NAME in WORDS; do …; done`; redirections `>`, `>>`, `<`, `2>&1`, `&>`, `N>file`;
- * here-documents (`<<EOF`, `<<'EOF'`, `<<-EOF`). Recognized but not supported (a syntax error, exit 2):
- * `while`, `until`, `case`, function definitions.
+ * `if/elif/else/fi`; `for NAME in WORDS; do …; done`; `while`/`until … do … done`; `case … in … esac`;
+ * function definitions (`name() { …; }`, `function name { …; }`); redirections `>`, `>>`, `<`, `2>&1`, `&>`,
+ * `N>file`; here-documents (`<<EOF`, `<<'EOF'`, `<<-EOF`). Recognized but not supported (a syntax error,
+ * exit 2): `select`, `$(( ))`, `<<<`.
  */
 
 export type WordPart =
@@ -73,7 +74,29 @@ export interface Group {
   redirects: Redirect[];
 }
 
-export type Command = SimpleCommand | IfClause | ForClause | Group;
+export interface WhileClause {
+  type: 'while';
+  /** `until` loops run while the condition fails. */
+  until: boolean;
+  condition: List;
+  body: List;
+  redirects: Redirect[];
+}
+
+export interface CaseClause {
+  type: 'case';
+  subject: Word;
+  items: { patterns: Word[]; body: List | undefined }[];
+  redirects: Redirect[];
+}
+
+export interface FunctionDefinition {
+  type: 'function';
+  name: string;
+  body: Command;
+}
+
+export type Command = SimpleCommand | IfClause | ForClause | WhileClause | CaseClause | Group | FunctionDefinition;
 
 export class ShellSyntaxError extends Error {
   constructor(
@@ -423,7 +446,7 @@ export function parseExpandableText(text: string): WordPart[] {
 // ------------------------------------------------------------------------------------------------- parser
 
 const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case', 'esac', '{', '}', '!', 'function', 'select']);
-const UNSUPPORTED = new Set(['while', 'until', 'case', 'function', 'select']);
+const UNSUPPORTED = new Set(['select']);
 
 /** The word's literal text when it is one unquoted literal (how reserved words are recognized). */
 function plainText(word: Word): string | undefined {
@@ -532,12 +555,13 @@ export class ShellParser {
       const t = this.peek();
       if (t.kind === 'eof' || t.kind === 'error') this.fail(t);
       if (t.kind === 'op' && t.op === ')' && until.includes(')')) break;
+      if (t.kind === 'op' && t.op === ';;' && until.includes(';;')) break;
       if (t.kind === 'word' && until.some((w) => this.isReserved(t, w))) break;
       items.push(this.parseAndOr());
       const sep = this.peek();
       if (sep.kind === 'op' && (sep.op === ';' || sep.op === '\n' || sep.op === '&')) this.i++;
     }
-    if (items.length === 0) this.fail(this.peek());
+    if (items.length === 0 && !until.includes(';;')) this.fail(this.peek());
     return { type: 'list', items };
   }
 
@@ -575,6 +599,23 @@ export class ShellParser {
       }
       if (text === 'if') return this.parseIf();
       if (text === 'for') return this.parseFor();
+      if (text === 'while' || text === 'until') return this.parseWhile(text === 'until');
+      if (text === 'case') return this.parseCase();
+      if (text === 'function') {
+        this.i++;
+        const nameToken = this.peek();
+        const name = nameToken.kind === 'word' ? plainText(nameToken.word) : undefined;
+        if (!name) this.fail(nameToken);
+        this.i++;
+        if (this.peek().kind === 'op' && (this.peek() as { op: string }).op === '(') {
+          this.i++;
+          const close = this.peek();
+          if (!(close.kind === 'op' && close.op === ')')) this.fail(close);
+          this.i++;
+        }
+        this.skipNewlines();
+        return { type: 'function', name, body: this.parseCommand() };
+      }
       if (text === '{') {
         this.i++;
         const body = this.parseList(['}']);
@@ -582,8 +623,13 @@ export class ShellParser {
         return { type: 'group', subshell: false, body, redirects: this.parseTrailingRedirects() };
       }
       if (text !== undefined && RESERVED.has(text) && text !== '!') this.fail(t);
-      if (this.peek(1).kind === 'op' && (this.peek(1) as { op: string }).op === '(' && this.peek(2).kind === 'op') {
-        throw new ShellSyntaxError('function definitions are not supported by the simulator', t.line);
+      const open = this.peek(1);
+      const close = this.peek(2);
+      if (text !== undefined && open.kind === 'op' && open.op === '(' && close.kind === 'op' && close.op === ')') {
+        if (!/^[A-Za-z_][A-Za-z0-9_.:-]*$/.test(text)) this.fail(t);
+        this.i += 3;
+        this.skipNewlines();
+        return { type: 'function', name: text, body: this.parseCommand() };
       }
     }
     return this.parseSimple();
@@ -639,6 +685,57 @@ export class ShellParser {
     const body = this.parseList(['done']);
     this.expectReserved('done');
     return { type: 'for', variable, items, body, redirects: this.parseTrailingRedirects() };
+  }
+
+  private parseWhile(until: boolean): WhileClause {
+    this.i++; // while / until
+    const condition = this.parseList(['do']);
+    this.expectReserved('do');
+    const body = this.parseList(['done']);
+    this.expectReserved('done');
+    return { type: 'while', until, condition, body, redirects: this.parseTrailingRedirects() };
+  }
+
+  private parseCase(): CaseClause {
+    this.i++; // case
+    const subjectToken = this.peek();
+    if (subjectToken.kind !== 'word') this.fail(subjectToken);
+    this.i++;
+    this.skipNewlines();
+    if (!this.isReserved(this.peek(), 'in')) this.fail(this.peek());
+    this.i++;
+    const items: CaseClause['items'] = [];
+    for (;;) {
+      this.skipSeparators();
+      if (this.isReserved(this.peek(), 'esac')) {
+        this.i++;
+        break;
+      }
+      const first = this.peek();
+      if (first.kind === 'op' && first.op === '(') this.i++;
+      const patterns: Word[] = [];
+      for (;;) {
+        const t = this.peek();
+        if (t.kind !== 'word') this.fail(t);
+        patterns.push(t.word);
+        this.i++;
+        const next = this.peek();
+        if (next.kind === 'op' && next.op === '|') {
+          this.i++;
+          continue;
+        }
+        if (next.kind === 'op' && next.op === ')') {
+          this.i++;
+          break;
+        }
+        this.fail(next);
+      }
+      const body = this.parseList([';;', 'esac']);
+      items.push({ patterns, body: body.items.length ? body : undefined });
+      const end = this.peek();
+      if (end.kind === 'op' && end.op === ';;') this.i++;
+    }
+    return { type: 'case', subject: subjectToken.word, items, redirects: this.parseTrailingRedirects() };
   }
 
   private parseSimple(): SimpleCommand {

@@ -4,8 +4,8 @@
  * tools print. The full list of understood syntax and commands, and what happens to anything else, is in
  * docs/local-cloud-software.md ("What the simulated shell understands"); the short version:
  *
- * - Syntax (see shell-parse.ts): quoting, variables, `$(…)`, `;` `&&` `||` `|` `!`, `if`, `for`, `( )`, `{ }`,
- *   redirections and here-documents. `set -e`, `set -u`, `set -x`, `set -o pipefail` behave as in bash.
+ * - Syntax (see shell-parse.ts): quoting, variables, `$(…)`, `;` `&&` `||` `|` `!`, `if`, `for`, `while`,
+ *   `until`, `case`, functions, `( )`, `{ }`, redirections and here-documents. `set -e`, `set -u`, `set -x`, `set -o pipefail` behave as in bash.
  * - Commands with real effects: dnf/yum, apt-get/apt, rpm, dpkg(-query), sed -i, rm, shred, truncate, find,
  *   tee, cp, mv, touch, mkdir, cat, echo, printf, test/[ ], grep, head, tail, wc, systemctl, exit, sleep, …
  * - A command the simulator does not know *succeeds* with no effect and a note on stderr (so a component that
@@ -64,6 +64,19 @@ class ExitSignal {
 
 class TimeoutSignal {}
 
+/** `return` from a function. */
+class ReturnSignal {
+  constructor(readonly status: number) {}
+}
+
+/** `break` / `continue` out of the innermost loop. */
+class LoopSignal {
+  constructor(readonly kind: 'break' | 'continue') {}
+}
+
+/** Loops stop here even without an execution timeout (a script waiting on something that never happens). */
+const MAX_LOOP_ITERATIONS = 100_000;
+
 /** Directories every Linux image has, so writes below them work without `mkdir`. */
 const KNOWN_DIRS = [
   '/',
@@ -116,6 +129,11 @@ export class Shell {
   readonly instanceId: string;
   readonly scriptPath: string;
   cwd = '/usr/bin';
+  /** Positional parameters ($1 …) of the running function. */
+  positional: string[] = [];
+  functions = new Map<string, Command>();
+  functionDepth = 0;
+  loopDepth = 0;
   lastStatus = 0;
   elapsedMs = 0;
   errexit = false;
@@ -150,6 +168,7 @@ export class Shell {
     const child = Object.create(Shell.prototype) as Shell;
     Object.assign(child, this);
     (child as { vars: Map<string, string> }).vars = new Map(this.vars);
+    child.functions = new Map(this.functions);
     return child;
   }
 
@@ -262,9 +281,11 @@ export class Shell {
   private lookup(name: string): string | undefined {
     if (name === '?') return String(this.lastStatus);
     if (name === '$') return '4242';
-    if (name === '#') return '0';
+    if (name === '#') return String(this.positional.length);
     if (name === '0') return this.scriptPath;
-    if (name === '@' || name === '*' || name === '!' || name === '-' || /^[1-9]$/.test(name)) return '';
+    if (name === '@' || name === '*') return this.positional.join(' ');
+    if (/^[1-9]$/.test(name)) return this.positional[Number(name) - 1];
+    if (name === '!' || name === '-') return '';
     return this.vars.get(name);
   }
 
@@ -434,14 +455,60 @@ export class Shell {
         });
       case 'for':
         return this.withRedirects(command.redirects, io, (rio) => {
-          const items = (command.items ?? []).flatMap((w) => this.expandWord(w));
+          const items = command.items === undefined ? [...this.positional] : command.items.flatMap((w) => this.expandWord(w));
           let status = 0;
-          for (const item of items) {
-            this.vars.set(command.variable, item);
-            status = this.execList(command.body, rio, suppressed);
+          this.loopDepth++;
+          try {
+            for (const item of items) {
+              this.vars.set(command.variable, item);
+              try {
+                status = this.execList(command.body, rio, suppressed);
+              } catch (signal) {
+                if (!(signal instanceof LoopSignal)) throw signal;
+                if (signal.kind === 'break') break;
+              }
+            }
+          } finally {
+            this.loopDepth--;
           }
           return status;
         });
+      case 'while':
+        return this.withRedirects(command.redirects, io, (rio) => {
+          let status = 0;
+          this.loopDepth++;
+          try {
+            for (let i = 0; ; i++) {
+              if (i >= MAX_LOOP_ITERATIONS) {
+                rio.err(`[simulated cloud] loop stopped after ${MAX_LOOP_ITERATIONS} iterations\n`);
+                return 1;
+              }
+              const condition = this.execList(command.condition, rio, true);
+              if (command.until ? condition === 0 : condition !== 0) break;
+              try {
+                status = this.execList(command.body, rio, suppressed);
+              } catch (signal) {
+                if (!(signal instanceof LoopSignal)) throw signal;
+                if (signal.kind === 'break') break;
+              }
+            }
+          } finally {
+            this.loopDepth--;
+          }
+          return status;
+        });
+      case 'case':
+        return this.withRedirects(command.redirects, io, (rio) => {
+          const subject = this.expandToString(command.subject);
+          for (const item of command.items) {
+            const matched = item.patterns.some((pattern) => casePattern(this.expandToString(pattern)).test(subject));
+            if (matched) return item.body ? this.execList(item.body, rio, suppressed) : 0;
+          }
+          return 0;
+        });
+      case 'function':
+        this.functions.set(command.name, command.body);
+        return 0;
       case 'group':
         return this.withRedirects(command.redirects, io, (rio) => {
           if (!command.subshell) return this.execList(command.body, rio, suppressed);
@@ -550,6 +617,8 @@ export class Shell {
     this.spend(DEFAULT_DURATION_MS);
     const wrapped = this.unwrap(name, args);
     if (wrapped) return wrapped.length === 0 ? 0 : this.invoke(wrapped, io);
+    const fn = this.functions.get(name);
+    if (fn) return this.callFunction(fn, args, io);
     const impl = BUILTINS[name] ?? FILE_COMMANDS[name] ?? PACKAGE_COMMANDS[name];
     if (impl) return impl(args, io, this);
     if (name.includes('/')) {
@@ -565,6 +634,21 @@ export class Shell {
     this.spend(80);
     io.err(`[simulated cloud] '${[name, ...args].join(' ')}' is not simulated; treated as succeeding with no effect\n`);
     return 0;
+  }
+
+  private callFunction(body: Command, args: string[], io: Io): number {
+    const saved = this.positional;
+    this.positional = args;
+    this.functionDepth++;
+    try {
+      return this.execCommand(body, io, false);
+    } catch (signal) {
+      if (signal instanceof ReturnSignal) return signal.status;
+      throw signal;
+    } finally {
+      this.functionDepth--;
+      this.positional = saved;
+    }
   }
 
   /** Run script text in a child shell (bash -c, sh file.sh); `exit` there ends only the child. */
@@ -650,6 +734,11 @@ function globSegmentToRegex(segment: string): string {
     } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
   return out;
+}
+
+/** A `case` pattern (shell glob over the whole word, `/` included) as a regular expression. */
+function casePattern(pattern: string): RegExp {
+  return new RegExp(`^${globSegmentToRegex(pattern).replace(/\[\^\/\]\*/g, '.*').replace(/\[\^\/\]/g, '.')}$`, 's');
 }
 
 // ------------------------------------------------------------------------------------------------- builtins
@@ -766,9 +855,21 @@ const BUILTINS: Record<string, CommandImpl> = {
     const status = args.length ? Number(args[0]) & 255 : sh.lastStatus;
     throw new ExitSignal(Number.isNaN(status) ? 2 : status);
   },
-  return: (args, _io, sh) => {
+  return: (args, io, sh) => {
     const status = args.length ? Number(args[0]) & 255 : sh.lastStatus;
-    throw new ExitSignal(Number.isNaN(status) ? 2 : status);
+    if (sh.functionDepth === 0) {
+      io.err(`${sh.scriptPath}: line ${sh.currentLine}: return: can only \`return' from a function or sourced script\n`);
+      return 1;
+    }
+    throw new ReturnSignal(Number.isNaN(status) ? 2 : status);
+  },
+  break: (_args, _io, sh) => {
+    if (sh.loopDepth === 0) return 0;
+    throw new LoopSignal('break');
+  },
+  continue: (_args, _io, sh) => {
+    if (sh.loopDepth === 0) return 0;
+    throw new LoopSignal('continue');
   },
   set: (args, io, sh) => sh.setOptions(args, io),
   export: (args, _io, sh) => {

@@ -253,9 +253,49 @@ describe('shell semantics', () => {
   });
 
   it('unsupported constructs fail like a syntax error instead of being skipped', () => {
-    const result = runShellScript(['while true; do sleep 1; done'], al2023(), { now: NOW });
+    const result = runShellScript(['echo $((1 + 2))'], al2023(), { now: NOW });
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain("'while' is not supported by the simulator");
+    expect(result.stderr).toContain('arithmetic expansion $(( )) is not supported by the simulator');
+  });
+
+  it('runs while/until loops with break, case statements and functions with arguments', () => {
+    // Prepare
+    const software = al2023();
+    // Act
+    const result = runShellScript(
+      [
+        'wait_for() {',
+        '  local tries=0',
+        '  until test -f "$1"; do',
+        '    touch "$1"',
+        '  done',
+        '  echo "found $1 ($# arg)"',
+        '  return 3',
+        '}',
+        'wait_for /tmp/ready; echo "rc=$?"',
+        'while true; do echo once; break; done',
+        'for pkg in expat nginx; do',
+        '  case "$pkg" in',
+        '    exp*) echo "$pkg: xml" ;;',
+        '    nginx|httpd) echo "$pkg: web";;',
+        '    *) echo other ;;',
+        '  esac',
+        'done',
+        'function os_family { case "$(cat /etc/os-release)" in *amzn*) echo rpm ;; *) echo deb ;; esac; }',
+        'os_family',
+      ],
+      software,
+      { now: NOW },
+    );
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('found /tmp/ready (1 arg)\nrc=3\nonce\nexpat: xml\nnginx: web\nrpm\n');
+    expect(software.files['/tmp/ready']).toBe('');
+  });
+
+  it('a loop waiting for something that never happens ends at the execution timeout', () => {
+    const result = runShellScript(['while ! test -f /tmp/never; do sleep 5; done'], al2023(), { now: NOW, timeoutMs: 600_000 });
+    expect(result).toMatchObject({ timedOut: true, durationMs: 600_000 });
   });
 
   it('systemctl knows the units of installed packages only', () => {
