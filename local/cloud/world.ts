@@ -407,6 +407,8 @@ export class World {
   private readonly imageIndexes = new Map<string, ImageIndex>();
   /** Called after every mutating operation (persistence hooks in here). */
   private readonly changeListeners = new Set<() => void>();
+  /** Due time of the transition being applied (see `now()`). */
+  private applyingAt: number | undefined;
 
   constructor(options: WorldOptions) {
     this.clock = options.clock;
@@ -608,7 +610,7 @@ export class World {
     data?: Record<string, unknown>,
   ): ScheduledTransition {
     const transition: ScheduledTransition = {
-      at: this.clock.now() + Math.max(0, Math.round(delayMs)),
+      at: this.now() + Math.max(0, Math.round(delayMs)),
       kind,
       // Only the target's identity: callers may pass another transition as the target.
       accountId: target.accountId,
@@ -635,16 +637,32 @@ export class World {
     this.state.transitions = this.state.transitions.filter((t) => !(t.resourceId === resourceId && (!kind || t.kind === kind)));
   }
 
-  /** Apply every transition due at the clock's current time, in order. */
-  settle(): void {
+  /**
+   * The world's current time: while a transition is applied, the time it was due (so timestamps it writes and
+   * transitions it chains are exact however late the world settles); otherwise the clock's time.
+   */
+  now(): number {
+    return this.applyingAt ?? this.clock.now();
+  }
+
+  /** Apply every transition due at the clock's current time, in order. Returns how many were applied. */
+  settle(): number {
     const now = this.clock.now();
     const list = this.state.transitions;
+    let applied = 0;
     while (list.length > 0 && list[0].at <= now) {
       const transition = list.shift() as ScheduledTransition;
       const apply = transitionKinds.get(transition.kind);
       if (!apply) throw new Error(`no transition registered for kind "${transition.kind}"`);
-      apply(this, transition);
+      this.applyingAt = transition.at;
+      try {
+        apply(this, transition);
+      } finally {
+        this.applyingAt = undefined;
+      }
+      applied++;
     }
+    return applied;
   }
 
   /** Earliest pending transition time (epoch ms), if any. */

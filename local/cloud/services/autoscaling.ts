@@ -19,7 +19,8 @@ import { registerTransition } from '../world';
 import { globMatches } from './ec2/common';
 import { launchTemplateImageId } from './ec2/images';
 import { findLaunchTemplate, resolveTemplateVersion } from './ec2/instances';
-import { INSTANCE_REFRESH_PER_INSTANCE_MS } from './ec2/timings';
+import { bootSoftware } from '../packages/base-images';
+import { AGENT_ONLINE_AFTER_RUNNING_MS, INSTANCE_REFRESH_PER_INSTANCE_MS } from './ec2/timings';
 
 function groupOut(world: World, group: AutoScalingGroupRecord, accountId: string, region: string): AutoScalingGroup {
   const instances = world.region(accountId, region).instances;
@@ -80,11 +81,17 @@ export const describeAutoScalingGroups: Operation<DescribeAutoScalingGroupsComma
   return { AutoScalingGroups: page.items.map((g) => groupOut(ctx.world, g, ctx.account, ctx.region)), NextToken: page.nextToken };
 };
 
-registerTransition('autoscaling.refreshDone', (world, t) => {
+/**
+ * One instance of a refresh is replaced: terminated, and a new one launched (already in service) from the
+ * refresh's launch template version. Steps are scheduled when the refresh starts, one per instance.
+ */
+registerTransition('autoscaling.refreshStep', (world, t) => {
   const regionState = world.region(t.accountId, t.region);
-  const group = Object.values(regionState.autoScalingGroups).find((g) => g.name === t.resourceId);
+  const group = regionState.autoScalingGroups[t.resourceId];
   const refresh = group?.instanceRefreshes.find((r) => r.instanceRefreshId === t.data?.refreshId);
   if (!group || !refresh || refresh.status !== 'InProgress') return;
+  const index = Number(t.data?.index ?? 0);
+  const total = Number(t.data?.total ?? 1);
   const spec = (t.data?.launchTemplate as { id: string; name: string; version: string } | undefined) ?? {
     id: group.launchTemplate.launchTemplateId,
     name: group.launchTemplate.launchTemplateName,
@@ -97,43 +104,50 @@ registerTransition('autoscaling.refreshDone', (world, t) => {
   const image = imageId ? Object.values(world.state.accounts).map((a) => a.regions[t.region]?.images[imageId]).find(Boolean) : undefined;
   if (!template || !image || image.state !== 'available') {
     refresh.status = 'Failed';
-    refresh.endTime = world.clock.now();
+    refresh.endTime = world.now();
     return;
   }
-  const replacements: string[] = [];
-  for (const oldId of group.instanceIds) {
-    const old = regionState.instances[oldId];
-    if (old && old.state !== 'terminated') {
-      old.state = 'terminated';
-      old.agentOnlineAt = undefined;
-      old.stateTransitionReason = 'Instance refresh';
-    }
-    const instanceId = world.nextId('i');
-    const base: InstanceRecord | undefined = old;
-    regionState.instances[instanceId] = {
-      ...(base ? structuredClone(base) : ({} as InstanceRecord)),
-      instanceId,
-      imageId: image.imageId,
-      instanceType: String(data?.InstanceType ?? base?.instanceType ?? 't3.micro'),
-      architecture: image.architecture,
-      platformDetails: image.platformDetails,
-      state: 'running',
-      stateTransitionReason: '',
-      launchTime: world.clock.now(),
-      launchTemplate: { id: template.launchTemplateId, name: template.launchTemplateName, version: String(versionNumber) },
-      software: structuredClone(image.software),
-      volumes: image.blockDeviceMappings.map((b) => ({ deviceName: b.deviceName, volumeId: world.nextId('vol'), size: b.volumeSize, volumeType: b.volumeType, encrypted: b.encrypted, kmsKeyId: b.kmsKeyId })),
-      securityGroupIds: base?.securityGroupIds ?? [],
-      tags: { ...(base?.tags ?? {}), 'aws:autoscaling:groupName': group.name },
-      metadataOptions: base?.metadataOptions ?? { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
-      privateIpAddress: base?.privateIpAddress ?? '10.0.0.10',
-    };
-    replacements.push(instanceId);
+  const oldId = group.instanceIds[index];
+  const old: InstanceRecord | undefined = oldId ? regionState.instances[oldId] : undefined;
+  if (old && old.state !== 'terminated') {
+    old.state = 'terminated';
+    old.agentOnlineAt = undefined;
+    old.stateTransitionReason = `Instance refresh ${refresh.instanceRefreshId}`;
   }
-  group.instanceIds = replacements;
-  refresh.status = 'Successful';
-  refresh.percentageComplete = 100;
-  refresh.endTime = world.clock.now();
+  const instanceId = world.nextId('i');
+  const software = structuredClone(image.software);
+  bootSoftware(software, { instanceId, keyName: old?.keyName });
+  regionState.instances[instanceId] = {
+    instanceId,
+    imageId: image.imageId,
+    instanceType: String(data?.InstanceType ?? old?.instanceType ?? 't3.micro'),
+    architecture: image.architecture,
+    platform: image.platform,
+    platformDetails: image.platformDetails,
+    state: 'running',
+    stateTransitionReason: '',
+    launchTime: world.now(),
+    subnetId: old?.subnetId,
+    vpcId: old?.vpcId,
+    securityGroupIds: old?.securityGroupIds ?? [],
+    privateIpAddress: old?.privateIpAddress ?? '10.0.0.10',
+    iamInstanceProfile: old?.iamInstanceProfile,
+    keyName: old?.keyName,
+    metadataOptions: old?.metadataOptions ?? { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
+    launchTemplate: { id: template.launchTemplateId, name: template.launchTemplateName, version: String(versionNumber) },
+    volumes: image.blockDeviceMappings.map((b) => ({ deviceName: b.deviceName, volumeId: world.nextId('vol'), size: b.volumeSize, volumeType: b.volumeType, encrypted: b.encrypted, kmsKeyId: b.kmsKeyId })),
+    tags: { ...(old?.tags ?? {}), 'aws:autoscaling:groupName': group.name },
+    // The agent of a replacement registers as on any launch, if the old instance's agent did.
+    agentOnlineAt: old?.agentOnlineAt !== undefined && image.software.ssmAgent ? world.now() + AGENT_ONLINE_AFTER_RUNNING_MS : undefined,
+    software,
+  };
+  if (index < group.instanceIds.length) group.instanceIds[index] = instanceId;
+  else group.instanceIds.push(instanceId);
+  refresh.percentageComplete = Math.round(((index + 1) / total) * 100);
+  if (index + 1 >= total) {
+    refresh.status = 'Successful';
+    refresh.endTime = world.now();
+  }
 });
 
 export const startInstanceRefresh: Operation<StartInstanceRefreshCommandInput, StartInstanceRefreshCommandOutput> = async (ctx, input) => {
@@ -158,12 +172,22 @@ export const startInstanceRefresh: Operation<StartInstanceRefreshCommandInput, S
     preferences: input.Preferences ? (JSON.parse(JSON.stringify(input.Preferences)) as Record<string, unknown>) : undefined,
     desiredConfiguration: input.DesiredConfiguration ? (JSON.parse(JSON.stringify(input.DesiredConfiguration)) as Record<string, unknown>) : undefined,
   });
-  ctx.world.schedule(
-    INSTANCE_REFRESH_PER_INSTANCE_MS * Math.max(1, group.instanceIds.length),
-    'autoscaling.refreshDone',
-    { accountId: ctx.account, region: ctx.region, resourceId: name },
-    { refreshId, launchTemplate },
-  );
+  const total = group.instanceIds.length;
+  if (total === 0) {
+    const refresh = group.instanceRefreshes[group.instanceRefreshes.length - 1];
+    refresh.status = 'Successful';
+    refresh.percentageComplete = 100;
+    refresh.endTime = ctx.clock.now();
+  }
+  // One replacement after another (MinHealthyPercentage 90-100 % on small groups replaces one at a time).
+  for (let index = 0; index < total; index++) {
+    ctx.world.schedule(INSTANCE_REFRESH_PER_INSTANCE_MS * (index + 1), 'autoscaling.refreshStep', { accountId: ctx.account, region: ctx.region, resourceId: name }, {
+      refreshId,
+      launchTemplate,
+      index,
+      total,
+    });
+  }
   return { InstanceRefreshId: refreshId };
 };
 

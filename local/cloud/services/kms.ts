@@ -41,7 +41,7 @@ export function createKey(
     description: options.description ?? '',
     keyManager: options.keyManager ?? 'CUSTOMER',
     keyState: 'Enabled',
-    creationDate: world.clock.now(),
+    creationDate: world.now(),
     aliases: [],
     policyAccounts: [...(options.policyAccounts ?? [])],
     grants: [],

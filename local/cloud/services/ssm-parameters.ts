@@ -29,7 +29,7 @@ export function putPublicParameter(world: World, region: string, name: string, v
     type: 'String',
     value,
     version: (existing?.version ?? 0) + 1,
-    lastModifiedDate: world.clock.now(),
+    lastModifiedDate: world.now(),
     dataType,
     tier: 'Standard',
     history: { ...(existing?.history ?? {}), [String((existing?.version ?? 0) + 1)]: value },

@@ -166,7 +166,9 @@ describe('Auto Scaling', () => {
     // Act
     const refresh = await autoScaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: 'web-prod-asg', Preferences: { MinHealthyPercentage: 90 } }));
     const second = await autoScaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: 'web-prod-asg' })).catch((error: unknown) => error);
-    await elapse(env.clock, 12 * 60_000);
+    await elapse(env.clock, 6 * 60_000);
+    const halfway = await autoScaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: 'web-prod-asg' }));
+    await elapse(env.clock, 6 * 60_000);
     const status = await autoScaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: 'web-prod-asg' }));
     const after = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['web-prod-asg'] }));
     const instances = await prod.send(new DescribeInstancesCommand({ InstanceIds: after.AutoScalingGroups?.[0].Instances?.map((i) => i.InstanceId ?? '') }));
@@ -175,6 +177,7 @@ describe('Auto Scaling', () => {
     expect(before.AutoScalingGroups?.[0]).toMatchObject({ AutoScalingGroupName: 'web-prod-asg', DesiredCapacity: 2, LaunchTemplate: { LaunchTemplateName: 'web-prod', Version: '$Default' } });
     expect(before.AutoScalingGroups?.[0].Instances).toHaveLength(2);
     expect(second).toMatchObject({ name: 'InstanceRefreshInProgressFault' });
+    expect(halfway.InstanceRefreshes?.[0]).toMatchObject({ Status: 'InProgress', PercentageComplete: 50 });
     expect(status.InstanceRefreshes?.[0]).toMatchObject({ InstanceRefreshId: refresh.InstanceRefreshId, Status: 'Successful', PercentageComplete: 100 });
     expect(instances.Reservations?.map((r) => r.Instances?.[0].ImageId)).toEqual([v4, v4]);
   });

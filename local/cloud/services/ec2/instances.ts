@@ -41,10 +41,10 @@ registerTransition('ec2.instanceState', (world, t) => {
   const to = t.data?.to as InstanceStateName;
   instance.state = to;
   if (to === 'terminated') {
-    instance.stateTransitionReason = `User initiated (${iso(world.clock.now())})`;
+    instance.stateTransitionReason = `User initiated (${iso(world.now())})`;
     world.schedule(TERMINATED_VISIBLE_MS, 'ec2.instanceGone', t);
   }
-  if (to === 'stopped') instance.stateTransitionReason = `User initiated (${iso(world.clock.now())})`;
+  if (to === 'stopped') instance.stateTransitionReason = `User initiated (${iso(world.now())})`;
 });
 
 registerTransition('ec2.instanceFailedLaunch', (world, t) => {

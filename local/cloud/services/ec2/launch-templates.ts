@@ -63,7 +63,7 @@ export function putLaunchTemplate(
   region: string,
   init: { name: string; data: Record<string, unknown>; versionDescription?: string; createdBy: string; tags?: Record<string, string> },
 ): LaunchTemplateRecord {
-  const now = world.clock.now();
+  const now = world.now();
   const template: LaunchTemplateRecord = {
     launchTemplateId: world.nextId('lt'),
     launchTemplateName: init.name,

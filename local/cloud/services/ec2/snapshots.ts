@@ -30,7 +30,7 @@ export function newSnapshot(
     volumeSize: init.volumeSize,
     state: init.state ?? 'pending',
     progress: init.state === 'completed' ? '100%' : '0%',
-    startTime: world.clock.now(),
+    startTime: world.now(),
     description: init.description,
     encrypted: init.encrypted,
     kmsKeyId: init.kmsKeyId,
