@@ -16,7 +16,9 @@
  *    the fault plan for error injection (`faults.check('ec2:DescribeImages', scope)`). Handlers that model a
  *    behaviour fault ask `ctx.faults.fires('ec2.imageFails', ctx.scope)` themselves.
  * 5. Slow things are transitions: `ctx.world.schedule(delayMs, kind, { accountId, region, resourceId }, data)`
- *    with `registerTransition(kind, apply)` at module load. Never set timers in a handler.
+ *    with `registerTransition(kind, apply)` at module load. Never set timers in a handler. Inside a transition,
+ *    `world.now()` is the transition's due time (the world may settle late): use it for timestamps and for
+ *    scheduling follow-up transitions (`world.schedule` already does).
  * 6. After a handler resolves, the router calls `world.notifyChanged()` (persistence). Handlers mutate the
  *    world synchronously; they may be async but must not await anything that is not `ctx.clock.hold(...)`.
  * 7. Pagination: `paginate(items, input, { defaultMax, maxLimit })` with opaque NextTokens; an invalid token
