@@ -8,6 +8,7 @@
  */
 import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -99,7 +100,22 @@ export class PipelineStack extends Stack {
       role: this.builderRole,
     });
 
-    this.tasks = new TaskFunctions(this, 'Tasks', { config, registry: this.registry, builderRole: this.builderRole });
+    // No ingress at all: builders are reached through SSM. Egress only for HTTPS (SSM, Inspector, package
+    // repositories) and HTTP (Debian/Ubuntu mirrors).
+    const builderSecurityGroupIds: string[] = [];
+    if (config.build.vpcId) {
+      const group = new ec2.CfnSecurityGroup(this, 'BuilderSecurityGroup', {
+        groupDescription: `Builder and test instances of ${config.name}: no ingress`,
+        vpcId: config.build.vpcId,
+        securityGroupEgress: [
+          { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0', description: 'HTTPS: SSM, Inspector, package repositories' },
+          { ipProtocol: 'tcp', fromPort: 80, toPort: 80, cidrIp: '0.0.0.0/0', description: 'HTTP: distribution mirrors' },
+        ],
+      });
+      builderSecurityGroupIds.push(group.attrGroupId);
+    }
+
+    this.tasks = new TaskFunctions(this, 'Tasks', { config, registry: this.registry, builderRole: this.builderRole, builderSecurityGroupIds });
     this.workflow = new GoldenAmiWorkflow(this, 'Lifecycle', {
       pipeline: props.pipeline,
       functions: this.tasks.functions,
@@ -107,6 +123,7 @@ export class PipelineStack extends Stack {
       logGroup: this.logGroup,
       registryTableName: names.registryTable,
       stateMachineName: names.stateMachine,
+      builderSecurityGroupIds,
     });
 
     // CDK grants lambda:InvokeFunction on each task function and its versions (<arn>:*), and X-Ray writes on "*".

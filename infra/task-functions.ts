@@ -46,6 +46,8 @@ export interface TaskFunctionsProps {
   config: PipelineConfig;
   registry: dynamodb.ITableV2;
   builderRole: iam.IRole;
+  /** Security groups the stack created for builders. */
+  builderSecurityGroupIds: string[];
 }
 
 export class TaskFunctions extends Construct {
@@ -105,7 +107,7 @@ export class TaskFunctions extends Construct {
     this.grantPermissions(props);
   }
 
-  private grantPermissions({ config, registry, builderRole }: TaskFunctionsProps): void {
+  private grantPermissions({ config, registry, builderRole, builderSecurityGroupIds }: TaskFunctionsProps): void {
     const f = this.functions;
     const { partition, region, account } = Stack.of(this);
     const ec2Arn = (resource: string, withAccount = true) => `arn:${partition}:ec2:${region}:${withAccount ? account : ''}:${resource}`;
@@ -128,7 +130,7 @@ export class TaskFunctions extends Construct {
     allow(f.launchInstance, ['ec2:RunInstances'], [
       ec2Arn('image/*', false),
       ec2Arn(`subnet/${config.build.subnetId}`),
-      ...config.build.securityGroupIds.map((sg) => ec2Arn(`security-group/${sg}`)),
+      ...[...config.build.securityGroupIds, ...builderSecurityGroupIds].map((sg) => ec2Arn(`security-group/${sg}`)),
     ]);
     allow(f.launchInstance, ['ec2:CreateTags'], [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')], {
       StringEquals: { 'ec2:CreateAction': 'RunInstances' },

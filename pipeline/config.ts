@@ -104,15 +104,20 @@ export const buildSchema = z
       .string()
       .regex(/^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: (iss) => `${quote(iss.input)} is not a subnet id` })
       .describe('Subnet for builder and test instances (needs a route to SSM and Inspector endpoints).'),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: (iss) => `${quote(iss.input)} is not a VPC id` })
+      .optional()
+      .describe("The subnet's VPC. When given, the stack creates a builder security group with no ingress (HTTPS/HTTP egress only)."),
     securityGroupIds: z
       .array(
         z.string().regex(/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/, {
           error: (iss) => `${quote(iss.input)} is not a security group id`,
         }),
       )
-      .min(1, { error: 'at least one security group is required' })
       .max(5, { error: 'at most 5 security groups per instance' })
-      .describe('Security groups for builder and test instances; they need no ingress rule.'),
+      .default([])
+      .describe('Existing security groups for builder and test instances; they need no ingress. Give these, vpcId, or both.'),
     instanceProfile: z
       .string()
       .regex(/^[\w+=,.@-]{1,128}$/, { error: (iss) => `${quote(iss.input)} is not an instance profile name` })

@@ -12,6 +12,7 @@ import { componentSchema, type Component } from './component';
 import {
   approvalSchema,
   baseImageSchema,
+  buildSchema,
   distributionSchema,
   launchTemplateSchema,
   namingSchema,
@@ -371,6 +372,11 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
       ['retention', 'deregisterAfterDays'],
       `deregisterAfterDays (${retention.deregisterAfterDays}) must be greater than deprecateAfterDays (${retention.deprecateAfterDays}): an image is deprecated before it is deregistered`,
     );
+  }
+
+  const build = quietly(buildSchema, raw.build);
+  if (build && build.securityGroupIds.length === 0 && !build.vpcId) {
+    report(['build', 'securityGroupIds'], 'give securityGroupIds, or vpcId so the stack creates a security group without ingress');
   }
 
   const architecture = quietly(pipelineConfigSchema.shape.architecture, raw.architecture);

@@ -55,6 +55,8 @@ export interface GoldenAmiWorkflowProps {
   logGroup: logs.ILogGroup;
   registryTableName: string;
   stateMachineName?: string;
+  /** Security groups the stack created for builders (added to the configured ones). */
+  builderSecurityGroupIds?: string[];
 }
 
 /** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), with margin. */
@@ -72,7 +74,14 @@ export class GoldenAmiWorkflow extends Construct {
     const steps = componentSteps(props.pipeline.components);
 
     const failure = failureStage(this, config, props.functions, props.registryTableName, props.topic);
-    const ctx: StageContext = { scope: this, config, functions: props.functions, registryTable: props.registryTableName, failure };
+    const ctx: StageContext = {
+      scope: this,
+      config,
+      functions: props.functions,
+      registryTable: props.registryTableName,
+      failure,
+      securityGroupIds: [...config.build.securityGroupIds, ...(props.builderSecurityGroupIds ?? [])],
+    };
 
     const succeeded = sfn.Succeed.jsonata(this, 'Succeeded', {
       outputs: {

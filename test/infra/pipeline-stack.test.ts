@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp, InvalidPipelineConfig, LOCAL_CONTEXT } from '../../infra/app';
 import { TASK_NAMES } from '../../tasks/contracts';
@@ -142,6 +145,38 @@ describe('task functions and their permissions', () => {
     const [role] = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('LifecycleStateMachineRoleDefaultPolicy'));
     const statements = (role[1].Properties as { PolicyDocument: { Statement: Array<Record<string, unknown>> } }).PolicyDocument.Statement;
     expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'sns:publish', Resource: { Ref: expect.stringMatching(/^Notifications/) } })]));
+  });
+});
+
+describe('builder security group', () => {
+  it('is created without ingress when the config names the VPC, and builders get it', () => {
+    // Prepare: the example with a VPC instead of an existing security group.
+    const dir = mkdtempSync(join(tmpdir(), 'gami-sg-'));
+    symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
+    const file = join(dir, 'vpc.yaml');
+    writeFileSync(file, readFileSync('pipelines/example.yaml', 'utf8').replace('  securityGroupIds: [sg-0123456789abcdef0]', '  vpcId: vpc-0a1b2c3d4e5f67890'));
+
+    try {
+      // Act
+      const template = Template.fromStack(buildApp({ files: [file], nag: false, context: LOCAL_CONTEXT }).stacks[0]);
+
+      // Assess
+      const groups = template.findResources('AWS::EC2::SecurityGroup');
+      expect(Object.values(groups)).toHaveLength(1);
+      const [group] = Object.values(groups);
+      expect(group.Properties.SecurityGroupIngress).toBeUndefined();
+      expect(group.Properties).toMatchObject({
+        VpcId: 'vpc-0a1b2c3d4e5f67890',
+        SecurityGroupEgress: [
+          expect.objectContaining({ FromPort: 443, ToPort: 443 }),
+          expect.objectContaining({ FromPort: 80, ToPort: 80 }),
+        ],
+      });
+      const definition = JSON.stringify(template.findResources('AWS::StepFunctions::StateMachine'));
+      expect(definition).toContain('BuilderSecurityGroup');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

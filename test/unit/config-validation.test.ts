@@ -206,6 +206,12 @@ describe('validatePipelineFile', () => {
       ['x.yaml:31:15 scanGate.failClosed: the scan gate always fails closed (failClosed can only be true)'],
     ],
     [
+      'no security group and no VPC to create one in',
+      '  securityGroupIds: [sg-0123456789abcdef0]\n',
+      '',
+      ['x.yaml:4:1 build.securityGroupIds: give securityGroupIds, or vpcId so the stack creates a security group without ingress'],
+    ],
+    [
       'IMDSv1 builders',
       '  instanceProfile: GamiBuilderInstanceProfile',
       '  instanceProfile: GamiBuilderInstanceProfile\n  requireImdsv2: false',

@@ -22,7 +22,7 @@ export function launchArguments(ctx: StageContext, purpose: 'build' | 'test', im
     version: '{% $version %}',
     instanceType: config.instanceType,
     subnetId: config.build.subnetId,
-    securityGroupIds: config.build.securityGroupIds,
+    securityGroupIds: ctx.securityGroupIds,
     instanceProfile: config.build.instanceProfile,
     ...(config.build.rootVolumeSizeGiB ? { rootVolumeSizeGiB: config.build.rootVolumeSizeGiB } : {}),
     tags: config.tags,

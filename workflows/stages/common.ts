@@ -22,6 +22,8 @@ export interface TaskScope {
 
 export interface StageContext extends TaskScope {
   config: PipelineConfig;
+  /** Security groups of builder and test instances: the configured ones plus any the stack created. */
+  securityGroupIds: string[];
   registryTable: string;
   /** First state of the failure path (Cleanup → Record → Notify → Fail); expects $error, $cause, $failedStage. */
   failure: sfn.IChainable;
