@@ -64,13 +64,35 @@ function isServiceId(value: string): value is SimulatedServiceId {
   return value in SERVICE_PREFIXES;
 }
 
+const queryCodeCache = new Map<SimulatedServiceId, Map<string, string>>();
+
+/**
+ * Wire error code → modeled exception name, from the client package's error schemas (`Xxx$` exports whose
+ * traits carry `awsQueryError: [code, status]`, as query-protocol services such as SNS and Auto Scaling have).
+ */
+function queryErrorCodes(service: SimulatedServiceId): Map<string, string> {
+  let codes = queryCodeCache.get(service);
+  if (!codes) {
+    codes = new Map();
+    for (const [name, value] of Object.entries(CLIENT_MODULES[service])) {
+      if (!name.endsWith('$') || !Array.isArray(value)) continue;
+      const traits: unknown = value[3];
+      const queryError = (traits as { awsQueryError?: unknown } | undefined)?.awsQueryError;
+      if (Array.isArray(queryError) && typeof queryError[0] === 'string') codes.set(queryError[0], name.slice(0, -1));
+    }
+    queryCodeCache.set(service, codes);
+  }
+  return codes;
+}
+
 /** Rethrow a simulator error as the client's modeled exception (e.g. SSM `ParameterNotFound`) or its base class. */
 function toSdkException(service: SimulatedServiceId, error: ServiceError, requestId: string): Error {
   const module = CLIENT_MODULES[service];
   const base = module[BASE_EXCEPTIONS[service]] as ExceptionClass;
-  // Handlers throw the wire error code (as in the API reference); the SDK surfaces query-protocol codes as
-  // their modeled shapes: SNS `NotFound` → NotFoundException, Auto Scaling `…InProgress` → …InProgressFault.
-  const modeled = [error.name, `${error.name}Exception`, `${error.name}Fault`]
+  // Handlers throw the wire error code (as in the API reference); the SDK surfaces it as the modeled shape
+  // whose code it is: SNS `ParameterValueInvalid` → InvalidParameterValueException, SSM `ParameterNotFound`.
+  const modeledName = queryErrorCodes(service).get(error.name) ?? error.name;
+  const modeled = [modeledName, `${error.name}Exception`, `${error.name}Fault`]
     .map((name) => module[name])
     .find((candidate) => typeof candidate === 'function' && candidate.prototype instanceof base);
   const $metadata = { ...error.$metadata, requestId };

@@ -37,6 +37,16 @@ export const publish: Operation<PublishCommandInput, PublishCommandOutput> = asy
   const attributes: SnsMessage['messageAttributes'] = {};
   for (const [key, value] of Object.entries(input.MessageAttributes ?? {})) {
     if (!value.DataType) fail('ParameterValueInvalid', `The message attribute '${key}' must contain non-empty message attribute type.`);
+    if (!/^(String|Number|Binary)(\..+)?$/.test(value.DataType)) {
+      fail('ParameterValueInvalid', `The message attribute '${key}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+    }
+    const binary = value.DataType.startsWith('Binary');
+    if (binary ? !value.BinaryValue : value.StringValue === undefined) {
+      fail('ParameterValueInvalid', `The message attribute '${key}' must contain non-empty message attribute value for message attribute type '${value.DataType}'.`);
+    }
+    if (value.DataType.startsWith('Number') && !Number.isFinite(Number(value.StringValue))) {
+      fail('ParameterValueInvalid', `Could not cast message attribute '${key}' value to number.`);
+    }
     attributes[key] = {
       DataType: value.DataType,
       StringValue: value.StringValue,

@@ -1,6 +1,6 @@
 import { DescribeImagesCommand, DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { CreateGrantCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
-import { CreateTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, InvalidParameterValueException, PublishCommand } from '@aws-sdk/client-sns';
 import { GetParameterCommand, GetParametersCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AL2023_PARAMETER, clients, credentialsOf, elapse, PROD, STAGING, startExampleCloud, TOOLING, type Credentials, type ExampleCloud } from './cloud-fixture';
@@ -93,6 +93,18 @@ describe('SNS', () => {
       }),
     ]);
     expect(missing).toMatchObject({ name: 'NotFoundException' });
+  });
+
+  it('validates message attributes as SNS does', async () => {
+    const sns = clients.sns('eu-west-1');
+    const topicArn = 'arn:aws:sns:eu-west-1:111111111111:gami-notifications';
+
+    const badType = await sns.send(new PublishCommand({ TopicArn: topicArn, Message: 'x', MessageAttributes: { a: { DataType: 'Text', StringValue: 'v' } } })).catch((e: unknown) => e);
+    const badNumber = await sns.send(new PublishCommand({ TopicArn: topicArn, Message: 'x', MessageAttributes: { n: { DataType: 'Number', StringValue: 'five' } } })).catch((e: unknown) => e);
+
+    expect(badType).toBeInstanceOf(InvalidParameterValueException);
+    expect(badNumber).toMatchObject({ name: 'InvalidParameterValueException' });
+    expect(env.cloud.mailbox()).toEqual([]);
   });
 
   it('creates topics idempotently and refuses publishing across regions', async () => {
