@@ -3,6 +3,7 @@
  * ending in `/` is a directory created by `mkdir`) and print GNU coreutils' messages.
  */
 import type { CommandImpl, Io, Shell } from './shell';
+import { hash } from './stable';
 
 interface ParsedArgs {
   flags: Set<string>;
@@ -713,7 +714,151 @@ const rmdir: CommandImpl = (args, io, sh) => {
   return status;
 };
 
+function inputOf(operands: string[], io: Io, sh: Shell, tool: string): string | undefined {
+  if (operands.length === 0 || operands[0] === '-') return io.stdin;
+  const text = sh.readFile(sh.resolvePath(operands[0]));
+  if (text === undefined) io.err(`${tool}: ${operands[0]}: No such file or directory\n`);
+  return text;
+}
+
+const seq: CommandImpl = (args, io) => {
+  const numbers = args.filter((a) => /^-?\d+$/.test(a)).map(Number);
+  const [first, step, last] = numbers.length === 1 ? [1, 1, numbers[0]] : numbers.length === 2 ? [numbers[0], 1, numbers[1]] : [numbers[0], numbers[1], numbers[2]];
+  if (last === undefined || step === 0) {
+    io.err('seq: missing operand\n');
+    return 1;
+  }
+  const out: number[] = [];
+  for (let n = first; step > 0 ? n <= last : n >= last; n += step) {
+    out.push(n);
+    if (out.length > 100_000) break;
+  }
+  if (out.length) io.out(`${out.join('\n')}\n`);
+  return 0;
+};
+
+const sort: CommandImpl = (args, io, sh) => {
+  const { flags, operands } = parseArgs(args, ['k', 't']);
+  const text = inputOf(operands, io, sh, 'sort');
+  if (text === undefined) return 2;
+  let all = lines(text);
+  all = flags.has('n') ? all.sort((a, b) => parseFloat(a) - parseFloat(b)) : all.sort();
+  if (flags.has('r')) all.reverse();
+  if (flags.has('u')) all = all.filter((line, i) => i === 0 || line !== all[i - 1]);
+  if (all.length) io.out(`${all.join('\n')}\n`);
+  return 0;
+};
+
+const uniq: CommandImpl = (args, io, sh) => {
+  const { flags, operands } = parseArgs(args);
+  const text = inputOf(operands, io, sh, 'uniq');
+  if (text === undefined) return 1;
+  const out: { line: string; count: number }[] = [];
+  for (const line of lines(text)) {
+    const last = out[out.length - 1];
+    if (last && last.line === line) last.count++;
+    else out.push({ line, count: 1 });
+  }
+  const shown = out.map((o) => (flags.has('c') ? `${String(o.count).padStart(7)} ${o.line}` : o.line));
+  if (shown.length) io.out(`${shown.join('\n')}\n`);
+  return 0;
+};
+
+function trSet(spec: string): string {
+  const classes: Record<string, string> = { '[:lower:]': 'abcdefghijklmnopqrstuvwxyz', '[:upper:]': 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '[:digit:]': '0123456789', '[:space:]': ' \t\n\r\f\v' };
+  let expanded = spec.replace(/\[:[a-z]+:\]/g, (c) => classes[c] ?? c).replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  expanded = expanded.replace(/(.)-(.)/g, (_, a: string, b: string) => {
+    let out = '';
+    for (let c = a.charCodeAt(0); c <= b.charCodeAt(0); c++) out += String.fromCharCode(c);
+    return out;
+  });
+  return expanded;
+}
+
+const tr: CommandImpl = (args, io) => {
+  const { flags, operands } = parseArgs(args);
+  const from = trSet(operands[0] ?? '');
+  if (flags.has('d')) {
+    io.out([...io.stdin].filter((c) => !from.includes(c)).join(''));
+    return 0;
+  }
+  const to = trSet(operands[1] ?? '');
+  if (!to && !flags.has('s')) {
+    io.err('tr: missing operand\n');
+    return 1;
+  }
+  let out = to ? [...io.stdin].map((c) => (from.includes(c) ? to[Math.min(from.indexOf(c), to.length - 1)] : c)).join('') : io.stdin;
+  if (flags.has('s')) {
+    const squeeze = to || from;
+    out = [...out].filter((c, i, all) => !(i > 0 && c === all[i - 1] && squeeze.includes(c))).join('');
+  }
+  io.out(out);
+  return 0;
+};
+
+const cut: CommandImpl = (args, io, sh) => {
+  const { values, operands } = parseArgs(args, ['d', 'f', 'c']);
+  const text = inputOf(operands, io, sh, 'cut');
+  if (text === undefined) return 1;
+  const pick = (spec: string, count: number): number[] =>
+    spec.split(',').flatMap((part) => {
+      const [a, b] = part.split('-');
+      const start = a ? Number(a) : 1;
+      const end = part.includes('-') ? (b ? Number(b) : count) : start;
+      const out: number[] = [];
+      for (let n = start; n <= Math.min(end, count); n++) out.push(n);
+      return out;
+    });
+  const out = lines(text).map((line) => {
+    if (values.has('c')) return pick(values.get('c') ?? '', line.length).map((n) => line[n - 1]).join('');
+    const delimiter = values.get('d') ?? '\t';
+    const fields = line.split(delimiter);
+    if (fields.length === 1) return line;
+    return pick(values.get('f') ?? '', fields.length).map((n) => fields[n - 1]).join(delimiter);
+  });
+  if (out.length) io.out(`${out.join('\n')}\n`);
+  return 0;
+};
+
+const basename: CommandImpl = (args, io) => {
+  const [path = '', suffix] = args.filter((a) => !a.startsWith('-'));
+  let base = path.replace(/\/+$/, '').split('/').pop() ?? '';
+  if (suffix && base.endsWith(suffix) && base !== suffix) base = base.slice(0, -suffix.length);
+  io.out(`${base || '/'}\n`);
+  return 0;
+};
+
+const dirname: CommandImpl = (args, io) => {
+  const path = (args.find((a) => !a.startsWith('-')) ?? '').replace(/\/+$/, '');
+  const i = path.lastIndexOf('/');
+  io.out(`${i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i)}\n`);
+  return 0;
+};
+
+const mktemp: CommandImpl = (args, io, sh) => {
+  const { flags, operands } = parseArgs(args, ['p', 'tmpdir']);
+  // Deterministic for a given instance state, like every id the simulator makes.
+  const suffix = hash(`${sh.instanceId}/${sh.now + sh.elapsedMs}/${Object.keys(sh.software.files).length}`).toString(36).padStart(10, 'q').slice(-10);
+  const template = operands[0] ?? '/tmp/tmp.XXXXXXXXXX';
+  const path = sh.resolvePath(template.includes('XXX') ? template.replace(/X{3,}$/, (x) => suffix.slice(-x.length).padStart(x.length, 'a')) : template);
+  if (flags.has('d')) sh.mkdir(path);
+  else if (sh.writeFile(path, '', false)) {
+    io.err(`mktemp: failed to create file via template '${template}': No such file or directory\n`);
+    return 1;
+  }
+  io.out(`${path}\n`);
+  return 0;
+};
+
 export const FILE_COMMANDS: Record<string, CommandImpl> = {
+  seq,
+  sort,
+  uniq,
+  tr,
+  cut,
+  basename,
+  dirname,
+  mktemp,
   cat,
   tee,
   touch,

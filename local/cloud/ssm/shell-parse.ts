@@ -7,13 +7,14 @@
  * `if/elif/else/fi`; `for NAME in WORDS; do …; done`; `while`/`until … do … done`; `case … in … esac`;
  * function definitions (`name() { …; }`, `function name { …; }`); redirections `>`, `>>`, `<`, `2>&1`, `&>`,
  * `N>file`; here-documents (`<<EOF`, `<<'EOF'`, `<<-EOF`). Recognized but not supported (a syntax error,
- * exit 2): `select`, `$(( ))`, `<<<`.
+ * exit 2): `select`, `<<<`. `$(( ))` is integer arithmetic (arithmetic.ts).
  */
 
 export type WordPart =
   | { kind: 'lit'; text: string; quoted: boolean }
   | { kind: 'var'; name: string; quoted: boolean; fallback?: WordPart[]; op?: ':-' | '-' | ':=' | ':+' }
-  | { kind: 'cmdsub'; script: string; quoted: boolean };
+  | { kind: 'cmdsub'; script: string; quoted: boolean }
+  | { kind: 'arith'; expression: string; quoted: boolean };
 
 export interface Word {
   parts: WordPart[];
@@ -386,7 +387,13 @@ class Tokenizer {
     }
     const next = this.peek(1);
     if (next === '(') {
-      if (this.peek(2) === '(') throw new ShellSyntaxError('arithmetic expansion $(( )) is not supported by the simulator', this.line);
+      if (this.peek(2) === '(') {
+        const end = this.src.indexOf('))', this.pos + 3);
+        if (end < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `))'", this.line);
+        const expression = this.src.slice(this.pos + 3, end);
+        this.pos = end + 2;
+        return { kind: 'arith', expression, quoted };
+      }
       let depth = 0;
       let i = this.pos + 1;
       for (; i < this.src.length; i++) {

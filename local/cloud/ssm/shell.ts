@@ -23,6 +23,7 @@ import { parseExpandableText, ShellParser, ShellSyntaxError, type AndOr, type Co
 import { PACKAGE_COMMANDS } from './shell-packages';
 import { FILE_COMMANDS } from './shell-files';
 import { hash } from './stable';
+import { ArithmeticError, evaluateArithmetic } from './arithmetic';
 
 export interface ShellOptions {
   /** Repository dnf/apt install from; default: the one for the instance's platform. */
@@ -292,6 +293,15 @@ export class Shell {
   private expandPart(part: WordPart): string {
     if (part.kind === 'lit') return part.text;
     if (part.kind === 'cmdsub') return this.commandSubstitution(part.script);
+    if (part.kind === 'arith') {
+      try {
+        return String(evaluateArithmetic(part.expression, (name) => this.lookup(name)));
+      } catch (error) {
+        if (!(error instanceof ArithmeticError)) throw error;
+        this.stderrSink(`${this.scriptPath}: line ${this.currentLine}: ${error.message}\n`);
+        throw new ExitSignal(1);
+      }
+    }
     const value = this.lookup(part.name);
     const unsetOrEmpty = value === undefined || (part.op?.startsWith(':') && value === '');
     if (part.op === ':-' || part.op === '-') {

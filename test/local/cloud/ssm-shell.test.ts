@@ -253,9 +253,9 @@ describe('shell semantics', () => {
   });
 
   it('unsupported constructs fail like a syntax error instead of being skipped', () => {
-    const result = runShellScript(['echo $((1 + 2))'], al2023(), { now: NOW });
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('arithmetic expansion $(( )) is not supported by the simulator');
+    const result = runShellScript(['cat <<< "here string"', 'echo never'], al2023(), { now: NOW });
+    expect(result).toMatchObject({ exitCode: 2, stdout: '' });
+    expect(result.stderr).toContain('here-strings (<<<) are not supported by the simulator');
   });
 
   it('runs while/until loops with break, case statements and functions with arguments', () => {
@@ -291,6 +291,30 @@ describe('shell semantics', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('found /tmp/ready (1 arg)\nrc=3\nonce\nexpat: xml\nnginx: web\nrpm\n');
     expect(software.files['/tmp/ready']).toBe('');
+  });
+
+  it('evaluates $(( )) arithmetic and the small text tools scripts lean on', () => {
+    // Act
+    const result = runShellScript(
+      [
+        'i=0',
+        'while [ "$i" -lt 3 ]; do i=$((i + 1)); done',
+        'echo "i=$i $(( (2 + 3) * 4 % 7 )) $((2 ** 10)) $((i > 2 && 1))"',
+        'for n in $(seq 2 2 6); do printf "%s," "$n"; done; echo',
+        'printf "b\\na\\nb\\n" | sort | uniq -c | tr -s " " | cut -d " " -f 2,3 | tr "\\n" ";"; echo',
+        'echo "$(basename /etc/ssh/sshd_config .d) $(dirname /etc/ssh/sshd_config)"',
+        'echo HELLO | tr "[:upper:]" "[:lower:]"',
+        'T=$(mktemp) && test -f "$T" && echo temp-ok',
+        'echo $((1 / 0))',
+        'echo never',
+      ],
+      al2023(),
+      { now: NOW },
+    );
+    // Assess
+    expect(result.stdout).toBe('i=3 6 1024 1\n2,4,6,\n1 a;2 b;\nsshd_config /etc/ssh\nhello\ntemp-ok\n');
+    expect(result.stderr).toContain('1 / 0: division by 0');
+    expect(result.exitCode).toBe(1);
   });
 
   it('a loop waiting for something that never happens ends at the execution timeout', () => {
