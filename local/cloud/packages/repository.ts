@@ -22,13 +22,6 @@ function buildRepository(name: string, format: PackageFormat, release: string, r
 let al2023: PackageRepository | undefined;
 let jammy: PackageRepository | undefined;
 
-export class NoRepositoryForPlatform extends Error {
-  constructor(platform: string) {
-    super(`no package repository is simulated for platform ${platform}`);
-    this.name = 'NoRepositoryForPlatform';
-  }
-}
-
 /** The repository for an Inspector platform string, or undefined (e.g. Windows: no dnf/apt). */
 export function repositoryForPlatform(platform: string): PackageRepository | undefined {
   if (platform === 'AMAZON_LINUX_2023') {
