@@ -369,3 +369,13 @@ describe('the example pipeline components', () => {
     expect(result.exitCode).toBe(100);
   });
 });
+
+describe('commonly installed packages', () => {
+  it('installs the web server, CloudWatch agent and Docker from the AL2023 repository and starts them', () => {
+    const software = al2023();
+    const result = runShellScript(['set -e', 'dnf install -y httpd amazon-cloudwatch-agent docker', 'systemctl enable --now httpd docker amazon-cloudwatch-agent', 'rpm -q httpd-core'], software, { now: NOW });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trimEnd().endsWith('httpd-core-2.4.62-1.amzn2023.x86_64')).toBe(true);
+    expect(software.packages['amazon-cloudwatch-agent'].version).toBe('1.300069.1');
+  });
+});

@@ -140,6 +140,11 @@ export const AL2023_ROWS: PackageRow[] = [
   row('make', undefined, '1:4.3-5.amzn2023.0.2'),
   row('cmake', undefined, '3.22.2-1.amzn2023.0.6'),
   row('ecs-init', undefined, '1.82.0-1.amzn2023'),
+  row('httpd', undefined, '2.4.62-1.amzn2023', 'native', undefined, ['httpd-core', 'httpd-filesystem', 'generic-logos-httpd']),
+  row('httpd-core', undefined, '2.4.62-1.amzn2023'),
+  row('httpd-filesystem', undefined, '2.4.62-1.amzn2023', 'noarch'),
+  row('amazon-cloudwatch-agent', undefined, '1.300069.1-1.amzn2023'),
+  row('docker', undefined, '25.0.16-1.amzn2023.0.4'),
 ];
 
 /** The first-release-line AMI differs from the 2024 one in these packages (AL2023 2023.0.20230419 release notes). */
