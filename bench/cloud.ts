@@ -62,15 +62,17 @@ async function main(): Promise<void> {
 
   const results: string[] = [];
   let worst = 0;
-  for (const [label, filter, value] of [
-    ['tag matching 20% (gami:pipeline=web-base)', 'tag:gami:pipeline', 'web-base'],
-    ['tag matching 100% (Environment=prod)', 'tag:Environment', 'prod'],
-    ['tag-key matching 100% (gami:version), unindexed path', 'tag-key', 'gami:version'],
+  // The target is about tag filters; the name wildcard (no index, every image examined) is shown for reference.
+  for (const [label, filter, value, counts] of [
+    ['tag matching 20% (gami:pipeline=web-base)', 'tag:gami:pipeline', 'web-base', true],
+    ['tag matching 100% (Environment=prod)', 'tag:Environment', 'prod', true],
+    ['tag-key matching 100% (gami:version)', 'tag-key', 'gami:version', true],
+    ['reference, not in the target: name wildcard matching 20% (web-base-*), no index', 'name', 'web-base-*', false],
   ] as const) {
     const { pages, images } = await listAll(filter, value);
     const sorted = [...pages].sort((a, b) => a - b);
     const max = sorted[sorted.length - 1];
-    worst = Math.max(worst, max);
+    if (counts) worst = Math.max(worst, max);
     results.push(
       `${label}: ${images} images in ${pages.length} pages; per page p50 ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(sorted, 95).toFixed(1)} ms, max ${max.toFixed(1)} ms`,
     );
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
   console.log(`DescribeImages over ${IMAGES.toLocaleString('en')} images (seeded in ${(seedMs / 1000).toFixed(1)} s), ${PAGE}-image pages, real EC2Client:`);
   for (const line of results) console.log(`  ${line}`);
   const ok = worst <= TARGET_MS;
-  console.log(`${ok ? 'PASS' : 'FAIL'}: worst page ${worst.toFixed(1)} ms (target ≤ ${TARGET_MS} ms)`);
+  console.log(`${ok ? 'PASS' : 'FAIL'}: worst tag-filter page ${worst.toFixed(1)} ms (target ≤ ${TARGET_MS} ms)`);
   if (!ok) process.exitCode = 1;
 }
 

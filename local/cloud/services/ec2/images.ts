@@ -266,7 +266,11 @@ function ownerSegment(world: World, ownerId: string, region: string, caller: str
   const images = world.region(ownerId, region).images;
   // Tags are per account, so only the caller's own images can be narrowed by tag.
   const exactTag = ownerId === caller ? filters.find((f) => f.name.startsWith('tag:') && f.values.length > 0 && f.values.every((v) => !/[*?\\]/.test(v))) : undefined;
-  if (!exactTag) return { ownerId, ids: world.imageIds(ownerId, region), images };
+  if (!exactTag) {
+    const exactKey = ownerId === caller ? filters.find((f) => f.name === 'tag-key' && f.values.length === 1 && !/[*?\\]/.test(f.values[0])) : undefined;
+    const ids = exactKey ? world.imageIdsWithTagKey(ownerId, region, exactKey.values[0]) : world.imageIds(ownerId, region);
+    return { ownerId, ids, images };
+  }
   const key = exactTag.name.slice(4);
   if (exactTag.values.length === 1) return { ownerId, ids: world.imageIdsWithTag(ownerId, region, key, exactTag.values[0]), images };
   const ids = new Set<string>();
