@@ -63,7 +63,13 @@ export class Cloud {
     }
     if (!saved && scenario) applyScenario(world, scenario, typeof options.scenario === 'string' ? options.scenario : '(inline)');
     const dynamo = options.dynamodb === false ? undefined : await startDynamoDb({ path: options.stateDir ? join(options.stateDir, 'dynamodb') : undefined });
-    const uninstall = installCloudPlugin(world, { dynamodbEndpoint: dynamo?.endpoint });
+    let uninstall: () => void;
+    try {
+      uninstall = installCloudPlugin(world, { dynamodbEndpoint: dynamo?.endpoint });
+    } catch (error) {
+      await dynamo?.close();
+      throw error;
+    }
     const defaultKey = scenario?.defaultAccessKey;
     if (options.setEnvironmentCredentials && defaultKey && !process.env.AWS_ACCESS_KEY_ID) {
       const record = world.state.accessKeys[defaultKey];
@@ -72,8 +78,14 @@ export class Cloud {
     }
     const persistence = statePath ? persistWorld(world, statePath) : undefined;
     const cloud = new Cloud(world, options.clock, dynamo, uninstall, persistence, saved !== undefined);
-    if (scenario && !saved && dynamo) await cloud.createTables(scenario);
-    persistence?.flush();
+    try {
+      if (scenario && !saved && dynamo) await cloud.createTables(scenario);
+      persistence?.flush();
+    } catch (error) {
+      // Leave nothing registered or listening behind a failed start.
+      await cloud.stop();
+      throw error;
+    }
     return cloud;
   }
 

@@ -216,6 +216,25 @@ describe('scenario', () => {
     expect(attempt).toThrow(/faults\.rules\.0: a fault rule needs exactly one of error or behaviour/);
   });
 
+  it('refuses references that do not resolve, naming them', async () => {
+    const clock = new VirtualClock(START);
+    const scenario = {
+      regions: ['eu-west-1'],
+      accounts: [
+        {
+          id: '111111111111',
+          accessKeys: [{ accessKeyId: 'AKIAGAMITESTKEY00001' }],
+          launchTemplates: [{ region: 'eu-west-1', name: 'web', versions: [{ imageRef: 'nope' }] }],
+        },
+      ],
+    };
+
+    const error = await Cloud.start({ clock, scenario, dynamodb: false }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect(error).toMatchObject({ message: expect.stringContaining('image ref "nope" has no image in eu-west-1') });
+  });
+
   it('seeds the example world: accounts, organization, keys, templates, groups, golden images of various ages', async () => {
     const clock = new VirtualClock(START);
     const cloud = await Cloud.start({ clock, scenario: DEFAULT_SCENARIO, dynamodb: false });
