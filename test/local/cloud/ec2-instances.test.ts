@@ -109,6 +109,7 @@ describe('RunInstances', () => {
     expect(stopping.StoppingInstances?.[0]).toMatchObject({ PreviousState: { Name: 'running', Code: 16 }, CurrentState: { Name: 'stopping', Code: 64 } });
     expect(terminating.TerminatingInstances?.[0]).toMatchObject({ CurrentState: { Name: 'shutting-down', Code: 32 } });
     expect(later.Reservations?.map((r) => r.Instances?.[0].State?.Name)).toEqual(['stopped', 'terminated']);
+    expect(later.Reservations?.[1].Instances?.[0].StateReason?.Code).toBe('Client.UserInitiatedShutdown');
     await expect(gone).rejects.toMatchObject({ name: 'InvalidInstanceID.NotFound' });
   });
 });

@@ -40,11 +40,11 @@ registerTransition('ec2.instanceState', (world, t) => {
   if (!instance) return;
   const to = t.data?.to as InstanceStateName;
   instance.state = to;
-  if (to === 'terminated') {
+  if (to === 'terminated' || to === 'stopped') {
     instance.stateTransitionReason = `User initiated (${iso(world.now())})`;
-    world.schedule(TERMINATED_VISIBLE_MS, 'ec2.instanceGone', t);
+    instance.stateReason = { code: 'Client.UserInitiatedShutdown', message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
   }
-  if (to === 'stopped') instance.stateTransitionReason = `User initiated (${iso(world.now())})`;
+  if (to === 'terminated') world.schedule(TERMINATED_VISIBLE_MS, 'ec2.instanceGone', t);
 });
 
 registerTransition('ec2.instanceFailedLaunch', (world, t) => {
