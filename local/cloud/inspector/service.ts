@@ -127,7 +127,7 @@ export function scanInstanceIfDue(world: World, accountId: string, region: strin
 }
 
 function syncInstance(scope: ScanScope, state: InspectorState, instance: InstanceRecord): void {
-  const now = scope.world.clock.now();
+  const now = scope.world.now();
   if (instance.state !== 'running' || !isScannable(instance.software) || instance.agentOnlineAt === undefined || instance.agentOnlineAt > now) return;
   const scan = (state.scans[instance.instanceId] ??= {});
   scan.neverCompletes ??= scope.world.faults.fires('inspector.scanNeverCompletes', { accountId: scope.accountId, region: scope.region });

@@ -129,7 +129,7 @@ registerTransition('ssm.invocationStart', (world, t) => {
   const invocation = command?.invocations[t.resourceId];
   if (!command || !invocation || invocation.status !== 'Pending') return;
   const instance = world.region(t.accountId, t.region).instances[t.resourceId];
-  const now = world.clock.now();
+  const now = world.now();
   if (!instance || !isManaged(instance, now)) {
     // The agent cannot be reached: the command waits for delivery until TimeoutSeconds passes.
     const remaining = command.requestedAt + command.deliveryTimeoutSeconds * 1000 - now;
@@ -165,7 +165,7 @@ registerTransition('ssm.invocationEnd', (world, t) => {
   const invocation = command?.invocations[t.resourceId];
   const result = invocation?.result;
   if (!invocation || !result || invocation.status !== 'InProgress') return;
-  invocation.endedAt = (invocation.startedAt ?? world.clock.now()) + result.durationMs;
+  invocation.endedAt = (invocation.startedAt ?? world.now()) + result.durationMs;
   invocation.stdout = result.stdout;
   invocation.stderr = result.stderr;
   if (result.timedOut) {
