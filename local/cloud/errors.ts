@@ -43,3 +43,11 @@ export class UnsupportedOperationError extends Error {
     this.name = 'UnsupportedOperationError';
   }
 }
+
+/** A client's region is not one of the world's regions (a misconfigured client, or a scenario missing a region). */
+export class UnknownRegionError extends Error {
+  constructor(region: string, known: readonly string[]) {
+    super(`The simulated cloud has no region "${region}" (regions: ${known.join(', ')}); add it to the scenario's regions`);
+    this.name = 'UnknownRegionError';
+  }
+}

@@ -25,7 +25,7 @@ import type {
   Pluggable,
 } from '@smithy/types';
 import { registerClientPlugin, type ClientPlugin, type SdkClient } from '../../tasks/clients';
-import { ServiceError, UnsupportedOperationError } from './errors';
+import { ServiceError, UnknownRegionError, UnsupportedOperationError } from './errors';
 import { takeEc2Token } from './rate-limits';
 import type { OperationContext } from './operations';
 import { findOperation, SERVICE_PREFIXES, type SimulatedServiceId } from './services/index';
@@ -148,6 +148,7 @@ export async function invokeOperation(
   const handler = findOperation(service, operation);
   if (!handler) throw new UnsupportedOperationError(service, operation);
   const prefixed = `${SERVICE_PREFIXES[service]}:${operation}`;
+  if (!world.state.regions.includes(caller.region)) throw new UnknownRegionError(caller.region, world.state.regions);
   const credentials = authenticate(world, caller.accessKeyId, service);
   const scope = { accountId: credentials.accountId, region: caller.region };
   world.settle();

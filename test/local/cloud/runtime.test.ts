@@ -28,6 +28,12 @@ describe('client plugin', () => {
     expect(error).toMatchObject({ name: 'UnsupportedOperationError', message: expect.stringContaining('EC2 DescribeVpcs') });
   });
 
+  it('fails loudly for a region the world does not have', async () => {
+    const error = await clients.ec2('ap-south-1').send(new DescribeImagesCommand({ Owners: ['self'] })).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ name: 'UnknownRegionError', message: expect.stringContaining('"ap-south-1" (regions: eu-west-1, eu-central-1, us-east-1)') });
+  });
+
   it('rejects unknown access keys as AWS does and takes the account of environment credentials', async () => {
     const stranger: Credentials = { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'x' };
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
