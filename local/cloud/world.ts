@@ -137,6 +137,8 @@ export interface ImageRecord {
   sourceImageId?: string;
   sourceRegion?: string;
   clientToken?: string;
+  /** Epoch ms of the last RunInstances with this image (any account), as EC2 tracks it for the owner. */
+  lastLaunchedTime?: number;
   /** Registration order in its account+region (set by `World.putImage`): listing order and page cursors. */
   registeredSeq?: number;
   software: SoftwareState;

@@ -4,6 +4,10 @@
  * everyone; `aws:ec2:image` parameters must hold an image id the caller can see.
  */
 import type {
+  DeleteParameterCommandInput,
+  DeleteParameterCommandOutput,
+  GetParametersByPathCommandInput,
+  GetParametersByPathCommandOutput,
   GetParameterCommandInput,
   GetParameterCommandOutput,
   GetParametersCommandInput,
@@ -13,7 +17,7 @@ import type {
   PutParameterCommandOutput,
 } from '@aws-sdk/client-ssm';
 import { fail } from '../errors';
-import type { Operation, OperationContext } from '../operations';
+import { paginate, type Operation, type OperationContext } from '../operations';
 import { AMAZON_OWNER_ID, type ParameterRecord, type World } from '../world';
 import { locateImage, canLaunch } from './ec2/common';
 
@@ -143,8 +147,38 @@ export const putParameter: Operation<PutParameterCommandInput, PutParameterComma
   return { Version: version, Tier: tier };
 };
 
+export const deleteParameter: Operation<DeleteParameterCommandInput, DeleteParameterCommandOutput> = async (ctx, input) => {
+  const name = input.Name ?? fail('ValidationException', "Value null at 'name' failed to satisfy constraint");
+  if (!ctx.regionState.parameters[name]) fail('ParameterNotFound', `Parameter ${name} not found.`);
+  delete ctx.regionState.parameters[name];
+  return {};
+};
+
+/**
+ * Parameters under a path (`/golden/`), one level or recursive, public ones included for `/aws/service/...`
+ * paths; `ParameterFilters` are not simulated. Pages of up to 10, as the API allows.
+ */
+export const getParametersByPath: Operation<GetParametersByPathCommandInput, GetParametersByPathCommandOutput> = async (ctx, input) => {
+  const path = input.Path ?? fail('ValidationException', "Value null at 'path' failed to satisfy constraint");
+  if (!path.startsWith('/')) fail('ValidationException', 'The parameter path must begin with a forward slash (/).');
+  if (input.ParameterFilters?.length) fail('ValidationException', 'ParameterFilters are not supported by the simulated Parameter Store');
+  const prefix = path.endsWith('/') ? path : `${path}/`;
+  const owner = prefix.startsWith(PUBLIC_PREFIX) ? AMAZON_OWNER_ID : ctx.account;
+  const parameters = ctx.world.hasAccount(owner) ? ctx.world.region(owner, ctx.region).parameters : {};
+  const names = Object.keys(parameters)
+    .filter((name) => name.startsWith(prefix) && (input.Recursive || !name.slice(prefix.length).includes('/')))
+    .sort();
+  const page = paginate(names, input, { defaultMax: 10, maxLimit: 10, invalidParameterCode: 'ValidationException', queryFingerprint: JSON.stringify([prefix, input.Recursive]) });
+  return {
+    Parameters: page.items.map((name) => parameterOut(lookup(ctx, name) as NonNullable<ReturnType<typeof lookup>>, input.WithDecryption)),
+    NextToken: page.nextToken,
+  };
+};
+
 export const ssmParameterOperations = {
   GetParameter: getParameter,
   GetParameters: getParameters,
+  GetParametersByPath: getParametersByPath,
   PutParameter: putParameter,
+  DeleteParameter: deleteParameter,
 };

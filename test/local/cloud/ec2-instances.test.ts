@@ -1,11 +1,15 @@
 import {
   CreateLaunchTemplateCommand,
+  DescribeImageAttributeCommand,
+  DescribeImagesCommand,
+  DescribeRegionsCommand,
   CreateLaunchTemplateVersionCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   ModifyLaunchTemplateCommand,
   RunInstancesCommand,
+  StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -81,16 +85,43 @@ describe('RunInstances', () => {
     expect(fromOwn.Instances?.[0].ImageId).toBe(v4);
   });
 
+  it('records when an image was last launched, for its owner', async () => {
+    const prod = clients.ec2(REGION, credentialsOf(PROD));
+    const v4 = Object.values(env.cloud.world.region(TOOLING, REGION).images).find((i) => i.tags['gami:version'] === '4')?.imageId ?? '';
+    await elapse(env.clock, 3_600_000);
+
+    await prod.send(new RunInstancesCommand({ ImageId: v4, MinCount: 1, MaxCount: 1 }));
+    const asOwner = await clients.ec2(REGION).send(new DescribeImagesCommand({ ImageIds: [v4] }));
+    const attribute = await clients.ec2(REGION).send(new DescribeImageAttributeCommand({ ImageId: v4, Attribute: 'lastLaunchedTime' }));
+    const asProd = await prod.send(new DescribeImagesCommand({ ImageIds: [v4] }));
+
+    const expected = new Date(env.clock.now()).toISOString();
+    expect(asOwner.Images?.[0].LastLaunchedTime).toBe(expected);
+    expect(attribute.LastLaunchedTime?.Value).toBe(expected);
+    expect(asProd.Images?.[0].LastLaunchedTime).toBeUndefined();
+  });
+
+  it('lists the world’s regions', async () => {
+    const ec2 = clients.ec2(REGION);
+
+    const all = await ec2.send(new DescribeRegionsCommand({}));
+    const unknown = await ec2.send(new DescribeRegionsCommand({ RegionNames: ['mars-north-1'] })).catch((e: unknown) => e);
+
+    expect(all.Regions?.map((r) => r.RegionName)).toEqual(['eu-west-1', 'eu-central-1', 'us-east-1']);
+    expect(unknown).toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
   it('refuses an unknown instance profile and an image nobody shared', async () => {
     const ec2 = clients.ec2(REGION);
     const prod = clients.ec2(REGION, credentialsOf(PROD));
     const v1 = Object.values(env.cloud.world.region(TOOLING, REGION).images).find((i) => i.tags['gami:version'] === '1')?.imageId ?? '';
 
-    const badProfile = ec2.send(new RunInstancesCommand({ ImageId: await baseImageId(), MinCount: 1, MaxCount: 1, IamInstanceProfile: { Name: 'Nope' } }));
-    const notShared = prod.send(new RunInstancesCommand({ ImageId: v1, MinCount: 1, MaxCount: 1 }));
+    const base = await baseImageId();
+    const badProfile = await ec2.send(new RunInstancesCommand({ ImageId: base, MinCount: 1, MaxCount: 1, IamInstanceProfile: { Name: 'Nope' } })).catch((e: unknown) => e);
+    const notShared = await prod.send(new RunInstancesCommand({ ImageId: v1, MinCount: 1, MaxCount: 1 })).catch((e: unknown) => e);
 
-    await expect(badProfile).rejects.toMatchObject({ name: 'InvalidParameterValue' });
-    await expect(notShared).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' });
+    expect(badProfile).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(notShared).toMatchObject({ name: 'InvalidAMIID.NotFound' });
   });
 
   it('stops and terminates through their intermediate states; terminated instances disappear after an hour', async () => {
@@ -104,13 +135,18 @@ describe('RunInstances', () => {
     await elapse(env.clock, 31_000);
     const later = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [a, b] }));
     await elapse(env.clock, 61 * 60_000);
-    const gone = ec2.send(new DescribeInstancesCommand({ InstanceIds: [b] }));
+    const gone = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [b] })).catch((e: unknown) => e);
 
     expect(stopping.StoppingInstances?.[0]).toMatchObject({ PreviousState: { Name: 'running', Code: 16 }, CurrentState: { Name: 'stopping', Code: 64 } });
     expect(terminating.TerminatingInstances?.[0]).toMatchObject({ CurrentState: { Name: 'shutting-down', Code: 32 } });
     expect(later.Reservations?.map((r) => r.Instances?.[0].State?.Name)).toEqual(['stopped', 'terminated']);
     expect(later.Reservations?.[1].Instances?.[0].StateReason?.Code).toBe('Client.UserInitiatedShutdown');
-    await expect(gone).rejects.toMatchObject({ name: 'InvalidInstanceID.NotFound' });
+    const started = await ec2.send(new StartInstancesCommand({ InstanceIds: [a] }));
+    await elapse(env.clock, 45_000);
+    const again = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [a] }));
+    expect(started.StartingInstances?.[0]).toMatchObject({ PreviousState: { Name: 'stopped' }, CurrentState: { Name: 'pending' } });
+    expect(again.Reservations?.[0].Instances?.[0].State?.Name).toBe('running');
+    expect(gone).toMatchObject({ name: 'InvalidInstanceID.NotFound' });
   });
 });
 

@@ -1,7 +1,15 @@
 import { DescribeImagesCommand, DescribeLaunchTemplatesCommand } from '@aws-sdk/client-ec2';
 import { CreateGrantCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { CreateTopicCommand, InvalidParameterValueException, PublishCommand } from '@aws-sdk/client-sns';
-import { GetParameterCommand, GetParametersCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  GetParametersCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  PutParameterCommand,
+} from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AL2023_PARAMETER, clients, credentialsOf, elapse, PROD, STAGING, startExampleCloud, TOOLING, type Credentials, type ExampleCloud } from './cloud-fixture';
 
@@ -156,5 +164,23 @@ describe('SSM Parameter Store', () => {
     expect(both.Parameters?.map((p) => p.Value)).toEqual([v3]);
     expect(both.InvalidParameters).toEqual(['/nope']);
     expect(missing).toBeInstanceOf(ParameterNotFound);
+  });
+
+  it('lists parameters by path, one level or recursively, and deletes them', async () => {
+    const ssm = clients.ssm('eu-west-1');
+    await ssm.send(new PutParameterCommand({ Name: '/golden/web-base/approved-by', Value: 'alice', Type: 'String' }));
+    await ssm.send(new PutParameterCommand({ Name: '/golden/api-base/latest', Value: 'ami-x', Type: 'String' }));
+
+    const oneLevel = await ssm.send(new GetParametersByPathCommand({ Path: '/golden/web-base' }));
+    const recursive = await ssm.send(new GetParametersByPathCommand({ Path: '/golden', Recursive: true, MaxResults: 2 }));
+    const publicAl2023 = await ssm.send(new GetParametersByPathCommand({ Path: '/aws/service/ami-amazon-linux-latest' }));
+    await ssm.send(new DeleteParameterCommand({ Name: '/golden/api-base/latest' }));
+    const deletedAgain = await ssm.send(new DeleteParameterCommand({ Name: '/golden/api-base/latest' })).catch((e: unknown) => e);
+
+    expect(oneLevel.Parameters?.map((p) => p.Name)).toEqual(['/golden/web-base/approved-by', '/golden/web-base/latest']);
+    expect(recursive.Parameters?.map((p) => p.Name)).toEqual(['/golden/api-base/latest', '/golden/web-base/approved-by']);
+    expect(recursive.NextToken).toBeDefined();
+    expect(publicAl2023.Parameters?.map((p) => p.Name)).toContain(AL2023_PARAMETER);
+    expect(deletedAgain).toBeInstanceOf(ParameterNotFound);
   });
 });

@@ -133,6 +133,7 @@ export function imageOut(image: ImageRecord, caller: string, now: number): Image
     DeprecationTime: image.deprecationTime !== undefined ? iso(image.deprecationTime) : undefined,
     DeregistrationProtection: owner ? deregistrationProtectionText(image, now) : undefined,
     SourceInstanceId: owner ? image.sourceInstanceId : undefined,
+    LastLaunchedTime: owner && image.lastLaunchedTime !== undefined ? iso(image.lastLaunchedTime) : undefined,
     SourceImageId: image.sourceImageId,
     SourceImageRegion: image.sourceRegion,
     // Tags are per account: other accounts never see the owner's tags on a shared image.
@@ -582,6 +583,8 @@ export const describeImageAttribute: Operation<DescribeImageAttributeCommandInpu
       return { ImageId: imageId, DeregistrationProtection: { Value: deregistrationProtectionText(image, ctx.clock.now()) } };
     case 'imdsSupport':
       return { ImageId: imageId, ImdsSupport: image.imdsSupport ? { Value: image.imdsSupport } : {} };
+    case 'lastLaunchedTime':
+      return { ImageId: imageId, LastLaunchedTime: image.lastLaunchedTime !== undefined ? { Value: iso(image.lastLaunchedTime) } : {} };
     case 'bootMode':
       return { ImageId: imageId, BootMode: image.bootMode ? { Value: image.bootMode } : {} };
     case 'blockDeviceMapping':

@@ -2,12 +2,14 @@
 import * as images from './images';
 import * as instances from './instances';
 import * as launchTemplates from './launch-templates';
+import * as regions from './regions';
 import * as snapshots from './snapshots';
 import * as tags from './tags';
 
 export const ec2Operations = {
   RunInstances: instances.runInstances,
   DescribeInstances: instances.describeInstances,
+  StartInstances: instances.startInstances,
   StopInstances: instances.stopInstances,
   TerminateInstances: instances.terminateInstances,
   CreateImage: images.createImage,
@@ -24,6 +26,7 @@ export const ec2Operations = {
   EnableImageBlockPublicAccess: images.enableImageBlockPublicAccess,
   DisableImageBlockPublicAccess: images.disableImageBlockPublicAccess,
   DescribeImageReferences: images.describeImageReferences,
+  DescribeRegions: regions.describeRegions,
   CreateTags: tags.createTags,
   DeleteTags: tags.deleteTags,
   DescribeSnapshots: snapshots.describeSnapshots,

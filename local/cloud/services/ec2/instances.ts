@@ -1,6 +1,6 @@
 /**
  * Instances: RunInstances (ClientToken idempotency, tags, IMDSv2 options, launch templates, launch permission
- * and KMS checks for shared images), DescribeInstances, StopInstances, TerminateInstances.
+ * and KMS checks for shared images), DescribeInstances, StartInstances, StopInstances, TerminateInstances.
  */
 import type {
   DescribeInstancesCommandInput,
@@ -11,6 +11,8 @@ import type {
   Reservation,
   RunInstancesCommandInput,
   RunInstancesCommandOutput,
+  StartInstancesCommandInput,
+  StartInstancesCommandOutput,
   StopInstancesCommandInput,
   StopInstancesCommandOutput,
   TerminateInstancesCommandInput,
@@ -257,6 +259,8 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
     }
     instances.push(instance);
   }
+  // EC2 records when an image was last used to launch (the owner sees it; retention policies read it).
+  image.lastLaunchedTime = now;
   if (tokenKey) regionState.clientTokens[tokenKey] = { id: [reservationId, ...instances.map((i) => i.instanceId)].join(','), fingerprint };
   return { ReservationId: reservationId, OwnerId: account, Groups: [], Instances: instances.map((i) => instanceOut(i, region)) };
 };
@@ -360,6 +364,31 @@ export const stopInstances: Operation<StopInstancesCommandInput, StopInstancesCo
         instance.state = 'stopping';
         instance.agentOnlineAt = undefined;
         ctx.world.schedule(INSTANCE_STOPPING_MS, 'ec2.instanceState', { accountId: ctx.account, region: ctx.region, resourceId: instance.instanceId }, { to: 'stopped' });
+      }
+      return change(instance, previous);
+    }),
+  };
+};
+
+export const startInstances: Operation<StartInstancesCommandInput, StartInstancesCommandOutput> = async (ctx, input) => {
+  const instances = existingInstances(ctx, input.InstanceIds);
+  for (const instance of instances) {
+    if (instance.state !== 'stopped' && instance.state !== 'pending' && instance.state !== 'running') {
+      fail('IncorrectInstanceState', `The instance '${instance.instanceId}' is not in a state from which it can be started.`);
+    }
+  }
+  return {
+    StartingInstances: instances.map((instance) => {
+      const previous = instance.state;
+      if (previous === 'stopped') {
+        instance.state = 'pending';
+        instance.stateReason = undefined;
+        instance.stateTransitionReason = '';
+        const target = { accountId: ctx.account, region: ctx.region, resourceId: instance.instanceId };
+        ctx.world.schedule(INSTANCE_PENDING_MS, 'ec2.instanceState', target, { to: 'running' });
+        if (instance.software.ssmAgent && profileAllowsSsm(ctx, instance.iamInstanceProfile?.name)) {
+          instance.agentOnlineAt = ctx.clock.now() + INSTANCE_PENDING_MS + AGENT_ONLINE_AFTER_RUNNING_MS;
+        }
       }
       return change(instance, previous);
     }),
