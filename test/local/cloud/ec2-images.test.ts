@@ -340,6 +340,18 @@ describe('sharing', () => {
     expect((await frankfurtProd.send(new GetImageBlockPublicAccessStateCommand({}))).ImageBlockPublicAccessState).toBe('unblocked');
   });
 
+  it('refuses to make an encrypted image public and to copy it unencrypted, with EC2’s codes', async () => {
+    const ec2 = clients.ec2(REGION);
+    const v4 = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:gami:version', Values: ['4'] }] }))).Images?.[0].ImageId ?? '';
+    await ec2.send(new DisableImageBlockPublicAccessCommand({}));
+
+    const makePublic = await ec2.send(new ModifyImageAttributeCommand({ ImageId: v4, LaunchPermission: { Add: [{ Group: 'all' }] } })).catch((e: unknown) => e);
+    const unencryptedCopy = await clients.ec2('us-east-1').send(new CopyImageCommand({ SourceImageId: v4, SourceRegion: REGION, Name: 'plain', Encrypted: false })).catch((e: unknown) => e);
+
+    expect(makePublic).toMatchObject({ name: 'UnsupportedOperation' });
+    expect(unencryptedCopy).toMatchObject({ name: 'InvalidRequest', message: expect.stringContaining('Creating an unencrypted copy from an encrypted snapshot is not supported') });
+  });
+
   it('terminates a cross-account launch of an image whose customer key the launching account may not use', async () => {
     const ec2 = clients.ec2(REGION);
     const imageId = await goldenImage('no-grant-9');
@@ -376,7 +388,7 @@ describe('sharing', () => {
     const makePublic = await ec2.send(new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, CreateVolumePermission: { Add: [{ Group: 'all' }] } })).catch((e: unknown) => e);
 
     expect(prodView.Snapshots?.map((s) => s.SnapshotId)).toEqual([snapshotId]);
-    expect(makePublic).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(makePublic).toMatchObject({ name: 'UnsupportedOperation' });
   });
 });
 

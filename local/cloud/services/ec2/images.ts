@@ -411,6 +411,10 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
   checkName(name);
   checkNameFree(world, account, region, name);
   if (input.KmsKeyId && input.Encrypted !== true) fail('InvalidParameterCombination', 'KmsKeyId can be specified only when Encrypted is true');
+  const encryptedSource = source.blockDeviceMappings.find((b) => b.encrypted);
+  if (input.Encrypted === false && encryptedSource) {
+    fail('InvalidRequest', `Snapshot ${encryptedSource.snapshotId} is encrypted. Creating an unencrypted copy from an encrypted snapshot is not supported.`);
+  }
   // Every source key must be usable by the caller, or the copy cannot read the snapshots.
   for (const device of source.blockDeviceMappings) {
     if (!device.encrypted || !device.kmsKeyId) continue;
@@ -539,10 +543,11 @@ export const modifyImageAttribute: Operation<ModifyImageAttributeCommandInput, M
     if (image.state !== 'available') fail('IncorrectState', `Image ${imageId} is not in a valid state for sharing (${image.state})`);
     for (const device of image.blockDeviceMappings) {
       if (!device.encrypted) continue;
-      if (adds.groups.includes('all')) fail('InvalidParameter', 'Encrypted AMIs cannot be made public.');
+      // Codes and messages as EC2 returns them (seen in public issue threads, e.g. hashicorp/packer#7410).
+      if (adds.groups.includes('all')) fail('UnsupportedOperation', "Encrypted snapshots can't be shared publicly. Specify another snapshot.");
       const key = device.kmsKeyId ? findKey(ctx.world, ctx.account, ctx.region, device.kmsKeyId) : undefined;
       if (!key || key.key.keyManager === 'AWS') {
-        fail('InvalidParameter', `Snapshots encrypted with the AWS managed key (aws/ebs) can't be shared. Copy ${imageId} with a customer managed key to share it.`);
+        fail('InvalidParameter', "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.");
       }
     }
     if (adds.groups.includes('all') && ctx.regionState.imageBlockPublicAccess === 'block-new-sharing') {

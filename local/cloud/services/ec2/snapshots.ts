@@ -145,11 +145,11 @@ export const modifySnapshotAttribute: Operation<ModifySnapshotAttributeCommandIn
   for (const u of [...adds.userIds, ...removes.userIds]) if (!/^\d{12}$/.test(u)) fail('InvalidParameterValue', `Invalid user id: ${u}`);
   for (const g of [...adds.groups, ...removes.groups]) if (g !== 'all') fail('InvalidParameterValue', `Invalid group: ${g}`);
   if (adds.userIds.length > 0 || adds.groups.length > 0) {
-    if (snapshot.encrypted && adds.groups.includes('all')) fail('InvalidParameterValue', 'Encrypted snapshots cannot be made public.');
+    if (snapshot.encrypted && adds.groups.includes('all')) fail('UnsupportedOperation', "Encrypted snapshots can't be shared publicly.");
     if (snapshot.encrypted && snapshot.kmsKeyId) {
       const key = findKey(ctx.world, ctx.account, ctx.region, snapshot.kmsKeyId);
       if (key?.key.keyManager === 'AWS') {
-        fail('OperationNotPermitted', 'Snapshots encrypted with the AWS managed key (aws/ebs) cannot be shared. Copy the snapshot with a customer managed key first.');
+        fail('OperationNotPermitted', 'Encrypted snapshots with EBS default key cannot be shared');
       }
     }
   }
