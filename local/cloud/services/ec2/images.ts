@@ -551,7 +551,10 @@ export const modifyImageAttribute: Operation<ModifyImageAttributeCommandInput, M
       }
     }
     if (adds.groups.includes('all') && ctx.regionState.imageBlockPublicAccess === 'block-new-sharing') {
-      fail('OperationNotPermitted', `You can't publicly share AMIs in ${ctx.region} because block public access for AMIs is enabled for this account.`);
+      fail(
+        'OperationNotPermitted',
+        'You can’t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API.',
+      );
     }
     if (new Set([...image.launchPermissions.userIds, ...adds.userIds]).size > 1000) {
       fail('ResourceLimitExceeded', 'An AMI can be shared with at most 1000 accounts per Region; share with an organization or OU instead.');
