@@ -420,7 +420,8 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
     if (!device.encrypted || !device.kmsKeyId) continue;
     const key = findKey(world, located.ownerId, sourceRegion, device.kmsKeyId);
     if (!key || !canUseKey(key, account)) {
-      fail('InvalidRequest', `The snapshot ${device.snapshotId} is encrypted with a KMS key the caller cannot use (${device.kmsKeyId})`);
+      // EC2's message when the caller cannot read the source's storage (the code is an assumption).
+      fail('InvalidRequest', 'You do not have permission to access the storage of this ami');
     }
   }
   const encrypt = input.Encrypted === true || source.blockDeviceMappings.some((b) => b.encrypted);
