@@ -9,6 +9,7 @@ import { StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { buildApp, LOCAL_CONTEXT } from '../infra/app';
 import { resourceNames } from '../infra/pipeline-stack';
 import { ScaledClock, type Clock } from '../local/clock';
+import { savedWorldTime } from '../local/cloud';
 import { LocalRuntime } from '../local/runtime';
 import { SEVERITIES } from '../pipeline/config';
 import { registryKeys } from '../pipeline/registry';
@@ -59,7 +60,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const { out } = options;
   const wallStart = Date.now();
   if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
-  const clock = options.clock ?? new ScaledClock(options.speed);
+  // A resumed account continues from its own time (a fast clock runs ahead of the wall clock).
+  const clock = options.clock ?? new ScaledClock(options.speed, Math.max(Date.now(), savedWorldTime(options.stateDir) ?? 0));
   let simStart = clock.now();
   const stamp = () => {
     const sim = Math.round((clock.now() - simStart) / 1000);

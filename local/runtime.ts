@@ -7,7 +7,7 @@
  * `LOCAL_SYNTH_CONTEXT` so nothing is bundled, and hands it over.
  */
 import { Stack, Stage, type App } from 'aws-cdk-lib';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type KeySchemaElement, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
+import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
@@ -71,7 +71,6 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
   const assembly = stage!.synth(); // already synthesized by definitionsFromCdk: returns the same assembly
   const config = { region: definitions.region, credentials: credentialsOf(cloud, definitions.account) };
   const sns = createClient(SNSClient, config);
-  const dynamodb = createClient(DynamoDBClient, config);
   try {
     for (const artifact of assembly.stacks) {
       const resources = Object.values((artifact.template as { Resources?: Record<string, TemplateResource> }).Resources ?? {});
@@ -81,26 +80,16 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
           await sns.send(new CreateTopicCommand({ Name: props.TopicName }));
         }
         if ((resource.Type === 'AWS::DynamoDB::GlobalTable' || resource.Type === 'AWS::DynamoDB::Table') && typeof props.TableName === 'string') {
-          try {
-            await cloud.clock.hold(
-              dynamodb.send(
-                new CreateTableCommand({
-                  TableName: props.TableName,
-                  BillingMode: 'PAY_PER_REQUEST',
-                  KeySchema: props.KeySchema as KeySchemaElement[],
-                  AttributeDefinitions: props.AttributeDefinitions as AttributeDefinition[],
-                }),
-              ),
-            );
-          } catch (error) {
-            if (!(error instanceof ResourceInUseException)) throw error;
-          }
+          await cloud.ensureTable({
+            TableName: props.TableName,
+            KeySchema: props.KeySchema as KeySchemaElement[],
+            AttributeDefinitions: props.AttributeDefinitions as AttributeDefinition[],
+          });
         }
       }
     }
   } finally {
     sns.destroy();
-    dynamodb.destroy();
   }
 }
 

@@ -4,6 +4,7 @@
  * persistence. Tests: `await Cloud.start({ clock, scenario })`; local runtime: add `stateDir: '.gami'`.
  */
 import { join } from 'node:path';
+import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../clock';
 import { startDynamoDb, type DynamoDbServer } from './dynamodb';
 import { loadWorldState, persistWorld } from './persistence';
@@ -110,31 +111,32 @@ export class Cloud {
     await this.dynamo?.close();
   }
 
-  private async createTables(scenario: Scenario): Promise<void> {
-    if (scenario.dynamodbTables.length === 0 || !this.dynamo) return;
+  /**
+   * Create a DynamoDB table in dynalite unless it exists — what a scenario or a deployed stack would have
+   * created. On-demand billing; keys as given.
+   */
+  async ensureTable(table: { TableName: string; KeySchema: KeySchemaElement[]; AttributeDefinitions: AttributeDefinition[] }): Promise<void> {
+    if (!this.dynamo) throw new Error('simulated cloud: DynamoDB is not running (started with dynamodb: false)');
     // Imported here so that clouds without tables never load the DynamoDB client.
     const { CreateTableCommand, DynamoDBClient, ResourceInUseException } = await import('@aws-sdk/client-dynamodb');
-    const client = new DynamoDBClient({ region: scenario.regions[0], endpoint: this.dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = new DynamoDBClient({ region: 'us-east-1', endpoint: this.dynamo.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     try {
-      for (const table of scenario.dynamodbTables) {
-        const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
-        try {
-          await this.clock.hold(
-            client.send(
-              new CreateTableCommand({
-                TableName: table.name,
-                BillingMode: 'PAY_PER_REQUEST',
-                AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
-                KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-              }),
-            ),
-          );
-        } catch (error) {
-          if (!(error instanceof ResourceInUseException)) throw error;
-        }
-      }
+      await this.clock.hold(client.send(new CreateTableCommand({ ...table, BillingMode: 'PAY_PER_REQUEST' })));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
     } finally {
       client.destroy();
+    }
+  }
+
+  private async createTables(scenario: Scenario): Promise<void> {
+    for (const table of scenario.dynamodbTables) {
+      const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
+      await this.ensureTable({
+        TableName: table.name,
+        AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+        KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      });
     }
   }
 }
