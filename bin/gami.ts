@@ -133,6 +133,12 @@ export async function main(argv: string[], io?: Io): Promise<number> {
 }
 
 if (require.main === module) {
+  // The AWS SDK warns on every start that releases after January 2027 need Node 22 (the README says so);
+  // other warnings still print.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (!warning.message.startsWith('NodeVersionSupportWarning')) console.warn(`${warning.name}: ${warning.message}`);
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
