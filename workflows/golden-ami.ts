@@ -41,7 +41,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { bakeStage } from './stages/bake';
-import { catchInto, recordStage, type StageContext, type TaskFunctions } from './stages/common';
+import { recordStage, type StageContext, type TaskFunctions } from './stages/common';
 import { failureStage } from './stages/failure';
 import { componentSteps } from './stages/instance';
 import { prepareStage } from './stages/prepare';
@@ -99,7 +99,6 @@ export class GoldenAmiWorkflow extends Construct {
       },
     });
     const done = recordStage(ctx, 'Record Done', 'Done', 'succeeded', "{% {'imageId': $imageId, 'gate': $gate ~> |$|{}, ['topFindings']|} %}");
-    catchInto(ctx, done, 'Done');
     done.next(succeeded);
 
     const scan = scanGateStage(ctx, done);

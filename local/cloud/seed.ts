@@ -6,6 +6,7 @@ import type { SoftwareState } from './packages/types';
 import { bootSoftware } from './packages/base-images';
 import type { AccessKeyRecord, AccountState, ImageRecord, InstanceRecord, OrganizationRecord, RoleRecord, World } from './world';
 import { newSnapshot } from './services/ec2/snapshots';
+import { volumesFromImage } from './services/ec2/common';
 
 export function addOrganization(world: World, init: { id: string; managementAccountId: string; ous?: { id: string; name: string }[] }): OrganizationRecord {
   const arn = `arn:aws:organizations::${init.managementAccountId}:organization/${init.id}`;
@@ -176,14 +177,7 @@ export function addRunningInstance(
     privateIpAddress: `10.1.${(sequence >> 8) & 255}.${sequence & 255}`,
     metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
     launchTemplate: init.launchTemplate,
-    volumes: image.blockDeviceMappings.map((b) => ({
-      deviceName: b.deviceName,
-      volumeId: world.nextId('vol'),
-      size: b.volumeSize,
-      volumeType: b.volumeType,
-      encrypted: b.encrypted,
-      kmsKeyId: b.kmsKeyId,
-    })),
+    volumes: volumesFromImage(world, image),
     tags: { ...(init.tags ?? {}) },
     software,
   };

@@ -5,7 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { ComponentStepRef } from '../../tasks/contracts';
-import { catchInto, failWith, invokeTask, recordStage, runArgument, type StageContext } from './common';
+import { failWith, recordStage, runArgument, stageTask, type StageContext } from './common';
 import { runSteps, waitForAgent } from './instance';
 
 /** Image wait: first check after 60 s, doubling to at most 5 min between checks, for up to 4 hours. */
@@ -34,18 +34,15 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
   const run = runArgument(config.name);
 
   const record = recordStage(ctx, 'Record Baked', 'Bake', 'succeeded', "{% {'imageId': $imageId, 'imageName': $imageName, 'builderId': $builderId, 'snapshotIds': $snapshotIds, 'steps': $buildSteps} %}");
-  catchInto(ctx, record, 'Bake');
   record.next(next);
 
-  const terminate = invokeTask(ctx, 'Terminate Builder', 'terminateInstances', { run, instanceIds: ['{% $builderId %}'] });
-  catchInto(ctx, terminate, 'Bake');
+  const terminate = stageTask(ctx, 'Bake', 'Terminate Builder', 'terminateInstances', { run, instanceIds: ['{% $builderId %}'] });
   terminate.next(record);
 
   const waitImage = sfn.Wait.jsonata(ctx.scope, 'Wait For Image', { time: sfn.WaitTime.seconds('{% $imageWait %}') });
-  const checkImage = invokeTask(ctx, 'Check Image', 'checkImage', { run, imageId: '{% $imageId %}' }, {
+  const checkImage = stageTask(ctx, 'Bake', 'Check Image', 'checkImage', { run, imageId: '{% $imageId %}' }, {
     assign: { imageState: '{% $states.result.Payload.state %}', snapshotIds: '{% $states.result.Payload.snapshotIds %}', imagePolls: '{% $imagePolls + 1 %}' },
   });
-  catchInto(ctx, checkImage, 'Bake');
   const backOff = sfn.Pass.jsonata(ctx.scope, 'Back Off Image Wait', {
     assign: { imageWait: `{% $min([$imageWait * 2, ${IMAGE_MAX_WAIT_SECONDS}]) %}` },
   });
@@ -57,7 +54,7 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
   backOff.next(waitImage);
   waitImage.next(checkImage).next(available);
 
-  const create = invokeTask(ctx, 'Create Image', 'createImage', {
+  const create = stageTask(ctx, 'Bake', 'Create Image', 'createImage', {
     run,
     instanceId: '{% $builderId %}',
     imageName: '{% $imageName %}',
@@ -75,16 +72,14 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
     },
     timeout: Duration.minutes(10),
   });
-  catchInto(ctx, create, 'Bake');
   create.next(waitImage);
 
   const buildSteps = runSteps(ctx, 'Build', steps, 'builderId', 'Bake', create);
   const agent = waitForAgent(ctx, 'Builder', 'builderId', 'Bake', buildSteps);
 
-  const launch = invokeTask(ctx, 'Launch Builder', 'launchInstance', launchArguments(ctx, 'build', '{% $baseImage.imageId %}'), {
+  const launch = stageTask(ctx, 'Bake', 'Launch Builder', 'launchInstance', launchArguments(ctx, 'build', '{% $baseImage.imageId %}'), {
     assign: { builderId: '{% $states.result.Payload.instanceId %}' },
   });
-  catchInto(ctx, launch, 'Bake');
   launch.next(agent);
   return launch;
 }

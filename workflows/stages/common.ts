@@ -109,6 +109,20 @@ export function catchInto(ctx: StageContext, state: sfn.TaskStateBase | sfn.Map 
   });
 }
 
+/** A Lambda task of `stage` whose every error goes to the failure path (invokeTask + catchInto). */
+export function stageTask(
+  ctx: StageContext,
+  stage: string,
+  name: string,
+  task: TaskName,
+  payload: Record<string, unknown> | string,
+  options: Parameters<typeof invokeTask>[4] = {},
+): tasks.LambdaInvoke {
+  const state = invokeTask(ctx, name, task, payload, options);
+  catchInto(ctx, state, stage);
+  return state;
+}
+
 /** A Pass that puts a named error on the failure path (for time-outs detected by a Choice). */
 export function failWith(ctx: StageContext, name: string, stage: string, error: string, cause: string): sfn.Pass {
   const pass = sfn.Pass.jsonata(ctx.scope, name, { assign: { failedStage: stage, error, cause } });
@@ -116,7 +130,7 @@ export function failWith(ctx: StageContext, name: string, stage: string, error: 
   return pass;
 }
 
-/** Record a stage in the registry (recordStage task), then continue. */
+/** Record a stage in the registry (recordStage task); its errors go to the failure path too. */
 export function recordStage(
   ctx: StageContext,
   name: string,
@@ -124,7 +138,7 @@ export function recordStage(
   status: 'started' | 'succeeded' | 'failed',
   details: string,
 ): tasks.LambdaInvoke {
-  return invokeTask(ctx, name, 'recordStage', {
+  return stageTask(ctx, stage, name, 'recordStage', {
     run: runArgument(ctx.config.name),
     registryTable: ctx.registryTable,
     version: '{% $version %}',

@@ -6,7 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { LoadedComponent } from '../../pipeline/validate';
 import type { ComponentStepRef } from '../../tasks/contracts';
-import { catchInto, failWith, invokeTask, runArgument, type StageContext } from './common';
+import { catchInto, failWith, invokeTask, runArgument, stageTask, type StageContext } from './common';
 
 /** How often and how long to wait for the SSM agent (boot + registration: 30 s to several minutes). */
 export const AGENT_POLL_SECONDS = 15;
@@ -42,11 +42,10 @@ export function componentSteps(components: readonly LoadedComponent[]): { build:
  */
 export function waitForAgent(ctx: StageContext, label: string, instanceVar: string, stage: string, next: sfn.IChainable): sfn.IChainable {
   const wait = sfn.Wait.jsonata(ctx.scope, `Wait For ${label}`, { time: sfn.WaitTime.duration(Duration.seconds(AGENT_POLL_SECONDS)) });
-  const check = invokeTask(ctx, `Check ${label} Ready`, 'checkInstanceReady', {
+  const check = stageTask(ctx, stage, `Check ${label} Ready`, 'checkInstanceReady', {
     run: runArgument(ctx.config.name),
     instanceId: `{% $${instanceVar} %}`,
   }, { assign: { agentPolls: '{% $agentPolls + 1 %}', ready: '{% $states.result.Payload.ready %}' } });
-  catchInto(ctx, check, stage);
   const notReady = failWith(
     ctx,
     `${label} Not Ready`,

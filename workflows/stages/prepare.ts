@@ -1,10 +1,10 @@
 /** Stage 1 — Prepare: validate the execution input, resolve the base image, allocate the version. */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { catchInto, invokeTask, recordStage, runArgument, type StageContext } from './common';
+import { recordStage, runArgument, stageTask, type StageContext } from './common';
 
 export function prepareStage(ctx: StageContext, components: string[], next: sfn.IChainable): sfn.State {
   const { config } = ctx;
-  const prepare = invokeTask(ctx, 'Prepare Run', 'prepare', {
+  const prepare = stageTask(ctx, 'Prepare', 'Prepare Run', 'prepare', {
     run: runArgument(config.name),
     input: '{% $states.input %}',
     config: {
@@ -23,9 +23,7 @@ export function prepareStage(ctx: StageContext, components: string[], next: sfn.
       requestedBy: '{% $states.result.Payload.requestedBy %}',
     },
   });
-  catchInto(ctx, prepare, 'Prepare');
   const record = recordStage(ctx, 'Record Prepared', 'Prepare', 'succeeded', "{% {'baseImage': $baseImage, 'imageName': $imageName, 'reason': $reason, 'requestedBy': $requestedBy} %}");
-  catchInto(ctx, record, 'Prepare');
   prepare.next(record).next(next);
   return prepare;
 }

@@ -5,7 +5,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { catchInto, failWith, invokeTask, recordStage, runArgument, type StageContext } from './common';
+import { failWith, recordStage, runArgument, stageTask, type StageContext } from './common';
 
 export const SCAN_POLL_SECONDS = 60;
 
@@ -15,14 +15,12 @@ export function scanGateStage(ctx: StageContext, next: sfn.IChainable): sfn.ICha
   const maxPolls = Math.ceil((config.scanGate.scanTimeoutMinutes * 60) / SCAN_POLL_SECONDS);
 
   const record = recordStage(ctx, 'Record Scan Gate', 'ScanGate', 'succeeded', "{% {'gate': $gate} %}");
-  catchInto(ctx, record, 'ScanGate');
   record.next(next);
 
-  const terminate = invokeTask(ctx, 'Terminate Test Instance', 'terminateInstances', { run, instanceIds: ['{% $testInstanceId %}'] });
-  catchInto(ctx, terminate, 'ScanGate');
+  const terminate = stageTask(ctx, 'ScanGate', 'Terminate Test Instance', 'terminateInstances', { run, instanceIds: ['{% $testInstanceId %}'] });
   terminate.next(record);
 
-  const evaluate = invokeTask(ctx, 'Evaluate Scan Gate', 'evaluateScanGate', {
+  const evaluate = stageTask(ctx, 'ScanGate', 'Evaluate Scan Gate', 'evaluateScanGate', {
     run,
     instanceId: '{% $testInstanceId %}',
     imageId: '{% $imageId %}',
@@ -30,14 +28,12 @@ export function scanGateStage(ctx: StageContext, next: sfn.IChainable): sfn.ICha
     registryTable: ctx.registryTable,
     scanGate: { maxFindings: config.scanGate.maxFindings, exceptions: config.scanGate.exceptions },
   }, { assign: { gate: '{% $states.result.Payload %}' }, timeout: Duration.minutes(10) });
-  catchInto(ctx, evaluate, 'ScanGate');
   evaluate.next(terminate);
 
   const wait = sfn.Wait.jsonata(ctx.scope, 'Wait For Scan', { time: sfn.WaitTime.duration(Duration.seconds(SCAN_POLL_SECONDS)) });
-  const coverage = invokeTask(ctx, 'Check Scan Coverage', 'checkScanCoverage', { run, instanceId: '{% $testInstanceId %}' }, {
+  const coverage = stageTask(ctx, 'ScanGate', 'Check Scan Coverage', 'checkScanCoverage', { run, instanceId: '{% $testInstanceId %}' }, {
     assign: { scan: '{% $states.result.Payload %}', scanPolls: '{% $scanPolls + 1 %}' },
   });
-  catchInto(ctx, coverage, 'ScanGate');
   const timedOut = failWith(
     ctx,
     'Scan Timed Out',

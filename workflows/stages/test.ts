@@ -2,20 +2,18 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { ComponentStepRef } from '../../tasks/contracts';
 import { launchArguments } from './bake';
-import { catchInto, invokeTask, recordStage, type StageContext } from './common';
+import { recordStage, stageTask, type StageContext } from './common';
 import { runSteps, waitForAgent } from './instance';
 
 export function testStage(ctx: StageContext, steps: ComponentStepRef[], next: sfn.IChainable): sfn.State {
   const record = recordStage(ctx, 'Record Tested', 'Test', 'succeeded', "{% {'testInstanceId': $testInstanceId, 'steps': $testSteps} %}");
-  catchInto(ctx, record, 'Test');
   record.next(next);
 
   const testSteps = runSteps(ctx, 'Test', steps, 'testInstanceId', 'Test', record);
   const agent = waitForAgent(ctx, 'Test Instance', 'testInstanceId', 'Test', testSteps);
-  const launch = invokeTask(ctx, 'Launch Test Instance', 'launchInstance', launchArguments(ctx, 'test', '{% $imageId %}'), {
+  const launch = stageTask(ctx, 'Test', 'Launch Test Instance', 'launchInstance', launchArguments(ctx, 'test', '{% $imageId %}'), {
     assign: { testInstanceId: '{% $states.result.Payload.instanceId %}', testSteps: [] },
   });
-  catchInto(ctx, launch, 'Test');
   launch.next(agent);
   return launch;
 }

@@ -3,7 +3,7 @@
  */
 import type { Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
 import { fail } from '../../errors';
-import type { ImageRecord, Tags, World } from '../../world';
+import type { ImageRecord, InstanceRecord, Tags, World } from '../../world';
 
 export const STATE_CODES = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 } as const;
 
@@ -165,4 +165,16 @@ export function ownedImage(world: World, region: string, accountId: string, imag
   const located = visibleImage(world, region, accountId, imageId);
   if (located.ownerId !== accountId) fail('AuthFailure', `Not authorized for image:${imageId}`);
   return located.image;
+}
+
+/** The volumes of an instance launched from `image`: one new EBS volume per block device mapping. */
+export function volumesFromImage(world: World, image: ImageRecord): InstanceRecord['volumes'] {
+  return image.blockDeviceMappings.map((b) => ({
+    deviceName: b.deviceName,
+    volumeId: world.nextId('vol'),
+    size: b.volumeSize,
+    volumeType: b.volumeType,
+    encrypted: b.encrypted,
+    kmsKeyId: b.kmsKeyId,
+  }));
 }

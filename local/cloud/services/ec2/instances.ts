@@ -24,7 +24,7 @@ import type { InstanceRecord, InstanceStateName, LaunchTemplateRecord, World } f
 import { registerTransition } from '../../world';
 import { bootSoftware } from '../../packages/base-images';
 import { canUseKey, findKey } from '../kms';
-import { anyMatches, checkIdFormat, iso, parseFilters, STATE_CODES, tagFilterMatches, tagsFor, tagsOut, visibleImage } from './common';
+import { anyMatches, checkIdFormat, iso, parseFilters, STATE_CODES, tagFilterMatches, tagsFor, tagsOut, visibleImage, volumesFromImage } from './common';
 import { launchTemplateImageId } from './images';
 import {
   AGENT_ONLINE_AFTER_RUNNING_MS,
@@ -230,14 +230,7 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
       },
       launchTemplate: templateRef,
       clientToken: input.ClientToken,
-      volumes: image.blockDeviceMappings.map((b) => ({
-        deviceName: b.deviceName,
-        volumeId: world.nextId('vol'),
-        size: b.volumeSize,
-        volumeType: b.volumeType,
-        encrypted: b.encrypted,
-        kmsKeyId: b.kmsKeyId,
-      })),
+      volumes: volumesFromImage(world, image),
       tags: { ...tags },
       software: structuredClone(image.software),
     };
