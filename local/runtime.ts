@@ -10,8 +10,7 @@ import { Stack, Stage, type App } from 'aws-cdk-lib';
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { createClient, registerClientPlugin, type ClientPlugin } from '../tasks/clients';
+import { createClient } from '../tasks/clients';
 import { definitionsFromCdk, registerFunctions, type LocalStateMachine, type SynthesizedDefinitions } from './cdk';
 import type { Clock } from './clock';
 import { Cloud, DEFAULT_SCENARIO } from './cloud';
@@ -38,24 +37,6 @@ function credentialsOf(cloud: Cloud, account: string): { accessKeyId: string; se
   if (!key) throw new Error(`the simulated world has no access key for account ${account} (add one to the scenario)`);
   return { accessKeyId: key, secretAccessKey: 'local' };
 }
-
-/**
- * SDK clients keep their retry policy (same attempts, same errors retried) but do not wait between attempts:
- * the SDK waits with a wall-clock setTimeout that no local clock controls, and a run on the virtual clock
- * must not sleep. The wait a retry would have taken on AWS is well under the simulated durations around it.
- */
-export const immediateRetriesPlugin: ClientPlugin = {
-  name: 'local-immediate-retries',
-  pluggable(client) {
-    const config = client.config as { retryStrategy?: unknown; maxAttempts?: () => Promise<number> };
-    const maxAttempts = config.maxAttempts;
-    if (typeof maxAttempts === 'function') {
-      // The retry middleware reads config.retryStrategy at every request.
-      config.retryStrategy = async () => new ConfiguredRetryStrategy(maxAttempts, 0);
-    }
-    return { applyToStack: () => undefined };
-  },
-};
 
 interface TemplateResource {
   Type: string;
@@ -138,7 +119,6 @@ export class LocalRuntime {
     });
     registerFunctions(stepFunctions.engine.lambdas, definitions);
     const unregisterSfn = registerLocalSfn(stepFunctions);
-    const unregisterRetries = registerClientPlugin(immediateRetriesPlugin);
 
     const stateMachines: Record<string, string> = {};
     for (const machine of definitions.stateMachines) {
@@ -150,7 +130,6 @@ export class LocalRuntime {
     }
     const restore = () => {
       unregisterSfn();
-      unregisterRetries();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
     };

@@ -7,6 +7,10 @@
  * `low` — after the SDK's retry middleware — so injected throttling and server errors are retried by the SDK
  * exactly as on AWS. DynamoDB is not simulated here: its requests go over loopback HTTP to dynalite (the
  * request's host is rewritten), held on the clock so a virtual clock does not jump during the call.
+ *
+ * Retries keep the SDK's policy (same attempts, same errors) but not its wall-clock back-off: the SDK waits
+ * with a setTimeout no local clock controls, and a run on a virtual clock must not sleep. The wait a retry
+ * would take on AWS (well under a second to a few seconds) is small beside the simulated durations around it.
  */
 import * as autoScaling from '@aws-sdk/client-auto-scaling';
 import * as ec2 from '@aws-sdk/client-ec2';
@@ -28,6 +32,7 @@ import { registerClientPlugin, type ClientPlugin, type SdkClient } from '../../t
 import { ServiceError, UnknownRegionError, UnsupportedOperationError } from './errors';
 import { takeEc2Token } from './rate-limits';
 import type { OperationContext } from './operations';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { findOperation, SERVICE_PREFIXES, type SimulatedServiceId } from './services/index';
 import type { AccessKeyRecord, World } from './world';
 
@@ -186,6 +191,14 @@ function rewriteToEndpoint(args: FinalizeHandlerArguments<object>, endpoint: str
   if (request.headers) request.headers.host = url.host;
 }
 
+/** Keep the client's retry attempts, drop the wait between them (see the header). */
+function makeRetriesImmediate(client: SdkClient): void {
+  const config = client.config as { retryStrategy?: unknown; maxAttempts?: () => Promise<number> };
+  const maxAttempts = config.maxAttempts;
+  // The retry middleware reads config.retryStrategy at every request.
+  if (typeof maxAttempts === 'function') config.retryStrategy = async () => new ConfiguredRetryStrategy(maxAttempts, 0);
+}
+
 /** The plugin for `registerClientPlugin`. */
 export function cloudPlugin(world: World, options: CloudPluginOptions = {}): ClientPlugin {
   let requestCounter = 0;
@@ -194,6 +207,7 @@ export function cloudPlugin(world: World, options: CloudPluginOptions = {}): Cli
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every client's stack types differ
     pluggable(client: SdkClient): Pluggable<any, any> {
       const service = String((client.config as { serviceId?: unknown }).serviceId ?? '');
+      makeRetriesImmediate(client);
       return {
         applyToStack: (stack) => {
           // Hold the whole call (retries and their back-off included) so a virtual clock does not jump mid-call.

@@ -34,7 +34,7 @@ export const LOCAL_SFN_COMMANDS = Object.keys(OPERATIONS);
 /** Thrown for an SFN command the local service does not implement (never silently forwarded to AWS). */
 export class UnsupportedLocalOperation extends Error {
   constructor(command: string) {
-    super(`${command} is not implemented by the local Step Functions service (supported: ${LOCAL_SFN_COMMANDS.join(', ')})`);
+    super(`${command} is not supported by the local Step Functions service (supported: ${LOCAL_SFN_COMMANDS.join(', ')})`);
     this.name = 'UnsupportedLocalOperation';
   }
 }

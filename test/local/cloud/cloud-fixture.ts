@@ -1,6 +1,5 @@
 /** Shared set-up for the simulated cloud's tests: the example world on a virtual clock, clients per account. */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { RetryErrorInfo, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -27,27 +26,8 @@ export function credentialsOf(account: keyof typeof KEYS): Credentials {
   return { accessKeyId: KEYS[account], secretAccessKey: 'local' };
 }
 
-/**
- * The SDK's retry middleware still classifies errors (throttling, transient, server) and retries; this
- * strategy only drops the wall-clock back-off (up to seconds for throttling) so fault tests stay fast.
- */
-export class NoDelayRetries implements RetryStrategyV2 {
-  constructor(private readonly maxAttempts = 3) {}
-  async acquireInitialRetryToken(): Promise<RetryToken> {
-    return token(0);
-  }
-  async refreshRetryTokenForRetry(previous: RetryToken, errorInfo: RetryErrorInfo): Promise<RetryToken> {
-    if (errorInfo.errorType === 'CLIENT_ERROR' || previous.getRetryCount() + 1 >= this.maxAttempts) throw new Error('no more retries');
-    return token(previous.getRetryCount() + 1);
-  }
-  recordSuccess(): void {}
-}
-
-function token(count: number): RetryToken {
-  return { getRetryCount: () => count, getRetryDelay: () => 0 };
-}
-
-const sdk = (region: string, credentials: Credentials) => ({ region, credentials, retryStrategy: new NoDelayRetries(3) });
+// The cloud plugin keeps the SDK's retries but drops their wall-clock waits.
+const sdk = (region: string, credentials: Credentials) => ({ region, credentials });
 
 export const clients = {
   ec2: (region: string, credentials: Credentials = credentialsOf(TOOLING)) => createClient(EC2Client, sdk(region, credentials)),
