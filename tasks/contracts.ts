@@ -253,12 +253,13 @@ export const recordStageResultSchema = z.strictObject({ recorded: z.literal(true
 
 export const cleanupEventSchema = z.strictObject({
   run: runContextSchema,
-  /** The image of this run if one was created: tagged rejected and deprecated at once. */
+  /** The run's image as the state machine knows it; images tagged with the execution are found as well. */
   imageId: z.string().optional(),
   error: z.string(),
   cause: z.string(),
 });
 export const cleanupResultSchema = z.strictObject({
   terminated: z.array(z.string()),
-  rejectedImageId: z.string().optional(),
+  /** The run's images now tagged rejected and deprecated. */
+  rejectedImageIds: z.array(z.string()),
 });

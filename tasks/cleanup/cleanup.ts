@@ -1,9 +1,11 @@
 /**
  * cleanup: the fail-closed end of every failure path. Terminates every instance of the execution that is
- * still alive, and if the run made an image, marks it so no one launches it: tag gami:status=rejected at
- * once, and deprecate it (DescribeImages then hides it from everyone but its owner).
+ * still alive, and marks every image the run made so no one launches it: tag gami:status=rejected at once,
+ * and deprecate it (DescribeImages then hides it from everyone but its owner). The run's images are the one
+ * the state machine knows (`imageId`) and any own image tagged with this execution — an image whose
+ * CreateImage succeeded just before a failure, before the state machine saw its id, is caught too.
  */
-import { CreateTagsCommand, EnableImageDeprecationCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, EnableImageDeprecationCommand, paginateDescribeImages, type EC2Client } from '@aws-sdk/client-ec2';
 import type { z } from 'zod';
 import { TAG } from '../../pipeline/tags';
 import type { cleanupEventSchema, cleanupResultSchema } from '../contracts';
@@ -37,10 +39,23 @@ async function rejectImage(ec2: EC2Client, imageId: string, now: Date): Promise<
   }
 }
 
+/** Own images tagged with this execution that are not deregistered. */
+async function findExecutionImages(ec2: EC2Client, executionArn: string): Promise<string[]> {
+  const ids: string[] = [];
+  const pages = paginateDescribeImages(
+    { client: ec2 },
+    { Owners: ['self'], Filters: [{ Name: `tag:${TAG.execution}`, Values: [executionArn] }], IncludeDeprecated: true },
+  );
+  for await (const page of pages) for (const image of page.Images ?? []) if (image.ImageId) ids.push(image.ImageId);
+  return ids;
+}
+
 export async function cleanup(clients: { ec2: EC2Client }, event: CleanupEvent): Promise<CleanupResult> {
   const { run, imageId } = event;
   logger.info('cleaning up after a failed run', { error: event.error, cause: event.cause, imageId });
   const terminated = await terminate(clients.ec2, await findExecutionInstances(clients.ec2, run.executionArn));
-  const rejected = imageId ? await rejectImage(clients.ec2, imageId, new Date(run.now)) : false;
-  return { terminated, ...(rejected && imageId ? { rejectedImageId: imageId } : {}) };
+  const images = [...new Set([...(imageId ? [imageId] : []), ...(await findExecutionImages(clients.ec2, run.executionArn))])];
+  const rejectedImageIds: string[] = [];
+  for (const id of images) if (await rejectImage(clients.ec2, id, new Date(run.now))) rejectedImageIds.push(id);
+  return { terminated, rejectedImageIds };
 }

@@ -1,5 +1,6 @@
 import {
   CreateTagsCommand,
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   EC2Client,
   EnableImageDeprecationCommand,
@@ -96,12 +97,19 @@ describe('cleanup', () => {
     ec2.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] });
     ec2.on(CreateTagsCommand).resolves({});
     ec2.on(EnableImageDeprecationCommand).resolves({ Return: true });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0fedcba9876543210' }] });
 
     // Act
     const result = await cleanup({ run, imageId: 'ami-0fedcba9876543210', ...failure });
 
     // Assess
-    expect(result).toEqual({ terminated: ['i-1', 'i-2'], rejectedImageId: 'ami-0fedcba9876543210' });
+    expect(result).toEqual({ terminated: ['i-1', 'i-2'], rejectedImageIds: ['ami-0fedcba9876543210'] });
+    expect(ec2).toReceiveCommandWith(DescribeImagesCommand, {
+      Owners: ['self'],
+      Filters: [{ Name: 'tag:gami:execution', Values: [EXECUTION_ARN] }],
+      IncludeDeprecated: true,
+    });
+    expect(ec2).toReceiveCommandTimes(CreateTagsCommand, 1);
     expect(ec2).toReceiveCommandWith(DescribeInstancesCommand, {
       Filters: [
         { Name: 'tag:gami:execution', Values: [EXECUTION_ARN] },
@@ -117,19 +125,36 @@ describe('cleanup', () => {
     });
   });
 
+  it('rejects an image of the run the state machine never saw (created just before a failure)', async () => {
+    // Prepare
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0aaaaaaaaaaaaaaaa' }] });
+    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(EnableImageDeprecationCommand).resolves({ Return: true });
+
+    // Act
+    const result = await cleanup({ run, ...failure });
+
+    // Assess
+    expect(result).toEqual({ terminated: [], rejectedImageIds: ['ami-0aaaaaaaaaaaaaaaa'] });
+    expect(ec2).toReceiveCommandWith(CreateTagsCommand, { Resources: ['ami-0aaaaaaaaaaaaaaaa'], Tags: [{ Key: 'gami:status', Value: 'rejected' }] });
+  });
+
   it('without an image and with nothing running, does nothing and says so', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
 
-    await expect(cleanup({ run, ...failure })).resolves.toEqual({ terminated: [] });
+    await expect(cleanup({ run, ...failure })).resolves.toEqual({ terminated: [], rejectedImageIds: [] });
     expect(ec2).not.toReceiveCommand(TerminateInstancesCommand);
     expect(ec2).not.toReceiveCommand(CreateTagsCommand);
   });
 
   it('ignores an image that is already gone', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [] });
     ec2.on(CreateTagsCommand).rejects(ec2ClientError('InvalidAMIID.NotFound', "The image id '[ami-0fedcba9876543210]' does not exist"));
 
-    await expect(cleanup({ run, imageId: 'ami-0fedcba9876543210', ...failure })).resolves.toEqual({ terminated: [] });
+    await expect(cleanup({ run, imageId: 'ami-0fedcba9876543210', ...failure })).resolves.toEqual({ terminated: [], rejectedImageIds: [] });
     expect(ec2).not.toReceiveCommand(EnableImageDeprecationCommand);
   });
 

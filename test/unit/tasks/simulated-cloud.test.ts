@@ -164,7 +164,7 @@ describe('task handlers on the simulated account', () => {
 
     // cleanup after a (pretend) failure: instances gone, image rejected and deprecated
     const cleaned = await cleanup({ run: runContext(), imageId, error: 'ScanGateFailed', cause: 'test' });
-    expect(cleaned.rejectedImageId).toBe(imageId);
+    expect(cleaned.rejectedImageIds).toEqual([imageId]);
     expect(cleaned.terminated.sort()).toEqual([builder, tester].sort());
 
     const ec2 = createClient(EC2Client, { region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'local' } });
