@@ -90,6 +90,8 @@ export class TaskFunctions extends Construct {
             bundling: {
               minify: true,
               sourceMap: true,
+              // Maps give file:line in stack traces; the sources themselves would triple the upload.
+              sourcesContent: false,
               target: 'node22',
               format: nodejs.OutputFormat.CJS,
               // ES module builds of the SDK and zod tree-shake far better (about a third smaller bundles).
