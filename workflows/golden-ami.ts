@@ -31,6 +31,14 @@
  *  Failure path (every Catch): Clean Up (terminate this run's instances, tag the image rejected and deprecate
  *  it) → Record Failure → Notify Failure (SNS) → Failed (Error = the stage's named error, Cause = its detail)
  *
+ * Time limits. Standard workflows allow TimeoutSeconds only on Task states, so each stage's limit is the sum
+ * of its bounded waits plus its tasks' timeouts (5 min per Lambda task, 10 min for Create Image and Evaluate
+ * Scan Gate), and the execution has its own TimeoutSeconds (executionTimeout):
+ *   Prepare   its tasks only
+ *   Bake      agent ≤ 10 min, each step ≤ its timeoutSeconds + 4.5 min, image ≤ ~4 h (50 checks, back-off to 5 min)
+ *   Test      agent ≤ 10 min, each step as above
+ *   ScanGate  scanTimeoutMinutes (one check a minute), then ScanIncomplete
+ *
  * Later stages (Approval, Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
  * and Done: each is a builder in workflows/stages/ that takes the state after it.
  */
