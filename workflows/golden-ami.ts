@@ -35,7 +35,7 @@
  * of its bounded waits plus its tasks' timeouts (5 min per Lambda task, 10 min for Create Image and Evaluate
  * Scan Gate), and the execution has its own TimeoutSeconds (executionTimeout):
  *   Prepare   its tasks only
- *   Bake      agent ≤ 10 min, each step ≤ its timeoutSeconds + 4.5 min, image ≤ ~4 h (50 checks, back-off to 5 min)
+ *   Bake      agent ≤ 10 min, each step ≤ its timeoutSeconds + about 3 min, image ≤ ~4 h (50 checks, back-off to 5 min)
  *   Test      agent ≤ 10 min, each step as above
  *   ScanGate  scanTimeoutMinutes (one check a minute), then ScanIncomplete
  *
