@@ -12,13 +12,13 @@ import {
 } from '@aws-sdk/client-sfn';
 
 export interface FollowOptions {
-  /** Wall milliseconds between polls (DescribeExecution is limited to 15/s on AWS; default 500 ms). */
-  pollMs?: number;
+  /** Wait between polls; default 500 ms of wall time (DescribeExecution is limited to 15/s on AWS). */
+  wait?: () => Promise<void>;
   onEvent?: (event: HistoryEvent) => void;
 }
 
 export async function followExecution(client: SFNClient, executionArn: string, options: FollowOptions = {}): Promise<DescribeExecutionCommandOutput> {
-  const pollMs = options.pollMs ?? 500;
+  const wait = options.wait ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 500)));
   let lastEventId = 0;
   for (;;) {
     const description = await client.send(new DescribeExecutionCommand({ executionArn }));
@@ -33,6 +33,6 @@ export async function followExecution(client: SFNClient, executionArn: string, o
       nextToken = page.nextToken;
     } while (nextToken);
     if (description.status !== 'RUNNING' && description.status !== 'PENDING_REDRIVE') return description;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await wait();
   }
 }
