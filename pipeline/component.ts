@@ -4,7 +4,7 @@
  * validate / test, steps with the ExecuteBash action (inputs.commands), onFailure, timeoutSeconds,
  * maxAttempts. Anything else is refused with a message, never ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const quote = (value: unknown): string => JSON.stringify(value) ?? String(value);
 

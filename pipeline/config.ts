@@ -7,7 +7,7 @@
  * Rules that involve more than one field live in `validate.ts` (cross-field checks) so that this file stays
  * a plain description of the shape, convertible to JSON Schema.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './regions';
 import { closest } from './suggest';
 

@@ -3,7 +3,7 @@
  * of truth). Checked in under pipelines/ and referenced from the YAML files for editor completion; a test fails
  * when they are stale.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { componentSchema } from './component';
 import { pipelineConfigSchema } from './config';
 

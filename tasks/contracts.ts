@@ -7,7 +7,7 @@
  * Time: handlers never read the wall clock for decisions; the state machine passes `now` (the state's
  * EnteredTime), so the same code is exact under the local runtime's virtual clock.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEVERITIES } from '../pipeline/config';
 
 /** Names of the task functions; the infra creates one Lambda per name, the local runtime maps them. */

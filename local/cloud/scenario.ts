@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { baseImageSoftware, isBaseImageProfile } from './packages/base-images';
 import { addAccessKey, addAccount, addImage, addInstanceProfile, addOrganization, addRole, addRunningInstance } from './seed';
 import { createKey, findKey } from './services/kms';
