@@ -208,3 +208,22 @@ describe('pipeline with a failing component step', () => {
     expect(imagesOf(env, result.executionArn)).toEqual([]);
   });
 });
+
+describe('pipeline whose stack creates the builder security group', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startRuntime({
+      pipelineFile: pipelineVariant(dir, 'vpc', (t) => t.replace('  securityGroupIds: [sg-0123456789abcdef0]', '  vpcId: vpc-0a1b2c3d4e5f67890')),
+    });
+  });
+  afterAll(() => env.stop());
+
+  it('launches builder and test instances in the created group only', async () => {
+    const result = await env.run({});
+
+    expect(result.description.status).toBe('SUCCEEDED');
+    const instances = Object.values(regionState(env).instances).filter((i) => i.tags[TAG.execution] === result.executionArn);
+    expect(instances.map((i) => i.tags[TAG.purpose]).sort()).toEqual(['build', 'test']);
+    for (const instance of instances) expect(instance.securityGroupIds).toHaveLength(1);
+  });
+});
