@@ -452,6 +452,29 @@ export class Shell {
     return status;
   }
 
+  /**
+   * Run a for/while loop: `iterate` calls `pass` once per iteration; `break` in the body ends the loop,
+   * `continue` ends the pass. The loop's status is its last completed body's.
+   */
+  private loop(iterate: (pass: (body: List, io: Io, suppressed: boolean) => 'break' | 'next') => void): number {
+    let status = 0;
+    this.loopDepth++;
+    try {
+      iterate((body, io, suppressed) => {
+        try {
+          status = this.execList(body, io, suppressed);
+          return 'next';
+        } catch (signal) {
+          if (!(signal instanceof LoopSignal)) throw signal;
+          return signal.kind === 'break' ? 'break' : 'next';
+        }
+      });
+    } finally {
+      this.loopDepth--;
+    }
+    return status;
+  }
+
   private execCommand(command: Command, io: Io, suppressed: boolean): number {
     switch (command.type) {
       case 'simple':
@@ -466,46 +489,29 @@ export class Shell {
       case 'for':
         return this.withRedirects(command.redirects, io, (rio) => {
           const items = command.items === undefined ? [...this.positional] : command.items.flatMap((w) => this.expandWord(w));
-          let status = 0;
-          this.loopDepth++;
-          try {
+          return this.loop((pass) => {
             for (const item of items) {
               this.vars.set(command.variable, item);
-              try {
-                status = this.execList(command.body, rio, suppressed);
-              } catch (signal) {
-                if (!(signal instanceof LoopSignal)) throw signal;
-                if (signal.kind === 'break') break;
-              }
+              if (pass(command.body, rio, suppressed) === 'break') break;
             }
-          } finally {
-            this.loopDepth--;
-          }
-          return status;
+          });
         });
       case 'while':
         return this.withRedirects(command.redirects, io, (rio) => {
-          let status = 0;
-          this.loopDepth++;
-          try {
+          let stopped = false;
+          const status = this.loop((pass) => {
             for (let i = 0; ; i++) {
               if (i >= MAX_LOOP_ITERATIONS) {
                 rio.err(`[simulated cloud] loop stopped after ${MAX_LOOP_ITERATIONS} iterations\n`);
-                return 1;
+                stopped = true;
+                return;
               }
               const condition = this.execList(command.condition, rio, true);
               if (command.until ? condition === 0 : condition !== 0) break;
-              try {
-                status = this.execList(command.body, rio, suppressed);
-              } catch (signal) {
-                if (!(signal instanceof LoopSignal)) throw signal;
-                if (signal.kind === 'break') break;
-              }
+              if (pass(command.body, rio, suppressed) === 'break') break;
             }
-          } finally {
-            this.loopDepth--;
-          }
-          return status;
+          });
+          return stopped ? 1 : status;
         });
       case 'case':
         return this.withRedirects(command.redirects, io, (rio) => {

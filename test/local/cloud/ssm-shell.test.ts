@@ -293,6 +293,19 @@ describe('shell semantics', () => {
     expect(software.files['/tmp/ready']).toBe('');
   });
 
+  it('ends a loop pass on continue, the loop on break, and a runaway loop with an error', () => {
+    const result = runShellScript(
+      ['for i in 1 2 3; do if [ "$i" = 2 ]; then continue; fi; echo "$i"; done', 'for i in a b; do echo "$i"; break; done', 'echo after'],
+      al2023(),
+      { now: NOW },
+    );
+    expect(result.stdout).toBe('1\n3\na\nafter\n');
+
+    const runaway = runShellScript(['while true; do :; done'], al2023(), { now: NOW });
+    expect(runaway.exitCode).toBe(1);
+    expect(runaway.stderr).toMatch(/loop stopped after \d+ iterations/);
+  });
+
   it('evaluates $(( )) arithmetic and the small text tools scripts lean on', () => {
     // Act
     const result = runShellScript(
