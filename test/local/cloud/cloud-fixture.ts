@@ -3,7 +3,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { VirtualClock } from '../../../local/clock';
 import { Cloud, DEFAULT_SCENARIO } from '../../../local/cloud/index';
@@ -53,4 +53,9 @@ export async function startExampleCloud(options: { dynamodb?: boolean } = {}): P
 /** Let `ms` of virtual time pass (timers fire; the world settles on the next call). */
 export async function elapse(clock: VirtualClock, ms: number): Promise<void> {
   await clock.sleep(ms);
+}
+
+/** The image id the public Amazon Linux 2023 parameter holds in `region` (the example's base image). */
+export async function baseImageId(region = 'eu-west-1'): Promise<string> {
+  return (await clients.ssm(region).send(new GetParameterCommand({ Name: AL2023_PARAMETER }))).Parameter?.Value ?? '';
 }

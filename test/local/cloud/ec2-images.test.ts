@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateGrantCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { clients, credentialsOf, elapse, PROD, STAGING, startExampleCloud, TOOLING, AL2023_PARAMETER, START, type ExampleCloud } from './cloud-fixture';
+import { baseImageId, clients, credentialsOf, elapse, PROD, STAGING, startExampleCloud, TOOLING, AL2023_PARAMETER, START, type ExampleCloud } from './cloud-fixture';
 
 const REGION = 'eu-west-1';
 let env: ExampleCloud;
@@ -36,11 +36,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await env.cloud.stop();
 });
-
-async function baseImageId(region = REGION): Promise<string> {
-  const out = await clients.ssm(region).send(new GetParameterCommand({ Name: AL2023_PARAMETER }));
-  return out.Parameter?.Value ?? '';
-}
 
 async function runningBuilder(): Promise<string> {
   const ec2 = clients.ec2(REGION);

@@ -13,9 +13,8 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { DescribeAutoScalingGroupsCommand, DescribeInstanceRefreshesCommand, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
-import { AL2023_PARAMETER, clients, credentialsOf, elapse, PROD, startExampleCloud, TOOLING, type ExampleCloud } from './cloud-fixture';
+import { AL2023_PARAMETER, baseImageId, clients, credentialsOf, elapse, PROD, startExampleCloud, TOOLING, type ExampleCloud } from './cloud-fixture';
 
 const REGION = 'eu-west-1';
 let env: ExampleCloud;
@@ -26,10 +25,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await env.cloud.stop();
 });
-
-async function baseImageId(): Promise<string> {
-  return (await clients.ssm(REGION).send(new GetParameterCommand({ Name: AL2023_PARAMETER }))).Parameter?.Value ?? '';
-}
 
 describe('RunInstances', () => {
   it('is idempotent per ClientToken, keeps tags and IMDSv2 options, and runs after the pending time', async () => {
