@@ -3,7 +3,7 @@
  * that means Inspector will never scan this instance throws ScanIncomplete at once; the workflow's scan
  * timeout turns "still pending" into ScanIncomplete too. Only a finished scan lets the gate decide.
  */
-import { ListCoverageCommand, type CoveredResource, type Inspector2Client } from '@aws-sdk/client-inspector2';
+import { paginateListCoverage, type CoveredResource, type Inspector2Client } from '@aws-sdk/client-inspector2';
 import type { z } from 'zod';
 import type { checkScanCoverageEventSchema, checkScanCoverageResultSchema } from '../contracts';
 import { ScanIncomplete } from '../errors';
@@ -34,16 +34,12 @@ const REMEDIES: Record<string, string> = {
 };
 
 async function coverageOf(inspector2: Inspector2Client, instanceId: string): Promise<CoveredResource | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const page = await inspector2.send(
-      new ListCoverageCommand({ filterCriteria: { resourceId: [{ comparison: 'EQUALS', value: instanceId }] }, nextToken }),
-    );
+  // Inspector may return an empty page with a token: the paginator keeps reading.
+  const pages = paginateListCoverage({ client: inspector2 }, { filterCriteria: { resourceId: [{ comparison: 'EQUALS', value: instanceId }] } });
+  for await (const page of pages) {
     const covered = page.coveredResources?.find((resource) => resource.resourceId === instanceId);
     if (covered) return covered;
-    // Inspector may return an empty page with a token: keep reading.
-    nextToken = page.nextToken;
-  } while (nextToken);
+  }
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 /** Finding and terminating the instances of one execution; shared by terminateInstances and cleanup. */
-import { DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { paginateDescribeInstances, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { TAG } from '../../pipeline/tags';
 import { hasErrorName } from './aws-errors';
 
@@ -9,23 +9,20 @@ const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
 /** Ids of the instances tagged with `executionArn` that are not terminated or terminating. */
 export async function findExecutionInstances(ec2: EC2Client, executionArn: string): Promise<string[]> {
   const ids: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          { Name: `tag:${TAG.execution}`, Values: [executionArn] },
-          { Name: 'instance-state-name', Values: LIVE_STATES },
-        ],
-        MaxResults: 1000,
-        NextToken,
-      }),
-    );
+  const pages = paginateDescribeInstances(
+    { client: ec2, pageSize: 1000 },
+    {
+      Filters: [
+        { Name: `tag:${TAG.execution}`, Values: [executionArn] },
+        { Name: 'instance-state-name', Values: LIVE_STATES },
+      ],
+    },
+  );
+  for await (const page of pages) {
     for (const reservation of page.Reservations ?? []) {
       for (const instance of reservation.Instances ?? []) if (instance.InstanceId) ids.push(instance.InstanceId);
     }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return ids;
 }
 

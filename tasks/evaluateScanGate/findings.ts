@@ -1,5 +1,5 @@
 /** Reading the test instance's active Inspector findings and converting them to the gate's shape. */
-import { ListFindingsCommand, type Finding, type Inspector2Client } from '@aws-sdk/client-inspector2';
+import { paginateListFindings, type Finding, type Inspector2Client } from '@aws-sdk/client-inspector2';
 import { SEVERITIES, type Severity } from '../../pipeline/config';
 import type { GateFinding } from '../contracts';
 
@@ -28,20 +28,15 @@ export function toGateFinding(finding: Finding): GateFinding {
 /** Every ACTIVE finding of `resourceId`, all pages. */
 export async function listActiveFindings(inspector2: Inspector2Client, resourceId: string): Promise<GateFinding[]> {
   const findings: GateFinding[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await inspector2.send(
-      new ListFindingsCommand({
-        filterCriteria: {
-          resourceId: [{ comparison: 'EQUALS', value: resourceId }],
-          findingStatus: [{ comparison: 'EQUALS', value: 'ACTIVE' }],
-        },
-        maxResults: 100,
-        nextToken,
-      }),
-    );
-    findings.push(...(page.findings ?? []).map(toGateFinding));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const pages = paginateListFindings(
+    { client: inspector2, pageSize: 100 },
+    {
+      filterCriteria: {
+        resourceId: [{ comparison: 'EQUALS', value: resourceId }],
+        findingStatus: [{ comparison: 'EQUALS', value: 'ACTIVE' }],
+      },
+    },
+  );
+  for await (const page of pages) findings.push(...(page.findings ?? []).map(toGateFinding));
   return findings;
 }

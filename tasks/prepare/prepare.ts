@@ -2,7 +2,7 @@
  * prepare: validate the execution input, resolve the base image, allocate the image version and write the
  * IMAGE record — everything later stages need, decided once at the start of a run.
  */
-import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, paginateDescribeImages, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
@@ -84,26 +84,23 @@ async function describeUsableImage(ec2: EC2Client, imageId: string, architecture
 /** The newest available image of `owner` whose name matches `namePattern`, for `architecture`. */
 async function newestImage(ec2: EC2Client, owner: string, namePattern: string, architecture: string): Promise<Image | undefined> {
   let newest: Image | undefined;
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeImagesCommand({
-        Owners: [owner],
-        Filters: [
-          { Name: 'name', Values: [namePattern] },
-          { Name: 'architecture', Values: [architecture] },
-          { Name: 'state', Values: ['available'] },
-        ],
-        MaxResults: 1000,
-        NextToken,
-      }),
-    );
+  const pages = paginateDescribeImages(
+    { client: ec2, pageSize: 1000 },
+    {
+      Owners: [owner],
+      Filters: [
+        { Name: 'name', Values: [namePattern] },
+        { Name: 'architecture', Values: [architecture] },
+        { Name: 'state', Values: ['available'] },
+      ],
+    },
+  );
+  for await (const page of pages) {
     for (const image of page.Images ?? []) {
       // CreationDate is ISO 8601 in UTC, so string order is time order.
       if (!newest || (image.CreationDate ?? '') > (newest.CreationDate ?? '')) newest = image;
     }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return newest;
 }
 

@@ -4,7 +4,7 @@
  * instance's commands: a retried invocation returns the command already sent instead of running the step
  * twice (two package managers at once would fight over their lock).
  */
-import { ListCommandsCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { paginateListCommands, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
 import type { ComponentStepRef, runStepEventSchema, runStepResultSchema } from '../contracts';
 
@@ -21,20 +21,14 @@ export function stepComment(step: Pick<ComponentStepRef, 'component' | 'phase' |
 }
 
 async function findSentCommand(ssm: SSMClient, instanceId: string, comment: string): Promise<string | undefined> {
-  let NextToken: string | undefined;
-  do {
-    const page = await ssm.send(
-      new ListCommandsCommand({
-        InstanceId: instanceId,
-        Filters: [{ key: 'DocumentName', value: 'AWS-RunShellScript' }],
-        MaxResults: 50,
-        NextToken,
-      }),
-    );
+  const pages = paginateListCommands(
+    { client: ssm, pageSize: 50 },
+    { InstanceId: instanceId, Filters: [{ key: 'DocumentName', value: 'AWS-RunShellScript' }] },
+  );
+  for await (const page of pages) {
     const sent = page.Commands?.find((command) => command.Comment === comment);
     if (sent?.CommandId) return sent.CommandId;
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return undefined;
 }
 
