@@ -1,5 +1,6 @@
 /** Runs the real synthesized lifecycle on the local engine, against a fresh simulated account, on a virtual clock. */
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { followExecution } from '../../bin/follow';
 import { buildApp, LOCAL_CONTEXT } from '../../infra/app';
 import { resourceNames } from '../../infra/pipeline-stack';
 import { VirtualClock } from '../../local/clock';
@@ -19,20 +20,9 @@ export async function startRuntime(options: { pipelineFile?: string; scenario?: 
   /** Start an execution and wait (on the virtual clock) until it ends; returns description and history. */
   async function run(input: unknown = {}, name?: string) {
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), name }));
-    const execution = runtime.stepFunctions.engine; // the engine advances the virtual clock by itself when idle
-    void execution;
-    let description = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    while (description.status === 'RUNNING') {
-      await clock.sleep(60_000);
-      description = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    }
+    // Followed through the Step Functions API, as gami follows a run on AWS; polls on the virtual clock.
     const events: HistoryEvent[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-      events.push(...(page.events ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const description = await followExecution(sfn, executionArn!, { wait: () => clock.sleep(60_000), onEvent: (e) => events.push(e) });
     return { executionArn: executionArn!, description, events, output: description.output ? JSON.parse(description.output) : undefined };
   }
 
