@@ -49,7 +49,8 @@ interface TemplateResource {
  */
 async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definitions: SynthesizedDefinitions): Promise<void> {
   const stage = scope instanceof Stack ? Stage.of(scope) : scope;
-  const assembly = stage!.synth(); // already synthesized by definitionsFromCdk: returns the same assembly
+  if (!stage) throw new Error('the stack is not inside an App or Stage');
+  const assembly = stage.synth(); // already synthesized by definitionsFromCdk: returns the same assembly
   const config = { region: definitions.region, credentials: credentialsOf(cloud, definitions.account) };
   const sns = createClient(SNSClient, config);
   try {
