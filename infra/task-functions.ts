@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../pipeline/config';
 import { TAG } from '../pipeline/tags';
-import { TASK_NAMES, type TaskName } from '../tasks/contracts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_NAMES, type TaskName } from '../tasks/contracts';
 
 export const HANDLER_METADATA_KEY = 'gami:handler';
 /**
@@ -36,11 +36,6 @@ export function handlerEntry(task: TaskName): string {
   return `tasks/${task}/handler.ts`;
 }
 
-const TIMEOUTS: Partial<Record<TaskName, Duration>> = {
-  createImage: Duration.minutes(2),
-  evaluateScanGate: Duration.minutes(5),
-  cleanup: Duration.minutes(2),
-};
 
 export interface TaskFunctionsProps {
   config: PipelineConfig;
@@ -67,7 +62,7 @@ export class TaskFunctions extends Construct {
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
-        timeout: TIMEOUTS[task] ?? Duration.minutes(1),
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS[task]),
         tracing: lambda.Tracing.ACTIVE,
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,

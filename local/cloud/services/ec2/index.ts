@@ -5,6 +5,7 @@ import * as launchTemplates from './launch-templates';
 import * as regions from './regions';
 import * as snapshots from './snapshots';
 import * as tags from './tags';
+import { describeTags } from './describe-tags';
 
 export const ec2Operations = {
   RunInstances: instances.runInstances,
@@ -29,6 +30,7 @@ export const ec2Operations = {
   DescribeRegions: regions.describeRegions,
   CreateTags: tags.createTags,
   DeleteTags: tags.deleteTags,
+  DescribeTags: describeTags,
   DescribeSnapshots: snapshots.describeSnapshots,
   ModifySnapshotAttribute: snapshots.modifySnapshotAttribute,
   DeleteSnapshot: snapshots.deleteSnapshot,
