@@ -7,16 +7,18 @@ import {
   EnableImageDeprecationCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { deprecationTime } from '../../../tasks/cleanup/cleanup';
 import { handler as cleanup } from '../../../tasks/cleanup/handler';
 import { handler as recordStage } from '../../../tasks/recordStage/handler';
-import { imageStatusAfter } from '../../../tasks/recordStage/recordStage';
+import { imageStatusAfter, stageOrder } from '../../../tasks/recordStage/recordStage';
 import { ec2ClientError, EXECUTION_ARN, executionTagsOf, OTHER_EXECUTION_ARN, run } from './fixtures';
 
 const ec2 = mockClient(EC2Client);
 const ddb = mockClient(DynamoDBDocumentClient);
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 beforeEach(() => {
   ec2.reset();
   ddb.reset();
@@ -70,6 +72,80 @@ describe('recordStage', () => {
     const stageWrite = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(stageWrite.UpdateExpression).not.toContain('#endedAt');
     expect(stageWrite.ExpressionAttributeValues).not.toHaveProperty(':endedAt');
+  });
+
+  it('writes a replayed earlier stage on condition of stage order, and swallows the ConditionalCheckFailed of a later record', async () => {
+    // Prepare: the record is at Test succeeded; a retried Record Baked arrives late
+    ddb.on(UpdateCommand, { Key: { pk: 'PIPELINE#web-base', sk: 'IMAGE#000012' } }).rejects(conditionFailed());
+
+    // Act
+    const result = await recordStage({
+      run,
+      registryTable: 'gami-registry',
+      version: 12,
+      stage: 'Bake',
+      status: 'succeeded',
+      details: { imageId: 'ami-0fedcba9876543210', snapshotIds: ['snap-1'] },
+    });
+
+    // Assess
+    expect(result).toEqual({ recorded: true, key: { pk: 'PIPELINE#web-base', sk: 'IMAGE#000012#STAGE#Bake' } });
+    expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
+    expect(ddb).toHaveReceivedNthSpecificCommandWith(2, UpdateCommand, {
+      Key: { pk: 'PIPELINE#web-base', sk: 'IMAGE#000012' },
+      ConditionExpression: 'attribute_not_exists(#stageOrder) OR #stageOrder <= :stageOrder',
+      ExpressionAttributeNames: expect.objectContaining({ '#stageOrder': 'stageOrder' }),
+      ExpressionAttributeValues: expect.objectContaining({ ':stageOrder': stageOrder('Bake', 'succeeded') }),
+    });
+    expect(stageOrder('Bake', 'succeeded')).toBeLessThan(stageOrder('Test', 'succeeded'));
+  });
+
+  it('writes a stage\'s start only while the stage has not ended, and swallows the ConditionalCheckFailed of a replay', async () => {
+    // Prepare: Bake has succeeded; a duplicated Record Bake Started arrives late
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act + Assess
+    await expect(
+      recordStage({ run, registryTable: 'gami-registry', version: 12, stage: 'Bake', status: 'started', details: {} }),
+    ).resolves.toEqual({ recorded: true, key: { pk: 'PIPELINE#web-base', sk: 'IMAGE#000012#STAGE#Bake' } });
+    expect(ddb).toHaveReceivedNthSpecificCommandWith(1, UpdateCommand, {
+      Key: { pk: 'PIPELINE#web-base', sk: 'IMAGE#000012#STAGE#Bake' },
+      ConditionExpression: 'attribute_not_exists(#status) OR #status = :status',
+      ExpressionAttributeNames: expect.objectContaining({ '#status': 'status' }),
+      ExpressionAttributeValues: expect.objectContaining({ ':status': 'started' }),
+    });
+    expect(ddb).toHaveReceivedNthSpecificCommandWith(2, UpdateCommand, {
+      Key: { pk: 'PIPELINE#web-base', sk: 'IMAGE#000012' },
+      ExpressionAttributeValues: expect.objectContaining({ ':stageOrder': 2 }),
+    });
+  });
+
+  it('lets any other registry error through, so the state machine retries it', async () => {
+    ddb.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
+
+    await expect(
+      recordStage({ run, registryTable: 'gami-registry', version: 12, stage: 'Test', status: 'succeeded', details: {} }),
+    ).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+  });
+
+  it('orders the stage events of a run: every start before its end, Failed last', () => {
+    const events = [
+      ['Prepare', 'started'],
+      ['Prepare', 'succeeded'],
+      ['Bake', 'started'],
+      ['Bake', 'succeeded'],
+      ['Test', 'started'],
+      ['Test', 'succeeded'],
+      ['ScanGate', 'started'],
+      ['ScanGate', 'succeeded'],
+      ['Done', 'succeeded'],
+      ['Failed', 'failed'],
+    ] as const;
+    const orders = events.map(([stage, status]) => stageOrder(stage, status));
+    expect(orders).toEqual([...orders].sort((a, b) => a - b));
+    expect(new Set(orders).size).toBe(orders.length);
+    // prepare writes the IMAGE record at 0
+    expect(stageOrder('Prepare', 'started')).toBe(0);
   });
 
   it.each([
