@@ -6,6 +6,7 @@ import {
   EC2Client,
   EnableImageDeprecationCommand,
   TerminateInstancesCommand,
+  type EnableImageDeprecationCommandInput,
 } from '@aws-sdk/client-ec2';
 import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -347,6 +348,36 @@ describe('cleanup', () => {
     });
     expect(ec2).toReceiveCommandTimes(TerminateInstancesCommand, 1);
     expect(ec2).toReceiveCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-1'] });
+  });
+
+  it('still deprecates the image when the action is retried minutes after its state was entered', async () => {
+    // Prepare: Step Functions keeps State.EnteredTime across retries, so a retry after the first attempt's
+    // 120 s function time-out still passes run.now; EC2 refuses a DeprecateAt before its own clock.
+    const ec2Clock = Date.parse(run.now) + 3 * 60_000;
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ [IMAGE]: EXECUTION_ARN }));
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: IMAGE }] });
+    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(EnableImageDeprecationCommand).callsFake((input: EnableImageDeprecationCommandInput) => {
+      if ((input.DeprecateAt?.getTime() ?? 0) < ec2Clock) throw ec2ClientError('InvalidParameterValue', 'DeprecateAt must be in the future.');
+      return { Return: true };
+    });
+
+    // Act + Assess
+    await expect(cleanup(event('images', { imageId: IMAGE }))).resolves.toEqual({ action: 'images', terminated: [], rejectedImageIds: [IMAGE] });
+    expect(ec2).toReceiveCommandWith(EnableImageDeprecationCommand, { ImageId: IMAGE });
+  });
+
+  it('names an image it could not reject once, though both the known id and the search lead to it', async () => {
+    // Prepare
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ [IMAGE]: EXECUTION_ARN }));
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: IMAGE }] });
+    ec2.on(CreateTagsCommand).rejects(ec2ClientError('RequestLimitExceeded', 'Request limit exceeded.'));
+
+    // Act + Assess
+    await expect(cleanup(event('images', { imageId: IMAGE }))).rejects.toMatchObject({
+      name: 'CleanupIncomplete',
+      message: `clean-up action images left 1 thing(s) not cleaned: ${IMAGE}: RequestLimitExceeded: Request limit exceeded.`,
+    });
   });
 
   it('record: marks the given version failed with what could not be cleaned', async () => {
