@@ -3,7 +3,7 @@
  * deprecated, disabled, rejected/expired and Windows images are refused with BaseImageNotTrusted and the
  * reason; nothing is allocated or written for a refused run.
  */
-import { DescribeImagesCommand, EC2Client, type DescribeImagesCommandInput, type Image } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client, PlatformValues, type DescribeImagesCommandInput, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -172,7 +172,7 @@ describe('base image trust policy', () => {
   });
 
   it('refuses a Windows image before a build fails late on it', async () => {
-    account([{ ...amazonImage, Platform: 'windows', PlatformDetails: 'Windows' }]);
+    account([{ ...amazonImage, Platform: PlatformValues.Windows, PlatformDetails: 'Windows' }]);
 
     await expectNotTrusted(
       { baseImage: { amiId: amazonImage.ImageId } },
