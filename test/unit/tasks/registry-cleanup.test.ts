@@ -99,6 +99,8 @@ describe('recordStage', () => {
       ExpressionAttributeValues: expect.objectContaining({ ':stageOrder': stageOrder('Bake', 'succeeded') }),
     });
     expect(stageOrder('Bake', 'succeeded')).toBeLessThan(stageOrder('Test', 'succeeded'));
+    // the IMAGE write really was refused, and the refusal swallowed
+    await expect(ddb.commandCalls(UpdateCommand)[1].returnValue).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
   });
 
   it('writes a stage\'s start only while the stage has not ended, and swallows the ConditionalCheckFailed of a replay', async () => {
