@@ -236,7 +236,7 @@ describe('runStep', () => {
       expect(ssm).not.toReceiveCommand(SendCommandCommand);
     });
 
-    it(`takes over a claim whose winner died before sending at its ${TAKEOVER_AFTER_WAITS}rd wait`, async () => {
+    it(`takes over a claim whose winner died before sending, at wait ${TAKEOVER_AFTER_WAITS}`, async () => {
       // Prepare: claimed, nothing sent, nothing recorded
       const claims = claimTable([{ ...CLAIM, executionArn: EXECUTION_ARN, claimedAt: run.now, waits: 0 }]);
       commandHistory();
