@@ -100,6 +100,14 @@ export class StepCommandPending extends Error {
 }
 
 /**
+ * The registry holds something this run cannot reconcile: its version's record belongs to another execution,
+ * the version counter is not a number, or every attempt to allocate a version lost to a concurrent run.
+ */
+export class RegistryConflict extends Error {
+  override name = 'RegistryConflict';
+}
+
+/**
  * The closed set of errors a failed lifecycle execution ends with (the `Error` of its Fail state). Every
  * named task error above that can end a run, plus StageFailed: anything unexpected (retries exhausted, a
  * Lambda crash or time-out, a data limit) — its Cause names the stage, the original error and its cause.

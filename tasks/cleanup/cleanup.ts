@@ -85,11 +85,31 @@ async function findExecutionImages(ec2: EC2Client, executionArn: string): Promis
   return ids;
 }
 
+/**
+ * How much later than the first deprecation time to try when EC2 says it is in the past. `now` is when the
+ * state was entered (or the event's time): a retry minutes later, or Lambda's asynchronous retry of a
+ * status-change event, calls EC2 after that, and no handler reads the wall clock for a decision.
+ */
+const DEPRECATION_DELAYS_MS = [0, 15 * MINUTE, 60 * MINUTE, 6 * 60 * MINUTE, 24 * 60 * MINUTE];
+
+/** Deprecate `imageId` at the first of the candidate times EC2 accepts as in the future. */
+async function deprecateSoon(ec2: EC2Client, imageId: string, now: Date): Promise<void> {
+  for (const [i, delay] of DEPRECATION_DELAYS_MS.entries()) {
+    try {
+      await ec2.send(new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: deprecationTime(new Date(now.getTime() + delay)) }));
+      return;
+    } catch (error) {
+      const past = hasErrorName(error, 'InvalidParameterValue', 'InvalidParameter') && /future/i.test((error as Error).message);
+      if (!past || i === DEPRECATION_DELAYS_MS.length - 1) throw error;
+    }
+  }
+}
+
 /** Tag `imageId` rejected and deprecate it; false when the image is already gone. */
 async function rejectImage(ec2: EC2Client, imageId: string, now: Date): Promise<boolean> {
   try {
     await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: TAG.status, Value: 'rejected' }] }));
-    await ec2.send(new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: deprecationTime(now) }));
+    await deprecateSoon(ec2, imageId, now);
     return true;
   } catch (error) {
     if (hasErrorName(error, 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable')) return false;
@@ -98,7 +118,8 @@ async function rejectImage(ec2: EC2Client, imageId: string, now: Date): Promise<
 }
 
 async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], outcome: ActionOutcome): Promise<void> {
-  const pending = ids.filter((id) => !outcome.done.includes(id));
+  // Each id once: not again when the known image is also found by its tag, whether it was cleaned or not.
+  const pending = ids.filter((id) => !outcome.done.includes(id) && !outcome.failed.some((f) => f.what === id));
   if (pending.length === 0) return;
   let owned: Set<string>;
   try {
@@ -255,6 +276,7 @@ export async function cleanupAfterStatusChange(
   const cause = detail.cause || (detail.status === 'TIMED_OUT' ? 'the execution exceeded its time limit' : 'the execution was stopped');
   const images = await withAttempts(() => rejectRunImages(clients.ec2, run));
   const instances = await withAttempts(() => terminateRunInstances(clients.ec2, run));
+  // Each entry an id, or the search that failed (e.g. "images tagged gami:execution=<name>").
   const notCleaned: NotCleaned = { images: images.failed.map((f) => f.what), instances: instances.failed.map((f) => f.what) };
 
   let stage = 'unknown';
@@ -270,7 +292,11 @@ export async function cleanupAfterStatusChange(
     notCleaned.record = message(failure);
   }
 
-  const left = [...notCleaned.instances.map((id) => `instance ${id}`), ...notCleaned.images.map((id) => `image ${id}`), ...(notCleaned.record ? [`registry record: ${notCleaned.record}`] : [])];
+  const left = [
+    ...instances.failed.map((f) => `${f.what.startsWith('i-') ? 'instance ' : ''}${f.what}: ${f.why}`),
+    ...images.failed.map((f) => `${f.what.startsWith('ami-') ? 'image ' : ''}${f.what}: ${f.why}`),
+    ...(notCleaned.record ? [`registry record: ${notCleaned.record}`] : []),
+  ];
   const lines = [
     `Pipeline ${run.pipeline}${recordedVersion !== null ? ` version ${recordedVersion}` : ''} ${detail.status === 'TIMED_OUT' ? 'timed out' : 'was stopped'} in stage ${stage} (${error}).`,
     '',

@@ -7,6 +7,7 @@ import { paginateDescribeImages, type EC2Client } from '@aws-sdk/client-ec2';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { registryKeys } from '../../pipeline/registry';
 import { TAG } from '../../pipeline/tags';
+import { RegistryConflict } from '../errors';
 import { hasErrorName } from './aws-errors';
 
 /** Items of the newest images read when looking for an execution's record (≈ 8 items per image). */
@@ -79,7 +80,7 @@ export async function allocateVersion(
     const current = (await clients.registry.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }))).Item;
     const last = current?.lastVersion;
     if (current !== undefined && (typeof last !== 'number' || !Number.isInteger(last) || last < 0)) {
-      throw new Error(`the COUNTER item in ${table} holds ${JSON.stringify(last)} as lastVersion, not a version number`);
+      throw new RegistryConflict(`the COUNTER item in ${table} holds ${JSON.stringify(last)} as lastVersion, not a version number`);
     }
     if (current?.lastExecution === executionArn && typeof last === 'number') return last;
     const next = Math.max(last ?? 0, floor) + 1;
@@ -100,5 +101,5 @@ export async function allocateVersion(
       if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
     }
   }
-  throw new Error(`could not allocate a version of ${pipeline} in ${table}: ${ALLOCATION_ATTEMPTS} concurrent allocations won over this one`);
+  throw new RegistryConflict(`could not allocate a version of ${pipeline} in ${table}: ${ALLOCATION_ATTEMPTS} concurrent allocations won over this one`);
 }

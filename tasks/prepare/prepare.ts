@@ -21,7 +21,7 @@ import { formatIssues } from '../common/issues';
 import { allocateVersion, findOwnVersion } from '../common/image-record';
 import { inputLimitViolation } from '../common/input-limits';
 import { TAG } from '../../pipeline/tags';
-import { BaseImageNotFound, BaseImageNotTrusted, InvalidExecutionInput, InvalidTaskEvent } from '../errors';
+import { BaseImageNotFound, BaseImageNotTrusted, InvalidExecutionInput, InvalidTaskEvent, RegistryConflict } from '../errors';
 
 export type PrepareEvent = z.output<typeof prepareEventSchema>;
 export type PrepareResult = z.output<typeof prepareResultSchema>;
@@ -61,12 +61,15 @@ function toResolved(image: Image, source: string): ResolvedImage {
   };
 }
 
-/** One image by id, usable for a build of `architecture`, or BaseImageNotFound saying why not. */
-async function describeUsableImage(ec2: EC2Client, imageId: string, architecture: string, source: string): Promise<Image> {
+/**
+ * One image by id, trusted and usable for a build of `architecture`, or BaseImageNotFound /
+ * BaseImageNotTrusted saying why not. Deprecated and disabled images are described too, so the trust policy
+ * refuses them by name rather than as "not found".
+ */
+async function describeUsableImage(ec2: EC2Client, imageId: string, architecture: string, source: string, policy: TrustPolicy): Promise<Image> {
   let images: Image[];
   try {
-    // Deprecated images are described too, so the trust policy can refuse them by name.
-    images = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true }))).Images ?? [];
+    images = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true, IncludeDisabled: true }))).Images ?? [];
   } catch (error) {
     if (hasErrorName(error, 'InvalidAMIID.')) {
       throw new BaseImageNotFound(`base image ${imageId} (${source}) does not exist or is not visible to this account: ${(error as Error).message}`);
@@ -75,6 +78,7 @@ async function describeUsableImage(ec2: EC2Client, imageId: string, architecture
   }
   const image = images.find((candidate) => candidate.ImageId === imageId);
   if (!image) throw new BaseImageNotFound(`base image ${imageId} (${source}) does not exist or is not visible to this account`);
+  assertTrusted(image, source, policy);
   if (image.State !== 'available') {
     throw new BaseImageNotFound(`base image ${imageId} (${source}) is ${image.State ?? 'in an unknown state'}, not available`);
   }
@@ -183,8 +187,7 @@ export async function resolveBaseImage(
 ): Promise<ResolvedImage> {
   const described = describeSource(source);
   if ('amiId' in source) {
-    const image = await describeUsableImage(clients.ec2, source.amiId, architecture, described);
-    return toResolved(assertTrusted(image, described, policy), described);
+    return toResolved(await describeUsableImage(clients.ec2, source.amiId, architecture, described, policy), described);
   }
   if ('ssmParameter' in source) {
     let value: string | undefined;
@@ -201,8 +204,7 @@ export async function resolveBaseImage(
     if (!value || !/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(value)) {
       throw new BaseImageNotFound(`SSM parameter ${source.ssmParameter} does not hold an AMI id`);
     }
-    const image = await describeUsableImage(clients.ec2, value, architecture, described);
-    return toResolved(assertTrusted(image, described, policy), described);
+    return toResolved(await describeUsableImage(clients.ec2, value, architecture, described, policy), described);
   }
   if (!policy.allowedOwners.includes(source.owner) && !(source.owner === policy.account && policy.allowedOwners.includes('self'))) {
     throw new BaseImageNotTrusted(
@@ -293,7 +295,7 @@ export async function prepare(clients: PrepareClients, event: PrepareEvent): Pro
     if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
     const existing = (await clients.registry.send(new GetCommand({ TableName: config.registryTable, Key, ConsistentRead: true }))).Item;
     if (existing?.executionArn !== run.executionArn) {
-      throw new Error(`the registry record of ${run.pipeline} version ${version} belongs to another execution (${String(existing?.executionArn)})`);
+      throw new RegistryConflict(`the registry record of ${run.pipeline} version ${version} belongs to another execution (${String(existing?.executionArn)})`);
     }
   }
 

@@ -84,8 +84,10 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
       TableName: event.registryTable,
       Key: stageKey,
       UpdateExpression: `SET ${stageUpdate.expression.join(', ')}`,
-      // A stage's start never overwrites its end.
-      ConditionExpression: status === 'started' ? 'attribute_not_exists(#status) OR #status = :status' : undefined,
+      // A stage's start never overwrites its end; the first failure recorded stays (a stop or time-out while
+      // the failure path runs must not replace the run's real error).
+      ConditionExpression:
+        status === 'started' ? 'attribute_not_exists(#status) OR #status = :status' : stage === 'Failed' ? 'attribute_not_exists(#status)' : undefined,
       ExpressionAttributeNames: stageUpdate.names,
       ExpressionAttributeValues: stageUpdate.values,
     }),
@@ -105,7 +107,7 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
       TableName: event.registryTable,
       Key: registryKeys.image(run.pipeline, version),
       UpdateExpression: `SET ${imageUpdate.expression.join(', ')}`,
-      ConditionExpression: 'attribute_not_exists(#stageOrder) OR #stageOrder <= :stageOrder',
+      ConditionExpression: `attribute_not_exists(#stageOrder) OR #stageOrder ${stage === 'Failed' ? '<' : '<='} :stageOrder`,
       ExpressionAttributeNames: imageUpdate.names,
       ExpressionAttributeValues: imageUpdate.values,
     }),

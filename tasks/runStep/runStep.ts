@@ -96,7 +96,8 @@ async function claim(clients: RunStepClients, event: RunStepEvent, comment: stri
     if (typeof recorded === 'string') return { commandId: recorded };
     throw error;
   }
-  if (waits >= TAKEOVER_AFTER_WAITS) return 'won';
+  // Exactly one waiter sees the count reach the threshold (ADD is atomic): that one takes over.
+  if (waits === TAKEOVER_AFTER_WAITS) return 'won';
   throw new StepCommandPending(`${comment} on ${event.instanceId} is being sent by another invocation (claimed at ${String(existing?.claimedAt)}; wait ${waits})`);
 }
 

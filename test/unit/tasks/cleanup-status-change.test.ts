@@ -140,7 +140,7 @@ describe('cleanup after an execution status change', () => {
         'the execution was stopped',
         '',
         `Clean-up: terminated no instances; rejected and deprecated ${IMAGE}.`,
-        'NOT CLEANED (act on these): instance i-1; instance i-2',
+        'NOT CLEANED (act on these): instance i-1: UnauthorizedOperation: You are not authorized to perform this operation.; instance i-2: UnauthorizedOperation: You are not authorized to perform this operation.',
         '',
         `Execution: ${EXECUTION_ARN}`,
       ].join('\n'),
