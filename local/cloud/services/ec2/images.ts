@@ -55,6 +55,14 @@ import {
   visibleImage,
   type ParsedFilter,
 } from './common';
+import {
+  checkConcurrentCopies,
+  checkImageDescription,
+  checkImageQuota,
+  checkPublicImageQuota,
+  checkShareEntities,
+  checkTagCount,
+} from './limits';
 import { imagesUsingSnapshot, newSnapshot } from './snapshots';
 import {
   COPY_IMAGE_BASE_MS,
@@ -171,6 +179,9 @@ export const createImage: Operation<CreateImageCommandInput, CreateImageCommandO
   }
   checkName(name);
   checkNameFree(ctx.world, ctx.account, ctx.region, name);
+  checkImageDescription(input.Description);
+  checkImageQuota(ctx.world.imageIds(ctx.account, ctx.region).length);
+  const imageTags = tagsFor(input.TagSpecifications, 'image');
   const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
   const imageId = ctx.world.nextId('ami');
   const devices: BlockDeviceRecord[] = instance.volumes.map((v) => {
@@ -206,7 +217,7 @@ export const createImage: Operation<CreateImageCommandInput, CreateImageCommandO
     software: clone(instance.software),
   };
   ctx.world.putImage(ctx.account, ctx.region, image);
-  for (const [key, value] of Object.entries(tagsFor(input.TagSpecifications, 'image'))) ctx.world.setImageTag(ctx.account, ctx.region, image, key, value);
+  for (const [key, value] of Object.entries(imageTags)) ctx.world.setImageTag(ctx.account, ctx.region, image, key, value);
   // Without NoReboot EC2 reboots the instance for a consistent snapshot: the SSM agent drops off for a while.
   if (!input.NoReboot && instance.state === 'running' && instance.agentOnlineAt !== undefined) {
     instance.agentOnlineAt = Math.max(instance.agentOnlineAt, ctx.clock.now() + REBOOT_AGENT_OFFLINE_MS);
@@ -410,6 +421,14 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
   if (source.state !== 'available') fail('IncorrectState', `Image ${sourceImageId} is not in a valid state for this operation (${source.state})`);
   checkName(name);
   checkNameFree(world, account, region, name);
+  checkImageDescription(input.Description);
+  const imageTags = tagsFor(input.TagSpecifications, 'image');
+  const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
+  // CopyImageTags and TagSpecifications together may not pass 50 user tags on the copy.
+  const copiedTags = input.CopyImageTags && located.ownerId === account ? source.tags : {};
+  checkTagCount(copiedTags, Object.keys(imageTags));
+  checkImageQuota(world.imageIds(account, region).length);
+  checkConcurrentCopies(Object.values(ctx.regionState.images).filter((i) => i.state === 'pending' && i.sourceImageId !== undefined).length);
   if (input.KmsKeyId && input.Encrypted !== true) fail('InvalidParameterCombination', 'KmsKeyId can be specified only when Encrypted is true');
   const encryptedSource = source.blockDeviceMappings.find((b) => b.encrypted);
   if (input.Encrypted === false && encryptedSource) {
@@ -469,11 +488,8 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
     software: clone(source.software),
   };
   world.putImage(account, region, image);
-  if (input.CopyImageTags && located.ownerId === account) {
-    for (const [key, value] of Object.entries(source.tags)) world.setImageTag(account, region, image, key, value);
-  }
-  for (const [key, value] of Object.entries(tagsFor(input.TagSpecifications, 'image'))) world.setImageTag(account, region, image, key, value);
-  const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
+  for (const [key, value] of Object.entries(copiedTags)) world.setImageTag(account, region, image, key, value);
+  for (const [key, value] of Object.entries(imageTags)) world.setImageTag(account, region, image, key, value);
   for (const device of devices) Object.assign(ctx.regionState.snapshots[device.snapshotId].tags, snapshotTags);
   const perGiB = sourceRegion === region ? COPY_IMAGE_PER_GIB_SAME_REGION_MS : COPY_IMAGE_PER_GIB_CROSS_REGION_MS;
   const failCopy = ctx.faults.fires('ec2.copyFails', ctx.scope);
@@ -557,8 +573,16 @@ export const modifyImageAttribute: Operation<ModifyImageAttributeCommandInput, M
         'You can’t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API.',
       );
     }
-    if (new Set([...image.launchPermissions.userIds, ...adds.userIds]).size > 1000) {
-      fail('ResourceLimitExceeded', 'An AMI can be shared with at most 1000 accounts per Region; share with an organization or OU instead.');
+    // 1,000 entities per image: accounts, organizations and OUs together (the accounts inside an organization don't count).
+    const p = image.launchPermissions;
+    const entities = (current: string[], add: string[], remove: string[]) => new Set([...current, ...add].filter((x) => !remove.includes(x))).size;
+    checkShareEntities(
+      entities(p.userIds, adds.userIds, removes.userIds) +
+        entities(p.organizationArns, adds.organizationArns, removes.organizationArns) +
+        entities(p.organizationalUnitArns, adds.organizationalUnitArns, removes.organizationalUnitArns),
+    );
+    if (adds.groups.includes('all') && !p.groups.includes('all')) {
+      checkPublicImageQuota(Object.values(ctx.regionState.images).filter((i) => i.launchPermissions.groups.includes('all') && i.state !== 'deregistered').length);
     }
   }
   const p = image.launchPermissions;

@@ -26,6 +26,7 @@ import { bootSoftware } from '../../packages/base-images';
 import { canUseKey, findKey } from '../kms';
 import { anyMatches, checkIdFormat, iso, parseFilters, STATE_CODES, tagFilterMatches, tagsFor, tagsOut, visibleImage, volumesFromImage } from './common';
 import { launchTemplateImageId } from './images';
+import { checkTagCount } from './limits';
 import {
   AGENT_ONLINE_AFTER_RUNNING_MS,
   FAILED_LAUNCH_MS,
@@ -192,6 +193,8 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
   const metadata = { ...(templateData.MetadataOptions ?? {}), ...(input.MetadataOptions ?? {}) };
   const httpTokens = metadata.HttpTokens ?? (image.imdsSupport === 'v2.0' ? 'required' : 'optional');
   const tags = { ...tagsFor(templateData.TagSpecifications, 'instance'), ...tagsFor(input.TagSpecifications, 'instance') };
+  // The launch template's tags and the request's are merged: together at most 50 user tags.
+  checkTagCount({}, Object.keys(tags));
   // Launching from a shared image encrypted with another account's key needs access to that key.
   const kmsBlocked = image.blockDeviceMappings.some((device) => {
     if (!device.encrypted || !device.kmsKeyId) return false;
