@@ -121,7 +121,7 @@ describe('ListFindings', () => {
     );
     // Assess
     expect(active).toHaveLength(25);
-    expect([count(active, 'CRITICAL'), count(active, 'HIGH'), count(active, 'MEDIUM'), count(active, 'LOW'), count(active, 'UNTRIAGED')]).toEqual([3, 7, 12, 2, 1]);
+    expect([count(active, 'CRITICAL'), count(active, 'HIGH'), count(active, 'MEDIUM'), count(active, 'LOW'), count(active, 'UNTRIAGED')]).toEqual([3, 7, 12, 1, 2]);
     expect(critical.findings?.map((f) => f.packageVulnerabilityDetails?.vulnerabilityId).sort()).toEqual(['CVE-2024-45490', 'CVE-2024-45491', 'CVE-2024-45492']);
     const expat = active.find((f) => f.packageVulnerabilityDetails?.vulnerabilityId === 'CVE-2024-45490');
     expect(expat).toMatchObject({
