@@ -2,7 +2,7 @@
  * Amazon Inspector (v2) for EC2 instances, agent-based through SSM: ListCoverage, ListFindings,
  * BatchGetFindingDetails. Inspector is taken as enabled for EC2 scanning in every account and region.
  *
- * Life of an instance in Inspector (documented assumptions; AWS publishes no figures, see AWS-FACTS.md):
+ * Life of an instance in Inspector (documented assumptions; AWS publishes no figures — Inspector user guide, scanning-ec2):
  * - Discovery: the instance appears in coverage INSPECTOR_DISCOVERY_MS after launch (Inspector reacts to EC2
  *   state-change events). Until then ListCoverage does not list it.
  * - Not a managed node (no SSM agent, no instance profile, agent not yet online): INACTIVE /

@@ -10,7 +10,7 @@
  *   number of tags that you can assign to the specified resource".
  * - EC2 user guide, AMI quotas (per Region): 50,000 AMIs (available, pending, disabled); 5 public AMIs; AMI sharing
  *   1,000 entities (organizations, OUs and accounts; the accounts inside a shared organization or OU do not count).
- * - CopyingAMIs: 300 concurrent AMI copies per destination Region (AWS-FACTS.md, limits).
+ * - EC2 user guide, CopyingAMIs: 300 concurrent AMI copies per destination Region.
  * - RegisterImage / CreateImage API reference: Description up to 255 characters; Name 3-128 characters.
  */
 import { fail } from '../../errors';
