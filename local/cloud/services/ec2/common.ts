@@ -172,14 +172,18 @@ export function ownedImage(world: World, region: string, accountId: string, imag
   return located.image;
 }
 
-/** The volumes of an instance launched from `image`: one new EBS volume per block device mapping. */
+/** The volumes of an instance launched from `image` without overrides: one new EBS volume per block device mapping. */
 export function volumesFromImage(world: World, image: ImageRecord): InstanceRecord['volumes'] {
   return image.blockDeviceMappings.map((b) => ({
     deviceName: b.deviceName,
     volumeId: world.nextId('vol'),
     size: b.volumeSize,
     volumeType: b.volumeType,
+    iops: b.iops,
+    throughput: b.throughput,
     encrypted: b.encrypted,
     kmsKeyId: b.kmsKeyId,
+    snapshotId: b.snapshotId,
+    deleteOnTermination: b.deleteOnTermination,
   }));
 }

@@ -5,6 +5,7 @@ import * as launchTemplates from './launch-templates';
 import * as regions from './regions';
 import * as snapshots from './snapshots';
 import * as tags from './tags';
+import * as volumes from './volumes';
 
 export const ec2Operations = {
   RunInstances: instances.runInstances,
@@ -13,6 +14,7 @@ export const ec2Operations = {
   StopInstances: instances.stopInstances,
   TerminateInstances: instances.terminateInstances,
   CreateImage: images.createImage,
+  RegisterImage: images.registerImage,
   DescribeImages: images.describeImages,
   CopyImage: images.copyImage,
   ModifyImageAttribute: images.modifyImageAttribute,
@@ -30,6 +32,7 @@ export const ec2Operations = {
   CreateTags: tags.createTags,
   DeleteTags: tags.deleteTags,
   DescribeSnapshots: snapshots.describeSnapshots,
+  DescribeVolumes: volumes.describeVolumes,
   ModifySnapshotAttribute: snapshots.modifySnapshotAttribute,
   DeleteSnapshot: snapshots.deleteSnapshot,
   CreateLaunchTemplate: launchTemplates.createLaunchTemplate,
