@@ -352,6 +352,11 @@ export interface WorldState {
   faults: FaultPlanSpec;
   /** Throttle EC2 calls with AWS's documented token buckets (`local/cloud/rate-limits.ts`). */
   rateLimits?: boolean;
+  /**
+   * Per vulnerability id, the day its fix shipped (`YYYY-MM-DD`), replacing the catalog's: lets a test or scenario put
+   * a fix 10 days before the virtual clock. Read by `local/cloud/inspector` (`fixReleasedAt`).
+   */
+  fixReleasedAt?: Record<string, string>;
   /** Clock time of the last snapshot written to disk: a restarted runtime resumes its clock from here. */
   savedAt?: number;
 }
