@@ -38,6 +38,7 @@ import { fail } from '../errors';
 import { paginate, type Operation, type OperationContext } from '../operations';
 import type { InstalledPackage } from '../packages/types';
 import type { InstanceRecord, World } from '../world';
+import { collectInventoryIfDue } from '../ssm/inventory';
 import { hash } from '../ssm/stable';
 import { CATALOG, fixAvailableSince, type CatalogRecord } from './catalog';
 import { isScannable, matchInventory } from './matcher';
@@ -123,6 +124,8 @@ function latestScanDue(instance: InstanceRecord, now: number): number | undefine
  * command changes the instance's software, so a scan that was due earlier sees the software it would have seen.
  */
 export function scanInstanceIfDue(world: World, accountId: string, region: string, instance: InstanceRecord): void {
+  // Inspector reads SSM Inventory: the inventory collection due now is taken before the software changes too.
+  collectInventoryIfDue(world, accountId, region, instance);
   syncInstance({ world, accountId, region }, inspectorState({ world, accountId, region }), instance);
 }
 
