@@ -22,8 +22,9 @@
  * - `epss` is present only where the source scan carried it (EPSS scores move daily; these are that day's).
  * - `publishedAt` is the CVE's publication date (NVD); `fixReleasedAt` the publication date of the distribution
  *   advisory that shipped the fix, where the catalog knows it (the USNs; ALAS release dates are not in the sources
- *   above). The dates were recorded from those public pages when the catalog was written and are not re-checked by
- *   any test (the project's machines have no internet access).
+ *   above). These dates were added on 2026-11-28 from NVD and USN publication dates as known to their author, without
+ *   network access to re-check them against those pages: treat them as accurate to a few days, and correct them from
+ *   NVD / ubuntu.com/security/notices when a machine can reach them. No test can check them.
  */
 
 export type CatalogSeverity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNTRIAGED';
