@@ -6,6 +6,7 @@ import * as regions from './regions';
 import * as snapshots from './snapshots';
 import * as tags from './tags';
 import { describeTags } from './describe-tags';
+import * as volumes from './volumes';
 
 export const ec2Operations = {
   RunInstances: instances.runInstances,
@@ -14,6 +15,7 @@ export const ec2Operations = {
   StopInstances: instances.stopInstances,
   TerminateInstances: instances.terminateInstances,
   CreateImage: images.createImage,
+  RegisterImage: images.registerImage,
   DescribeImages: images.describeImages,
   CopyImage: images.copyImage,
   ModifyImageAttribute: images.modifyImageAttribute,
@@ -32,6 +34,7 @@ export const ec2Operations = {
   DeleteTags: tags.deleteTags,
   DescribeTags: describeTags,
   DescribeSnapshots: snapshots.describeSnapshots,
+  DescribeVolumes: volumes.describeVolumes,
   ModifySnapshotAttribute: snapshots.modifySnapshotAttribute,
   DeleteSnapshot: snapshots.deleteSnapshot,
   CreateLaunchTemplate: launchTemplates.createLaunchTemplate,
