@@ -74,9 +74,9 @@ const step = (name: string, commands: string[], overrides: Partial<ComponentStep
 });
 
 async function runToEnd(instanceId: string, ref: ComponentStepRef) {
-  const { commandId } = await runStep({ run: runContext(), instanceId, step: ref, attempt: 1 });
+  const { commandId } = await runStep({ run: runContext(), registryTable: TABLE, instanceId, step: ref, attempt: 1 });
   // Idempotent: the same attempt again returns the same command.
-  await expect(runStep({ run: runContext(), instanceId, step: ref, attempt: 1 })).resolves.toEqual({ commandId });
+  await expect(runStep({ run: runContext(), registryTable: TABLE, instanceId, step: ref, attempt: 1 })).resolves.toEqual({ commandId });
   return pollUntil(() => checkStep({ run: runContext(), instanceId, commandId, step: ref, attempt: 1 }), (r) => r.status !== 'InProgress', 5_000);
 }
 
@@ -92,6 +92,7 @@ describe('task handlers on the simulated account', () => {
         namingPattern: '{pipeline}-{version}-{yyyymmdd}',
         registryTable: TABLE,
         components: ['os-update'],
+        allowedOwners: ['amazon', 'self'],
       },
     };
     const prepared = await prepare(prepareEvent);
@@ -165,9 +166,12 @@ describe('task handlers on the simulated account', () => {
     ).rejects.toMatchObject({ name: 'ScanGateFailed', message: expect.stringMatching(/CRITICAL: 3 findings > 0 allowed/) });
 
     // cleanup after a (pretend) failure: instances gone, image rejected and deprecated
-    const cleaned = await cleanup({ run: runContext(), imageId, error: 'ScanGateFailed', cause: 'test' });
-    expect(cleaned.rejectedImageIds).toEqual([imageId]);
-    expect(cleaned.terminated.sort()).toEqual([builder, tester].sort());
+    const failure = { run: runContext(), imageId, version: prepared.version, registryTable: TABLE, stage: 'ScanGate', error: 'ScanGateFailed', cause: 'test' };
+    const images = await cleanup({ ...failure, action: 'images' });
+    expect(images.rejectedImageIds).toEqual([imageId]);
+    const terminated = await cleanup({ ...failure, action: 'instances' });
+    expect(terminated.terminated.sort()).toEqual([builder, tester].sort());
+    await expect(cleanup({ ...failure, action: 'record' })).resolves.toMatchObject({ recordedVersion: prepared.version });
 
     const ec2 = createClient(EC2Client, { region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'local' } });
     const after = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];
