@@ -1,13 +1,19 @@
-#!/usr/bin/env node
 /**
- * gami — the golden-ami-pipeline command line.
- *   gami validate [files...]   check pipeline files; every problem as file:line:col path: message (exit 2)
+ * gami — the golden-ami-pipeline command line (the program; bin/gami.ts is its entry point).
+ *   gami validate [paths...]   check pipeline files (or every .yaml of a directory); every problem as
+ *                              file:line:col path: message (exit 2)
  *   gami schema [--check]      write (or check) pipelines/schema.json and pipelines/components/schema.json
- *   gami demo                  run a pipeline's whole lifecycle offline (npm start)
+ *   gami demo [file]           run a pipeline's lifecycle offline (npm start)
+ *
+ * Exit codes: 0 ok; 1 a run that failed; 2 invalid input (config, arguments, files, a busy state directory),
+ * always as one `error: …` line (or one line per config problem), never a stack trace; 130 interrupted.
+ * Entry points: `bin/gami.js` is the installed launcher (`npx gami`), which runs bin/gami.ts with tsx, as
+ * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { StateDirError } from '../local/state-dir';
 import { schemaFiles } from '../pipeline/schema';
 import { summarizePipeline } from '../pipeline/summary';
 import { formatDiagnostic, validatePipelineFiles } from '../pipeline/validate';
@@ -15,41 +21,125 @@ import { formatDiagnostic, validatePipelineFiles } from '../pipeline/validate';
 /** Exit code for invalid input (bad config, bad arguments). */
 export const EXIT_INVALID = 2;
 
+/** Largest `--speed`: one simulated hour per wall second (the example run takes well under a second). */
+export const MAX_SPEED = 3600;
+export const DEFAULT_SPEED = 120;
+
+const PACKAGE = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+
 export function defaultPipelineFiles(dir = 'pipelines'): string[] {
   try {
-    return readdirSync(dir)
-      .filter((f) => /\.ya?ml$/.test(f))
-      .sort()
-      .map((f) => join(dir, f));
+    return yamlFilesIn(dir);
   } catch {
     return [];
   }
 }
 
+function yamlFilesIn(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => join(dir, name));
+}
+
 export interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Environment (npm's variables tell that npm swallowed an option). Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Subscribe to Ctrl-C; returns the unsubscribe. Default: process SIGINT. */
+  onInterrupt?: (listener: () => void) => () => void;
 }
 
-export function buildProgram(io: Io = { out: (l) => console.log(l), err: (l) => console.error(l) }): Command {
+const defaultIo: Io = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  onInterrupt: (listener) => {
+    process.on('SIGINT', listener);
+    return () => process.off('SIGINT', listener);
+  },
+};
+
+/** A user error: one line on stderr, exit 2. */
+function invalid(message: string): CommanderError {
+  return new CommanderError(EXIT_INVALID, 'gami.invalidInput', message);
+}
+
+export function parseSpeed(value: string): number {
+  const speed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(speed) || speed <= 0 || speed > MAX_SPEED) {
+    throw new InvalidArgumentError(`"${value}" is not a speed: give simulated seconds per wall second, more than 0 and at most ${MAX_SPEED}`);
+  }
+  return speed;
+}
+
+/** Demo options npm takes for itself when they come before `--` (`npm start --speed 600`). */
+const DEMO_OPTIONS = [
+  { flag: '--speed', env: 'npm_config_speed', takesValue: true },
+  { flag: '--state-dir', env: 'npm_config_state_dir', takesValue: true },
+  { flag: '--fresh', env: 'npm_config_fresh', takesValue: false },
+];
+
+/**
+ * `npm start --speed 600` gives npm the option (npm_config_speed=true) and the script only `600`, which would
+ * be read as the pipeline file. Detect it and say how to pass options through npm.
+ */
+function swallowedByNpm(env: NodeJS.ProcessEnv, file: string | undefined): string | undefined {
+  if (!env.npm_lifecycle_event) return undefined;
+  const swallowed = DEMO_OPTIONS.filter((o) => env[o.env] !== undefined);
+  if (swallowed.length === 0) return undefined;
+  let positional = file;
+  const retyped = swallowed.map((o) => {
+    if (!o.takesValue) return o.flag;
+    let value = env[o.env];
+    if (value === 'true' && positional !== undefined) {
+      value = positional;
+      positional = undefined;
+    }
+    return `${o.flag} ${value === 'true' ? '<value>' : value}`;
+  });
+  const script = env.npm_lifecycle_event === 'start' ? 'npm start' : `npm run ${env.npm_lifecycle_event}`;
+  return `npm took ${swallowed.map((o) => o.flag).join(', ')} for itself: options go after "--", as in: ${script} -- ${retyped.join(' ')}`;
+}
+
+/** Files to validate: files as given, directories expanded to their .yaml/.yml files. */
+function expandPaths(paths: string[]): string[] {
+  return paths.flatMap((path) => {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      return [path]; // validate reports "file not found" in its own line format
+    }
+    if (!isDirectory) return [path];
+    const files = yamlFilesIn(path);
+    if (files.length === 0) throw invalid(`${path} is a directory with no .yaml or .yml files`);
+    return files;
+  });
+}
+
+export function buildProgram(io: Io = defaultIo): Command {
+  const env = io.env ?? process.env;
   const program = new Command('gami')
-    .description('golden-ami-pipeline: bake, test, gate, approve, distribute and retire golden AMIs')
+    .description('golden-ami-pipeline: bake, test and scan-gate golden AMIs (approval, distribution and retention are coming)')
+    .version(PACKAGE.version, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
   program
     .command('validate')
-    .description('validate pipeline files and their components (default: pipelines/*.yaml)')
-    .argument('[files...]', 'pipeline YAML files')
+    .description('validate pipeline files and their components (default: pipelines/*.yaml); a directory means its .yaml files')
+    .argument('[paths...]', 'pipeline YAML files or directories')
     .option('--today <date>', 'date to check exception expiry against (YYYY-MM-DD)')
-    .action((files: string[], options: { today?: string }) => {
-      const targets = files.length > 0 ? files : defaultPipelineFiles();
-      if (targets.length === 0) throw new CommanderError(EXIT_INVALID, 'gami.noFiles', 'no pipeline files given and none found in pipelines/');
+    .action((paths: string[], options: { today?: string }) => {
+      const targets = paths.length > 0 ? expandPaths(paths) : defaultPipelineFiles();
+      if (targets.length === 0) throw invalid('no pipeline files given and none found in pipelines/');
       let now: Date | undefined;
       if (options.today !== undefined) {
         now = new Date(`${options.today}T00:00:00Z`);
         if (!/^\d{4}-\d{2}-\d{2}$/.test(options.today) || Number.isNaN(now.getTime())) {
-          throw new CommanderError(EXIT_INVALID, 'gami.badDate', `--today: "${options.today}" is not a date in the form YYYY-MM-DD`);
+          throw invalid(`--today: "${options.today}" is not a date in the form YYYY-MM-DD`);
         }
       }
       const results = validatePipelineFiles(targets, { now });
@@ -66,17 +156,19 @@ export function buildProgram(io: Io = { out: (l) => console.log(l), err: (l) => 
           for (const line of summarizePipeline(result.pipeline, now)) io.out(line);
         }
       }
-      const invalid = results.filter((r) => !r.pipeline).length;
-      io.err(`${results.length} file(s): ${results.length - invalid} valid, ${invalid} invalid; ${errors} error(s), ${warnings} warning(s)`);
+      const invalidCount = results.filter((r) => !r.pipeline).length;
+      io.err(`${results.length} file(s): ${results.length - invalidCount} valid, ${invalidCount} invalid; ${errors} error(s), ${warnings} warning(s)`);
       if (errors > 0) throw new CommanderError(EXIT_INVALID, 'gami.invalid', '');
     });
 
   program
     .command('schema')
     .description('write the JSON Schemas of pipeline and component files into a pipelines directory, or check them')
-    .option('--dir <dir>', 'pipelines directory', 'pipelines')
+    .option('--dir <dir>', 'pipelines directory (must exist)', 'pipelines')
     .option('--check', 'exit 2 if the files there differ from the generated schemas')
     .action((options: { dir: string; check?: boolean }) => {
+      if (!existsSync(options.dir)) throw invalid(`--dir ${options.dir}: no such directory`);
+      if (!statSync(options.dir).isDirectory()) throw invalid(`--dir ${options.dir}: not a directory`);
       const stale: string[] = [];
       for (const [name, text] of Object.entries(schemaFiles())) {
         const file = join(options.dir, name);
@@ -89,61 +181,95 @@ export function buildProgram(io: Io = { out: (l) => console.log(l), err: (l) => 
         if (current === text) continue;
         if (options.check) stale.push(file);
         else {
+          mkdirSync(dirname(file), { recursive: true });
           writeFileSync(file, text);
           io.out(`wrote ${file}`);
         }
       }
-      if (stale.length > 0) throw new CommanderError(EXIT_INVALID, 'gami.staleSchema', `stale: ${stale.join(', ')} (run npm run schema)`);
+      if (stale.length > 0) throw invalid(`stale: ${stale.join(', ')} (run npm run schema)`);
       if (options.check) io.out('schemas are up to date');
     });
 
   program
     .command('demo')
-    .description('run a pipeline offline: local engine, simulated AWS account, live progress (npm start)')
-    .argument('[file]', 'pipeline file', 'pipelines/example.yaml')
-    .option('--speed <n>', 'simulated seconds per wall second', '120')
-    .option('--state-dir <dir>', 'where the simulated account is kept between runs', '.gami')
-    .option('--fresh', 'start from a new simulated account')
-    .action(async (file: string, options: { speed: string; stateDir: string; fresh?: boolean }) => {
-      const speed = Number(options.speed);
-      if (!(speed > 0 && speed <= 100000)) throw new CommanderError(EXIT_INVALID, 'gami.badSpeed', `--speed: "${options.speed}" is not a number between 0 and 100000`);
-      const { runDemo } = await import('./demo');
-      const code = await runDemo({ pipelineFile: file, speed, stateDir: options.stateDir, fresh: options.fresh ?? false, out: io.out });
-      if (code !== 0) throw new CommanderError(code, 'gami.runFailed', '');
+    .description('run a pipeline offline: local engine, simulated AWS account, live progress (npm start; options after --)')
+    .argument('[file]', 'pipeline file (default: pipelines/example.yaml)')
+    .option('--speed <n>', `simulated seconds per wall second, more than 0 and at most ${MAX_SPEED} (default: ${DEFAULT_SPEED})`, parseSpeed)
+    .option('--state-dir <dir>', 'where the simulated account is kept between runs; created and marked by gami', '.gami')
+    .option('--fresh', 'start from a new simulated account (only in a state directory gami created)')
+    .action(async (fileArgument: string | undefined, options: { speed?: number; stateDir: string; fresh?: boolean }) => {
+      const npmProblem = swallowedByNpm(env, fileArgument);
+      if (npmProblem) throw invalid(npmProblem);
+      const file = fileArgument ?? 'pipelines/example.yaml';
+      const [checked] = validatePipelineFiles([file]);
+      if (!checked.pipeline) {
+        const problems = checked.diagnostics.filter((d) => d.severity === 'error');
+        for (const d of problems) io.err(formatDiagnostic(d));
+        throw new CommanderError(EXIT_INVALID, 'gami.invalid', problems.length > 1 ? `${file}: ${problems.length} problems; run gami validate ${file}` : '');
+      }
+      const interrupt = new AbortController();
+      let interrupts = 0;
+      const unsubscribe = io.onInterrupt?.(() => {
+        interrupts++;
+        if (interrupts === 1) interrupt.abort();
+        else {
+          io.err('error: interrupted twice: quitting without waiting for the clean-up');
+          process.exit(130);
+        }
+      });
+      try {
+        const { runDemo } = await import('./demo');
+        const code = await runDemo({
+          pipelineFile: file,
+          speed: options.speed ?? DEFAULT_SPEED,
+          stateDir: options.stateDir,
+          fresh: options.fresh ?? false,
+          out: io.out,
+          interrupt: interrupt.signal,
+        });
+        if (code !== 0) throw new CommanderError(code, 'gami.runFailed', '');
+      } catch (error) {
+        if (error instanceof StateDirError) throw invalid(error.message);
+        throw error;
+      } finally {
+        unsubscribe?.();
+      }
     });
 
   return program;
 }
 
 /** Run the CLI; resolves to the exit code. */
-export async function main(argv: string[], io?: Io): Promise<number> {
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.message) (io?.err ?? console.error)(error.message.startsWith('error:') ? error.message : `error: ${error.message}`);
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
-      // Commander's own usage errors exit 1; bad arguments are invalid input here (2). Ours carry their code.
-      return error.code.startsWith('commander.') ? EXIT_INVALID : error.exitCode;
-    }
-    throw error;
+    if (!(error instanceof CommanderError)) throw error;
+    // Help and version were printed by commander; `gami` alone prints help and is not an error either.
+    if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) return 0;
+    // Commander printed its own usage errors once (configureOutput); they exit 1 in commander, 2 here.
+    if (error.code.startsWith('commander.')) return EXIT_INVALID;
+    if (error.message) io.err(`error: ${error.message}`);
+    return error.exitCode;
   }
 }
 
-if (require.main === module) {
+/** The process entry: used by `tsx bin/gami.ts` and the `bin/gami.js` launcher. */
+export function cli(argv = process.argv.slice(2)): void {
   // The AWS SDK warns on every start that releases after January 2027 need Node 22 (the README says so);
   // other warnings still print.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
     if (!warning.message.startsWith('NodeVersionSupportWarning')) console.warn(`${warning.name}: ${warning.message}`);
   });
-  main(process.argv.slice(2)).then(
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
+      // Not a user error: a bug. The stack helps whoever reports it.
       console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       process.exitCode = 1;
     },
