@@ -25,6 +25,9 @@ export const EXIT_INVALID = 2;
 export const MAX_SPEED = 3600;
 export const DEFAULT_SPEED = 120;
 
+/** Ctrl-C signals that arrive within this of the first are the same press, relayed (see the demo action). */
+const REPEATED_INTERRUPT_MS = 1000;
+
 const PACKAGE = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
 
 export function defaultPipelineFiles(dir = 'pipelines'): string[] {
@@ -208,12 +211,16 @@ export function buildProgram(io: Io = defaultIo): Command {
         throw new CommanderError(EXIT_INVALID, 'gami.invalid', problems.length > 1 ? `${file}: ${problems.length} problems; run gami validate ${file}` : '');
       }
       const interrupt = new AbortController();
-      let interrupts = 0;
+      let firstInterrupt: number | undefined;
       const unsubscribe = io.onInterrupt?.(() => {
-        interrupts++;
-        if (interrupts === 1) interrupt.abort();
-        else {
-          io.err('error: interrupted twice: quitting without waiting for the clean-up');
+        // One Ctrl-C can arrive more than once: the terminal signals the whole process group, and npm and tsx
+        // also pass it on to their child. Only a press a moment after the first one means "quit now".
+        const now = Date.now();
+        if (firstInterrupt === undefined) {
+          firstInterrupt = now;
+          interrupt.abort();
+        } else if (now - firstInterrupt > REPEATED_INTERRUPT_MS) {
+          io.err('error: interrupted again: quitting without waiting for the clean-up');
           process.exit(130);
         }
       });

@@ -98,3 +98,31 @@ describe('gami demo refuses bad input in one line, exit 2', () => {
     }
   });
 });
+
+describe('gami demo and Ctrl-C', () => {
+  it('takes a Ctrl-C relayed twice (terminal, npm, tsx) as one press: interrupted before the run, exit 130, lock released', async () => {
+    // Prepare: the Ctrl-C arrives twice at once, while the demo starts up.
+    const stateDir = join(dir, 'interrupted');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: Io = {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      env: {},
+      onInterrupt: (listener) => {
+        listener();
+        listener();
+        return () => undefined;
+      },
+    };
+
+    // Act
+    const code = await main(['demo', '--state-dir', stateDir], io);
+
+    // Assess
+    expect(code).toBe(130);
+    expect(err).toEqual([]);
+    expect(out.at(-1)).toMatch(/✗ interrupted before the run started; nothing to clean up$/);
+    expect(readdirSync(stateDir)).not.toContain('gami.lock');
+  });
+});
