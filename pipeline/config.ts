@@ -12,6 +12,7 @@ import {
   MAX_APPROVERS,
   MAX_AUTO_SCALING_GROUPS_PER_TEMPLATE,
   MAX_COMPONENTS,
+  MAX_CONCURRENT_SNAPSHOT_COPIES,
   MAX_EXCEPTION_REASON_LENGTH,
   MAX_LAUNCH_TEMPLATES,
   MAX_NOTIFICATION_EMAILS,
@@ -21,6 +22,7 @@ import {
   MAX_TAGS_PER_RESOURCE,
   MAX_TAG_VALUE_LENGTH,
   MAX_USER_TAGS,
+  MAX_VOLUME_SIZE_GIB,
   PIPELINE_IMAGE_TAG_KEYS,
   RESERVED_TAG_PREFIX,
 } from './limits';
@@ -150,7 +152,7 @@ export const buildSchema = z
       .literal(true, { error: 'IMDSv2 is always required on builders (requireImdsv2 can only be true)' })
       .default(true)
       .describe('Always true: builders and test instances require IMDSv2 (HttpTokens=required). Default: true.'),
-    rootVolumeSizeGiB: positive('rootVolumeSizeGiB', 16384)
+    rootVolumeSizeGiB: positive('rootVolumeSizeGiB', MAX_VOLUME_SIZE_GIB)
       .optional()
       .describe('Root volume size in GiB. Default: the base image size.'),
   })
@@ -261,7 +263,7 @@ export const distributionSchema = z
       .describe('Customer managed KMS key for the baked image. Default: unencrypted unless EBS encryption by default.'),
     encrypted: z.boolean().default(true).describe('Encrypt copies. Default: true.'),
     targetRegions: z.array(targetRegionSchema).default([]).describe('Regions the approved image is copied to.'),
-    copyConcurrency: positive('copyConcurrency', 20)
+    copyConcurrency: positive('copyConcurrency', MAX_CONCURRENT_SNAPSHOT_COPIES)
       .default(2)
       .describe('Regions copied at the same time (CopyImage is throttled at 1 request/s). Default: 2.'),
     startBeforeApproval: z

@@ -45,6 +45,15 @@ export const MAX_LAUNCH_PERMISSION_ENTITIES = 1000;
 /** Security groups per network interface (default quota; adjustable to 16). Amazon VPC User Guide, "Amazon VPC quotas". */
 export const MAX_SECURITY_GROUPS_PER_INTERFACE = 5;
 
+/** Largest gp3 (and gp2) volume, in GiB: 16 TiB. Amazon EBS User Guide, "Amazon EBS volume types". */
+export const MAX_VOLUME_SIZE_GIB = 16384;
+
+/**
+ * Regions copied at the same time: each CopyImage copies the snapshots, and a destination Region takes at most
+ * 20 concurrent snapshot copies (ResourceLimitExceeded above). Amazon EBS User Guide, "Copy an Amazon EBS snapshot".
+ */
+export const MAX_CONCURRENT_SNAPSHOT_COPIES = 20;
+
 /**
  * Components per pipeline. EC2 Image Builder allows 20 build and test components per recipe (Image Builder API,
  * ImageRecipe/ContainerRecipe `components`); adopted here as the same bound for the same kind of document list.
