@@ -18,6 +18,8 @@ import {
   MAX_NOTIFICATION_EMAILS,
   MAX_SCAN_EXCEPTIONS,
   MAX_SECURITY_GROUPS_PER_INTERFACE,
+  MAX_SSM_PARAMETER_LEVELS,
+  MAX_SSM_PARAMETER_NAME_LENGTH,
   MAX_TAG_KEY_LENGTH,
   MAX_TAGS_PER_RESOURCE,
   MAX_TAG_VALUE_LENGTH,
@@ -54,6 +56,16 @@ export const region = z
   });
 
 const email = z.email({ error: (iss) => `${quote(iss.input)} is not an email address` });
+
+const ssmParameterName = z
+  .string()
+  .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
+  .max(MAX_SSM_PARAMETER_NAME_LENGTH, {
+    error: (iss) => `the parameter name is ${lengthOf(iss.input)} characters; SSM allows at most ${MAX_SSM_PARAMETER_NAME_LENGTH}`,
+  })
+  .refine((name) => name.split('/').length - 1 <= MAX_SSM_PARAMETER_LEVELS, {
+    error: (iss) => `${quote(iss.input)} has more than ${MAX_SSM_PARAMETER_LEVELS} levels; SSM allows at most ${MAX_SSM_PARAMETER_LEVELS}`,
+  });
 
 const isoDate = z.iso.date({ error: (iss) => `${quote(iss.input)} is not a date in the form YYYY-MM-DD` });
 
@@ -93,10 +105,7 @@ export const baseImageSchema = z
           .describe('A fixed AMI id in the source region, e.g. ami-0abcdef1234567890.'),
       }),
       z.strictObject({
-        ssmParameter: z
-          .string()
-          .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
-          .describe(
+        ssmParameter: ssmParameterName.describe(
             'An SSM parameter holding an AMI id, e.g. the public ' +
               '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64.',
           ),
@@ -321,10 +330,7 @@ export const launchTemplateSchema = z
 
 export const publishSchema = z
   .strictObject({
-    ssmParameter: z
-      .string()
-      .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
-      .describe('SSM parameter (in every region) that holds the latest golden image id, data type aws:ec2:image.'),
+    ssmParameter: ssmParameterName.describe('SSM parameter (in every region) that holds the latest golden image id, data type aws:ec2:image.'),
   })
   .describe('Where consumers find the latest image.');
 

@@ -45,6 +45,14 @@ export const MAX_LAUNCH_PERMISSION_ENTITIES = 1000;
 /** Security groups per network interface (default quota; adjustable to 16). Amazon VPC User Guide, "Amazon VPC quotas". */
 export const MAX_SECURITY_GROUPS_PER_INTERFACE = 5;
 
+/** SSM parameter name length, path included. AWS Systems Manager User Guide, "Parameter Store quotas" / naming constraints. */
+export const MAX_SSM_PARAMETER_NAME_LENGTH = 2048;
+/** Levels of an SSM parameter hierarchy. AWS Systems Manager User Guide, "Working with parameter hierarchies". */
+export const MAX_SSM_PARAMETER_LEVELS = 15;
+
+/** AMI name length (3-128 characters). Amazon EC2 API Reference, CreateImage `Name`. */
+export const MAX_AMI_NAME_LENGTH = 128;
+
 /** Largest gp3 (and gp2) volume, in GiB: 16 TiB. Amazon EBS User Guide, "Amazon EBS volume types". */
 export const MAX_VOLUME_SIZE_GIB = 16384;
 

@@ -26,8 +26,8 @@ import {
   type PipelineConfig,
 } from './config';
 import { checkSchedule, isTimeZone } from './cron';
-import { MAX_CONFIG_JSON_BYTES, MAX_FILE_BYTES, MAX_LAUNCH_PERMISSION_ENTITIES, MAX_YAML_ALIAS_COUNT } from './limits';
-import { checkNamingPattern } from './naming';
+import { MAX_AMI_NAME_LENGTH, MAX_CONFIG_JSON_BYTES, MAX_FILE_BYTES, MAX_LAUNCH_PERMISSION_ENTITIES, MAX_YAML_ALIAS_COUNT } from './limits';
+import { checkNamingPattern, renderImageName } from './naming';
 import { closest } from './suggest';
 
 export type PathSegment = string | number;
@@ -563,6 +563,14 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
 
   const naming = quietly(namingSchema, raw.naming);
   if (naming) for (const problem of checkNamingPattern(naming.pattern)) report(['naming', 'pattern'], problem);
+  const name = quietly(pipelineConfigObject.shape.name, raw.name);
+  if (naming && name) {
+    // The longest name the pattern can give: a six-digit version, the longer architecture, a date.
+    const longest = renderImageName(naming.pattern, { pipeline: name, version: 999999, arch: 'x86_64', at: now });
+    if (longest.length > MAX_AMI_NAME_LENGTH) {
+      report(['naming', 'pattern'], `image names from this pattern reach ${longest.length} characters; AMI names are at most ${MAX_AMI_NAME_LENGTH}`);
+    }
+  }
 }
 
 const CLAIMED: Record<'name' | 'instanceProfile', { path: string; what: string; why: string }> = {

@@ -339,6 +339,24 @@ describe('AWS limits and YAML hazards (each with its position)', () => {
     ['more than 20 components', '  - path: components/os-update.yaml\n', '  - path: components/os-update.yaml\n'.repeat(21), ['x.yaml:9:3 components: 21 components; at most 20']],
     ['more than 5 security groups', '[sg-0123456789abcdef0]', `[${Array.from({ length: 6 }, (_, i) => `sg-012345678${i}abcdef0`).join(', ')}]`, ['x.yaml:6:21 build.securityGroupIds: 6 security groups; an instance takes at most 5 (VPC quota per network interface)']],
     ['an exception reason over 1,000 characters', 'reason: Not reachable in our configuration.', `reason: ${'r'.repeat(1001)}`, ['x.yaml:33:15 scanGate.exceptions[0].reason: reason is 1001 characters; at most 1000']],
+    [
+      'an SSM parameter name over 2,048 characters',
+      '  ssmParameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      `  ssmParameter: /golden/${'p'.repeat(2048)}`,
+      ['x.yaml:3:17 baseImage.ssmParameter: the parameter name is 2056 characters; SSM allows at most 2048'],
+    ],
+    [
+      'an SSM parameter hierarchy over 15 levels',
+      '  ssmParameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      `  ssmParameter: ${'/a'.repeat(16)}`,
+      [`x.yaml:3:17 baseImage.ssmParameter: "${'/a'.repeat(16)}" has more than 15 levels; SSM allows at most 15`],
+    ],
+    [
+      'a naming pattern whose names exceed 128 characters',
+      'name: web-base',
+      `name: web-base\nnaming:\n  pattern: "{pipeline}-{version}-${'x'.repeat(120)}"`,
+      ['x.yaml:3:12 naming.pattern: image names from this pattern reach 136 characters; AMI names are at most 128'],
+    ],
     ['an alias that names no anchor', '  accounts: ["222222222222"]', '  accounts: *prod', ['x.yaml:19:13 YAML: alias *prod refers to no anchor (an anchor &prod must come before it)']],
     [
       'an alias bomb (billion laughs)',
