@@ -46,10 +46,22 @@ export interface LocalFunction {
   environment: Record<string, string>;
 }
 
+/** An EventBridge rule of a synthesized stack: its pattern and the Lambda functions it targets. */
+export interface LocalEventRule {
+  stackName: string;
+  logicalId: string;
+  /** The event pattern, resolved (state machine ARNs etc. as concrete strings). */
+  eventPattern: Json;
+  /** ARNs of the targets (functions; other target types are not run locally). */
+  targetArns: string[];
+}
+
 export interface SynthesizedDefinitions {
   region: string;
   account: string;
   stateMachines: LocalStateMachine[];
+  /** EventBridge rules (the runtime routes the events the local services emit to their targets). */
+  eventRules: LocalEventRule[];
   /** Functions that carry `gami:handler` metadata, by function ARN. */
   functions: Record<string, LocalFunction>;
   /** Logical ids of Lambda functions without `gami:handler` metadata (e.g. CDK's own custom resources). */
@@ -94,6 +106,7 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
     region: options.region ?? 'us-east-1',
     account: options.account ?? '123456789012',
     stateMachines: [],
+    eventRules: [],
     functions: {},
     functionsWithoutHandler: [],
   };
@@ -141,6 +154,16 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
           exportName: handler.export ?? 'handler',
           environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(resolver.resolve(v, `Environment.${k}`))])),
         };
+      }
+      if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern !== undefined) {
+        const props = resource.Properties;
+        const targets = (props.Targets ?? []) as { Arn: unknown }[];
+        result.eventRules.push({
+          stackName: artifact.stackName,
+          logicalId,
+          eventPattern: resolver.resolve(props.EventPattern, `${logicalId}.EventPattern`),
+          targetArns: targets.map((t, i) => String(resolver.resolve(t.Arn, `${logicalId}.Targets[${i}].Arn`))),
+        });
       }
       if (resource.Type === 'AWS::StepFunctions::StateMachine') {
         const props = resource.Properties ?? {};
