@@ -18,11 +18,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { Catcher, ChoiceState, FailState, Json, MapState, ParallelState, Retrier, State, StateMachineDefinition, TaskState, WaitState } from './asl';
+import { jsonataExpression, type Catcher, type ChoiceState, type FailState, type Json, type MapState, type ParallelState, type Retrier, type State, type StateMachineDefinition, type TaskState, type WaitState } from './asl';
 import { ExecutionInterrupted, StatesError, StatesErrors } from './errors';
 import type { EngineEvent, ExecutionRecord } from './history';
 import { LambdaRegistry } from './lambdas';
-import { QueryEvaluator, type EvaluationScope } from './query';
+import { QueryEvaluator, returnedNothing, statePrefix, toJson, unexpectedResultType, type EvaluationScope } from './query';
 import { seededRandom, type RandomSource } from './random';
 import { createSdkInvoker, type ClientConfigProvider, type SdkInvoker } from './sdk';
 import { TaskTokens, type IssuedToken } from './tokens';
@@ -399,7 +399,12 @@ export class Execution {
     if (this.reported.has(thrown)) return;
     this.reported.add(thrown);
     this.emit(run.thread, 'EvaluationFailed', {
-      evaluationFailedEventDetails: { state: run.name, error: thrown.error, cause: thrown.cause },
+      evaluationFailedEventDetails: {
+        state: run.name,
+        error: thrown.error,
+        cause: thrown.cause,
+        ...(thrown.location !== undefined && { location: thrown.location }),
+      },
     });
   }
 
@@ -422,7 +427,7 @@ export class Execution {
     if (assignTemplate !== undefined) {
       assigned = {};
       for (const [key, template] of Object.entries(assignTemplate)) {
-        assigned[key] = await this.engine.query.resolve(template, scope, `${label}Assign.${key}`);
+        assigned[key] = await this.engine.query.resolve(template, scope, `${label}Assign/${key}`);
       }
       const size = Buffer.byteLength(JSON.stringify(assigned));
       if (size > MAX_PAYLOAD) {
@@ -480,11 +485,19 @@ export class Execution {
   /** A numeric field that may be a `{% %}` expression (Seconds, TimeoutSeconds, MaxConcurrency, ...). */
   private async numberField(run: StateRun, value: number | string | undefined, field: string): Promise<number | undefined> {
     if (value === undefined) return undefined;
-    const resolved = await this.engine.query.resolve(value, this.basicScope(run), field);
-    if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
+    const scope = this.basicScope(run);
+    const expression = jsonataExpression(value);
+    if (expression === undefined) return typeof value === 'number' ? value : Number(value);
+    const expected = field === 'ToleratedFailurePercentage' ? 'number' : 'integer';
+    const resolved = await this.engine.query.evaluateRaw(expression, scope, field);
+    if (resolved === undefined) throw returnedNothing(scope, expression, field);
+    const wrongType = typeof resolved !== 'number' || !Number.isFinite(resolved) || (expected === 'integer' && !Number.isInteger(resolved));
+    if (wrongType) throw unexpectedResultType(scope, expression, field, expected, resolved);
+    if (resolved < 0) {
       throw new StatesError(
         StatesErrors.QueryEvaluationError,
-        `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The field '${field}' must be a non-negative number, got ${JSON.stringify(resolved)}`,
+        `${statePrefix(scope)}The JSONata expression '${expression.trim()}' specified for the field '${field}' returned a negative value: ${resolved}`,
+        field,
       );
     }
     return resolved;
@@ -496,11 +509,12 @@ export class Execution {
       delayMs = ((await this.numberField(run, state.Seconds, 'Seconds')) ?? 0) * 1000;
     } else {
       const timestamp = await this.engine.query.resolve(state.Timestamp ?? null, this.basicScope(run), 'Timestamp');
-      const when = typeof timestamp === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(timestamp) ? Date.parse(timestamp) : NaN;
-      if (Number.isNaN(when)) {
+      const when = parseOffsetDateTime(timestamp);
+      if (when === undefined) {
         throw new StatesError(
           StatesErrors.QueryEvaluationError,
-          `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The Timestamp ${JSON.stringify(timestamp)} is not an ISO-8601 timestamp`,
+          `${statePrefix(this.basicScope(run))}The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof timestamp === 'string' ? timestamp : JSON.stringify(timestamp)}`,
+          'Timestamp',
         );
       }
       delayMs = when - this.engine.clock.now();
@@ -512,17 +526,15 @@ export class Execution {
   private async runChoice(run: StateRun, state: ChoiceState): Promise<StateOutcome> {
     const scope = this.basicScope(run);
     for (const [i, rule] of state.Choices.entries()) {
-      const matched = await this.engine.query.resolve(rule.Condition, scope, `Choices[${i}].Condition`);
+      const field = `Choices[${i}]/Condition`;
+      const matched = await this.engine.query.resolve(rule.Condition, scope, field);
       if (typeof matched !== 'boolean') {
-        throw new StatesError(
-          StatesErrors.QueryEvaluationError,
-          `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The Condition of Choices[${i}] returned ${JSON.stringify(matched)}, not a boolean`,
-        );
+        throw unexpectedResultType(scope, jsonataExpression(rule.Condition) ?? JSON.stringify(rule.Condition), field, 'boolean', matched);
       }
       if (matched) {
         // The state-level Assign applies whichever rule matches; the rule's own Assign is added to it.
         const assign = state.Assign || rule.Assign ? { ...state.Assign, ...rule.Assign } : undefined;
-        return this.finish(run, undefined, run.input, { assign, output: rule.Output ?? state.Output, next: rule.Next, label: `Choices[${i}].` });
+        return this.finish(run, undefined, run.input, { assign, output: rule.Output ?? state.Output, next: rule.Next, label: `Choices[${i}]/` });
       }
     }
     if (state.Default === undefined) {
@@ -559,9 +571,9 @@ export class Execution {
         } catch (thrown) {
           if (!(thrown instanceof StatesError)) throw thrown;
           this.reportEvaluationFailure(run, thrown);
-          const catcher = (state.Catch ?? []).find((c) => errorMatches(c.ErrorEquals, thrown.error));
-          if (!catcher) throw thrown;
-          return this.caught(run, catcher, thrown);
+          const catcher = (state.Catch ?? []).findIndex((c) => errorMatches(c.ErrorEquals, thrown.error));
+          if (catcher < 0) throw thrown;
+          return this.caught(run, state.Catch ?? [], catcher, thrown);
         }
       }
       this.reportEvaluationFailure(run, failure);
@@ -574,20 +586,21 @@ export class Execution {
         await this.engine.clock.sleep(delay, run.signal);
         continue;
       }
-      const catcher = (state.Catch ?? []).find((c) => errorMatches(c.ErrorEquals, failure.error));
-      if (!catcher) throw failure;
-      return this.caught(run, catcher, failure);
+      const catcher = (state.Catch ?? []).findIndex((c) => errorMatches(c.ErrorEquals, failure.error));
+      if (catcher < 0) throw failure;
+      return this.caught(run, state.Catch ?? [], catcher, failure);
     }
   }
 
-  private caught(run: StateRun, catcher: Catcher, failure: StatesError): Promise<StateOutcome> {
+  private caught(run: StateRun, catchers: Catcher[], index: number, failure: StatesError): Promise<StateOutcome> {
+    const catcher = catchers[index];
     const errorOutput: Json = { Error: failure.error, Cause: failure.cause };
     return this.finish(run, undefined, errorOutput, {
       assign: catcher.Assign,
       output: catcher.Output,
       errorOutput,
       next: catcher.Next,
-      label: 'Catch.',
+      label: `Catch[${index}]/`,
     });
   }
 
@@ -661,7 +674,7 @@ export class Execution {
         }
       };
       try {
-        const invoked = await untilAborted(this.invoke(resource, args, timeoutSeconds), attempt.signal);
+        const invoked = await untilAborted(this.invoke(resource, args), attempt.signal);
         if (!issued) {
           this.emitTaskSucceeded(run, resource, where, invoked);
           return invoked;
@@ -713,17 +726,17 @@ export class Execution {
     }
   }
 
-  private async invoke(resource: ResourceKind, args: Json, timeoutSeconds: number | undefined): Promise<Json> {
+  private async invoke(resource: ResourceKind, args: Json): Promise<Json> {
     const requestId = uuidLike(this.engine.random);
     switch (resource.kind) {
       case 'lambda:function':
-        return this.engine.lambdas.invoke(resource.functionArn, args, { clock: this.engine.clock, requestId, timeoutSeconds });
+        return this.engine.lambdas.invoke(resource.functionArn, args, { clock: this.engine.clock, requestId });
       case 'lambda:invoke': {
         const params = (args ?? {}) as Record<string, Json>;
         if (typeof params.FunctionName !== 'string') {
           throw new StatesError(StatesErrors.Runtime, 'The lambda:invoke integration requires Arguments.FunctionName');
         }
-        const payload = await this.engine.lambdas.invoke(params.FunctionName, params.Payload ?? {}, { clock: this.engine.clock, requestId, timeoutSeconds });
+        const payload = await this.engine.lambdas.invoke(params.FunctionName, params.Payload ?? {}, { clock: this.engine.clock, requestId });
         return lambdaInvokeResult(payload, requestId, this.engine.clock.now());
       }
       case 'aws-sdk':
@@ -736,17 +749,20 @@ export class Execution {
   // ---------------------------------------------------------------- Map and Parallel
 
   private async runMap(run: StateRun, state: MapState): Promise<Json> {
-    const scope = this.basicScope(run);
-    const items = state.Items !== undefined ? await this.engine.query.resolve(state.Items, scope, 'Items') : run.input;
-    if (!Array.isArray(items)) {
-      throw new StatesError(
-        StatesErrors.QueryEvaluationError,
-        `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The Items field must evaluate to a JSON array, got ${JSON.stringify(items)?.slice(0, 200)}`,
-      );
+    let items: Json[];
+    let maxConcurrency: number;
+    let toleratedCount: number | undefined;
+    let toleratedPercentage: number | undefined;
+    try {
+      items = await this.mapItems(run, state);
+      maxConcurrency = (await this.numberField(run, state.MaxConcurrency, 'MaxConcurrency')) ?? 0;
+      toleratedCount = await this.numberField(run, state.ToleratedFailureCount, 'ToleratedFailureCount');
+      toleratedPercentage = await this.numberField(run, state.ToleratedFailurePercentage, 'ToleratedFailurePercentage');
+    } catch (thrown) {
+      this.reportEvaluationFailure(run, thrown);
+      this.emit(run.thread, 'MapStateFailed');
+      throw thrown;
     }
-    const maxConcurrency = (await this.numberField(run, state.MaxConcurrency, 'MaxConcurrency')) ?? 0;
-    const toleratedCount = await this.numberField(run, state.ToleratedFailureCount, 'ToleratedFailureCount');
-    const toleratedPercentage = await this.numberField(run, state.ToleratedFailurePercentage, 'ToleratedFailurePercentage');
     const tolerates = toleratedCount !== undefined || toleratedPercentage !== undefined;
     this.emit(run.thread, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } });
     const results: Json[] = new Array<Json>(items.length);
@@ -805,8 +821,38 @@ export class Execution {
     return results;
   }
 
+  /**
+   * The items a Map iterates over: `Items` (a JSONata expression or a JSON array) or, without it, the state
+   * input. Anything but an array fails with AWS's texts ("returned an unexpected result type. Expected
+   * 'array', …", "Map state input must be an array but was: …").
+   */
+  private async mapItems(run: StateRun, state: MapState): Promise<Json[]> {
+    const scope = this.basicScope(run);
+    if (state.Items === undefined) {
+      if (Array.isArray(run.input)) return run.input;
+      throw new StatesError(StatesErrors.QueryEvaluationError, `${statePrefix(scope)}Map state input must be an array but was: ${JSON.stringify(run.input)}`, 'Items');
+    }
+    const expression = jsonataExpression(state.Items);
+    if (expression === undefined) {
+      const items = await this.engine.query.resolve(state.Items, scope, 'Items');
+      if (Array.isArray(items)) return items;
+      throw new StatesError(StatesErrors.QueryEvaluationError, `${statePrefix(scope)}The field 'Items' must be an array but was: ${JSON.stringify(items)}`, 'Items');
+    }
+    const raw = await this.engine.query.evaluateRaw(expression, scope, 'Items');
+    if (raw === undefined) throw returnedNothing(scope, expression, 'Items');
+    if (!Array.isArray(raw)) throw unexpectedResultType(scope, expression, 'Items', 'array', raw);
+    return toJson(raw, () => unexpectedResultType(scope, expression, 'Items', 'array', raw)) as Json[];
+  }
+
   private async runParallel(run: StateRun, state: ParallelState): Promise<Json> {
-    const input = state.Arguments !== undefined ? await this.engine.query.resolve(state.Arguments, this.basicScope(run), 'Arguments') : run.input;
+    let input: Json;
+    try {
+      input = state.Arguments !== undefined ? await this.engine.query.resolve(state.Arguments, this.basicScope(run), 'Arguments') : run.input;
+    } catch (thrown) {
+      this.reportEvaluationFailure(run, thrown);
+      this.emit(run.thread, 'ParallelStateFailed');
+      throw thrown;
+    }
     this.emit(run.thread, 'ParallelStateStarted');
     const branches = new AbortController();
     const abortBranches = () => branches.abort(run.signal.reason);
@@ -938,4 +984,22 @@ async function runPool(count: number, limit: number, task: (index: number) => Pr
   const settled = await Promise.allSettled(workers);
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
+}
+
+/**
+ * Parse an ISO-8601 extended offset date-time (`2016-03-14T01:59:00Z`, `…+02:00`, optional fraction) the way
+ * Step Functions does (java.time's ISO_OFFSET_DATE_TIME): the offset is required and every field must be in
+ * range. Returns epoch milliseconds, or undefined.
+ */
+export function parseOffsetDateTime(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}(?::\d{2})?)$/i.exec(value);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  const offset = match[8].toUpperCase();
+  if (offset !== 'Z' && (Number(offset.slice(1, 3)) > 18 || Number(offset.slice(4, 6)) > 59)) return undefined;
+  const when = Date.parse(`${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6] ?? '00'}${match[7] ? `.${match[7].slice(0, 3).padEnd(3, '0')}` : ''}${offset.length > 6 ? offset.slice(0, 6) : offset}`);
+  return Number.isNaN(when) ? undefined : when;
 }
