@@ -14,7 +14,10 @@ const refusal = (definition: unknown): string => {
 
 describe('unsupported is loud', () => {
   it.each([
-    ['JSONPath states', { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }, 'State "A" (Pass): JSONPath states are not supported'],
+    ['JSONPath paths', { StartAt: 'A', States: { A: { Type: 'Pass', InputPath: '$.x', End: true } } }, 'State "A" (Pass): the JSONPath field "InputPath" in a JSONPath state is not supported'],
+    ['JSONPath Parameters', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: {}, End: true } } }, 'the JSONPath field "Parameters" in a JSONPath state'],
+    ['States.* intrinsics', { StartAt: 'A', States: { A: { Type: 'Pass', Assign: { 'id.$': 'States.UUID()' }, End: true } } }, 'the path or intrinsic "id.$" in Assign'],
+    ['JSONPath Choice rules', { StartAt: 'C', States: { C: { Type: 'Choice', Choices: [{ Variable: '$.x', IsPresent: true, Next: 'E' }], Default: 'E' }, E: { Type: 'Succeed' } } }, 'State "C" (Choice): Choice rules'],
     ['a JSONPath field in a JSONata state', machine({ A: { Type: 'Pass', InputPath: '$.x', End: true } }), 'State "A" (Pass): the JSONPath field "InputPath" is not supported'],
     [
       'Distributed Map',
