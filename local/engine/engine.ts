@@ -22,7 +22,7 @@ import { jsonataExpression, type Catcher, type ChoiceState, type FailState, type
 import { ExecutionInterrupted, StatesError, StatesErrors } from './errors';
 import type { EngineEvent, ExecutionRecord } from './history';
 import { LambdaRegistry } from './lambdas';
-import { QueryEvaluator, returnedNothing, statePrefix, toJson, unexpectedResultType, type EvaluationScope } from './query';
+import { QueryEvaluator, returnedNothing, setOwn, statePrefix, toJson, unexpectedResultType, type EvaluationScope } from './query';
 import { seededRandom, type RandomSource } from './random';
 import { createSdkInvoker, type ClientConfigProvider, type SdkInvoker } from './sdk';
 import { TaskTokens, type IssuedToken } from './tokens';
@@ -41,7 +41,12 @@ export interface EngineOptions {
   seed?: number | string;
   /** Called for every history event as it is written (live views, persistence). */
   onEvent?: (execution: ExecutionRecord, event: EngineEvent) => void;
+  /** Called whenever an execution's status changes (RUNNING on start and redrive, then its terminal status). */
+  onStatusChange?: StatusListener;
 }
+
+/** Receives an execution's record right after its status changed (its closing event is already written). */
+export type StatusListener = (execution: ExecutionRecord) => void;
 
 export interface StartParams {
   executionArn: string;
@@ -61,6 +66,7 @@ export class Engine {
   readonly random: RandomSource;
   readonly sdk: SdkInvoker;
   readonly onEvent?: EngineOptions['onEvent'];
+  private readonly statusListeners = new Set<StatusListener>();
 
   constructor(options: EngineOptions) {
     this.clock = options.clock;
@@ -70,6 +76,24 @@ export class Engine {
     this.tokens = new TaskTokens(this.random);
     this.sdk = options.sdk ?? createSdkInvoker(options.clientConfig);
     this.onEvent = options.onEvent;
+    if (options.onStatusChange) this.statusListeners.add(options.onStatusChange);
+  }
+
+  /** Listen to every execution's status changes; returns the function that stops listening. */
+  onStatusChange(listener: StatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Tell the listeners (a listener that throws does not disturb the execution or the other listeners). */
+  statusChanged(record: ExecutionRecord): void {
+    for (const listener of [...this.statusListeners]) {
+      try {
+        listener(record);
+      } catch {
+        // Delivery is best effort, as EventBridge's is; the listener owns its errors.
+      }
+    }
   }
 
   /** Throw InvalidDefinition (naming state and feature) unless the engine can run `definition`. */
@@ -129,7 +153,7 @@ class VariableScope {
   }
 
   assign(values: Record<string, Json>): void {
-    Object.assign(this.own, values);
+    for (const [key, value] of Object.entries(values)) setOwn(this.own, key, value);
     this.flat = undefined;
     this.version++;
   }
@@ -211,12 +235,14 @@ export class Execution {
     delete this.record.error;
     delete this.record.cause;
     this.record.redriveCount++;
+    this.record.redriveDate = this.engine.clock.now();
     this.controller = new AbortController();
     this.donePromise = new Promise((resolve) => (this.resolveDone = resolve));
     this.rootScope = new VariableScope();
     this.rootScope.assign(point.variables);
     const thread: Thread = { last: this.lastEventId() };
     this.emit(thread, 'ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: this.record.redriveCount } });
+    this.engine.statusChanged(this.record);
     this.armTimeout();
     void this.runTopLevel(thread, point.name, point.input);
   }
@@ -229,6 +255,7 @@ export class Execution {
       executionAbortedEventDetails: { ...(error !== undefined && { error }), ...(cause !== undefined && { cause }) },
     });
     this.controller.abort(new ExecutionInterrupted('aborted'));
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
@@ -241,6 +268,7 @@ export class Execution {
         roleArn: this.record.roleArn,
       },
     });
+    this.engine.statusChanged(this.record);
     this.armTimeout();
     void this.runTopLevel(thread, this.definition.StartAt, this.inputValue);
   }
@@ -267,12 +295,15 @@ export class Execution {
       const failure =
         thrown instanceof StatesError
           ? thrown
-          : new StatesError(StatesErrors.Runtime, `Internal error in the local engine: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
+          : thrown instanceof RangeError && /call stack/i.test(thrown.message)
+            ? new StatesError(StatesErrors.Runtime, `The execution's data is nested too deeply to be processed (${thrown.message}).`)
+            : new StatesError(StatesErrors.Runtime, `Internal error in the local engine: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
       // A Fail state without Error/Cause leaves them out of the record and the event, as on AWS.
       const fields = { ...(failure.error && { error: failure.error }), ...(failure.cause && { cause: failure.cause }) };
       this.close('FAILED', fields);
       this.emit(thread, 'ExecutionFailed', { executionFailedEventDetails: fields });
     }
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
@@ -281,17 +312,21 @@ export class Execution {
     this.close('FAILED', { error, cause });
     this.emit({ last: this.lastEventId() }, 'ExecutionFailed', { executionFailedEventDetails: { error, cause } });
     this.controller.abort(new ExecutionInterrupted('aborted'));
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
+  /**
+   * The definition's TimeoutSeconds expired: TIMED_OUT at exactly start + TimeoutSeconds. As AWS records it,
+   * the execution itself has no error or cause (DescribeExecution omits both); States.Timeout is only in the
+   * ExecutionTimedOut event, whose previousEventId is 0.
+   */
   private timeOut(): void {
     if (this.record.status !== 'RUNNING') return;
-    const cause = `The execution has exceeded its TimeoutSeconds of ${this.definition.TimeoutSeconds} seconds`;
-    this.close('TIMED_OUT', { error: StatesErrors.Timeout, cause });
-    this.emit({ last: this.lastEventId() }, 'ExecutionTimedOut', {
-      executionTimedOutEventDetails: { error: StatesErrors.Timeout, cause },
-    });
+    this.close('TIMED_OUT', {});
+    this.emit({ last: 0 }, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: StatesErrors.Timeout } });
     this.controller.abort(new ExecutionInterrupted('timedOut'));
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
@@ -427,7 +462,7 @@ export class Execution {
     if (assignTemplate !== undefined) {
       assigned = {};
       for (const [key, template] of Object.entries(assignTemplate)) {
-        assigned[key] = await this.engine.query.resolve(template, scope, `${label}Assign/${key}`);
+        setOwn(assigned, key, await this.engine.query.resolve(template, scope, `${label}Assign/${key}`));
       }
       const size = Buffer.byteLength(JSON.stringify(assigned));
       if (size > MAX_PAYLOAD) {
