@@ -156,7 +156,7 @@ export class QueryEvaluator {
             evaluate: async (scope, field) => {
               const out: Record<string, unknown> = {};
               for (const [key, part] of entries) {
-                out[key] = part.constant ? part.value : await part.evaluate(scope, `${field}/${key}`);
+                setOwn(out, key, part.constant ? part.value : await part.evaluate(scope, `${field}/${key}`));
               }
               return out;
             },
@@ -305,11 +305,17 @@ export function toJson(value: unknown, fail: (problem: string) => Error): Json {
       if (Array.isArray(value)) return value.map((item) => toJson(item, fail));
       const out: Record<string, Json> = {};
       for (const [key, item] of Object.entries(value)) {
-        if (item !== undefined) out[key] = toJson(item, fail);
+        if (item !== undefined) setOwn(out, key, toJson(item, fail));
       }
       return out;
     }
     default:
       throw fail('returned an unsupported result type.');
   }
+}
+
+/** `target[key] = value` as a data property, so a `__proto__` key stays data (as JSON.parse makes it). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
