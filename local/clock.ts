@@ -78,10 +78,12 @@ abstract class BaseClock implements Clock {
   protected acquire(): void {}
   /** Held work settled. */
   protected release(): void {}
-  /** Whether `modeledMs` of `runHeld` is charged on this clock. */
-  protected chargesModeledTime(): boolean {
-    return false;
-  }
+  /**
+   * Charge held work its modeled duration: the clock reads at least `startedAt + modeledMs` once the work is
+   * done (default: nothing, see RunHeldOptions). Concurrent runs started together are charged once, as
+   * concurrent invocations overlap.
+   */
+  protected charge(_startedAt: number, _modeledMs: number): void {}
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const context = this.heldContext.getStore();
@@ -149,14 +151,20 @@ abstract class BaseClock implements Clock {
       },
     };
     context.update();
+    const startedAt = this.now();
     const finish = () => {
+      if (!context.killed) this.charge(startedAt, options.modeledMs ?? 0);
       context.done = true;
       context.update();
     };
     const ran = this.heldContext.run(context, () => Promise.resolve().then(work));
-    ran.then(finish, finish);
-    const modeledMs = options.modeledMs ?? 0;
-    const result = modeledMs > 0 && this.chargesModeledTime() ? ran.then(async (value) => (await this.sleep(modeledMs), value)) : ran;
+    const result = ran.then(
+      (value) => (finish(), value),
+      (error: unknown) => {
+        finish();
+        throw error;
+      },
+    );
     return {
       result,
       kill: () => {
@@ -256,8 +264,12 @@ export class ScaledClock extends BaseClock {
     }
   }
 
-  protected override chargesModeledTime(): boolean {
-    return true;
+  protected override charge(startedAt: number, modeledMs: number): void {
+    const target = startedAt + modeledMs;
+    const now = this.now();
+    if (target <= now) return;
+    this.anchorSim += target - now;
+    if (this.holds === 0) this.schedule();
   }
 
   /** now() ignoring the pause (only valid at the moment a pause starts). */
