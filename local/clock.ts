@@ -3,8 +3,8 @@
  * timeouts, resource state changes in the simulated cloud, event timestamps — goes through a Clock.
  *
  * - RealClock: wall time.
- * - ScaledClock: wall time running N times faster (demos: a 10-minute AMI bake in seconds); it stops while
- *   held work runs, so handler and simulated-AWS wall time never becomes simulated time.
+ * - ScaledClock: simulated time paced to the wall, N times faster (demos: a 10-minute AMI bake in seconds);
+ *   like VirtualClock, time passes only while the process waits, so machine load never becomes simulated time.
  * - VirtualClock: time stands still while anything runs and jumps to the next timer when nothing does,
  *   so tests are deterministic and take milliseconds. "Something runs" means: a promise passed to
  *   `hold()` is pending, or the event loop has not yet settled (microtasks and immediates drained).
@@ -78,12 +78,10 @@ abstract class BaseClock implements Clock {
   protected acquire(): void {}
   /** Held work settled. */
   protected release(): void {}
-  /**
-   * Charge held work its modeled duration: the clock reads at least `startedAt + modeledMs` once the work is
-   * done (default: nothing, see RunHeldOptions). Concurrent runs started together are charged once, as
-   * concurrent invocations overlap.
-   */
-  protected charge(_startedAt: number, _modeledMs: number): void {}
+  /** Whether `modeledMs` of `runHeld` is charged on this clock (see RunHeldOptions). */
+  protected chargesModeledTime(): boolean {
+    return false;
+  }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const context = this.heldContext.getStore();
@@ -151,20 +149,16 @@ abstract class BaseClock implements Clock {
       },
     };
     context.update();
-    const startedAt = this.now();
     const finish = () => {
-      if (!context.killed) this.charge(startedAt, options.modeledMs ?? 0);
       context.done = true;
       context.update();
     };
     const ran = this.heldContext.run(context, () => Promise.resolve().then(work));
-    const result = ran.then(
-      (value) => (finish(), value),
-      (error: unknown) => {
-        finish();
-        throw error;
-      },
-    );
+    ran.then(finish, finish);
+    // The charge is simulated time after the work, like the rest of an invocation's duration: concurrent
+    // invocations that finish together are charged together.
+    const modeledMs = options.modeledMs ?? 0;
+    const result = modeledMs > 0 && this.chargesModeledTime() ? ran.then(async (value) => (await this.sleep(modeledMs), value)) : ran;
     return {
       result,
       kill: () => {
@@ -195,109 +189,6 @@ export class RealClock extends BaseClock {
   }
 }
 
-export interface ScaledClockOptions {
-  /** Wall-time source in milliseconds (default `performance.now`-based); injectable for tests. */
-  wallNow?: () => number;
-}
-
-/**
- * Wall time sped up `factor` times, starting from `start` (default: now). Simulated time stands still while
- * held work runs (handler invocations, simulated AWS calls): how long the machine takes for them must not
- * turn into simulated minutes (3 ms of handler at ×100,000 would be 300 s). A Lambda invocation is charged
- * its modeled duration instead (`runHeld` with `modeledMs`). Timers are kept in simulated time, so a pause
- * delays them exactly as much as it delays the clock.
- */
-export class ScaledClock extends BaseClock {
-  private readonly wallNow: () => number;
-  /** Simulated time at `anchorWall`. */
-  private anchorSim: number;
-  private anchorWall: number;
-  private holds = 0;
-  private readonly timers: PendingTimer[] = [];
-  private seq = 0;
-  private handle?: ReturnType<typeof setTimeout>;
-
-  constructor(
-    readonly factor: number,
-    start?: number,
-    options: ScaledClockOptions = {},
-  ) {
-    super();
-    if (!(factor > 0)) throw new RangeError(`ScaledClock factor must be > 0, got ${factor}`);
-    const origin = Date.now() - performance.now();
-    this.wallNow = options.wallNow ?? (() => origin + performance.now());
-    this.anchorWall = this.wallNow();
-    this.anchorSim = start ?? Date.now();
-  }
-
-  now(): number {
-    if (this.holds > 0) return this.anchorSim;
-    return this.anchorSim + Math.round((this.wallNow() - this.anchorWall) * this.factor);
-  }
-
-  /** Whether simulated time is stopped (held work in progress). */
-  get paused(): boolean {
-    return this.holds > 0;
-  }
-
-  setTimer(ms: number, callback: () => void): CancelTimer {
-    const timer: PendingTimer = { due: this.now() + Math.max(0, ms), seq: this.seq++, callback };
-    insertTimer(this.timers, timer);
-    this.schedule();
-    return () => {
-      const i = this.timers.indexOf(timer);
-      if (i >= 0) this.timers.splice(i, 1);
-    };
-  }
-
-  protected override acquire(): void {
-    if (this.holds++ === 0) {
-      this.anchorSim = this.now0();
-      this.unschedule();
-    }
-  }
-
-  protected override release(): void {
-    if (--this.holds === 0) {
-      this.anchorWall = this.wallNow();
-      this.schedule();
-    }
-  }
-
-  protected override charge(startedAt: number, modeledMs: number): void {
-    const target = startedAt + modeledMs;
-    const now = this.now();
-    if (target <= now) return;
-    this.anchorSim += target - now;
-    if (this.holds === 0) this.schedule();
-  }
-
-  /** now() ignoring the pause (only valid at the moment a pause starts). */
-  private now0(): number {
-    return this.anchorSim + Math.round((this.wallNow() - this.anchorWall) * this.factor);
-  }
-
-  private unschedule(): void {
-    if (this.handle !== undefined) clearTimeout(this.handle);
-    this.handle = undefined;
-  }
-
-  private schedule(): void {
-    this.unschedule();
-    if (this.holds > 0 || this.timers.length === 0) return;
-    const wait = Math.max(0, (this.timers[0].due - this.now()) / this.factor);
-    this.handle = setTimeout(() => this.fireDue(), wait);
-  }
-
-  private fireDue(): void {
-    this.handle = undefined;
-    while (this.holds === 0 && this.timers.length > 0 && this.timers[0].due <= this.now()) {
-      this.timers.shift()?.callback();
-    }
-    if (this.handle === undefined) this.schedule();
-  }
-}
-
 interface PendingTimer {
   due: number;
   seq: number;
@@ -322,10 +213,10 @@ function insertTimer(timers: PendingTimer[], timer: PendingTimer): void {
  * the process is idle. Idle = no held work and the event loop settled for `settleRounds` immediates.
  */
 export class VirtualClock extends BaseClock {
-  private current: number;
-  private readonly timers: PendingTimer[] = [];
+  protected current: number;
+  protected readonly timers: PendingTimer[] = [];
   private seq = 0;
-  private holds = 0;
+  protected holds = 0;
   private scheduled = false;
   private readonly settleRounds: number;
 
@@ -358,6 +249,12 @@ export class VirtualClock extends BaseClock {
     this.scheduleAdvance();
   }
 
+  /** The process is idle: fire the next timer, then look again once whatever it started settles. */
+  protected step(): void {
+    this.fireNext();
+    this.scheduleAdvance();
+  }
+
   /** Number of timers waiting to fire. */
   get pendingTimers(): number {
     return this.timers.length;
@@ -370,14 +267,14 @@ export class VirtualClock extends BaseClock {
     this.current = target;
   }
 
-  private fireNext(): void {
+  protected fireNext(): void {
     const timer = this.timers.shift();
     if (!timer) return;
     if (timer.due > this.current) this.current = timer.due;
     timer.callback();
   }
 
-  private scheduleAdvance(): void {
+  protected scheduleAdvance(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     let rounds = 0;
@@ -391,10 +288,74 @@ export class VirtualClock extends BaseClock {
         return;
       }
       this.scheduled = false;
-      this.fireNext();
-      // Firing may have scheduled work or more timers; look again once it settles.
-      this.scheduleAdvance();
+      this.step();
     };
     setImmediate(tick);
+  }
+}
+
+export interface ScaledClockOptions {
+  /** Idle detection, as VirtualClock's (immediates the event loop must stay quiet for). */
+  settleRounds?: number;
+}
+
+/**
+ * Simulated time paced to the wall clock, `factor` times faster (demos: a 10-minute AMI bake in 6 s at ×100).
+ * It is a VirtualClock that, once the process is idle, waits (next timer − now) / factor of wall time before
+ * jumping to the next timer. So simulated time passes only while the process waits: a handler invocation,
+ * a simulated AWS call or the engine's own work take no simulated time however long the machine takes for
+ * them (3 ms of handler at ×100,000 used to become 300 s), and an invocation is charged its modeled duration
+ * instead (`runHeld` with `modeledMs`). The same run costs the same simulated time at any speed and load.
+ * Time is read as the instant of the last timer (or charge), as on VirtualClock.
+ */
+export class ScaledClock extends VirtualClock {
+  private pacing?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    readonly factor: number,
+    start?: number,
+    options: ScaledClockOptions = {},
+  ) {
+    if (!(factor > 0)) throw new RangeError(`ScaledClock factor must be > 0, got ${factor}`);
+    super(start ?? Date.now(), options);
+  }
+
+  /** Whether held work is in progress (simulated time cannot pass). */
+  get paused(): boolean {
+    return this.holds > 0;
+  }
+
+  override setTimer(ms: number, callback: () => void): CancelTimer {
+    // A new timer may be due before the one being paced to: look again.
+    this.stopPacing();
+    return super.setTimer(ms, callback);
+  }
+
+  protected override acquire(): void {
+    this.stopPacing();
+    super.acquire();
+  }
+
+  protected override chargesModeledTime(): boolean {
+    return true;
+  }
+
+  protected override step(): void {
+    this.stopPacing();
+    const next = this.timers[0];
+    if (!next) return;
+    this.pacing = setTimeout(() => {
+      this.pacing = undefined;
+      if (this.holds > 0 || this.timers.length === 0) return;
+      this.fireNext();
+      this.scheduleAdvance();
+    }, Math.max(0, next.due - this.current) / this.factor);
+  }
+
+  private stopPacing(): void {
+    if (this.pacing === undefined) return;
+    clearTimeout(this.pacing);
+    this.pacing = undefined;
+    this.scheduleAdvance();
   }
 }
