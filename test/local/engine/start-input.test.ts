@@ -57,13 +57,15 @@ describe('StartExecution input', () => {
     const sfn = new LocalStepFunctions({ clock: new VirtualClock(), region: 'eu-west-1' });
     const stateMachineArn = sfn.createStateMachine({
       name: 'deepen',
-      definition: JSON.stringify(machine({ Deepen: { Type: 'Pass', Output: '{% $reduce([1..20000], function($acc) { {"a": $acc} }, 0) %}', End: true } })),
+      definition: JSON.stringify(machine({ Deepen: { Type: 'Pass', Output: '{% $reduce([1..20000], function($acc, $v) { {"a": $acc} }, 0) %}', End: true } })),
       roleArn: ROLE,
     }).stateMachineArn!;
     const { executionArn } = sfn.startExecution({ stateMachineArn });
     const described = await sfn.waitForExecution(executionArn!);
-    expect(described.status).toBe('FAILED');
-    expect(['States.Runtime', 'States.QueryEvaluationError']).toContain(described.error);
-    expect(described.cause).not.toMatch(/Internal error in the local engine/);
+    expect(described).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Runtime',
+      cause: "The execution's data is nested too deeply to be processed (Maximum call stack size exceeded).",
+    });
   });
 });
