@@ -270,6 +270,8 @@ export class Execution {
     });
     this.engine.statusChanged(this.record);
     this.armTimeout();
+    // As AWS writes it, the first state's entry follows ExecutionStarted with previousEventId 0.
+    thread.last = 0;
     void this.runTopLevel(thread, this.definition.StartAt, this.inputValue);
   }
 
@@ -629,7 +631,7 @@ export class Execution {
 
   private caught(run: StateRun, catchers: Catcher[], index: number, failure: StatesError): Promise<StateOutcome> {
     const catcher = catchers[index];
-    const errorOutput: Json = { Error: failure.error, Cause: failure.cause };
+    const errorOutput = errorOutputOf(failure);
     return this.finish(run, undefined, errorOutput, {
       assign: catcher.Assign,
       output: catcher.Output,
@@ -698,14 +700,14 @@ export class Execution {
       const abortAttempt = () => attempt.abort(run.signal.reason);
       run.signal.addEventListener('abort', abortAttempt, { once: true });
       const timers: Array<() => void> = [];
-      const timeOut = (error: string, seconds: number) =>
-        attempt.abort(new StatesError(error, error === StatesErrors.Timeout ? `Task timed out after ${seconds} seconds` : `Task did not send a heartbeat within ${seconds} seconds`));
-      if (timeoutSeconds !== undefined) timers.push(this.engine.clock.setTimer(timeoutSeconds * 1000, () => timeOut(StatesErrors.Timeout, timeoutSeconds)));
+      // As AWS records them, Task and heartbeat timeouts carry an error and no cause.
+      const timeOut = (error: string) => attempt.abort(new StatesError(error));
+      if (timeoutSeconds !== undefined) timers.push(this.engine.clock.setTimer(timeoutSeconds * 1000, () => timeOut(StatesErrors.Timeout)));
       let cancelHeartbeat: (() => void) | undefined;
       const armHeartbeat = () => {
         cancelHeartbeat?.();
         if (heartbeatSeconds !== undefined) {
-          cancelHeartbeat = this.engine.clock.setTimer(heartbeatSeconds * 1000, () => timeOut(StatesErrors.HeartbeatTimeout, heartbeatSeconds));
+          cancelHeartbeat = this.engine.clock.setTimer(heartbeatSeconds * 1000, () => timeOut(StatesErrors.HeartbeatTimeout));
         }
       };
       try {
@@ -726,7 +728,7 @@ export class Execution {
         if (reason instanceof StatesError) {
           const timedOut = reason.error === StatesErrors.Timeout || reason.error === StatesErrors.HeartbeatTimeout;
           issued?.close(timedOut);
-          const details = { error: reason.error, cause: reason.cause };
+          const details = { error: reason.error, ...(reason.cause !== '' && { cause: reason.cause }) };
           if (resource.kind === 'lambda:function') {
             this.emit(run.thread, timedOut ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', {
               [timedOut ? 'lambdaFunctionTimedOutEventDetails' : 'lambdaFunctionFailedEventDetails']: details,
@@ -831,7 +833,7 @@ export class Execution {
         if (!(thrown instanceof StatesError)) throw thrown;
         this.emit(thread, 'MapIterationFailed', { mapIterationFailedEventDetails: details });
         failures++;
-        results[index] = { Error: thrown.error, Cause: thrown.cause };
+        results[index] = errorOutputOf(thrown);
         if (!failure && exceeded()) {
           failure = tolerates
             ? new StatesError(StatesErrors.ExceedToleratedFailureThreshold, 'The specified tolerated failure threshold was exceeded')
@@ -926,6 +928,11 @@ export class Execution {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** `$states.errorOutput` (and a tolerated Map item's result): `{Error, Cause}`, without Cause when there is none. */
+function errorOutputOf(failure: StatesError): Json {
+  return failure.cause !== '' ? { Error: failure.error, Cause: failure.cause } : { Error: failure.error };
+}
 
 /** Whether a Retrier/Catcher's ErrorEquals matches `error`, with the States.ALL / States.TaskFailed wildcards. */
 export function errorMatches(errorEquals: string[], error: string): boolean {

@@ -291,3 +291,35 @@ describe('class 7: a function that runs past its configured timeout', () => {
     expect(record.stopDate! - record.startDate).toBe(3000 + 1000);
   });
 });
+
+describe('Task timeouts as AWS records them (LocalStack’s AWS-validated snapshots, test_timeouts)', () => {
+  it('TaskTimedOut and ExecutionFailed carry States.Timeout and no cause; the first state follows event 0', async () => {
+    const { run, engine, clock } = harness();
+    engine.lambdas.registerHandler(fnArn('slow'), async () => clock.sleep(10_000), { timeoutSeconds: 30 });
+    const record = await run(machine({ Start: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Arguments: { FunctionName: 'slow' }, TimeoutSeconds: 5, End: true } }));
+    expect(record.events.map(({ id, previousEventId, type }) => [id, previousEventId, type])).toEqual([
+      [1, 0, 'ExecutionStarted'],
+      [2, 0, 'TaskStateEntered'],
+      [3, 2, 'TaskScheduled'],
+      [4, 3, 'TaskStarted'],
+      [5, 4, 'TaskTimedOut'],
+      [6, 5, 'ExecutionFailed'],
+    ]);
+    expect(record.events[4].taskTimedOutEventDetails).toEqual({ resourceType: 'lambda', resource: 'invoke', error: 'States.Timeout' });
+    expect(record.events[5].executionFailedEventDetails).toEqual({ error: 'States.Timeout' });
+    expect([record.error, record.cause]).toEqual(['States.Timeout', undefined]);
+  });
+
+  it('a bare function ARN writes LambdaFunctionTimedOut; a Catcher’s errorOutput has no Cause', async () => {
+    const { run, engine, clock } = harness();
+    engine.lambdas.registerHandler(fnArn('slow'), async () => clock.sleep(10_000), { timeoutSeconds: 30 });
+    const record = await run(
+      machine({
+        Start: { Type: 'Task', Resource: fnArn('slow'), TimeoutSeconds: 5, Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'Caught' }], End: true },
+        Caught: { Type: 'Pass', End: true },
+      }),
+    );
+    expect(record.events.find((e) => e.type === 'LambdaFunctionTimedOut')?.lambdaFunctionTimedOutEventDetails).toEqual({ error: 'States.Timeout' });
+    expect(output(record)).toEqual({ Error: 'States.Timeout' });
+  });
+});
