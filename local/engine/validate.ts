@@ -5,6 +5,7 @@
  */
 import { jsonataExpression, type Catcher, type Json, type Retrier, type State, type StateMachineDefinition } from './asl';
 import { InvalidDefinition } from './errors';
+import { parseOffsetDateTime } from './timestamps';
 import type { QueryEvaluator } from './query';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
@@ -189,6 +190,9 @@ function checkMachine(
       case 'Wait':
         if ((state.Seconds === undefined) === (state.Timestamp === undefined)) {
           problems.push(`${at} (Wait): exactly one of Seconds or Timestamp is required`);
+        }
+        if (typeof state.Timestamp === 'string' && jsonataExpression(state.Timestamp) === undefined && parseOffsetDateTime(state.Timestamp) === undefined) {
+          problems.push(`${at} (Wait): the Timestamp value is not a valid ISO-8601 extended offset date-time format string: '${state.Timestamp}'`);
         }
         break;
       case 'Parallel':

@@ -34,6 +34,7 @@ describe('unsupported is loud', () => {
     ['aws-sdk .sync', machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:ec2:describeImages.sync', End: true } }), 'the "sync" integration pattern'],
     ['optimized integrations', machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish', End: true } }), 'the service integration arn:aws:states:::sns:publish'],
     ['unknown fields', machine({ A: { Type: 'Pass', Shiny: true, End: true } }), 'State "A" (Pass): field "Shiny" is not supported'],
+    ['a constant Timestamp without an offset', machine({ W: { Type: 'Wait', Timestamp: '2016-12-05T21:29:29', End: true } }), "the Timestamp value is not a valid ISO-8601 extended offset date-time format string: '2016-12-05T21:29:29'"],
     ['nested states', machine({ P: { Type: 'Parallel', Branches: [machine({ Inner: { Type: 'Pass', ResultSelector: {}, End: true } })], End: true } }), 'State "P" branch 0 > State "Inner" (Pass): the JSONPath field "ResultSelector"'],
   ])('refuses %s, naming the state and the feature', (_label, definition, message) => {
     expect(refusal(definition)).toContain(message);
