@@ -226,17 +226,18 @@ export class QueryEvaluator {
   }
 }
 
-function queryError(scope: EvaluationScope, expression: string, field: string, problem: string): StatesError {
+function queryError(scope: EvaluationScope, expression: string, field: string, problem: string, forField = 'specified for the field'): StatesError {
   return new StatesError(
     StatesErrors.QueryEvaluationError,
-    `${statePrefix(scope)}The JSONata expression '${expression.trim()}' specified for the field '${field}' ${problem}`,
+    `${statePrefix(scope)}The JSONata expression '${expression.trim()}' ${forField} '${field}' ${problem}`,
     field,
   );
 }
 
 /** `… returned an unexpected result type. Expected 'array', but was 'number' for value: 1` (AWS's text). */
 export function unexpectedResultType(scope: EvaluationScope, expression: string, field: string, expected: string, value: unknown): StatesError {
-  if (isFunctionValue(value)) return queryError(scope, expression, field, 'returned an unsupported result type.');
+  // LocalStack's AWS-derived text for this case drops "specified" ("… for the field 'Items' returned an unsupported …").
+  if (isFunctionValue(value)) return queryError(scope, expression, field, 'returned an unsupported result type.', 'for the field');
   return queryError(scope, expression, field, `returned an unexpected result type. Expected '${expected}', but was '${jsonTypeName(value)}' for value: ${JSON.stringify(value)}`);
 }
 

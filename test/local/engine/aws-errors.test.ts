@@ -24,7 +24,8 @@ describe('class 1: a Map whose items are not an array', () => {
     ['a string', "{% 'abc' %}", "The JSONata expression ''abc'' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'string' for value: \"abc\""],
     ['an object', '{% {"a": 1} %}', 'The JSONata expression \'{"a": 1}\' specified for the field \'Items\' returned an unexpected result type. Expected \'array\', but was \'object\' for value: {"a":1}'],
     ['null', '{% null %}', "The JSONata expression 'null' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'null' for value: null"],
-    ['a function', '{% $sum %}', "The JSONata expression '$sum' specified for the field 'Items' returned an unsupported result type."],
+    ['a function', '{% $sum %}', "The JSONata expression '$sum' for the field 'Items' returned an unsupported result type."],
+    ['a boolean', '{% true %}', "The JSONata expression 'true' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'boolean' for value: true"],
   ])('Items evaluating to %s: EvaluationFailed (location Items), MapStateFailed, ExecutionFailed', async (_label, items, text) => {
     const { run } = harness();
     const record = await run(mapOver(items));
