@@ -1,7 +1,8 @@
 /**
  * The registry table's keys (one table per pipeline, pk/sk strings). An auditor reads one partition per
  * pipeline, newest image first:
- *   PIPELINE#<name> / COUNTER                          next version number (atomic ADD)
+ *   PIPELINE#<name> / COUNTER                          the last version number taken, and by which execution
+ *                                                      (a conditional update; see tasks/common/image-record.ts)
  *   PIPELINE#<name> / IMAGE#<000012>                   the image record: status, ids, base image, lineage
  *   PIPELINE#<name> / IMAGE#<000012>#STAGE#<Stage>     one item per stage: status, times, artifacts
  *   PIPELINE#<name> / IMAGE#<000012>#SCAN              the scan evidence: all findings and the gate result

@@ -13,5 +13,5 @@ export const TAG = {
 } as const;
 
 /** Values of the gami:status tag through an image's life. */
-export const IMAGE_STATUS = ['building', 'testing', 'rejected', 'approved', 'published', 'deprecated', 'retired'] as const;
+export const IMAGE_STATUS = ['building', 'testing', 'awaiting-approval', 'rejected', 'expired', 'approved', 'published', 'deprecated', 'retired'] as const;
 export type ImageStatus = (typeof IMAGE_STATUS)[number];

@@ -52,6 +52,22 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
+/**
+ * Error names AWS services use for throttling: handlers let them through unwrapped, and the state machine
+ * retries them with backoff (one list, so the two can never disagree).
+ */
+export const THROTTLING_ERRORS = [
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+] as const;
+
 const isoTime = z.iso.datetime({ offset: true });
 
 /** Identifies the run every task works for; tags and idempotency tokens derive from it. */

@@ -12,9 +12,10 @@
  *              one Prepare returned or, when its result was lost (a time-out after it wrote), the one found
  *              by execution.
  *
- * Before every destructive call the resource's `gami:execution` tag is checked (DescribeTags, independent of
- * DescribeImages/DescribeInstances): cleanup never touches another run's instances or images, and IAM
- * refuses it the approved and published ones (infra/task-functions.ts).
+ * Before an image is tagged or deprecated its `gami:execution` tag is checked (DescribeTags, independent of
+ * DescribeImages); instances are found only through DescribeInstances' filter on that tag. Cleanup never
+ * touches another run's instances or images, and IAM refuses it the approved and published ones
+ * (infra/task-functions.ts).
  *
  * An action that could not clean everything throws CleanupIncomplete naming every id left, so the state
  * machine retries it and, when retries run out, the notification names them.
@@ -38,7 +39,7 @@ import type { CleanupAction, cleanupEventSchema, cleanupResultSchema, ExecutionS
 import { hasErrorName } from '../common/aws-errors';
 import { findOwnVersion } from '../common/image-record';
 import { findExecutionInstances, terminate } from '../common/instances';
-import { ownedByExecution } from '../common/ownership';
+import { executionTags } from '../common/ownership';
 import { logger } from '../common/powertools';
 import { CleanupIncomplete } from '../errors';
 import { recordStage } from '../recordStage/recordStage';
@@ -121,17 +122,23 @@ async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], o
   // Each id once: not again when the known image is also found by its tag, whether it was cleaned or not.
   const pending = ids.filter((id) => !outcome.done.includes(id) && !outcome.failed.some((f) => f.what === id));
   if (pending.length === 0) return;
-  let owned: Set<string>;
+  let owners: Map<string, string>;
   try {
-    owned = await ownedByExecution(ec2, pending, run.executionArn);
+    owners = await executionTags(ec2, pending);
   } catch (error) {
     for (const id of pending) outcome.failed.push({ what: id, why: `its ${TAG.execution} tag could not be checked: ${message(error)}` });
     return;
   }
   for (const id of pending) {
-    if (!owned.has(id)) {
-      // Not this run's image (or already gone): never touch it.
-      logger.warn('left an image alone that is not tagged with this execution', { imageId: id });
+    const owner = owners.get(id);
+    if (owner !== run.executionArn) {
+      if (owner !== undefined) {
+        // Another run's image: never touch it.
+        logger.warn('left an image alone that is tagged with another execution', { imageId: id, execution: owner });
+      } else {
+        // No execution tag seen (or the image is gone): not confirmed as ours, so not touched — and not done.
+        outcome.failed.push({ what: id, why: `no ${TAG.execution} tag confirms it as this run's image; not touched` });
+      }
       continue;
     }
     try {
@@ -284,7 +291,9 @@ export async function cleanupAfterStatusChange(
   try {
     const version = await findOwnVersion(clients.registry, settings.registryTable, run.pipeline, run.executionArn);
     if (version !== undefined) {
-      const item = (await clients.registry.send(new GetCommand({ TableName: settings.registryTable, Key: registryKeys.image(run.pipeline, version) }))).Item;
+      const item = (
+        await clients.registry.send(new GetCommand({ TableName: settings.registryTable, Key: registryKeys.image(run.pipeline, version), ConsistentRead: true }))
+      ).Item;
       if (typeof item?.stage === 'string') stage = item.stage;
     }
     recordedVersion = await markRunRecord(clients.registry, run, settings.registryTable, version ?? null, { stage, error, cause, notCleaned });

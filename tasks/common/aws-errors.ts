@@ -1,4 +1,5 @@
 /** Classifying AWS SDK errors: which are the caller's mistake (wrap in a named error), which are transient. */
+import { THROTTLING_ERRORS } from '../contracts';
 
 export interface AwsErrorShape {
   name: string;
@@ -12,17 +13,7 @@ export function isAwsError(error: unknown): error is Error & AwsErrorShape {
 }
 
 /** Error names AWS uses for throttling; the state machine retries these with backoff, never wrap them. */
-const THROTTLING = new Set([
-  'RequestLimitExceeded',
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-]);
+const THROTTLING = new Set<string>(THROTTLING_ERRORS);
 
 /**
  * True for a refusal that will not go away by retrying (bad parameter, missing resource, not permitted):

@@ -9,15 +9,21 @@ import { TAG } from '../../pipeline/tags';
 /** DescribeTags accepts up to 200 values in one filter. */
 const IDS_PER_CALL = 200;
 
-/** The ids among `ids` whose `gami:execution` tag is `executionArn`. */
-export async function ownedByExecution(ec2: EC2Client, ids: readonly string[], executionArn: string): Promise<Set<string>> {
-  const owned = new Set<string>();
+/** The `gami:execution` tag of each of `ids` that has one (id → execution ARN). */
+export async function executionTags(ec2: EC2Client, ids: readonly string[]): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
   for (let i = 0; i < ids.length; i += IDS_PER_CALL) {
     const pages = paginateDescribeTags(
       { client: ec2 },
       { Filters: [{ Name: 'resource-id', Values: ids.slice(i, i + IDS_PER_CALL) }, { Name: 'key', Values: [TAG.execution] }] },
     );
-    for await (const page of pages) for (const tag of page.Tags ?? []) if (tag.Value === executionArn && tag.ResourceId) owned.add(tag.ResourceId);
+    for await (const page of pages) for (const tag of page.Tags ?? []) if (tag.ResourceId && tag.Value !== undefined) owners.set(tag.ResourceId, tag.Value);
   }
-  return owned;
+  return owners;
+}
+
+/** The ids among `ids` whose `gami:execution` tag is `executionArn`. */
+export async function ownedByExecution(ec2: EC2Client, ids: readonly string[], executionArn: string): Promise<Set<string>> {
+  const owners = await executionTags(ec2, ids);
+  return new Set(ids.filter((id) => owners.get(id) === executionArn));
 }

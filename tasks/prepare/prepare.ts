@@ -20,7 +20,7 @@ import { hasErrorName } from '../common/aws-errors';
 import { formatIssues } from '../common/issues';
 import { allocateVersion, findOwnVersion } from '../common/image-record';
 import { inputLimitViolation } from '../common/input-limits';
-import { TAG } from '../../pipeline/tags';
+import { TAG, type ImageStatus } from '../../pipeline/tags';
 import { BaseImageNotFound, BaseImageNotTrusted, InvalidExecutionInput, InvalidTaskEvent, RegistryConflict } from '../errors';
 
 export type PrepareEvent = z.output<typeof prepareEventSchema>;
@@ -100,8 +100,8 @@ export interface TrustPolicy {
   now: Date;
 }
 
-/** Statuses a pipeline gives images no one may build on. */
-const UNTRUSTED_STATUSES = new Set(['rejected', 'expired']);
+/** Statuses a pipeline gives images no one may build on (failed, unapproved, or retired by retention). */
+const UNTRUSTED_STATUSES = new Set<ImageStatus>(['rejected', 'expired', 'deprecated', 'retired']);
 
 function ownerAllowed(image: Image, policy: TrustPolicy): boolean {
   return policy.allowedOwners.some((owner) => {
@@ -120,7 +120,7 @@ export function untrustedReason(image: Image, policy: TrustPolicy): string | und
   if (image.State === 'disabled') return 'it is disabled';
   if (image.DeprecationTime && Date.parse(image.DeprecationTime) <= policy.now.getTime()) return `it was deprecated at ${image.DeprecationTime}`;
   const status = image.Tags?.find((t) => t.Key === TAG.status)?.Value;
-  if (status && UNTRUSTED_STATUSES.has(status)) {
+  if (status && UNTRUSTED_STATUSES.has(status as ImageStatus)) {
     const pipeline = image.Tags?.find((t) => t.Key === TAG.pipeline)?.Value;
     return `it is tagged ${TAG.status}=${status}${pipeline ? ` by pipeline ${pipeline}` : ''}`;
   }

@@ -33,7 +33,7 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
 }
 
 /**
- * Position of a stage event in a run: Prepare started (0) … Done (10), Failed (12) last. prepare writes the
+ * Position of a stage event in a run: Prepare started (0), succeeded (1) … Done (8, 9), Failed (10, 11) last. prepare writes the
  * IMAGE record at 0; the record only ever moves forward.
  */
 export function stageOrder(stage: Stage, status: RecordStageEvent['status']): number {

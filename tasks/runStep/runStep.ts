@@ -43,10 +43,12 @@ async function findSentCommand(ssm: SSMClient, instanceId: string, comment: stri
 
 /**
  * A claim without a command after this many waiting invocations is taken over: its winner died between
- * claiming and recording (the state machine retries StepCommandPending at 5, 10, 20 s…, so after ~15 s).
+ * claiming and sending. The state machine retries StepCommandPending 5, 10, 20, 40, 60 s apart, so the fifth
+ * wait comes ~135 s after the first — past runStep's own 60 s function timeout, by which Lambda has ended a
+ * winner that was merely slow (and before sending, the taker still looks for the command by its comment).
  * Counting waits rather than reading a clock keeps the decision exact on any clock.
  */
-export const TAKEOVER_AFTER_WAITS = 3;
+export const TAKEOVER_AFTER_WAITS = 5;
 /** Claims expire from the registry (TTL attribute `ttl`, epoch seconds) a week after they were made. */
 const CLAIM_TTL_SECONDS = 7 * 24 * 3600;
 

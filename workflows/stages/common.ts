@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
-import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS, type TaskName } from '../../tasks/contracts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS, THROTTLING_ERRORS, type TaskName } from '../../tasks/contracts';
 import { EXECUTION_ERRORS } from '../../tasks/errors';
 
 export type TaskFunctions = Record<TaskName, lambda.IFunction>;
@@ -50,12 +50,7 @@ export const TRANSIENT_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   'Lambda.ClientExecutionTimeoutException',
-  'RequestLimitExceeded',
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestThrottled',
+  ...THROTTLING_ERRORS,
   'InternalError',
   'InternalFailure',
   'InternalServerError',
