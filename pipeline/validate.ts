@@ -24,6 +24,7 @@ import {
   type PipelineConfig,
 } from './config';
 import { checkSchedule, isTimeZone } from './cron';
+import { checkImageSpec, checkRemediationWindows } from './image-spec';
 import { checkNamingPattern } from './naming';
 import { closest } from './suggest';
 
@@ -490,6 +491,9 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
 
   const naming = quietly(namingSchema, raw.naming);
   if (naming) for (const problem of checkNamingPattern(naming.pattern)) report(['naming', 'pattern'], problem);
+
+  checkImageSpec(raw, report);
+  checkRemediationWindows(quietly(scanGateSchema.prefault({}), raw.scanGate), report);
 }
 
 /** Validate several files; diagnostics of all of them, in file order. */

@@ -52,9 +52,9 @@ describe('gami validate', () => {
     expect(code).toBe(2);
     expect(out).toEqual([]);
     expect(err).toEqual([
-      `${file}:26:3 scanGate.maxFinding: unknown key "maxFinding" (did you mean "maxFindings"?)`,
-      `${file}:55:15 distribution.targetRegions[1].region: "us-east-7" is not an AWS region name (did you mean "us-east-1"?)`,
-      `${file}:63:7 sharing.accounts[1]: "12345" is not a 12-digit AWS account id`,
+      `${file}:42:3 scanGate.maxFinding: unknown key "maxFinding" (did you mean "maxFindings"?)`,
+      `${file}:76:15 distribution.targetRegions[1].region: "us-east-7" is not an AWS region name (did you mean "us-east-1"?)`,
+      `${file}:84:7 sharing.accounts[1]: "12345" is not a 12-digit AWS account id`,
       '1 file(s): 0 valid, 1 invalid; 3 error(s), 0 warning(s)',
     ]);
   });
