@@ -19,6 +19,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../pipeline/config';
+import { resolveImageSpec } from '../pipeline/image-spec';
 import { TAG } from '../pipeline/tags';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_NAMES, type TaskName } from '../tasks/contracts';
 
@@ -157,8 +158,24 @@ export class TaskFunctions extends Construct {
     });
     allow(f.launchInstance, ['iam:PassRole'], [builderRole.roleArn], { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
 
-    // Reads the base image's block device mapping when rootVolumeSizeGiB is set.
+    // Reads the base image's block device mapping, boot mode and TPM support (the image spec's checks).
     describe(f.launchInstance, ['ec2:DescribeImages']);
+    // The builder's volumes are encrypted with the spec's customer managed key: EC2 uses it on the launcher's
+    // behalf (kms:ViaService), through a grant for the volume.
+    const spec = resolveImageSpec(config);
+    if (spec.encrypted && spec.kmsKeyAlias) {
+      allow(
+        f.launchInstance,
+        ['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+        [`arn:${partition}:kms:${region}:${account}:key/*`],
+        { StringEquals: { 'kms:ViaService': `ec2.${region}.amazonaws.com` }, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [spec.kmsKeyAlias] } },
+      );
+      allow(f.launchInstance, ['kms:CreateGrant'], [`arn:${partition}:kms:${region}:${account}:key/*`], {
+        StringEquals: { 'kms:ViaService': `ec2.${region}.amazonaws.com` },
+        Bool: { 'kms:GrantIsForAWSResource': true },
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [spec.kmsKeyAlias] },
+      });
+    }
 
     describe(f.checkInstanceReady, ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
 
@@ -175,6 +192,8 @@ export class TaskFunctions extends Construct {
       StringEquals: { 'ec2:CreateAction': 'CreateImage' },
     });
     describe(f.checkImage, ['ec2:DescribeImages']);
+    // Marks the available image IMDSv2-only (image.imdsSupport v2.0); only this pipeline's images.
+    allow(f.checkImage, ['ec2:ModifyImageAttribute'], [ec2Arn('image/*', false)], tagged);
 
     // Named instances are checked for this execution's tag (DescribeTags) before they are terminated.
     describe(f.terminateInstances, ['ec2:DescribeInstances', 'ec2:DescribeTags']);

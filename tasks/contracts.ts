@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { SEVERITIES } from '../pipeline/config';
+import { imageSpecSchema } from '../pipeline/image-spec';
 
 /** Names of the task functions; the infra creates one Lambda per name, the local runtime maps them. */
 export const TASK_NAMES = [
@@ -126,9 +127,19 @@ export const launchInstanceEventSchema = z.strictObject({
   securityGroupIds: z.array(z.string()),
   instanceProfile: z.string(),
   rootVolumeSizeGiB: z.number().int().optional(),
+  /**
+   * The image spec (config `image`, resolved): given for the builder, whose volumes and encryption it sets and
+   * whose base image it checks (root size ≥ snapshot, boot mode, NitroTPM). The test instance takes the new
+   * image's own mappings.
+   */
+  image: imageSpecSchema.optional(),
   tags: z.record(z.string(), z.string()),
 });
-export const launchInstanceResultSchema = z.strictObject({ instanceId: z.string() });
+export const launchInstanceResultSchema = z.strictObject({
+  instanceId: z.string(),
+  /** The launched image's root device (given when `image` was): CreateImage maps the root volume on it. */
+  rootDeviceName: z.string().optional(),
+});
 
 export const checkInstanceReadyEventSchema = z.strictObject({
   run: runContextSchema,
@@ -202,13 +213,45 @@ export const createImageEventSchema = z.strictObject({
   baseImageId: z.string(),
   components: z.array(z.string()),
   tags: z.record(z.string(), z.string()),
+  /** The image spec: CreateImage pins its volume sizes, types, IOPS and throughput. */
+  image: imageSpecSchema.optional(),
+  /** The builder's root device (launchInstance's result). */
+  rootDeviceName: z.string().nullish(),
 });
 export const createImageResultSchema = z.strictObject({ imageId: z.string(), snapshotIds: z.array(z.string()) });
 
-export const checkImageEventSchema = z.strictObject({ run: runContextSchema, imageId: z.string() });
+export const checkImageEventSchema = z.strictObject({
+  run: runContextSchema,
+  imageId: z.string(),
+  /** v2.0: once available, mark the image IMDSv2-only (ModifyImageAttribute; CreateImage cannot). */
+  imdsSupport: z.enum(['v2.0', 'none']).optional(),
+});
+/** What the image is made of, as EC2 describes it: recorded in the registry with the Bake stage. */
+export const imageFactsSchema = z.strictObject({
+  architecture: z.string().optional(),
+  bootMode: z.string().optional(),
+  tpmSupport: z.string().optional(),
+  imdsSupport: z.string().optional(),
+  rootDeviceName: z.string().optional(),
+  blockDevices: z.array(
+    z.strictObject({
+      deviceName: z.string(),
+      snapshotId: z.string().optional(),
+      sizeGiB: z.number().int().optional(),
+      type: z.string().optional(),
+      iops: z.number().int().optional(),
+      throughputMiBps: z.number().int().optional(),
+      encrypted: z.boolean().optional(),
+      kmsKeyId: z.string().optional(),
+    }),
+  ),
+});
+export type ImageFacts = z.output<typeof imageFactsSchema>;
 export const checkImageResultSchema = z.strictObject({
   state: z.enum(['pending', 'available']),
   snapshotIds: z.array(z.string()),
+  /** Given when the event carries `imdsSupport` (the workflow always does). */
+  image: imageFactsSchema.optional(),
 });
 
 // ---- scan gate -------------------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 /**
- * Stage 2 — Bake: launch a builder from the base image, wait for its SSM agent, run every component's build
- * and validate steps, create the image, wait until it is available (backing off), terminate the builder.
+ * Stage 2 — Bake: launch a builder from the base image with the image spec's volumes and encryption (the base
+ * image checked against the spec first), wait for its SSM agent, run every component's build and validate steps,
+ * create the image with the spec's volumes pinned, wait until it is available (backing off), mark it IMDSv2-only
+ * (image.imdsSupport), terminate the builder, and record what the image is made of.
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { resolveImageSpec } from '../../pipeline/image-spec';
 import type { ComponentStepRef } from '../../tasks/contracts';
 import { failWith, recordStage, runArgument, stageTask, type StageContext } from './common';
 import { runSteps, waitForAgent } from './instance';
@@ -23,7 +26,9 @@ export function launchArguments(ctx: StageContext, purpose: 'build' | 'test', im
     subnetId: config.build.subnetId,
     securityGroupIds: ctx.securityGroupIds,
     instanceProfile: config.build.instanceProfile,
-    ...(config.build.rootVolumeSizeGiB ? { rootVolumeSizeGiB: config.build.rootVolumeSizeGiB } : {}),
+    // The builder gets the image spec (volumes, encryption; base image checked); the test instance launches
+    // with the new image's own mappings, which is how the image's consumers will launch it.
+    ...(purpose === 'build' ? { image: resolveImageSpec(config) } : {}),
     tags: config.tags,
   };
 }
@@ -31,16 +36,28 @@ export function launchArguments(ctx: StageContext, purpose: 'build' | 'test', im
 export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], components: string[], next: sfn.IChainable): sfn.State {
   const { config } = ctx;
   const run = runArgument(config.name);
+  const spec = resolveImageSpec(config);
 
-  const record = recordStage(ctx, 'Record Baked', 'Bake', 'succeeded', "{% {'imageId': $imageId, 'imageName': $imageName, 'builderId': $builderId, 'snapshotIds': $snapshotIds, 'steps': $buildSteps} %}");
+  const record = recordStage(
+    ctx,
+    'Record Baked',
+    'Bake',
+    'succeeded',
+    "{% {'imageId': $imageId, 'imageName': $imageName, 'builderId': $builderId, 'snapshotIds': $snapshotIds, 'steps': $buildSteps, 'image': $imageFacts} %}",
+  );
   record.next(next);
 
   const terminate = stageTask(ctx, 'Bake', 'Terminate Builder', 'terminateInstances', { run, instanceIds: ['{% $builderId %}'] });
   terminate.next(record);
 
   const waitImage = sfn.Wait.jsonata(ctx.scope, 'Wait For Image', { time: sfn.WaitTime.seconds('{% $imageWait %}') });
-  const checkImage = stageTask(ctx, 'Bake', 'Check Image', 'checkImage', { run, imageId: '{% $imageId %}' }, {
-    assign: { imageState: '{% $states.result.Payload.state %}', snapshotIds: '{% $states.result.Payload.snapshotIds %}', imagePolls: '{% $imagePolls + 1 %}' },
+  const checkImage = stageTask(ctx, 'Bake', 'Check Image', 'checkImage', { run, imageId: '{% $imageId %}', imdsSupport: spec.imdsSupport }, {
+    assign: {
+      imageState: '{% $states.result.Payload.state %}',
+      snapshotIds: '{% $states.result.Payload.snapshotIds %}',
+      imageFacts: '{% $states.result.Payload.image %}',
+      imagePolls: '{% $imagePolls + 1 %}',
+    },
   });
   const backOff = sfn.Pass.jsonata(ctx.scope, 'Back Off Image Wait', {
     assign: { imageWait: `{% $min([$imageWait * 2, ${IMAGE_MAX_WAIT_SECONDS}]) %}` },
@@ -62,6 +79,8 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
     baseImageId: '{% $baseImage.imageId %}',
     components,
     tags: config.tags,
+    image: spec,
+    rootDeviceName: '{% $builderRootDevice %}',
   }, {
     assign: {
       imageId: '{% $states.result.Payload.imageId %}',
@@ -76,7 +95,7 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
   const agent = waitForAgent(ctx, 'Builder', 'builderId', 'Bake', buildSteps);
 
   const launch = stageTask(ctx, 'Bake', 'Launch Builder', 'launchInstance', launchArguments(ctx, 'build', '{% $baseImage.imageId %}'), {
-    assign: { builderId: '{% $states.result.Payload.instanceId %}' },
+    assign: { builderId: '{% $states.result.Payload.instanceId %}', builderRootDevice: '{% $states.result.Payload.rootDeviceName %}' },
   });
   launch.next(agent);
   return launch;

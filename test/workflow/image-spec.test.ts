@@ -1,0 +1,129 @@
+/**
+ * The image section at bake (issue 15), on the real synthesized lifecycle against the simulated account: the
+ * builder launches with the configured volumes, encryption and boot mode; the image carries them, is IMDSv2-only
+ * (an instance launched from it without metadata options requires tokens) and the registry records it; a root
+ * volume smaller than the base image's snapshot and a boot mode the base image lacks fail the launch by name.
+ */
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { registryKeys } from '../../pipeline/registry';
+import { TAG } from '../../pipeline/tags';
+import { createClient } from '../../tasks/clients';
+import { startRuntime } from './runtime-fixture';
+
+type Env = Awaited<ReturnType<typeof startRuntime>>;
+const TOOLING = '111111111111';
+const REGION = 'eu-west-1';
+const credentials = { accessKeyId: 'AKIAGAMITOOLING11111', secretAccessKey: 'local' };
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gami-image-spec-'));
+  symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function pipelineVariant(name: string, from: string, to: string): string {
+  const text = readFileSync('pipelines/example.yaml', 'utf8');
+  if (!text.includes(from)) throw new Error(`example.yaml no longer contains ${JSON.stringify(from)}`);
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, text.replace(from, to));
+  return file;
+}
+
+function instancesOf(env: Env, executionArn: string) {
+  return Object.values(env.runtime.cloud.world.region(TOOLING, REGION).instances).filter((i) => i.tags[TAG.execution] === executionArn);
+}
+
+describe('example pipeline: the image section applied at bake', () => {
+  let env: Env;
+  let result: Awaited<ReturnType<Env['run']>>;
+  beforeAll(async () => {
+    env = await startRuntime();
+    result = await env.run({});
+  });
+  afterAll(() => env.stop());
+
+  it('launches the builder with the configured volumes, encrypted with the key, in the configured boot mode', () => {
+    expect(result.description.status).toBe('SUCCEEDED');
+    const keyId = env.runtime.cloud.world.region(TOOLING, REGION).kmsAliases['alias/gami-ami'];
+    const builder = instancesOf(env, result.executionArn).find((i) => i.tags[TAG.purpose] === 'build')!;
+
+    expect(builder.volumes.map((v) => ({ device: v.deviceName, size: v.size, type: v.volumeType, iops: v.iops, throughput: v.throughput, encrypted: v.encrypted }))).toEqual([
+      { device: '/dev/xvda', size: 10, type: 'gp3', iops: 3000, throughput: 250, encrypted: true },
+      { device: '/dev/sdf', size: 20, type: 'gp3', iops: 3000, throughput: 125, encrypted: true },
+    ]);
+    expect(keyId).toBeDefined();
+    for (const volume of builder.volumes) expect(volume.kmsKeyId).toBe(`arn:aws:kms:eu-west-1:111111111111:key/${keyId}`);
+    // The base image is uefi-preferred; a t3 (Nitro) boots it UEFI.
+    expect(builder.bootMode).toBe('uefi');
+  });
+
+  it('makes an image that has the volumes and is IMDSv2-only, as DescribeImages shows it', async () => {
+    const ec2 = createClient(EC2Client, { region: REGION, credentials });
+    const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [result.output.imageId] }))).Images![0];
+
+    expect(image.ImdsSupport).toBe('v2.0');
+    expect(image.BlockDeviceMappings!.map((m) => ({ device: m.DeviceName, size: m.Ebs?.VolumeSize, type: m.Ebs?.VolumeType, iops: m.Ebs?.Iops, throughput: m.Ebs?.Throughput, encrypted: m.Ebs?.Encrypted }))).toEqual([
+      { device: '/dev/xvda', size: 10, type: 'gp3', iops: 3000, throughput: 250, encrypted: true },
+      { device: '/dev/sdf', size: 20, type: 'gp3', iops: 3000, throughput: 125, encrypted: true },
+    ]);
+    ec2.destroy();
+  });
+
+  it('launches instances of the image IMDSv2-only even when the launch asks for nothing', async () => {
+    const ec2 = createClient(EC2Client, { region: REGION, credentials });
+    const launched = await ec2.send(new RunInstancesCommand({ ImageId: result.output.imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }));
+
+    expect(launched.Instances![0].MetadataOptions?.HttpTokens).toBe('required');
+    ec2.destroy();
+  });
+
+  it('records what the image is made of with the Bake stage in the registry', async () => {
+    const registry = DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region: REGION, credentials }));
+    const stage = (await registry.send(new GetCommand({ TableName: 'gami-registry-web-base', Key: registryKeys.stage('web-base', result.output.version, 'Bake') }))).Item!;
+
+    expect(stage.details.image).toMatchObject({
+      imdsSupport: 'v2.0',
+      rootDeviceName: '/dev/xvda',
+      blockDevices: [
+        { deviceName: '/dev/xvda', sizeGiB: 10, type: 'gp3', iops: 3000, throughputMiBps: 250, encrypted: true },
+        { deviceName: '/dev/sdf', sizeGiB: 20, type: 'gp3', encrypted: true },
+      ],
+    });
+    registry.destroy();
+  });
+});
+
+describe('image specs the base image cannot satisfy', () => {
+  it.each([
+    [
+      'a root volume smaller than the base image snapshot',
+      '    sizeGiB: 10 #',
+      '    sizeGiB: 4 #',
+      /image\.rootVolume\.sizeGiB \(4\) is smaller than the root snapshot snap-[0-9a-f]+ of base image ami-[0-9a-f]+ \(8 GiB\): set at least 8 or leave it unset/,
+    ],
+    [
+      'a boot mode the base image does not have',
+      '  bootMode: uefi-preferred',
+      '  bootMode: uefi',
+      /image\.bootMode is uefi but base image ami-[0-9a-f]+ has boot mode uefi-preferred; EC2 copies the boot mode at CreateImage and sets it only at RegisterImage/,
+    ],
+  ])('fails the builder launch with InstanceLaunchFailed for %s, and launches nothing', async (name, from, to, cause) => {
+    const env = await startRuntime({ pipelineFile: pipelineVariant(name.replace(/\W+/g, '-'), from, to) });
+    try {
+      const run = await env.run({});
+
+      expect(run.description.status).toBe('FAILED');
+      expect(run.description.error).toBe('InstanceLaunchFailed');
+      expect(run.description.cause).toMatch(cause);
+      expect(instancesOf(env, run.executionArn)).toEqual([]);
+    } finally {
+      await env.stop();
+    }
+  });
+});
