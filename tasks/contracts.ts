@@ -279,6 +279,11 @@ export const gateFindingSchema = z.strictObject({
   inspectorScore: z.number().optional(),
   exploitAvailable: z.boolean().optional(),
   fixAvailable: z.boolean().optional(),
+  /**
+   * When the fix became available (ISO time), for a finding with a fix: the vendor's vendorUpdatedAt (Inspector
+   * has no "fix available since" field; the vendor updates its advisory when the fixed build ships).
+   */
+  fixAvailableSince: z.string().optional(),
 });
 export type GateFinding = z.output<typeof gateFindingSchema>;
 
@@ -290,17 +295,37 @@ export const evaluateScanGateEventSchema = z.strictObject({
   registryTable: z.string(),
   scanGate: z.strictObject({
     maxFindings: z.record(severitySchema, z.union([z.number().int().min(0), z.literal('unlimited')])),
+    /** Remediation windows: most days since the fix per severity (config scanGate.maxDaysSinceFix); absent: none. */
+    maxDaysSinceFix: z.partialRecord(severitySchema, z.union([z.number().int().min(0), z.literal('unlimited')])).optional(),
     exceptions: z.array(
       z.strictObject({ cve: z.string(), reason: z.string(), approvedBy: z.string(), expiresOn: z.string() }),
     ),
   }),
 });
+/** A fixable finding that has shipped longer after its fix than its severity's window allows. */
+export const windowViolationSchema = z.strictObject({
+  vulnerabilityId: z.string(),
+  severity: severitySchema,
+  packageName: z.string().optional(),
+  installedVersion: z.string().optional(),
+  fixedInVersion: z.string().optional(),
+  /** ISO time the fix became available; absent when Inspector gave no date (fails closed). */
+  fixAvailableSince: z.string().optional(),
+  daysSinceFix: z.number().int().optional(),
+  maxDaysSinceFix: z.number().int(),
+});
+export type WindowViolation = z.output<typeof windowViolationSchema>;
+
 export const gateResultSchema = z.strictObject({
   passed: z.boolean(),
   /** Active findings per severity after exceptions. */
   counts: z.record(severitySchema, z.number().int()),
   thresholds: z.record(severitySchema, z.union([z.number().int(), z.literal('unlimited')])),
-  /** Human-readable, e.g. "HIGH: 3 findings > 0 allowed". */
+  /** Remediation windows applied, per severity (days since the fix, or 'unlimited'). */
+  windows: z.record(severitySchema, z.union([z.number().int(), z.literal('unlimited')])).optional(),
+  /** Each fixable finding past its window, oldest fix first. */
+  windowViolations: z.array(windowViolationSchema).optional(),
+  /** Human-readable, e.g. "HIGH: 3 findings > 0 allowed", "HIGH CVE-… (glibc): fix available since 2026-11-12, 10 days > 7 allowed". */
   violations: z.array(z.string()),
   exceptionsApplied: z.array(z.strictObject({ cve: z.string(), findings: z.number().int(), expiresOn: z.string() })),
   /** Exceptions ignored because they had expired by `now`. */

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CATALOG } from '../../local/cloud/inspector/catalog';
 import { registryKeys } from '../../pipeline/registry';
 import { TAG } from '../../pipeline/tags';
 import { createClient } from '../../tasks/clients';
@@ -27,11 +28,14 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function pipelineVariant(name: string, from: string, to: string): string {
-  const text = readFileSync('pipelines/example.yaml', 'utf8');
-  if (!text.includes(from)) throw new Error(`example.yaml no longer contains ${JSON.stringify(from)}`);
+function pipelineVariant(name: string, ...edits: Array<[string, string]>): string {
+  let text = readFileSync('pipelines/example.yaml', 'utf8');
+  for (const [from, to] of edits) {
+    if (!text.includes(from)) throw new Error(`example.yaml no longer contains ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, text.replace(from, to));
+  writeFileSync(file, text);
   return file;
 }
 
@@ -114,7 +118,7 @@ describe('image specs the base image cannot satisfy', () => {
       /image\.bootMode is uefi but base image ami-[0-9a-f]+ has boot mode uefi-preferred; EC2 copies the boot mode at CreateImage and sets it only at RegisterImage/,
     ],
   ])('fails the builder launch with InstanceLaunchFailed for %s, and launches nothing', async (name, from, to, cause) => {
-    const env = await startRuntime({ pipelineFile: pipelineVariant(name.replace(/\W+/g, '-'), from, to) });
+    const env = await startRuntime({ pipelineFile: pipelineVariant(name.replace(/\W+/g, '-'), [from, to]) });
     try {
       const run = await env.run({});
 
@@ -125,5 +129,51 @@ describe('image specs the base image cannot satisfy', () => {
     } finally {
       await env.stop();
     }
+  });
+});
+
+describe('remediation windows on the virtual clock', () => {
+  // The unpatched base image carries HIGH findings with fixes; counts are unlimited so only the window decides.
+  const counts = '  maxFindings:\n    CRITICAL: 0\n    HIGH: 3\n    MEDIUM: 5\n    LOW: unlimited\n    INFORMATIONAL: unlimited\n    UNTRIAGED: 0\n';
+  let env: Env;
+  beforeAll(async () => {
+    env = await startRuntime({
+      pipelineFile: pipelineVariant(
+        'windows',
+        ['  - path: components/os-update.yaml\n', ''],
+        [counts, counts.replace(/: (0|3|5)\n/g, ': unlimited\n')],
+      ),
+    });
+  });
+  afterAll(() => env.stop());
+
+  /** Every catalog fix released `days` before the clock (the scenario key `vulnerabilities` does the same). */
+  const fixesReleased = (days: number, only?: string) => {
+    const day = new Date(env.clock.now() - days * 86_400_000).toISOString().slice(0, 10);
+    const state = env.runtime.cloud.world.state;
+    state.fixReleasedAt = only ? { ...state.fixReleasedAt, [only]: day } : Object.fromEntries(CATALOG.map((r) => [r.vulnerabilityId, day]));
+    return day;
+  };
+
+  it('passes HIGH findings whose fixes are 3 days old under a 7-day window, then fails the one whose fix is 10 days old, naming it and since when', async () => {
+    fixesReleased(3);
+    const passed = await env.run({});
+
+    expect(passed.description.status).toBe('SUCCEEDED');
+    expect(passed.output.scanGate).toMatchObject({ passed: true, windows: { HIGH: 7, MEDIUM: 30, CRITICAL: 'unlimited' }, windowViolations: [] });
+    const high = (passed.output.topFindings as Array<{ severity: string; fixAvailable?: boolean; vulnerabilityId: string; packageName: string }>).find(
+      (f) => f.severity === 'HIGH' && f.fixAvailable,
+    )!;
+    expect(high).toBeDefined();
+
+    const since = fixesReleased(10, high.vulnerabilityId);
+    const failed = await env.run({});
+
+    expect(failed.description.status).toBe('FAILED');
+    expect(failed.description.error).toBe('ScanGateFailed');
+    expect(failed.description.cause).toContain(`HIGH ${high.vulnerabilityId} (${high.packageName} `);
+    expect(failed.description.cause).toContain(`fix available since ${since}, 10 days > 7 allowed`);
+    // Only that finding broke a window.
+    expect(failed.description.cause!.match(/ days > \d+ allowed/g)).toHaveLength(1);
   });
 });
