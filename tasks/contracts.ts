@@ -25,6 +25,7 @@ export const TASK_NAMES = [
   'evaluateScanGate',
   'recordStage',
   'cleanup',
+  'recordInventory',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -50,6 +51,8 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   evaluateScanGate: 300,
   recordStage: 60,
   cleanup: 120,
+  // Pages through the instance's inventory (50 entries a page) and writes one registry item.
+  recordInventory: 60,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -334,6 +337,29 @@ export const gateResultSchema = z.strictObject({
   topFindings: z.array(gateFindingSchema).max(10),
 });
 export type GateResult = z.output<typeof gateResultSchema>;
+
+// ---- package inventory -----------------------------------------------------------------------------------------
+export const recordInventoryEventSchema = z.strictObject({
+  run: runContextSchema,
+  registryTable: z.string(),
+  version: z.number().int(),
+  /** The managed instance whose SSM Inventory (AWS:Application) is read. */
+  instanceId: z.string(),
+  /** The image the instance runs: the new image (role image) or the base image (role base, on the builder before any step). */
+  imageId: z.string(),
+  role: z.enum(['image', 'base']),
+});
+export const recordInventoryResultSchema = z.strictObject({
+  role: z.enum(['image', 'base']),
+  imageId: z.string(),
+  count: z.number().int(),
+  rawBytes: z.number().int(),
+  storedBytes: z.number().int(),
+  encoding: z.enum(['list', 'gzip']),
+  captureTime: z.string().optional(),
+  /** Role image, when the base inventory was recorded: how many packages were added, removed and changed. */
+  changes: z.strictObject({ added: z.number().int(), removed: z.number().int(), changed: z.number().int() }).optional(),
+});
 
 // ---- registry and cleanup ----------------------------------------------------------------------------------------
 export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'] as const;
