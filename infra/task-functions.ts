@@ -199,6 +199,9 @@ export class TaskFunctions extends Construct {
     describe(f.terminateInstances, ['ec2:DescribeInstances', 'ec2:DescribeTags']);
     allow(f.terminateInstances, ['ec2:TerminateInstances'], [ec2Arn('instance/*')], tagged);
 
+    // recordInventory reads the instances' SSM Inventory (no resource-level permissions) and writes one item.
+    describe(f.recordInventory, ['ssm:ListInventoryEntries']);
+
     describe(f.checkScanCoverage, ['inspector2:ListCoverage']);
     describe(f.evaluateScanGate, ['inspector2:ListFindings']);
 
@@ -235,6 +238,8 @@ export class TaskFunctions extends Construct {
     registry.grant(f.prepare, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem');
     registry.grant(f.recordStage, 'dynamodb:UpdateItem');
     registry.grant(f.evaluateScanGate, 'dynamodb:PutItem');
+    // The image's inventory item reads its base's to record what changed.
+    registry.grant(f.recordInventory, 'dynamodb:GetItem', 'dynamodb:PutItem');
     // runStep claims each step attempt so concurrent invocations send one command.
     registry.grant(f.runStep, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // cleanup finds the run's record by execution and marks it failed.

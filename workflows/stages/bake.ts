@@ -2,8 +2,10 @@
  * Stage 2 — Bake: launch a builder from the base image with the image spec's volumes and encryption (the base
  * image checked against the spec first), wait for its SSM agent, run every component's build and validate steps,
  * create the image with the spec's volumes pinned, wait until it is available (backing off), mark it IMDSv2-only
- * (image.imdsSupport), terminate the builder, and record what the image is made of.
+ * (image.imdsSupport), terminate the builder, and record what the image is made of. The builder's packages are
+ * recorded as the base inventory once its agent is online, before the first build step.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { resolveImageSpec } from '../../pipeline/image-spec';
 import type { ComponentStepRef } from '../../tasks/contracts';
@@ -14,6 +16,23 @@ import { runSteps, waitForAgent } from './instance';
 export const IMAGE_FIRST_WAIT_SECONDS = 60;
 export const IMAGE_MAX_WAIT_SECONDS = 300;
 export const IMAGE_MAX_POLLS = 50;
+
+/** SSM Inventory collects when an instance becomes managed: retry a few minutes until it has. */
+export const INVENTORY_RETRY = { errors: ['InventoryNotCollected'], interval: Duration.seconds(60), maxAttempts: 10, backoffRate: 1.5, maxDelay: Duration.minutes(5) };
+
+/** Record the packages of the instance in `$<instanceVar>` as the inventory of `role` (recordInventory). */
+export function recordInventoryTask(ctx: StageContext, stage: string, name: string, instanceVar: string, imageId: string, role: 'base' | 'image', assignTo: string) {
+  const task = stageTask(ctx, stage, name, 'recordInventory', {
+    run: runArgument(ctx.config.name),
+    registryTable: ctx.registryTable,
+    version: '{% $version %}',
+    instanceId: `{% $${instanceVar} %}`,
+    imageId,
+    role,
+  }, { assign: { [assignTo]: '{% $states.result.Payload %}' } });
+  task.addRetry(INVENTORY_RETRY);
+  return task;
+}
 
 export function launchArguments(ctx: StageContext, purpose: 'build' | 'test', imageId: string) {
   const { config } = ctx;
@@ -43,7 +62,7 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
     'Record Baked',
     'Bake',
     'succeeded',
-    "{% {'imageId': $imageId, 'imageName': $imageName, 'builderId': $builderId, 'snapshotIds': $snapshotIds, 'steps': $buildSteps, 'image': $imageFacts} %}",
+    "{% {'imageId': $imageId, 'imageName': $imageName, 'builderId': $builderId, 'snapshotIds': $snapshotIds, 'steps': $buildSteps, 'image': $imageFacts, 'baseInventory': $baseInventory} %}",
   );
   record.next(next);
 
@@ -92,7 +111,10 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
   create.next(waitImage);
 
   const buildSteps = runSteps(ctx, 'Build', steps, 'builderId', 'Bake', create);
-  const agent = waitForAgent(ctx, 'Builder', 'builderId', 'Bake', buildSteps);
+  // The base image's packages, before the first build step changes anything: what the image's diff starts from.
+  const baseInventory = recordInventoryTask(ctx, 'Bake', 'Record Base Inventory', 'builderId', '{% $baseImage.imageId %}', 'base', 'baseInventory');
+  baseInventory.next(buildSteps);
+  const agent = waitForAgent(ctx, 'Builder', 'builderId', 'Bake', baseInventory);
 
   const launch = stageTask(ctx, 'Bake', 'Launch Builder', 'launchInstance', launchArguments(ctx, 'build', '{% $baseImage.imageId %}'), {
     assign: { builderId: '{% $states.result.Payload.instanceId %}', builderRootDevice: '{% $states.result.Payload.rootDeviceName %}' },
