@@ -10,7 +10,10 @@ import { join, resolve } from 'node:path';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { Command } from 'commander';
+import { addImagesCommand } from '../../bin/images';
 import { CATALOG } from '../../local/cloud/inspector/catalog';
+import { decodeInventory, inventoryKeys } from '../../pipeline/inventory';
 import { registryKeys } from '../../pipeline/registry';
 import { TAG } from '../../pipeline/tags';
 import { createClient } from '../../tasks/clients';
@@ -175,5 +178,87 @@ describe('remediation windows on the virtual clock', () => {
     expect(failed.description.cause).toContain(`fix available since ${since}, 10 days > 7 allowed`);
     // Only that finding broke a window.
     expect(failed.description.cause!.match(/ days > \d+ allowed/g)).toHaveLength(1);
+  });
+});
+
+describe('package inventory per image', () => {
+  let env: Env;
+  let result: Awaited<ReturnType<Env['run']>>;
+  let stateDir: string;
+  const items: Record<string, Record<string, unknown>> = {};
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'gami-state-'));
+    env = await startRuntime({ stateDir });
+    result = await env.run({});
+    const registry = DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region: REGION, credentials }));
+    for (const role of ['base', 'image'] as const) {
+      items[role] = (await registry.send(new GetCommand({ TableName: 'gami-registry-web-base', Key: inventoryKeys.item('web-base', result.output.version, role) }))).Item!;
+    }
+    registry.destroy();
+    await env.stop();
+  });
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  /** Run `gami images …` on a program built for the test; returns what it printed. */
+  async function gamiImages(...args: string[]): Promise<string[]> {
+    const out: string[] = [];
+    const program = new Command('gami').exitOverride();
+    addImagesCommand(program, { out: (l) => out.push(l), err: (l) => out.push(`err: ${l}`) });
+    await program.parseAsync(['images', 'web-base', '--local', '--state-dir', stateDir, ...args], { from: 'user' });
+    return out;
+  }
+
+  it('records the inventory of the image and of its base, with their sizes', () => {
+    expect(result.description.status).toBe('SUCCEEDED');
+    for (const role of ['base', 'image']) {
+      const item = items[role];
+      expect(item).toMatchObject({ role, version: result.output.version, source: 'ssm-inventory:AWS:Application' });
+      expect(decodeInventory(item)).toHaveLength(item.count as number);
+      expect(item.count).toBeGreaterThan(100);
+    }
+    expect(items.image.imageId).toBe(result.output.imageId);
+    expect(items.base.imageId).toBe(result.output.baseImage.imageId);
+  });
+
+  it("differs from the base image's inventory by exactly the upgraded packages", () => {
+    // What the simulated world says the OS update did: every package whose version differs between the two images.
+    const world = env.runtime.cloud.world;
+    const before = world.region('137112412989', REGION).images[result.output.baseImage.imageId].software.packages;
+    const after = world.region(TOOLING, REGION).images[result.output.imageId].software.packages;
+    const upgraded = Object.keys(after).filter((name) => before[name] && before[name].version + before[name].release !== after[name].version + after[name].release).sort();
+    expect(upgraded.length).toBeGreaterThan(0);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+
+    const changes = items.image.changesFromBase as { added: unknown[]; removed: unknown[]; changed: Array<{ name: string; upgrade: boolean }> };
+    expect(changes.added).toEqual([]);
+    expect(changes.removed).toEqual([]);
+    expect(changes.changed.map((c) => c.name).sort()).toEqual(upgraded);
+    expect(changes.changed.every((c) => c.upgrade)).toBe(true);
+  });
+
+  it('lists the images with their inventories from the local registry (gami images --local)', async () => {
+    const lines = await gamiImages();
+
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^base ${result.output.baseImage.imageId} \\(of v5\\): ${items.base.count} packages \\(`)),
+      expect.stringMatching(new RegExp(`^v5 ${result.output.imageId}: ${items.image.count} packages \\(.*\\); from its base: \\d+ changed, 0 added, 0 removed$`)),
+    ]);
+    const listed = await gamiImages('--packages', '--image-version', '5');
+    expect(listed).toHaveLength(2 + (items.base.count as number) + (items.image.count as number));
+  });
+
+  it('finds the images carrying a package by name and version range', async () => {
+    const changes = items.image.changesFromBase as { changed: Array<{ name: string; from: string; to: string }> };
+    const openssl = changes.changed.find((c) => c.name === 'openssl-libs') ?? changes.changed[0];
+
+    const any = await gamiImages('--package', openssl.name);
+    const patched = await gamiImages('--package', openssl.name, '--versions', `>=${openssl.to}`);
+    const older = await gamiImages('--package', openssl.name, '--versions', `<${openssl.to}`);
+    const none = await gamiImages('--package', openssl.name, '--versions', `>${openssl.to}`);
+
+    expect(any).toHaveLength(2);
+    expect(patched).toEqual([expect.stringMatching(new RegExp(`^v5 ${result.output.imageId}  ${openssl.name} ${openssl.to.replace(/[.^]/g, '\\$&')}\\.`))]);
+    expect(older).toEqual([expect.stringMatching(new RegExp(`^base ${result.output.baseImage.imageId} \\(of v5\\)  ${openssl.name} ${openssl.from.replace(/[.^]/g, '\\$&')}\\.`))]);
+    expect(none).toEqual([`no image of web-base carries ${openssl.name} >${openssl.to}`]);
   });
 });
