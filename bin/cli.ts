@@ -10,6 +10,7 @@
  * Entry points: `bin/gami.js` is the installed launcher (`npx gami`), which runs bin/gami.ts with tsx, as
  * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
+import { addImagesCommand } from './images';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -243,6 +244,7 @@ export function buildProgram(io: Io = defaultIo): Command {
       }
     });
 
+  addImagesCommand(program, io);
   return program;
 }
 

@@ -19,6 +19,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../pipeline/config';
+import { resolveImageSpec } from '../pipeline/image-spec';
 import { TAG } from '../pipeline/tags';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_NAMES, type TaskName } from '../tasks/contracts';
 
@@ -157,8 +158,24 @@ export class TaskFunctions extends Construct {
     });
     allow(f.launchInstance, ['iam:PassRole'], [builderRole.roleArn], { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
 
-    // Reads the base image's block device mapping when rootVolumeSizeGiB is set.
+    // Reads the base image's block device mapping, boot mode and TPM support (the image spec's checks).
     describe(f.launchInstance, ['ec2:DescribeImages']);
+    // The builder's volumes are encrypted with the spec's customer managed key: EC2 uses it on the launcher's
+    // behalf (kms:ViaService), through a grant for the volume.
+    const spec = resolveImageSpec(config);
+    if (spec.encrypted && spec.kmsKeyAlias) {
+      allow(
+        f.launchInstance,
+        ['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+        [`arn:${partition}:kms:${region}:${account}:key/*`],
+        { StringEquals: { 'kms:ViaService': `ec2.${region}.amazonaws.com` }, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [spec.kmsKeyAlias] } },
+      );
+      allow(f.launchInstance, ['kms:CreateGrant'], [`arn:${partition}:kms:${region}:${account}:key/*`], {
+        StringEquals: { 'kms:ViaService': `ec2.${region}.amazonaws.com` },
+        Bool: { 'kms:GrantIsForAWSResource': true },
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [spec.kmsKeyAlias] },
+      });
+    }
 
     describe(f.checkInstanceReady, ['ec2:DescribeInstances', 'ssm:DescribeInstanceInformation']);
 
@@ -175,10 +192,15 @@ export class TaskFunctions extends Construct {
       StringEquals: { 'ec2:CreateAction': 'CreateImage' },
     });
     describe(f.checkImage, ['ec2:DescribeImages']);
+    // Marks the available image IMDSv2-only (image.imdsSupport v2.0); only this pipeline's images.
+    allow(f.checkImage, ['ec2:ModifyImageAttribute'], [ec2Arn('image/*', false)], tagged);
 
     // Named instances are checked for this execution's tag (DescribeTags) before they are terminated.
     describe(f.terminateInstances, ['ec2:DescribeInstances', 'ec2:DescribeTags']);
     allow(f.terminateInstances, ['ec2:TerminateInstances'], [ec2Arn('instance/*')], tagged);
+
+    // recordInventory reads the instances' SSM Inventory (no resource-level permissions) and writes one item.
+    describe(f.recordInventory, ['ssm:ListInventoryEntries']);
 
     describe(f.checkScanCoverage, ['inspector2:ListCoverage']);
     describe(f.evaluateScanGate, ['inspector2:ListFindings']);
@@ -216,6 +238,8 @@ export class TaskFunctions extends Construct {
     registry.grant(f.prepare, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem');
     registry.grant(f.recordStage, 'dynamodb:UpdateItem');
     registry.grant(f.evaluateScanGate, 'dynamodb:PutItem');
+    // The image's inventory item reads its base's to record what changed.
+    registry.grant(f.recordInventory, 'dynamodb:GetItem', 'dynamodb:PutItem');
     // runStep claims each step attempt so concurrent invocations send one command.
     registry.grant(f.runStep, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // cleanup finds the run's record by execution and marks it failed.

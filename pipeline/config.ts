@@ -28,6 +28,7 @@ import {
   PIPELINE_IMAGE_TAG_KEYS,
   RESERVED_TAG_PREFIX,
 } from './limits';
+import { imageSpecSchema } from './image-spec';
 import { AWS_REGIONS, isAwsRegion } from './regions';
 import { closest } from './suggest';
 
@@ -195,6 +196,24 @@ export const DEFAULT_MAX_FINDINGS = {
   UNTRIAGED: 0,
 } as const satisfies Record<Severity, number | 'unlimited'>;
 
+/**
+ * Remediation windows: how many days a finding of a severity may ship after its fix became available
+ * (Inspector: fixAvailable YES/PARTIAL, fix released at the vendor's vendorUpdatedAt). Beside the counts: a
+ * finding past its window fails the gate whatever the counts; findings without a fix are left to the counts.
+ */
+const remediationWindow = (severity: Severity) =>
+  z
+    .union([count(`maxDaysSinceFix.${severity}`), z.literal('unlimited')], {
+      error: (iss) => `maxDaysSinceFix.${severity} must be a whole number of days ≥ 0 or "unlimited", got ${quote(iss.input)}`,
+    })
+    .default('unlimited')
+    .describe(`Most days a ${severity} finding may ship after its fix became available; 0: not at all. Default: unlimited (counts only).`);
+
+export const maxDaysSinceFixSchema = z
+  .strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, remediationWindow(s)])) as Record<Severity, ReturnType<typeof remediationWindow>>)
+  .prefault({})
+  .describe('Remediation windows per severity, in days since the fix became available (EC2 Allowed AMIs has the same idea).');
+
 export const scanExceptionSchema = z.strictObject({
   cve: z
     .string()
@@ -225,6 +244,7 @@ export const scanGateSchema = z
       })
       .default(DEFAULT_MAX_FINDINGS)
       .describe('Most active findings allowed per severity, after exceptions.'),
+    maxDaysSinceFix: maxDaysSinceFixSchema,
     exceptions: z
       .array(scanExceptionSchema)
       .max(MAX_SCAN_EXCEPTIONS, { error: (iss) => `${listed(iss.input)} exceptions; at most ${MAX_SCAN_EXCEPTIONS}` })
@@ -441,6 +461,7 @@ export const pipelineConfigObject = z
       .default('t3.medium')
       .describe('Builder and test instance type. Default: t3.medium.'),
     build: buildSchema,
+    image: imageSpecSchema.prefault({}),
     components: z
       .array(componentRefSchema)
       .min(1, { error: 'at least one component is required' })

@@ -1,6 +1,7 @@
 /** A few lines that say what a valid pipeline will do — the answer `gami validate` gives when all is well. */
 import { SEVERITIES, type PipelineConfig } from './config';
 import { nextRun } from './cron';
+import { imageSpecSummaryLines } from './image-spec';
 import type { LoadedPipeline } from './validate';
 
 function baseImageText(config: PipelineConfig): string {
@@ -31,6 +32,7 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
   lines.push(
     `  scan gate: ${gate}; ${plural(c.scanGate.exceptions.length, 'exception')}; fails closed after ${c.scanGate.scanTimeoutMinutes} min without a scan`,
   );
+  lines.push(...imageSpecSummaryLines(c));
   lines.push('  runs today: bake → test → scan gate; the image stays in the source region, unshared');
 
   const later: string[] = [];

@@ -27,6 +27,7 @@ import {
 } from './config';
 import { checkSchedule, isTimeZone } from './cron';
 import { MAX_AMI_NAME_LENGTH, MAX_CONFIG_JSON_BYTES, MAX_FILE_BYTES, MAX_LAUNCH_PERMISSION_ENTITIES, MAX_YAML_ALIAS_COUNT } from './limits';
+import { checkImageSpec, checkRemediationWindows } from './image-spec';
 import { checkNamingPattern, renderImageName } from './naming';
 import { closest } from './suggest';
 
@@ -571,6 +572,9 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
       report(['naming', 'pattern'], `image names from this pattern reach ${longest.length} characters; AMI names are at most ${MAX_AMI_NAME_LENGTH}`);
     }
   }
+
+  checkImageSpec(raw, report);
+  checkRemediationWindows(quietly(scanGateSchema.prefault({}), raw.scanGate), report);
 }
 
 const CLAIMED: Record<'name' | 'instanceProfile', { path: string; what: string; why: string }> = {

@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { SEVERITIES } from '../pipeline/config';
+import { imageSpecSchema } from '../pipeline/image-spec';
 
 /** Names of the task functions; the infra creates one Lambda per name, the local runtime maps them. */
 export const TASK_NAMES = [
@@ -24,6 +25,7 @@ export const TASK_NAMES = [
   'evaluateScanGate',
   'recordStage',
   'cleanup',
+  'recordInventory',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -49,6 +51,8 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   evaluateScanGate: 300,
   recordStage: 60,
   cleanup: 120,
+  // Pages through the instance's inventory (50 entries a page) and writes one registry item.
+  recordInventory: 60,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -142,9 +146,19 @@ export const launchInstanceEventSchema = z.strictObject({
   securityGroupIds: z.array(z.string()),
   instanceProfile: z.string(),
   rootVolumeSizeGiB: z.number().int().optional(),
+  /**
+   * The image spec (config `image`, resolved): given for the builder, whose volumes and encryption it sets and
+   * whose base image it checks (root size ≥ snapshot, boot mode, NitroTPM). The test instance takes the new
+   * image's own mappings.
+   */
+  image: imageSpecSchema.optional(),
   tags: z.record(z.string(), z.string()),
 });
-export const launchInstanceResultSchema = z.strictObject({ instanceId: z.string() });
+export const launchInstanceResultSchema = z.strictObject({
+  instanceId: z.string(),
+  /** The launched image's root device (given when `image` was): CreateImage maps the root volume on it. */
+  rootDeviceName: z.string().optional(),
+});
 
 export const checkInstanceReadyEventSchema = z.strictObject({
   run: runContextSchema,
@@ -218,13 +232,45 @@ export const createImageEventSchema = z.strictObject({
   baseImageId: z.string(),
   components: z.array(z.string()),
   tags: z.record(z.string(), z.string()),
+  /** The image spec: CreateImage pins its volume sizes, types, IOPS and throughput. */
+  image: imageSpecSchema.optional(),
+  /** The builder's root device (launchInstance's result). */
+  rootDeviceName: z.string().nullish(),
 });
 export const createImageResultSchema = z.strictObject({ imageId: z.string(), snapshotIds: z.array(z.string()) });
 
-export const checkImageEventSchema = z.strictObject({ run: runContextSchema, imageId: z.string() });
+export const checkImageEventSchema = z.strictObject({
+  run: runContextSchema,
+  imageId: z.string(),
+  /** v2.0: once available, mark the image IMDSv2-only (ModifyImageAttribute; CreateImage cannot). */
+  imdsSupport: z.enum(['v2.0', 'none']).optional(),
+});
+/** What the image is made of, as EC2 describes it: recorded in the registry with the Bake stage. */
+export const imageFactsSchema = z.strictObject({
+  architecture: z.string().optional(),
+  bootMode: z.string().optional(),
+  tpmSupport: z.string().optional(),
+  imdsSupport: z.string().optional(),
+  rootDeviceName: z.string().optional(),
+  blockDevices: z.array(
+    z.strictObject({
+      deviceName: z.string(),
+      snapshotId: z.string().optional(),
+      sizeGiB: z.number().int().optional(),
+      type: z.string().optional(),
+      iops: z.number().int().optional(),
+      throughputMiBps: z.number().int().optional(),
+      encrypted: z.boolean().optional(),
+      kmsKeyId: z.string().optional(),
+    }),
+  ),
+});
+export type ImageFacts = z.output<typeof imageFactsSchema>;
 export const checkImageResultSchema = z.strictObject({
   state: z.enum(['pending', 'available']),
   snapshotIds: z.array(z.string()),
+  /** Given when the event carries `imdsSupport` (the workflow always does). */
+  image: imageFactsSchema.optional(),
 });
 
 // ---- scan gate -------------------------------------------------------------------------------------------------
@@ -252,6 +298,11 @@ export const gateFindingSchema = z.strictObject({
   inspectorScore: z.number().optional(),
   exploitAvailable: z.boolean().optional(),
   fixAvailable: z.boolean().optional(),
+  /**
+   * When the fix became available (ISO time), for a finding with a fix: the vendor's vendorUpdatedAt (Inspector
+   * has no "fix available since" field; the vendor updates its advisory when the fixed build ships).
+   */
+  fixAvailableSince: z.string().optional(),
 });
 export type GateFinding = z.output<typeof gateFindingSchema>;
 
@@ -263,17 +314,37 @@ export const evaluateScanGateEventSchema = z.strictObject({
   registryTable: z.string(),
   scanGate: z.strictObject({
     maxFindings: z.record(severitySchema, z.union([z.number().int().min(0), z.literal('unlimited')])),
+    /** Remediation windows: most days since the fix per severity (config scanGate.maxDaysSinceFix); absent: none. */
+    maxDaysSinceFix: z.partialRecord(severitySchema, z.union([z.number().int().min(0), z.literal('unlimited')])).optional(),
     exceptions: z.array(
       z.strictObject({ cve: z.string(), reason: z.string(), approvedBy: z.string(), expiresOn: z.string() }),
     ),
   }),
 });
+/** A fixable finding that has shipped longer after its fix than its severity's window allows. */
+export const windowViolationSchema = z.strictObject({
+  vulnerabilityId: z.string(),
+  severity: severitySchema,
+  packageName: z.string().optional(),
+  installedVersion: z.string().optional(),
+  fixedInVersion: z.string().optional(),
+  /** ISO time the fix became available; absent when Inspector gave no date (fails closed). */
+  fixAvailableSince: z.string().optional(),
+  daysSinceFix: z.number().int().optional(),
+  maxDaysSinceFix: z.number().int(),
+});
+export type WindowViolation = z.output<typeof windowViolationSchema>;
+
 export const gateResultSchema = z.strictObject({
   passed: z.boolean(),
   /** Active findings per severity after exceptions. */
   counts: z.record(severitySchema, z.number().int()),
   thresholds: z.record(severitySchema, z.union([z.number().int(), z.literal('unlimited')])),
-  /** Human-readable, e.g. "HIGH: 3 findings > 0 allowed". */
+  /** Remediation windows applied, per severity (days since the fix, or 'unlimited'). */
+  windows: z.record(severitySchema, z.union([z.number().int(), z.literal('unlimited')])).optional(),
+  /** Each fixable finding past its window, oldest fix first. */
+  windowViolations: z.array(windowViolationSchema).optional(),
+  /** Human-readable, e.g. "HIGH: 3 findings > 0 allowed", "HIGH CVE-… (glibc): fix available since 2026-11-12, 10 days > 7 allowed". */
   violations: z.array(z.string()),
   exceptionsApplied: z.array(z.strictObject({ cve: z.string(), findings: z.number().int(), expiresOn: z.string() })),
   /** Exceptions ignored because they had expired by `now`. */
@@ -282,6 +353,29 @@ export const gateResultSchema = z.strictObject({
   topFindings: z.array(gateFindingSchema).max(10),
 });
 export type GateResult = z.output<typeof gateResultSchema>;
+
+// ---- package inventory -----------------------------------------------------------------------------------------
+export const recordInventoryEventSchema = z.strictObject({
+  run: runContextSchema,
+  registryTable: z.string(),
+  version: z.number().int(),
+  /** The managed instance whose SSM Inventory (AWS:Application) is read. */
+  instanceId: z.string(),
+  /** The image the instance runs: the new image (role image) or the base image (role base, on the builder before any step). */
+  imageId: z.string(),
+  role: z.enum(['image', 'base']),
+});
+export const recordInventoryResultSchema = z.strictObject({
+  role: z.enum(['image', 'base']),
+  imageId: z.string(),
+  count: z.number().int(),
+  rawBytes: z.number().int(),
+  storedBytes: z.number().int(),
+  encoding: z.enum(['list', 'gzip']),
+  captureTime: z.string().optional(),
+  /** Role image, when the base inventory was recorded: how many packages were added, removed and changed. */
+  changes: z.strictObject({ added: z.number().int(), removed: z.number().int(), changed: z.number().int() }).optional(),
+});
 
 // ---- registry and cleanup ----------------------------------------------------------------------------------------
 export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'] as const;

@@ -10,22 +10,29 @@
  *  2. Prepare Run          prepare   {run, input, config} → {version, imageName, baseImage, reason, requestedBy}
  *     Record Prepared      recordStage
  *  3. Bake
- *     Launch Builder       launchInstance     {purpose: build, imageId: base} → {instanceId}          → $builderId
+ *     Launch Builder       launchInstance     {purpose: build, imageId: base, image spec} → {instanceId, rootDeviceName}
+ *                                                                       → $builderId, $builderRootDevice
  *     Builder Ready? loop  checkInstanceReady {instanceId} → {ready}; InstanceNotReady after 10 min
+ *     Record Base Inventory recordInventory {instanceId, role: base} → the base image's packages (SSM Inventory),
+ *                          retried until collected (InventoryNotCollected)                      → $baseInventory
  *     Run Build Steps      Map (1 at a time) over every component's build + validate steps:
  *                          runStep → {commandId}; checkStep → {status, retry, outputTail} polled; ComponentFailed
- *     Create Image         createImage {instanceId, imageName, lineage} → {imageId, snapshotIds}      → $imageId
- *     Image Available? loop checkImage {imageId} → {state}; ImageCreationFailed on failed or after ~4 h
+ *     Create Image         createImage {instanceId, imageName, lineage, image spec} → {imageId, snapshotIds}
+ *                                                                       → $imageId
+ *     Image Available? loop checkImage {imageId} → {state, image facts}; marks the image IMDSv2-only when the
+ *                          spec says so; ImageCreationFailed on failed or after ~4 h
  *     Terminate Builder    terminateInstances {instanceIds}
  *     Record Baked         recordStage
  *  4. Test
  *     Launch Test Instance launchInstance {purpose: test, imageId: new}                            → $testInstanceId
  *     Test Instance Ready? checkInstanceReady loop
+ *     Record Image Inventory recordInventory {instanceId, role: image} → packages and the diff to the base
  *     Run Test Steps       Map over every component's test steps (as above)
  *     Record Tested        recordStage
  *  5. ScanGate
  *     Scan Complete? loop  checkScanCoverage {instanceId} → {status}; ScanIncomplete (fail closed) on timeout
- *     Evaluate Scan Gate   evaluateScanGate {findings filter, gate} → GateResult; ScanGateFailed when over
+ *     Evaluate Scan Gate   evaluateScanGate {findings filter, gate, windows} → GateResult; ScanGateFailed when
+ *                          over a count or a finding's fix is older than its severity's maxDaysSinceFix
  *     Terminate Test Instance, Record Scan Gate
  *  6. Record Done, Succeeded (output: the run summary)
  *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run

@@ -1,7 +1,8 @@
 /**
  * createImage: turn the builder into the pipeline's image, with lineage tags on the image and its
  * snapshots. Check-before-create by name (AMI names are unique per account and region): a retry finds the
- * image the first call made and returns it instead of failing on the duplicate name.
+ * image the first call made and returns it instead of failing on the duplicate name. With an image spec, its
+ * volume sizes, types, IOPS and throughput are pinned in CreateImage's BlockDeviceMappings.
  */
 import { CreateImageCommand, DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import type { z } from 'zod';
@@ -11,6 +12,7 @@ import { hasErrorName, isPermanentAwsError } from '../common/aws-errors';
 import { snapshotIdsOf } from '../common/images';
 import { toEc2Tags } from '../common/tags';
 import { ImageCreationFailed } from '../errors';
+import { imageMappings } from '../launchInstance/image-spec';
 
 export type CreateImageEvent = z.output<typeof createImageEventSchema>;
 export type CreateImageResult = z.output<typeof createImageResultSchema>;
@@ -62,6 +64,8 @@ export async function createImage(clients: { ec2: EC2Client }, event: CreateImag
         Description: event.description,
         // Reboot so the file systems are consistent in the snapshot.
         NoReboot: false,
+        // The spec's volumes pinned in the image (encryption comes from the builder's volumes).
+        ...(event.image && event.rootDeviceName ? { BlockDeviceMappings: imageMappings(event.rootDeviceName, event.image) } : {}),
         TagSpecifications: [
           { ResourceType: 'image', Tags: tags },
           { ResourceType: 'snapshot', Tags: tags },

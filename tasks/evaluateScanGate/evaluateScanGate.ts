@@ -34,6 +34,12 @@ export function fitEvidence(findings: readonly GateFinding[], maxBytes = MAX_EVI
   return { kept, omitted: findings.length - kept.length };
 }
 
+/** " Remediation windows: HIGH 7 d, MEDIUM 30 d." when any is set. */
+function windowsText(result: GateResult): string {
+  const set = Object.entries(result.windows ?? {}).filter(([, days]) => days !== 'unlimited');
+  return set.length ? ` Remediation windows (days since fix): ${set.map(([severity, days]) => `${severity} ${days}`).join(', ')}.` : '';
+}
+
 export function gateFailureMessage(imageId: string, pipeline: string, version: number, result: GateResult): string {
   const exceptions = result.exceptionsApplied.length
     ? ` Exceptions applied: ${result.exceptionsApplied.map((e) => `${e.cve} (${e.findings}, until ${e.expiresOn})`).join(', ')}.`
@@ -41,7 +47,7 @@ export function gateFailureMessage(imageId: string, pipeline: string, version: n
   const expired = result.exceptionsExpired.length ? ` Expired exceptions (not applied): ${result.exceptionsExpired.join(', ')}.` : '';
   return (
     `scan gate failed for ${imageId} (${pipeline} v${version}): ${result.violations.join('; ')}. ` +
-    `Findings vs thresholds: ${countsAgainstThresholds(result)}.${exceptions}${expired}`
+    `Findings vs thresholds: ${countsAgainstThresholds(result)}.${windowsText(result)}${exceptions}${expired}`
   );
 }
 

@@ -22,6 +22,8 @@ export function toGateFinding(finding: Finding): GateFinding {
   if (finding.inspectorScore !== undefined) result.inspectorScore = finding.inspectorScore;
   if (finding.exploitAvailable) result.exploitAvailable = finding.exploitAvailable === 'YES';
   if (finding.fixAvailable) result.fixAvailable = finding.fixAvailable !== 'NO';
+  // The vendor updates its advisory when the fixed build ships: for a fixable finding, that is when the fix became available.
+  if (result.fixAvailable && details?.vendorUpdatedAt) result.fixAvailableSince = new Date(details.vendorUpdatedAt).toISOString();
   return result;
 }
 

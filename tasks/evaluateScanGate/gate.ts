@@ -8,12 +8,19 @@
  *   `expiresOn` is the last valid day in UTC, so on that day it still applies and from the next day on the
  *   finding counts again (and the exception is listed as expired).
  * - 'unlimited' never fails; a number fails when the count is above it.
+ * - Remediation windows (maxDaysSinceFix): a counted finding with a fix available fails the gate, whatever the
+ *   counts, when more whole days than its severity's window have passed since the fix became available
+ *   (fixAvailableSince); on the window's last day it still passes. A fixable finding without a date fails
+ *   closed (no date, no proof it is within the window). Findings without a fix are left to the counts; an
+ *   exception removes a finding from windows as from counts.
  * - Top findings: those still counted, most severe first, then highest Inspector score; an untriaged finding
  *   ranks right below HIGH because it could be anything until triaged.
  */
 import { SEVERITIES, type Severity } from '../../pipeline/config';
-import type { evaluateScanGateEventSchema, GateFinding, GateResult } from '../contracts';
+import type { evaluateScanGateEventSchema, GateFinding, GateResult, WindowViolation } from '../contracts';
 import type { z } from 'zod';
+
+type Threshold = number | 'unlimited';
 
 export type ScanGate = z.output<typeof evaluateScanGateEventSchema>['scanGate'];
 
@@ -27,6 +34,40 @@ export function utcDay(now: Date): string {
 }
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+const DAY_MS = 86_400_000;
+
+/** Whole days from `since` to `now` (a fix released 10.5 days ago is 10 days old). */
+export function daysSince(since: string, now: Date): number {
+  return Math.floor((now.getTime() - Date.parse(since)) / DAY_MS);
+}
+
+/** Fixable findings past their severity's window, oldest fix first (undated ones first: they fail closed). */
+export function windowViolations(findings: readonly GateFinding[], windows: Record<Severity, Threshold>, now: Date): WindowViolation[] {
+  const out: WindowViolation[] = [];
+  for (const finding of findings) {
+    const window = windows[finding.severity];
+    if (window === 'unlimited' || !finding.fixAvailable) continue;
+    const days = finding.fixAvailableSince ? daysSince(finding.fixAvailableSince, now) : undefined;
+    if (days !== undefined && days <= window) continue;
+    const violation: WindowViolation = { vulnerabilityId: finding.vulnerabilityId, severity: finding.severity, maxDaysSinceFix: window };
+    if (finding.packageName) violation.packageName = finding.packageName;
+    if (finding.installedVersion) violation.installedVersion = finding.installedVersion;
+    if (finding.fixedInVersion) violation.fixedInVersion = finding.fixedInVersion;
+    if (finding.fixAvailableSince) violation.fixAvailableSince = finding.fixAvailableSince;
+    if (days !== undefined) violation.daysSinceFix = days;
+    out.push(violation);
+  }
+  return out.sort((a, b) => (a.fixAvailableSince ?? '').localeCompare(b.fixAvailableSince ?? '') || a.vulnerabilityId.localeCompare(b.vulnerabilityId));
+}
+
+/** "HIGH CVE-2024-2961 (glibc 2.34-52): fix available since 2026-11-12, 10 days > 7 allowed". */
+export function describeWindowViolation(v: WindowViolation): string {
+  const what = `${v.severity} ${v.vulnerabilityId}${v.packageName ? ` (${v.packageName}${v.installedVersion ? ` ${v.installedVersion}` : ''})` : ''}`;
+  return v.fixAvailableSince
+    ? `${what}: fix available since ${v.fixAvailableSince.slice(0, 10)}, ${plural(v.daysSinceFix ?? 0, 'day')} > ${v.maxDaysSinceFix} allowed`
+    : `${what}: a fix is available but Inspector gives no date for it; the ${v.maxDaysSinceFix}-day window cannot be shown to hold (fail closed)`;
+}
 
 /** Most severe first, then highest Inspector score; ties by id so the order is stable. */
 export function byRelevance(a: GateFinding, b: GateFinding): number {
@@ -67,10 +108,16 @@ export function evaluateScanGate(findings: readonly GateFinding[], gate: ScanGat
     }
   }
 
+  const windows = Object.fromEntries(SEVERITIES.map((severity) => [severity, gate.maxDaysSinceFix?.[severity] ?? 'unlimited'])) as Record<Severity, Threshold>;
+  const late = windowViolations(counted, windows, now);
+  violations.push(...late.map(describeWindowViolation));
+
   return {
     passed: violations.length === 0,
     counts,
     thresholds,
+    windows,
+    windowViolations: late,
     violations,
     exceptionsApplied: [...excepted].map(([cve, count]) => ({ cve, findings: count, expiresOn: valid.get(cve)?.expiresOn ?? '' })),
     exceptionsExpired: expired,

@@ -70,6 +70,7 @@ export const STAGE_TASKS: [stage: string, task: TaskName][] = [
   ['Bake', 'createImage'],
   ['Bake', 'checkImage'],
   ['Bake', 'terminateInstances'],
+  ['Bake', 'recordInventory'],
   ['Prepare', 'recordStage'],
   ['ScanGate', 'checkScanCoverage'],
   ['ScanGate', 'evaluateScanGate'],

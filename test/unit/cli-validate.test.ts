@@ -32,7 +32,9 @@ describe('gami validate', () => {
       '✓ pipelines/example.yaml',
       'web-base: bakes the image in SSM parameter /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 (x86_64, t3.medium) in eu-west-1 with 3 components: os-update, ssh-hardening, cleanup',
       '  base images only from: amazon, self',
-      '  scan gate: CRITICAL ≤ 0, HIGH ≤ 0, MEDIUM ≤ 5, LOW ≤ ∞, INFORMATIONAL ≤ ∞, UNTRIAGED ≤ 0; 1 exception; fails closed after 60 min without a scan',
+      '  scan gate: CRITICAL ≤ 0, HIGH ≤ 3, MEDIUM ≤ 5, LOW ≤ ∞, INFORMATIONAL ≤ ∞, UNTRIAGED ≤ 0; 1 exception; fails closed after 60 min without a scan',
+      '  remediation windows: HIGH fixed ≤ 7 d ago, MEDIUM fixed ≤ 30 d ago; fixable findings past them fail the gate',
+      '  image: root 10 GiB gp3 3000 IOPS 250 MiB/s, data /dev/sdf 20 GiB gp3; encrypted with alias/gami-ami; boot mode uefi-preferred; IMDSv2 only',
       '  runs today: bake → test → scan gate; the image stays in the source region, unshared',
       '  configured, not yet built (checked now, run by a later release):',
       '    approval: 2 of 2 approvers within 72 h',
@@ -119,9 +121,9 @@ describe('gami validate', () => {
     expect(code).toBe(2);
     expect(out).toEqual([]);
     expect(err).toEqual([
-      `${file}:26:3 scanGate.maxFinding: unknown key "maxFinding" (did you mean "maxFindings"?)`,
-      `${file}:55:15 distribution.targetRegions[1].region: "us-east-7" is not an AWS region name (did you mean "us-east-1"?)`,
-      `${file}:63:7 sharing.accounts[1]: "12345" is not a 12-digit AWS account id`,
+      `${file}:42:3 scanGate.maxFinding: unknown key "maxFinding" (did you mean "maxFindings"?)`,
+      `${file}:76:15 distribution.targetRegions[1].region: "us-east-7" is not an AWS region name (did you mean "us-east-1"?)`,
+      `${file}:84:7 sharing.accounts[1]: "12345" is not a 12-digit AWS account id`,
       '1 file(s): 0 valid, 1 invalid; 3 error(s), 0 warning(s)',
     ]);
   });

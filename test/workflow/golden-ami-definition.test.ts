@@ -121,7 +121,7 @@ describe('golden-ami workflow definition', () => {
       },
     });
     expect(states['Evaluate Scan Gate'].Arguments).toMatchObject({
-      Payload: { scanGate: { maxFindings: { CRITICAL: 0, HIGH: 0, MEDIUM: 5 } } },
+      Payload: { scanGate: { maxFindings: { CRITICAL: 0, HIGH: 3, MEDIUM: 5 } } },
     });
     const map = states['Run Build Steps'];
     expect(map.Items).toEqual(componentSteps(pipeline.components).build);

@@ -9,10 +9,10 @@ import { LocalRuntime } from '../../local/runtime';
 
 export const PIPELINE_FILE = 'pipelines/example.yaml';
 
-export async function startRuntime(options: { pipelineFile?: string; scenario?: string | ScenarioInput } = {}) {
+export async function startRuntime(options: { pipelineFile?: string; scenario?: string | ScenarioInput; stateDir?: string } = {}) {
   const clock = new VirtualClock(Date.UTC(2026, 10, 22, 9, 0, 0));
   const { app, stacks } = buildApp({ files: [options.pipelineFile ?? PIPELINE_FILE], nag: false, context: LOCAL_CONTEXT, builtinCloudFormationValidation: false });
-  const runtime = await LocalRuntime.start({ app, clock, seed: 42, scenario: options.scenario });
+  const runtime = await LocalRuntime.start({ app, clock, seed: 42, scenario: options.scenario, stateDir: options.stateDir });
   const pipeline = stacks[0].pipeline.config;
   const stateMachineArn = runtime.stateMachines[resourceNames(pipeline.name).stateMachine];
   const sfn = runtime.sfnClient();

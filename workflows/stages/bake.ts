@@ -1,8 +1,13 @@
 /**
- * Stage 2 — Bake: launch a builder from the base image, wait for its SSM agent, run every component's build
- * and validate steps, create the image, wait until it is available (backing off), terminate the builder.
+ * Stage 2 — Bake: launch a builder from the base image with the image spec's volumes and encryption (the base
+ * image checked against the spec first), wait for its SSM agent, run every component's build and validate steps,
+ * create the image with the spec's volumes pinned, wait until it is available (backing off), mark it IMDSv2-only
+ * (image.imdsSupport), terminate the builder, and record what the image is made of. The builder's packages are
+ * recorded as the base inventory once its agent is online, before the first build step.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { resolveImageSpec } from '../../pipeline/image-spec';
 import type { ComponentStepRef } from '../../tasks/contracts';
 import { failWith, recordStage, runArgument, stageTask, type StageContext } from './common';
 import { runSteps, waitForAgent } from './instance';
@@ -11,6 +16,23 @@ import { runSteps, waitForAgent } from './instance';
 export const IMAGE_FIRST_WAIT_SECONDS = 60;
 export const IMAGE_MAX_WAIT_SECONDS = 300;
 export const IMAGE_MAX_POLLS = 50;
+
+/** SSM Inventory collects when an instance becomes managed: retry a few minutes until it has. */
+export const INVENTORY_RETRY = { errors: ['InventoryNotCollected'], interval: Duration.seconds(60), maxAttempts: 10, backoffRate: 1.5, maxDelay: Duration.minutes(5) };
+
+/** Record the packages of the instance in `$<instanceVar>` as the inventory of `role` (recordInventory). */
+export function recordInventoryTask(ctx: StageContext, stage: string, name: string, instanceVar: string, imageId: string, role: 'base' | 'image', assignTo: string) {
+  const task = stageTask(ctx, stage, name, 'recordInventory', {
+    run: runArgument(ctx.config.name),
+    registryTable: ctx.registryTable,
+    version: '{% $version %}',
+    instanceId: `{% $${instanceVar} %}`,
+    imageId,
+    role,
+  }, { assign: { [assignTo]: '{% $states.result.Payload %}' } });
+  task.addRetry(INVENTORY_RETRY);
+  return task;
+}
 
 export function launchArguments(ctx: StageContext, purpose: 'build' | 'test', imageId: string) {
   const { config } = ctx;
@@ -23,7 +45,9 @@ export function launchArguments(ctx: StageContext, purpose: 'build' | 'test', im
     subnetId: config.build.subnetId,
     securityGroupIds: ctx.securityGroupIds,
     instanceProfile: config.build.instanceProfile,
-    ...(config.build.rootVolumeSizeGiB ? { rootVolumeSizeGiB: config.build.rootVolumeSizeGiB } : {}),
+    // The builder gets the image spec (volumes, encryption; base image checked); the test instance launches
+    // with the new image's own mappings, which is how the image's consumers will launch it.
+    ...(purpose === 'build' ? { image: resolveImageSpec(config) } : {}),
     tags: config.tags,
   };
 }
@@ -31,16 +55,28 @@ export function launchArguments(ctx: StageContext, purpose: 'build' | 'test', im
 export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], components: string[], next: sfn.IChainable): sfn.State {
   const { config } = ctx;
   const run = runArgument(config.name);
+  const spec = resolveImageSpec(config);
 
-  const record = recordStage(ctx, 'Record Baked', 'Bake', 'succeeded', "{% {'imageId': $imageId, 'imageName': $imageName, 'builderId': $builderId, 'snapshotIds': $snapshotIds, 'steps': $buildSteps} %}");
+  const record = recordStage(
+    ctx,
+    'Record Baked',
+    'Bake',
+    'succeeded',
+    "{% {'imageId': $imageId, 'imageName': $imageName, 'builderId': $builderId, 'snapshotIds': $snapshotIds, 'steps': $buildSteps, 'image': $imageFacts, 'baseInventory': $baseInventory} %}",
+  );
   record.next(next);
 
   const terminate = stageTask(ctx, 'Bake', 'Terminate Builder', 'terminateInstances', { run, instanceIds: ['{% $builderId %}'] });
   terminate.next(record);
 
   const waitImage = sfn.Wait.jsonata(ctx.scope, 'Wait For Image', { time: sfn.WaitTime.seconds('{% $imageWait %}') });
-  const checkImage = stageTask(ctx, 'Bake', 'Check Image', 'checkImage', { run, imageId: '{% $imageId %}' }, {
-    assign: { imageState: '{% $states.result.Payload.state %}', snapshotIds: '{% $states.result.Payload.snapshotIds %}', imagePolls: '{% $imagePolls + 1 %}' },
+  const checkImage = stageTask(ctx, 'Bake', 'Check Image', 'checkImage', { run, imageId: '{% $imageId %}', imdsSupport: spec.imdsSupport }, {
+    assign: {
+      imageState: '{% $states.result.Payload.state %}',
+      snapshotIds: '{% $states.result.Payload.snapshotIds %}',
+      imageFacts: '{% $states.result.Payload.image %}',
+      imagePolls: '{% $imagePolls + 1 %}',
+    },
   });
   const backOff = sfn.Pass.jsonata(ctx.scope, 'Back Off Image Wait', {
     assign: { imageWait: `{% $min([$imageWait * 2, ${IMAGE_MAX_WAIT_SECONDS}]) %}` },
@@ -62,6 +98,8 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
     baseImageId: '{% $baseImage.imageId %}',
     components,
     tags: config.tags,
+    image: spec,
+    rootDeviceName: '{% $builderRootDevice %}',
   }, {
     assign: {
       imageId: '{% $states.result.Payload.imageId %}',
@@ -73,10 +111,13 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
   create.next(waitImage);
 
   const buildSteps = runSteps(ctx, 'Build', steps, 'builderId', 'Bake', create);
-  const agent = waitForAgent(ctx, 'Builder', 'builderId', 'Bake', buildSteps);
+  // The base image's packages, before the first build step changes anything: what the image's diff starts from.
+  const baseInventory = recordInventoryTask(ctx, 'Bake', 'Record Base Inventory', 'builderId', '{% $baseImage.imageId %}', 'base', 'baseInventory');
+  baseInventory.next(buildSteps);
+  const agent = waitForAgent(ctx, 'Builder', 'builderId', 'Bake', baseInventory);
 
   const launch = stageTask(ctx, 'Bake', 'Launch Builder', 'launchInstance', launchArguments(ctx, 'build', '{% $baseImage.imageId %}'), {
-    assign: { builderId: '{% $states.result.Payload.instanceId %}' },
+    assign: { builderId: '{% $states.result.Payload.instanceId %}', builderRootDevice: '{% $states.result.Payload.rootDeviceName %}' },
   });
   launch.next(agent);
   return launch;

@@ -1,7 +1,8 @@
 /**
  * Stage 4 — ScanGate: wait until Amazon Inspector has scanned the test instance (fail closed: ScanIncomplete
  * when the scan does not finish within scanTimeoutMinutes, or coverage says it never will), evaluate the
- * findings against the gate (ScanGateFailed when over a threshold), terminate the test instance.
+ * findings against the gate (ScanGateFailed when over a threshold or a fixable finding is past its remediation
+ * window), terminate the test instance.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -26,7 +27,7 @@ export function scanGateStage(ctx: StageContext, next: sfn.IChainable): sfn.ICha
     imageId: '{% $imageId %}',
     version: '{% $version %}',
     registryTable: ctx.registryTable,
-    scanGate: { maxFindings: config.scanGate.maxFindings, exceptions: config.scanGate.exceptions },
+    scanGate: { maxFindings: config.scanGate.maxFindings, maxDaysSinceFix: config.scanGate.maxDaysSinceFix, exceptions: config.scanGate.exceptions },
   }, { assign: { gate: '{% $states.result.Payload %}' } });
   evaluate.next(terminate);
 
