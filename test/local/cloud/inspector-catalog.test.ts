@@ -6,7 +6,7 @@ import { parseEvr } from '../../../local/cloud/packages/version';
 import { runShellScript } from '../../../local/cloud/ssm/shell';
 
 describe('vulnerability catalog', () => {
-  it('holds well-formed, unique records whose fixes the repositories carry', () => {
+  it('holds well-formed, unique records whose fixes the repositories carry', async () => {
     // Act
     const keys = CATALOG.map((r) => `${r.platform}/${r.vulnerabilityId}`);
     // Assess
@@ -25,7 +25,7 @@ describe('vulnerability catalog', () => {
     }
   });
 
-  it('finds a realistic mix on the outdated AL2023 base image', () => {
+  it('finds a realistic mix on the outdated AL2023 base image', async () => {
     // Act
     const matches = matchInventory(baseImageSoftware('al2023-2024-outdated'));
     // Assess
@@ -36,33 +36,33 @@ describe('vulnerability catalog', () => {
     expect(matches.some((m) => m.record.vulnerabilityId === 'CVE-2023-38408')).toBe(false);
   });
 
-  it('finds the OpenSSH ssh-agent flaw only on the older AL2023 image', () => {
+  it('finds the OpenSSH ssh-agent flaw only on the older AL2023 image', async () => {
     const ids = matchInventory(baseImageSoftware('al2023-2023-outdated')).map((m) => m.record.vulnerabilityId);
     expect(ids).toContain('CVE-2023-38408');
   });
 
-  it('scans clean after the OS-update component (dnf -y update) and on the current image', () => {
+  it('scans clean after the OS-update component (dnf -y update) and on the current image', async () => {
     // Prepare
     const software = baseImageSoftware('al2023-2024-outdated');
     // Act
-    runShellScript(['dnf -y update'], software);
+    await runShellScript(['dnf -y update'], software);
     // Assess
     expect(matchInventory(software)).toEqual([]);
     expect(matchInventory(baseImageSoftware('al2023-current'))).toEqual([]);
   });
 
-  it('scans clean after security-only updates too', () => {
+  it('scans clean after security-only updates too', async () => {
     const software = baseImageSoftware('al2023-2024-outdated');
-    runShellScript(['dnf -y upgrade --security'], software);
+    await runShellScript(['dnf -y upgrade --security'], software);
     expect(matchInventory(software)).toEqual([]);
   });
 
-  it('matches Ubuntu by dpkg ordering and skips Windows', () => {
+  it('matches Ubuntu by dpkg ordering and skips Windows', async () => {
     // Prepare
     const ubuntu = baseImageSoftware('ubuntu-2204-outdated');
     // Act
     const before = matchInventory(ubuntu).map((m) => m.record.vulnerabilityId);
-    runShellScript(['apt-get update', 'apt-get -y upgrade'], ubuntu);
+    await runShellScript(['apt-get update', 'apt-get -y upgrade'], ubuntu);
     // Assess
     expect(before).toEqual(['CVE-2024-6387', 'CVE-2023-4911', 'CVE-2023-38545', 'CVE-2023-22809']);
     expect(matchInventory(ubuntu)).toEqual([]);
