@@ -1,8 +1,9 @@
 /**
  * Package-manager and service commands of the simulated instance: dnf/yum and rpm (Amazon Linux), apt-get/apt,
- * dpkg, dpkg-query and unattended-upgrade (Ubuntu), systemctl/service, cloud-init. They change the instance's
- * package inventory against the platform's repository (`../packages/repository.ts`), which the Inspector
- * simulation scans, and print what dnf 4 / apt 2.4 print. Each family's commands exist on its images only.
+ * dpkg, dpkg-query and unattended-upgrade (Ubuntu), systemctl/service/journalctl, cloud-init. They change the
+ * instance's package inventory against the platform's repository (`../packages/repository.ts`), which the
+ * Inspector simulation scans, and print what dnf 4 / apt 2.4 print. Each family's commands exist on its images
+ * only.
  */
 import { applyChanges, planInstall, planRemove, planUpgrade, rpmNevra, PackageNotFound, type PackageChange } from '../packages/inventory';
 import type { InstalledPackage } from '../packages/types';
@@ -674,6 +675,18 @@ const cloudInit: CommandImpl = async (args, io) => {
   return 0;
 };
 
+/** journald: `--rotate` and `--vacuum-*` empty the journal directory (what cleanup steps use it for). */
+const journalctl: CommandImpl = async (args, io) => {
+  if (args.some((a) => a.startsWith('--vacuum-'))) {
+    for (const directory of ['/var/log/journal', '/run/log/journal']) {
+      if (!(await io.fs.exists(directory))) continue;
+      for (const entry of await io.fs.readdir(directory)) await io.fs.rm(`${directory}/${entry}`, { recursive: true, force: true });
+    }
+    io.err('Vacuuming done, freed 0B of archived journals from /var/log/journal.\n');
+  }
+  return 0;
+};
+
 const adapt =
   (command: CommandImpl): SimulatedCommand =>
   (call, machine) =>
@@ -681,7 +694,7 @@ const adapt =
 
 /** The package managers of the machine's image family (the other family's are not there: bash answers 127). */
 export function packageCommands(machine: Machine): Record<string, SimulatedCommand> {
-  const common = { systemctl, service, 'cloud-init': cloudInit };
+  const common = { systemctl, service, journalctl, 'cloud-init': cloudInit };
   if (machine.isAmazonLinux) return Object.fromEntries(Object.entries({ ...common, dnf, yum: dnf, rpm }).map(([name, command]) => [name, adapt(command)]));
   if (machine.isUbuntu) {
     const ubuntu = { ...common, 'apt-get': aptGet('apt-get'), apt: aptGet('apt'), 'unattended-upgrade': unattendedUpgrade, 'unattended-upgrades': unattendedUpgrade, dpkg, 'dpkg-query': dpkgQuery };

@@ -305,6 +305,31 @@ function wrapper(optionsWithValue: string[]): SimulatedCommand {
   };
 }
 
+// ------------------------------------------------------------------------------------------------- xargs
+
+/**
+ * just-bash's xargs takes an option's value only as the next word: `-I {}`, `-n 1`. GNU xargs also takes it
+ * attached (`-I{}`, `-n1`), the way most scripts write it; split those before handing over to it.
+ */
+const xargs: SimulatedCommand = async (call) => {
+  const args: string[] = [];
+  let i = 0;
+  for (; i < call.args.length; i++) {
+    const arg = call.args[i];
+    if (!arg.startsWith('-') || arg === '--') break;
+    const attached = /^-([IndPLsE])(.+)$/.exec(arg);
+    if (attached) args.push(`-${attached[1]}`, attached[2]);
+    else {
+      args.push(arg);
+      if (/^-[IndPLsE]$/.test(arg) && i + 1 < call.args.length) args.push(call.args[++i]);
+    }
+  }
+  const result = await call.original([...args, ...call.args.slice(i)]);
+  call.out(result.stdout);
+  call.err(result.stderr);
+  return result.exitCode;
+};
+
 // ------------------------------------------------------------------------------------------------- trap
 
 /**
@@ -364,5 +389,6 @@ export function systemCommands(traps: Traps): Record<string, SimulatedCommand> {
     nohup: wrapper([]),
     stdbuf: wrapper(['-i', '-o', '-e']),
     trap: trap(traps),
+    xargs,
   };
 }
