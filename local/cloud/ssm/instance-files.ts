@@ -63,6 +63,11 @@ function parentOf(path: string): string {
 export async function loadInstanceFiles(fs: IFileSystem, software: SoftwareState): Promise<Skeleton> {
   const home = software.os.platform.startsWith('UBUNTU') ? '/home/ubuntu' : '/home/ec2-user';
   for (const directory of [...STANDARD_DIRECTORIES, home]) await fs.mkdir(directory, { recursive: true });
+  // The interpreter lists its commands as files in /bin and /usr/bin; on an instance those are executable
+  // (scripts test `[ -x /usr/bin/dnf ]` to tell the distribution).
+  for (const path of fs.getAllPaths()) {
+    if (/^\/(usr\/)?bin\/[^/]+$/.test(path) && (await fs.stat(path)).isFile) await fs.chmod(path, 0o755);
+  }
   const skeleton: Skeleton = new Map();
   for (const path of fs.getAllPaths()) skeleton.set(path, await signature(fs, path));
   for (const [key, content] of Object.entries(software.files)) {

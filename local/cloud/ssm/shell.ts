@@ -142,7 +142,15 @@ export async function runShellScript(commands: string | string[], software: Soft
     scriptPath,
   });
   const traps: Traps = {};
+  const { runnable, error: syntaxError } = splitAtSyntaxError(script, scriptPath);
   let checkpointReached = false;
+  const checkpoint = {
+    name: SYNTAX_CHECKPOINT,
+    execute: async () => {
+      checkpointReached = true;
+      return { stdout: '', stderr: '', exitCode: 0 };
+    },
+  };
   const fs = new InMemoryFs();
   const bash = new Bash({
     fs,
@@ -152,19 +160,13 @@ export async function runShellScript(commands: string | string[], software: Soft
     executionLimits: { maxCommandCount: MAX_COMMANDS, maxLoopIterations: MAX_LOOP_ITERATIONS },
     customCommands: [
       ...Object.entries({ ...systemCommands(traps), ...packageCommands(machine) }).map(([name, command]) => defineSimulatedCommand(name, command, machine)),
-      {
-        name: SYNTAX_CHECKPOINT,
-        execute: async () => {
-          checkpointReached = true;
-          return { stdout: '', stderr: '', exitCode: 0 };
-        },
-      },
+      // Only a script with a syntax error needs it (the interpreter lists its commands in /bin).
+      ...(syntaxError ? [checkpoint] : []),
     ],
   });
   bash.registerTransformPlugin(nounsetDefaultWorkaround);
   const skeleton = await loadInstanceFiles(fs, software);
 
-  const { runnable, error: syntaxError } = splitAtSyntaxError(script, scriptPath);
   const result = await bash.exec(syntaxError ? `${runnable}\n${SYNTAX_CHECKPOINT}` : runnable, { rawScript: true });
   let { stdout, stderr, exitCode } = result;
   if (syntaxError) {

@@ -273,6 +273,25 @@ const install: SimulatedCommand = async (call) => {
   return status;
 };
 
+/** `realpath`/`readlink -f` without the link check: resolve against the file system. */
+const realpath: SimulatedCommand = async (call) => {
+  const { flags, operands } = parseOptions(call.args);
+  let status = 0;
+  for (const operand of operands.length ? operands : ['.']) {
+    const path = resolve(call, operand);
+    try {
+      call.out(`${await call.fs.realpath(path)}\n`);
+    } catch {
+      if (flags.has('m')) call.out(`${path}\n`);
+      else {
+        call.err(`realpath: ${operand}: No such file or directory\n`);
+        status = 1;
+      }
+    }
+  }
+  return status;
+};
+
 /** chown/chgrp/chattr/restorecon: ownership, attributes and labels are not simulated; the files must exist. */
 function needsExisting(tool: string, skipFirst: boolean): SimulatedCommand {
   return async (call) => {
@@ -384,7 +403,17 @@ export function systemCommands(traps: Traps): Record<string, SimulatedCommand> {
     chgrp: needsExisting('chgrp', true),
     chattr: needsExisting('chattr', true),
     restorecon: needsExisting('restorecon', false),
+    realpath,
     sync: () => 0,
+    // Builtins of bash that just-bash lacks; file creation masks and resource limits are not simulated.
+    umask: ({ args, out }) => {
+      if (args.length === 0) out('0022\n');
+      return 0;
+    },
+    ulimit: ({ args, out }) => {
+      if (args.length === 0 || args.every((a) => a.startsWith('-'))) out(args.includes('-n') ? '1024\n' : 'unlimited\n');
+      return 0;
+    },
     sudo: wrapper(['-u', '-g', '-C', '-D', '-h', '-p', '-r', '-t', '-U']),
     nohup: wrapper([]),
     stdbuf: wrapper(['-i', '-o', '-e']),
