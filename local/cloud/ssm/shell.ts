@@ -128,6 +128,11 @@ function functionDefinitions(script: string): string {
   return statements.length ? `${serialize({ ...ast, statements })}\n` : '';
 }
 
+/** Shell variables a later run can take over (not `?`, `$` and the like). */
+function variables(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)));
+}
+
 /** Run an SSM `AWS-RunShellScript` `commands` list (joined into one script, as the agent does) on `software`. */
 export async function runShellScript(commands: string | string[], software: SoftwareState, options: ShellOptions = {}): Promise<ShellResult> {
   const script = Array.isArray(commands) ? commands.join('\n') : commands;
@@ -177,7 +182,8 @@ export async function runShellScript(commands: string | string[], software: Soft
     }
   }
   if (!machine.timedOut && traps.exit !== undefined) {
-    const handler = await bash.exec(`${functionDefinitions(runnable)}${traps.exit}`, { rawScript: true, env: result.env, cwd: result.env.PWD });
+    // The handler sees the script's functions, variables, directory and exit status (`$?`), as in bash.
+    const handler = await bash.exec(`${functionDefinitions(runnable)}(exit ${exitCode})\n${traps.exit}`, { rawScript: true, env: variables(result.env), cwd: result.env.PWD });
     stdout += handler.stdout;
     stderr += handler.stderr;
   }

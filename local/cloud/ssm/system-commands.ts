@@ -79,6 +79,12 @@ const hostname: SimulatedCommand = ({ out }, machine) => {
   return 0;
 };
 
+/** Builders are t3-class instances: 2 vCPUs. */
+const nproc: SimulatedCommand = ({ out }) => {
+  out('2\n');
+  return 0;
+};
+
 const whoami: SimulatedCommand = ({ out }) => {
   out('root\n');
   return 0;
@@ -392,6 +398,7 @@ export function systemCommands(traps: Traps): Record<string, SimulatedCommand> {
     hostname,
     whoami,
     id,
+    nproc,
     date,
     sleep,
     sshd,
