@@ -33,6 +33,8 @@ export interface ShellOptions {
   env?: Record<string, string>;
   /** Script path shown in bash error messages (the SSM agent's `_script.sh`). */
   scriptPath?: string;
+  /** Passes a loop may make before the script counts as a runaway (default 100,000). */
+  maxLoopIterations?: number;
 }
 
 export interface ShellResult {
@@ -45,11 +47,11 @@ export interface ShellResult {
 }
 
 /**
- * Commands a script may run, and passes a loop may make, before the interpreter calls it a runaway (bash would
- * spin until the execution timeout). The interpreter takes ~0.1 ms a command, so a runaway costs ~2 s.
+ * Passes a loop may make, and commands a script may run, before the interpreter calls it a runaway (bash would
+ * spin until the execution timeout). The interpreter takes ~0.1 ms a command: a runaway costs seconds.
  */
-const MAX_COMMANDS = 100_000;
-const MAX_LOOP_ITERATIONS = 10_000;
+const MAX_LOOP_ITERATIONS = 100_000;
+const MAX_COMMANDS = 1_000_000;
 /** How the interpreter reports either limit. */
 const RUNAWAY = /^bash: [^\n]*too many (commands executed|iterations)[^\n]*\n/m;
 
@@ -162,7 +164,7 @@ export async function runShellScript(commands: string | string[], software: Soft
     cwd: AGENT_WORKING_DIRECTORY,
     env: { ...instanceEnvironment(machine), ...options.env },
     processInfo: { pid: 4242, ppid: 1, uid: 0, gid: 0 },
-    executionLimits: { maxCommandCount: MAX_COMMANDS, maxLoopIterations: MAX_LOOP_ITERATIONS },
+    executionLimits: { maxCommandCount: MAX_COMMANDS, maxLoopIterations: options.maxLoopIterations ?? MAX_LOOP_ITERATIONS },
     customCommands: [
       ...Object.entries({ ...systemCommands(traps), ...packageCommands(machine) }).map(([name, command]) => defineSimulatedCommand(name, command, machine)),
       // Only a script with a syntax error needs it (the interpreter lists its commands in /bin).

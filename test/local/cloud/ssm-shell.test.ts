@@ -304,8 +304,8 @@ describe('shell semantics', () => {
     expect(result.stdout).toBe('1\n3\na\nafter\n');
 
     // bash spins until the agent kills the script at the execution timeout; nothing outside a script changes the
-    // instance while it runs, so a loop that made 10,000 passes never ends, and the simulator skips to that end.
-    const runaway = await runShellScript(['echo start', 'while true; do :; done'], al2023(), { now: NOW, timeoutMs: 600_000 });
+    // instance while it runs, so a loop that made 100,000 passes (1,000 here) never ends: the simulator skips to that end.
+    const runaway = await runShellScript(['echo start', 'while true; do :; done'], al2023(), { now: NOW, timeoutMs: 600_000, maxLoopIterations: 1_000 });
     expect(runaway).toMatchObject({ timedOut: true, exitCode: -1, durationMs: 600_000, stdout: 'start\n', stderr: '' });
   });
 
