@@ -164,6 +164,10 @@ export async function runShellScript(commands: string | string[], software: Soft
     cwd: AGENT_WORKING_DIRECTORY,
     env: { ...instanceEnvironment(machine), ...options.env },
     processInfo: { pid: 4242, ppid: 1, uid: 0, gid: 0 },
+    // Its defense in depth patches JavaScript globals (setTimeout, Function, process, …) while a script runs. The
+    // scripts here are the project's components, and the Lambda handlers and the engine run in the same process
+    // meanwhile (the run is asynchronous): they must not meet blocked globals.
+    defenseInDepth: false,
     executionLimits: { maxCommandCount: MAX_COMMANDS, maxLoopIterations: options.maxLoopIterations ?? MAX_LOOP_ITERATIONS },
     customCommands: [
       ...Object.entries({ ...systemCommands(traps), ...packageCommands(machine) }).map(([name, command]) => defineSimulatedCommand(name, command, machine)),
