@@ -198,8 +198,8 @@ export async function runShellScript(commands: string | string[], software: Soft
     // The interpreter's report of the exhausted budget is ours, not the script's.
     stderr = stderr.replace(new RegExp(`^bash: [^\\n]*${EXECUTION_TIMEOUT}[^\\n]*\\n`, 'm'), '');
   } else if (exitCode === 126 && RUNAWAY.test(stderr) && options.timeoutMs !== undefined) {
-    // A loop that did not end in MAX_COMMANDS commands ends no other way (nothing outside the script changes
-    // the instance while it runs): bash would spin until the agent kills it at the execution timeout.
+    // A loop that did not end in its allowed passes (or a script in MAX_COMMANDS commands) ends no other way:
+    // nothing outside the script changes the instance while it runs. bash would spin until the agent kills it.
     stderr = stderr.replace(RUNAWAY, '');
     machine.elapsedMs = options.timeoutMs;
     timedOut = true;
