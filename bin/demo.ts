@@ -3,18 +3,24 @@
  * simulated account from the example scenario (kept under .gami/ so runs accumulate), starts the pipeline's
  * state machine through the Step Functions API with input `{}`, prints live progress per stage on a scaled
  * clock, and ends with a summary an auditor could read.
+ *
+ * The state directory is opened through local/state-dir (marked, locked; --fresh only empties a directory gami
+ * created). Ctrl-C (options.interrupt) stops the execution with StopExecution, as the console would; no Catch
+ * runs for an ABORTED execution, so the stack's status-change rule runs the clean-up, and the demo waits for it
+ * (LocalRuntime.settled()) and prints what it terminated and rejected, and anything it could not clean.
  */
-import { rmSync } from 'node:fs';
-import { StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { buildApp, LOCAL_CONTEXT } from '../infra/app';
 import { resourceNames } from '../infra/pipeline-stack';
 import { ScaledClock, type Clock } from '../local/clock';
 import { savedWorldTime } from '../local/cloud';
 import { LocalRuntime } from '../local/runtime';
+import { openStateDir } from '../local/state-dir';
 import { SEVERITIES } from '../pipeline/config';
 import { registryKeys } from '../pipeline/registry';
 import type { GateResult } from '../tasks/contracts';
 import { followExecution } from './follow';
+import { cleanupLines, STAGE_STARTS, stateExitLines, type StatusChangeDelivery } from './live';
 
 export interface DemoOptions {
   pipelineFile: string;
@@ -25,28 +31,35 @@ export interface DemoOptions {
   out: (line: string) => void;
   /** Override the clock (tests use a virtual clock). */
   clock?: Clock;
+  /** Aborted on Ctrl-C: the run is stopped (StopExecution), its clean-up awaited and reported. */
+  interrupt?: AbortSignal;
 }
 
 /** Poll the execution every 30 simulated seconds: a quarter of a second of wall time at 120x. */
 const POLL_SIMULATED_MS = 30_000;
 
-/** First state of each stage → the stage it starts (the workflow names its states; see workflows/). */
-const STAGE_STARTS: Record<string, string> = {
-  'Prepare Run': 'Prepare',
-  'Launch Builder': 'Bake',
-  'Launch Test Instance': 'Test',
-  'Start Scan Gate': 'ScanGate',
-  'Record Done': 'Done',
-  'Clean Up': 'Failure',
-};
-
 const json = (text: string | undefined): Record<string, unknown> => {
   try {
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const parsed: unknown = text ? JSON.parse(text) : {};
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};
   }
 };
+
+/** Cause of the StopExecution a Ctrl-C sends (shown in the history, DescribeExecution and the clean-up). */
+export const INTERRUPT_CAUSE = 'interrupted by Ctrl-C in gami demo';
+
+/** Exit code of an interrupted run (128 + SIGINT, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
+
+/**
+ * LocalRuntime.settled() (local/runtime.ts): resolves once every handler the stack's EventBridge rule for
+ * ABORTED/TIMED_OUT executions invoked has finished, with what each returned.
+ */
+interface SettlesDeliveries {
+  settled(): Promise<StatusChangeDelivery[]>;
+}
 
 export function gateTable(gate: GateResult): string[] {
   const rows = SEVERITIES.map((s) => {
@@ -59,9 +72,18 @@ export function gateTable(gate: GateResult): string[] {
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
-  const { out } = options;
   const wallStart = Date.now();
-  if (options.fresh) rmSync(options.stateDir, { recursive: true, force: true });
+  // Checked, marked and locked before anything reads or writes it; --fresh empties only a directory gami made.
+  const stateDir = openStateDir(options.stateDir, { fresh: options.fresh, command: 'gami demo' });
+  try {
+    return await runLocked(options, wallStart);
+  } finally {
+    stateDir.release();
+  }
+}
+
+async function runLocked(options: DemoOptions, wallStart: number): Promise<number> {
+  const { out } = options;
   // A resumed account continues from its own time (a fast clock runs ahead of the wall clock).
   const clock = options.clock ?? new ScaledClock(options.speed, Math.max(Date.now(), savedWorldTime(options.stateDir) ?? 0));
   let simStart = clock.now();
@@ -81,51 +103,43 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   simStart = clock.now(); // simulated time counts from here: start-up is not part of the run
   try {
     out(`${stamp()} synthesized ${runtime.definitions.stateMachines.length} state machine(s), ${Object.keys(runtime.definitions.functions).length} task functions; simulated account ${runtime.definitions.account} in ${runtime.definitions.region}${runtime.cloud.resumed ? ' (resumed from ' + options.stateDir + ')' : ''}`);
+    if (options.interrupt?.aborted) {
+      out(`${stamp()} ✗ interrupted before the run started; nothing to clean up`);
+      return EXIT_INTERRUPTED;
+    }
     const sfn = runtime.sfnClient();
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: runtime.stateMachines[names.stateMachine], input: '{}' }),
     );
-    out(`${stamp()} started ${started.executionArn} with input {}`);
+    const executionArn = started.executionArn!;
+    out(`${stamp()} started ${executionArn} with input {}`);
+
+    // Ctrl-C: stop the execution the way the console's "Stop execution" does; the follow loop then sees
+    // ABORTED, and the stack's status-change rule runs the clean-up (awaited below).
+    let stopping: Promise<unknown> | undefined;
+    const onInterrupt = () => {
+      out(`${stamp()} ✗ interrupted: stopping ${executionArn} (Ctrl-C again quits without waiting for the clean-up)`);
+      stopping = sfn.send(new StopExecutionCommand({ executionArn, cause: INTERRUPT_CAUSE })).catch((error: unknown) => {
+        out(`${stamp()} ✗ could not stop the execution: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    };
+    options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
 
     const onEvent = (event: HistoryEvent) => {
       const entered = event.stateEnteredEventDetails;
       if (entered?.name && STAGE_STARTS[entered.name]) out(`${stamp()} ── ${STAGE_STARTS[entered.name]}`);
       const exited = event.stateExitedEventDetails;
-      if (!exited?.name) return;
-      const output = json(exited.output);
-      switch (exited.name) {
-        case 'Prepare Run': {
-          const base = output.baseImage as { imageId?: string; name?: string } | undefined;
-          out(`${stamp()}    version ${String(output.version)}, image name ${String(output.imageName)}, base ${base?.imageId} (${base?.name})`);
-          break;
-        }
-        case 'Launch Builder':
-        case 'Launch Test Instance':
-          out(`${stamp()}    ${exited.name.toLowerCase()}: ${String(output.instanceId)}`);
-          break;
-        case 'Build: Step Finished':
-        case 'Test: Step Finished':
-          out(`${stamp()}    ${String(output.status).padEnd(8)} ${String(output.component)}/${String(output.phase)}/${String(output.step)}`);
-          break;
-        case 'Create Image':
-          out(`${stamp()}    creating image ${String(output.imageId)}`);
-          break;
-        case 'Image Available?':
-          break;
-        case 'Terminate Builder':
-        case 'Terminate Test Instance':
-          out(`${stamp()}    terminated ${((output.terminated as string[] | undefined) ?? []).join(', ') || '(already gone)'}`);
-          break;
-        case 'Evaluate Scan Gate':
-          out(`${stamp()}    scan gate ${output.passed ? 'PASSED' : 'FAILED'}: ${String(output.totalFindings)} active findings`);
-          break;
-        default:
-      }
-      if (event.type === 'ExecutionFailed') out(`${stamp()} ✗ ${event.executionFailedEventDetails?.error}: ${event.executionFailedEventDetails?.cause}`);
+      if (exited?.name) for (const line of stateExitLines(exited.name, json(exited.output))) out(`${stamp()}    ${line}`);
+      if (event.type === 'ExecutionFailed') out(`${stamp()} ✗ ${event.executionFailedEventDetails?.error ?? 'failed'}: ${event.executionFailedEventDetails?.cause ?? ''}`);
     };
-    const done = await followExecution(sfn, started.executionArn!, { wait: () => clock.sleep(POLL_SIMULATED_MS), onEvent });
-    const wall = ((Date.now() - wallStart) / 1000).toFixed(1);
-    const simMinutes = ((clock.now() - simStart) / 60000).toFixed(1);
+    let done;
+    try {
+      done = await followExecution(sfn, executionArn, { wait: () => clock.sleep(POLL_SIMULATED_MS), onEvent });
+    } finally {
+      options.interrupt?.removeEventListener('abort', onInterrupt);
+    }
+    await stopping;
+    const simMinutes = () => ((clock.now() - simStart) / 60000).toFixed(1);
     out('');
     if (done.status === 'SUCCEEDED') {
       const summary = json(done.output);
@@ -137,10 +151,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const key = registryKeys.image(pipeline.name, Number(summary.version));
       out(`  registry: table ${names.registryTable}, pk ${key.pk}, sk ${key.sk} (simulated DynamoDB under ${options.stateDir}/dynamodb)`);
     } else {
-      out(`✗ ${pipeline.name}: ${done.status} — ${done.error ?? ''}: ${done.cause ?? ''}`);
+      out(`✗ ${pipeline.name}: ${done.status} — ${[done.error, done.cause].filter(Boolean).join(': ') || 'no error given'}`);
     }
-    out(`  ${simMinutes} simulated minutes in ${wall} s wall; execution ${started.executionArn}`);
-    return done.status === 'SUCCEEDED' ? 0 : 1;
+    if (done.status === 'ABORTED' || done.status === 'TIMED_OUT') {
+      // No Catch runs for these: the clean-up is the status-change rule's; say what it did.
+      out(`  waiting for the clean-up of the ${done.status === 'ABORTED' ? 'stopped' : 'timed-out'} run…`);
+      const deliveries = await (runtime as unknown as SettlesDeliveries).settled();
+      for (const line of cleanupLines(executionArn, deliveries)) out(`  ${line}`);
+    }
+    out(`  ${simMinutes()} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s wall; execution ${executionArn}`);
+    if (done.status === 'SUCCEEDED') return 0;
+    return options.interrupt?.aborted && done.status === 'ABORTED' ? EXIT_INTERRUPTED : 1;
   } finally {
     await runtime.stop();
   }

@@ -4,11 +4,14 @@
  *   - registry table: on-demand, point-in-time recovery, deletion protection, retained;
  *   - state machine log group: retained for a year, for auditors;
  *   - builder/test instance role with SSM core only, and its instance profile (named in the config);
- *   - one Lambda per lifecycle task (least privilege) and the lifecycle state machine.
+ *   - one Lambda per lifecycle task (least privilege) and the lifecycle state machine;
+ *   - an EventBridge rule that sends executions ending ABORTED or TIMED_OUT (no Catch runs then) to cleanup.
  */
-import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,7 +21,7 @@ import type { Construct } from 'constructs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { TAG } from '../pipeline/tags';
 import { GoldenAmiWorkflow } from '../workflows/golden-ami';
-import { acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
+import { acknowledgeKeyUse, acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
 import { TaskFunctions } from './task-functions';
 
 export interface PipelineStackProps extends StackProps {
@@ -45,6 +48,7 @@ export class PipelineStack extends Stack {
   readonly builderRole: iam.Role;
   readonly tasks: TaskFunctions;
   readonly workflow: GoldenAmiWorkflow;
+  readonly abortedRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -75,6 +79,8 @@ export class PipelineStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Short-lived items (runStep's claims) carry `ttl`; image records never do.
+      timeToLiveAttribute: 'ttl',
     });
 
     this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
@@ -115,7 +121,13 @@ export class PipelineStack extends Stack {
       builderSecurityGroupIds.push(group.attrGroupId);
     }
 
-    this.tasks = new TaskFunctions(this, 'Tasks', { config, registry: this.registry, builderRole: this.builderRole, builderSecurityGroupIds });
+    this.tasks = new TaskFunctions(this, 'Tasks', {
+      config,
+      registry: this.registry,
+      builderRole: this.builderRole,
+      builderSecurityGroupIds,
+      topic: this.topic,
+    });
     this.workflow = new GoldenAmiWorkflow(this, 'Lifecycle', {
       pipeline: props.pipeline,
       functions: this.tasks.functions,
@@ -125,6 +137,26 @@ export class PipelineStack extends Stack {
       stateMachineName: names.stateMachine,
       builderSecurityGroupIds,
     });
+
+    // Stopped (StopExecution) and timed-out executions skip every Catch, on AWS as locally: the same cleanup
+    // function cleans up after them, marks the record and notifies (tasks/cleanup, status-change mode).
+    const cleanup = this.tasks.functions.cleanup;
+    cleanup.addEnvironment('GAMI_PIPELINE', config.name);
+    cleanup.addEnvironment('GAMI_REGISTRY_TABLE', names.registryTable);
+    cleanup.addEnvironment('GAMI_TOPIC_ARN', this.topic.topicArn);
+    this.abortedRule = new events.Rule(this, 'AbortedOrTimedOut', {
+      description: `Clean up after ${config.name} executions that were stopped or timed out`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [this.workflow.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.LambdaFunction(cleanup, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+    });
+
+    // The failure path's Notify Failure publishes to the encrypted topic: SNS needs the publisher to use its key.
+    this.topic.grantPublish(this.workflow.stateMachine);
+    acknowledgeKeyUse(this.workflow.stateMachine);
 
     // CDK grants lambda:InvokeFunction on each task function and its versions (<arn>:*), and X-Ray writes on "*".
     acknowledgeWildcards(

@@ -9,19 +9,32 @@
  * handler for the synthesized function without bundling.
  */
 import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
-import { acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
+import { acknowledgeKeyUse, acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { PipelineConfig } from '../pipeline/config';
 import { TAG } from '../pipeline/tags';
-import { TASK_NAMES, type TaskName } from '../tasks/contracts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_NAMES, type TaskName } from '../tasks/contracts';
 
 export const HANDLER_METADATA_KEY = 'gami:handler';
+
+/** Every EC2 action that changes an image or its tags: denied on approved and published images. */
+export const IMAGE_MUTATIONS = [
+  'ec2:CreateTags',
+  'ec2:DeleteTags',
+  'ec2:EnableImageDeprecation',
+  'ec2:DisableImageDeprecation',
+  'ec2:DeregisterImage',
+  'ec2:ModifyImageAttribute',
+  'ec2:ResetImageAttribute',
+  'ec2:DisableImageDeregistrationProtection',
+];
 /**
  * Context flag for local runs and tests: give each function a placeholder inline code instead of a
  * NodejsFunction asset. The state machine, IAM and every other property are the same; only the code asset
@@ -36,11 +49,6 @@ export function handlerEntry(task: TaskName): string {
   return `tasks/${task}/handler.ts`;
 }
 
-const TIMEOUTS: Partial<Record<TaskName, Duration>> = {
-  createImage: Duration.minutes(2),
-  evaluateScanGate: Duration.minutes(5),
-  cleanup: Duration.minutes(2),
-};
 
 export interface TaskFunctionsProps {
   config: PipelineConfig;
@@ -48,6 +56,8 @@ export interface TaskFunctionsProps {
   builderRole: iam.IRole;
   /** Security groups the stack created for builders. */
   builderSecurityGroupIds: string[];
+  /** The notification topic: cleanup publishes to it for executions that ended ABORTED or TIMED_OUT. */
+  topic?: sns.ITopic;
 }
 
 export class TaskFunctions extends Construct {
@@ -67,7 +77,7 @@ export class TaskFunctions extends Construct {
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
-        timeout: TIMEOUTS[task] ?? Duration.minutes(1),
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS[task]),
         tracing: lambda.Tracing.ACTIVE,
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
@@ -109,7 +119,8 @@ export class TaskFunctions extends Construct {
     this.grantPermissions(props);
   }
 
-  private grantPermissions({ config, registry, builderRole, builderSecurityGroupIds }: TaskFunctionsProps): void {
+  private grantPermissions(props: TaskFunctionsProps): void {
+    const { config, registry, builderRole, builderSecurityGroupIds } = props;
     const f = this.functions;
     const { partition, region, account } = Stack.of(this);
     const ec2Arn = (resource: string, withAccount = true) => `arn:${partition}:ec2:${region}:${withAccount ? account : ''}:${resource}`;
@@ -123,9 +134,16 @@ export class TaskFunctions extends Construct {
     };
     const describe = (fn: lambda.IFunction, actions: string[]) => allow(fn, actions, ['*']);
 
-    // prepare: resolve the base image, allocate the version.
+    // prepare: resolve the base image, allocate the version (DescribeImages also reads the account's own
+    // images' versions). Parameters: only AWS's public ones, and the one the config names — never any other
+    // parameter of the account (a run's input may name a parameter; prepare refuses others too).
     describe(f.prepare, ['ec2:DescribeImages']);
-    allow(f.prepare, ['ssm:GetParameter'], [`arn:${partition}:ssm:${region}:*:parameter/*`]);
+    allow(f.prepare, ['ssm:GetParameter'], [
+      `arn:${partition}:ssm:${region}::parameter/aws/service/*`,
+      ...('ssmParameter' in config.baseImage && !config.baseImage.ssmParameter.startsWith('/aws/service/')
+        ? [`arn:${partition}:ssm:${region}:${account}:parameter${config.baseImage.ssmParameter}`]
+        : []),
+    ]);
 
     // launchInstance: instances and volumes only with this pipeline's tag; the builder role only to EC2.
     allow(f.launchInstance, ['ec2:RunInstances'], [ec2Arn('instance/*'), ec2Arn('volume/*'), ec2Arn('network-interface/*')], taggingNew);
@@ -158,19 +176,50 @@ export class TaskFunctions extends Construct {
     });
     describe(f.checkImage, ['ec2:DescribeImages']);
 
-    describe(f.terminateInstances, ['ec2:DescribeInstances']);
+    // Named instances are checked for this execution's tag (DescribeTags) before they are terminated.
+    describe(f.terminateInstances, ['ec2:DescribeInstances', 'ec2:DescribeTags']);
     allow(f.terminateInstances, ['ec2:TerminateInstances'], [ec2Arn('instance/*')], tagged);
 
     describe(f.checkScanCoverage, ['inspector2:ListCoverage']);
     describe(f.evaluateScanGate, ['inspector2:ListFindings']);
 
-    describe(f.cleanup, ['ec2:DescribeInstances', 'ec2:DescribeImages']);
+    describe(f.cleanup, ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeTags']);
     allow(f.cleanup, ['ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:EnableImageDeprecation'], [ec2Arn('instance/*'), ec2Arn('image/*', false)], tagged);
+    if (props.topic) {
+      props.topic.grantPublish(f.cleanup);
+      acknowledgeKeyUse(f.cleanup);
+    }
+
+    // No task may touch an image once it is approved or published (the golden image production launches),
+    // nor make one so: an explicit Deny wins over every Allow above, whatever a handler does.
+    const protectedStatuses = ['approved', 'published'];
+    for (const fn of Object.values(f)) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: IMAGE_MUTATIONS,
+          resources: [ec2Arn('image/*', false)],
+          conditions: { StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses } },
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['ec2:CreateTags'],
+          resources: ['*'],
+          conditions: { StringEquals: { [`aws:RequestTag/${TAG.status}`]: protectedStatuses } },
+        }),
+      );
+    }
 
     // prepare finds this execution's own IMAGE record first (a retry keeps its version), then allocates.
     registry.grant(f.prepare, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem');
-    registry.grant(f.recordStage, 'dynamodb:UpdateItem', 'dynamodb:PutItem');
+    registry.grant(f.recordStage, 'dynamodb:UpdateItem');
     registry.grant(f.evaluateScanGate, 'dynamodb:PutItem');
+    // runStep claims each step attempt so concurrent invocations send one command.
+    registry.grant(f.runStep, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // cleanup finds the run's record by execution and marks it failed.
+    registry.grant(f.cleanup, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
 
     for (const fn of Object.values(f)) {
       acknowledgeWildcards(

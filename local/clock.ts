@@ -3,13 +3,38 @@
  * timeouts, resource state changes in the simulated cloud, event timestamps — goes through a Clock.
  *
  * - RealClock: wall time.
- * - ScaledClock: wall time running N times faster (demos: a 10-minute AMI bake in seconds).
+ * - ScaledClock: simulated time paced to the wall, N times faster (demos: a 10-minute AMI bake in seconds);
+ *   like VirtualClock, time passes only while the process waits, so machine load never becomes simulated time.
  * - VirtualClock: time stands still while anything runs and jumps to the next timer when nothing does,
  *   so tests are deterministic and take milliseconds. "Something runs" means: a promise passed to
  *   `hold()` is pending, or the event loop has not yet settled (microtasks and immediates drained).
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 export type CancelTimer = () => void;
+
+/** A run of held work started by `Clock.runHeld`. */
+export interface HeldRun<T> {
+  /** Settles like the work (after the modeled charge, on clocks that charge one). */
+  readonly result: Promise<T>;
+  /**
+   * End the run as a killed sandbox would: the sleeps it is awaiting never resolve and new ones never fire,
+   * and it stops holding the clock. Its result is left unsettled-or-ignored by the caller.
+   */
+  kill(): void;
+}
+
+export interface RunHeldOptions {
+  /**
+   * The simulated time the work stands for (a Lambda invocation's modeled duration). A clock whose time
+   * would otherwise run on during the work (ScaledClock) stops during it and charges this instead, so the
+   * work costs the same simulated time at any speed and under any machine load. VirtualClock and RealClock
+   * ignore it: on VirtualClock held work takes no time (tests keep exact timestamps), on RealClock the wall
+   * time is the truth.
+   */
+  modeledMs?: number;
+}
 
 export interface Clock {
   /** Current time, epoch milliseconds. */
@@ -20,35 +45,129 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**
    * Declare real asynchronous work (a handler invocation, a loopback HTTP call) in progress: a virtual
-   * clock does not advance until it settles. Other clocks just return the promise.
+   * clock does not advance until it settles; a scaled clock stops. RealClock just returns the promise.
    */
   hold<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Run `work` as held work in a context of its own: while the work itself awaits `sleep` on this clock it
+   * does not hold the clock (so the clock can reach the sleep's end, or a timeout armed outside), and
+   * `kill()` freezes it like a sandbox that was shut down.
+   */
+  runHeld<T>(work: () => T | Promise<T>, options?: RunHeldOptions): HeldRun<T>;
+}
+
+/** The held run the current async context belongs to. */
+interface HeldContext {
+  done: boolean;
+  killed: boolean;
+  /** Sleeps of the run in progress: while any is, the run does not hold the clock. */
+  sleeping: number;
+  holding: boolean;
+  update(): void;
+  /** Cancels of the run's pending sleeps (called when it is killed). */
+  sleeps: Set<() => void>;
 }
 
 abstract class BaseClock implements Clock {
+  private readonly heldContext = new AsyncLocalStorage<HeldContext>();
+
   abstract now(): number;
   abstract setTimer(ms: number, callback: () => void): CancelTimer;
 
+  /** Held work started (default: nothing to do). */
+  protected acquire(): void {}
+  /** Held work settled. */
+  protected release(): void {}
+  /** Whether `modeledMs` of `runHeld` is charged on this clock (see RunHeldOptions). */
+  protected chargesModeledTime(): boolean {
+    return false;
+  }
+
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const context = this.heldContext.getStore();
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(abortError(signal));
         return;
       }
+      if (context?.killed) return; // a killed sandbox never wakes up
+      let pending = true;
+      const settle = () => {
+        if (!pending) return false;
+        pending = false;
+        if (context && !context.done) {
+          context.sleeps.delete(stop);
+          context.sleeping--;
+          context.update();
+        }
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
       const onAbort = () => {
         cancel();
-        reject(abortError(signal));
+        if (settle()) reject(abortError(signal));
       };
+      const stop = () => {
+        cancel();
+        settle();
+      };
+      if (context && !context.done) {
+        context.sleeping++;
+        context.sleeps.add(stop);
+        context.update();
+      }
       const cancel = this.setTimer(ms, () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+        if (settle() && !context?.killed) resolve();
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   hold<T>(work: Promise<T>): Promise<T> {
+    this.acquire();
+    const release = () => this.release();
+    work.then(release, release);
     return work;
+  }
+
+  runHeld<T>(work: () => T | Promise<T>, options: RunHeldOptions = {}): HeldRun<T> {
+    const context: HeldContext = {
+      done: false,
+      killed: false,
+      sleeping: 0,
+      holding: false,
+      sleeps: new Set(),
+      update: () => {
+        const hold = !context.done && !context.killed && context.sleeping === 0;
+        if (hold && !context.holding) {
+          context.holding = true;
+          this.acquire();
+        } else if (!hold && context.holding) {
+          context.holding = false;
+          this.release();
+        }
+      },
+    };
+    context.update();
+    const finish = () => {
+      context.done = true;
+      context.update();
+    };
+    const ran = this.heldContext.run(context, () => Promise.resolve().then(work));
+    ran.then(finish, finish);
+    // The charge is simulated time after the work, like the rest of an invocation's duration: concurrent
+    // invocations that finish together are charged together.
+    const modeledMs = options.modeledMs ?? 0;
+    const result = modeledMs > 0 && this.chargesModeledTime() ? ran.then(async (value) => (await this.sleep(modeledMs), value)) : ran;
+    return {
+      result,
+      kill: () => {
+        if (context.killed || context.done) return;
+        context.killed = true;
+        for (const stop of [...context.sleeps]) stop();
+        context.update();
+      },
+    };
   }
 }
 
@@ -70,32 +189,23 @@ export class RealClock extends BaseClock {
   }
 }
 
-/** Wall time sped up `factor` times, starting from `start` (default: now). */
-export class ScaledClock extends BaseClock {
-  private readonly wallStart = Date.now();
-  private readonly start: number;
-
-  constructor(
-    readonly factor: number,
-    start?: number,
-  ) {
-    super();
-    if (!(factor > 0)) throw new RangeError(`ScaledClock factor must be > 0, got ${factor}`);
-    this.start = start ?? this.wallStart;
-  }
-  now(): number {
-    return this.start + Math.round((Date.now() - this.wallStart) * this.factor);
-  }
-  setTimer(ms: number, callback: () => void): CancelTimer {
-    const handle = setTimeout(callback, Math.max(0, ms) / this.factor);
-    return () => clearTimeout(handle);
-  }
-}
-
 interface PendingTimer {
   due: number;
   seq: number;
   callback: () => void;
+}
+
+/** Keep `timers` sorted by (due, creation order): binary-search insertion; firing is always from the front. */
+function insertTimer(timers: PendingTimer[], timer: PendingTimer): void {
+  let lo = 0;
+  let hi = timers.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const t = timers[mid];
+    if (t.due < timer.due || (t.due === timer.due && t.seq < timer.seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  timers.splice(lo, 0, timer);
 }
 
 /**
@@ -103,10 +213,10 @@ interface PendingTimer {
  * the process is idle. Idle = no held work and the event loop settled for `settleRounds` immediates.
  */
 export class VirtualClock extends BaseClock {
-  private current: number;
-  private readonly timers: PendingTimer[] = [];
+  protected current: number;
+  protected readonly timers: PendingTimer[] = [];
   private seq = 0;
-  private holds = 0;
+  protected holds = 0;
   private scheduled = false;
   private readonly settleRounds: number;
 
@@ -122,16 +232,7 @@ export class VirtualClock extends BaseClock {
 
   setTimer(ms: number, callback: () => void): CancelTimer {
     const timer: PendingTimer = { due: this.current + Math.max(0, ms), seq: this.seq++, callback };
-    // Keep sorted: insertion by binary search (timers are few; firing is always from the front).
-    let lo = 0;
-    let hi = this.timers.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const t = this.timers[mid];
-      if (t.due < timer.due || (t.due === timer.due && t.seq < timer.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    this.timers.splice(lo, 0, timer);
+    insertTimer(this.timers, timer);
     this.scheduleAdvance();
     return () => {
       const i = this.timers.indexOf(timer);
@@ -139,14 +240,19 @@ export class VirtualClock extends BaseClock {
     };
   }
 
-  override hold<T>(work: Promise<T>): Promise<T> {
+  protected override acquire(): void {
     this.holds++;
-    const release = () => {
-      this.holds--;
-      this.scheduleAdvance();
-    };
-    work.then(release, release);
-    return work;
+  }
+
+  protected override release(): void {
+    this.holds--;
+    this.scheduleAdvance();
+  }
+
+  /** The process is idle: fire the next timer, then look again once whatever it started settles. */
+  protected step(): void {
+    this.fireNext();
+    this.scheduleAdvance();
   }
 
   /** Number of timers waiting to fire. */
@@ -161,14 +267,14 @@ export class VirtualClock extends BaseClock {
     this.current = target;
   }
 
-  private fireNext(): void {
+  protected fireNext(): void {
     const timer = this.timers.shift();
     if (!timer) return;
     if (timer.due > this.current) this.current = timer.due;
     timer.callback();
   }
 
-  private scheduleAdvance(): void {
+  protected scheduleAdvance(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     let rounds = 0;
@@ -182,10 +288,74 @@ export class VirtualClock extends BaseClock {
         return;
       }
       this.scheduled = false;
-      this.fireNext();
-      // Firing may have scheduled work or more timers; look again once it settles.
-      this.scheduleAdvance();
+      this.step();
     };
     setImmediate(tick);
+  }
+}
+
+export interface ScaledClockOptions {
+  /** Idle detection, as VirtualClock's (immediates the event loop must stay quiet for). */
+  settleRounds?: number;
+}
+
+/**
+ * Simulated time paced to the wall clock, `factor` times faster (demos: a 10-minute AMI bake in 6 s at ×100).
+ * It is a VirtualClock that, once the process is idle, waits (next timer − now) / factor of wall time before
+ * jumping to the next timer. So simulated time passes only while the process waits: a handler invocation,
+ * a simulated AWS call or the engine's own work take no simulated time however long the machine takes for
+ * them (3 ms of handler at ×100,000 used to become 300 s), and an invocation is charged its modeled duration
+ * instead (`runHeld` with `modeledMs`). The same run costs the same simulated time at any speed and load.
+ * Time is read as the instant of the last timer (or charge), as on VirtualClock.
+ */
+export class ScaledClock extends VirtualClock {
+  private pacing?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    readonly factor: number,
+    start?: number,
+    options: ScaledClockOptions = {},
+  ) {
+    if (!(factor > 0)) throw new RangeError(`ScaledClock factor must be > 0, got ${factor}`);
+    super(start ?? Date.now(), options);
+  }
+
+  /** Whether held work is in progress (simulated time cannot pass). */
+  get paused(): boolean {
+    return this.holds > 0;
+  }
+
+  override setTimer(ms: number, callback: () => void): CancelTimer {
+    // A new timer may be due before the one being paced to: look again.
+    this.stopPacing();
+    return super.setTimer(ms, callback);
+  }
+
+  protected override acquire(): void {
+    this.stopPacing();
+    super.acquire();
+  }
+
+  protected override chargesModeledTime(): boolean {
+    return true;
+  }
+
+  protected override step(): void {
+    this.stopPacing();
+    const next = this.timers[0];
+    if (!next) return;
+    this.pacing = setTimeout(() => {
+      this.pacing = undefined;
+      if (this.holds > 0 || this.timers.length === 0) return;
+      this.fireNext();
+      this.scheduleAdvance();
+    }, Math.max(0, next.due - this.current) / this.factor);
+  }
+
+  private stopPacing(): void {
+    if (this.pacing === undefined) return;
+    clearTimeout(this.pacing);
+    this.pacing = undefined;
+    this.scheduleAdvance();
   }
 }

@@ -8,10 +8,32 @@
  * a plain description of the shape, convertible to JSON Schema.
  */
 import * as z from 'zod';
+import {
+  MAX_APPROVERS,
+  MAX_AUTO_SCALING_GROUPS_PER_TEMPLATE,
+  MAX_COMPONENTS,
+  MAX_CONCURRENT_SNAPSHOT_COPIES,
+  MAX_EXCEPTION_REASON_LENGTH,
+  MAX_LAUNCH_TEMPLATES,
+  MAX_NOTIFICATION_EMAILS,
+  MAX_SCAN_EXCEPTIONS,
+  MAX_SECURITY_GROUPS_PER_INTERFACE,
+  MAX_SSM_PARAMETER_LEVELS,
+  MAX_SSM_PARAMETER_NAME_LENGTH,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAGS_PER_RESOURCE,
+  MAX_TAG_VALUE_LENGTH,
+  MAX_USER_TAGS,
+  MAX_VOLUME_SIZE_GIB,
+  PIPELINE_IMAGE_TAG_KEYS,
+  RESERVED_TAG_PREFIX,
+} from './limits';
 import { AWS_REGIONS, isAwsRegion } from './regions';
 import { closest } from './suggest';
 
 const quote = (value: unknown): string => JSON.stringify(value) ?? String(value);
+const listed = (value: unknown): string => (Array.isArray(value) ? `${value.length}` : 'too many');
+const lengthOf = (value: unknown): string => (typeof value === 'string' ? String(value.length) : 'too many');
 
 // ---- Reusable field types (one schema per shape) ---------------------------------------------------------
 
@@ -34,6 +56,16 @@ export const region = z
   });
 
 const email = z.email({ error: (iss) => `${quote(iss.input)} is not an email address` });
+
+const ssmParameterName = z
+  .string()
+  .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
+  .max(MAX_SSM_PARAMETER_NAME_LENGTH, {
+    error: (iss) => `the parameter name is ${lengthOf(iss.input)} characters; SSM allows at most ${MAX_SSM_PARAMETER_NAME_LENGTH}`,
+  })
+  .refine((name) => name.split('/').length - 1 <= MAX_SSM_PARAMETER_LEVELS, {
+    error: (iss) => `${quote(iss.input)} has more than ${MAX_SSM_PARAMETER_LEVELS} levels; SSM allows at most ${MAX_SSM_PARAMETER_LEVELS}`,
+  });
 
 const isoDate = z.iso.date({ error: (iss) => `${quote(iss.input)} is not a date in the form YYYY-MM-DD` });
 
@@ -73,10 +105,7 @@ export const baseImageSchema = z
           .describe('A fixed AMI id in the source region, e.g. ami-0abcdef1234567890.'),
       }),
       z.strictObject({
-        ssmParameter: z
-          .string()
-          .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
-          .describe(
+        ssmParameter: ssmParameterName.describe(
             'An SSM parameter holding an AMI id, e.g. the public ' +
               '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64.',
           ),
@@ -115,18 +144,24 @@ export const buildSchema = z
           error: (iss) => `${quote(iss.input)} is not a security group id`,
         }),
       )
-      .max(5, { error: 'at most 5 security groups per instance' })
+      .max(MAX_SECURITY_GROUPS_PER_INTERFACE, {
+        error: (iss) => `${listed(iss.input)} security groups; an instance takes at most ${MAX_SECURITY_GROUPS_PER_INTERFACE} (VPC quota per network interface)`,
+      })
       .default([])
       .describe('Existing security groups for builder and test instances; they need no ingress. Give these, vpcId, or both.'),
     instanceProfile: z
       .string()
       .regex(/^[\w+=,.@-]{1,128}$/, { error: (iss) => `${quote(iss.input)} is not an instance profile name` })
-      .describe('Instance profile for builders; its role needs only AmazonSSMManagedInstanceCore.'),
+      .optional()
+      .describe(
+        'IAM name of the instance profile the stack creates for builder and test instances (its role has only ' +
+          'AmazonSSMManagedInstanceCore); unique per account. Default: gami-<name>-builder.',
+      ),
     requireImdsv2: z
       .literal(true, { error: 'IMDSv2 is always required on builders (requireImdsv2 can only be true)' })
       .default(true)
       .describe('Always true: builders and test instances require IMDSv2 (HttpTokens=required). Default: true.'),
-    rootVolumeSizeGiB: positive('rootVolumeSizeGiB', 16384)
+    rootVolumeSizeGiB: positive('rootVolumeSizeGiB', MAX_VOLUME_SIZE_GIB)
       .optional()
       .describe('Root volume size in GiB. Default: the base image size.'),
   })
@@ -167,7 +202,12 @@ export const scanExceptionSchema = z.strictObject({
       error: (iss) => `${quote(iss.input)} is not a vulnerability id (CVE-YYYY-NNNN, GHSA-… or ALAS…)`,
     })
     .describe('The vulnerability this exception covers; it applies to no other.'),
-  reason: z.string().min(10, { error: 'reason must say why (10 characters or more)' }),
+  reason: z
+    .string()
+    .min(10, { error: 'reason must say why (10 characters or more)' })
+    .max(MAX_EXCEPTION_REASON_LENGTH, {
+      error: (iss) => `reason is ${lengthOf(iss.input)} characters; at most ${MAX_EXCEPTION_REASON_LENGTH}`,
+    }),
   approvedBy: email.describe('Who accepted the risk.'),
   expiresOn: isoDate.describe('Last day (UTC) the exception applies; after it the finding counts again.'),
 });
@@ -185,7 +225,11 @@ export const scanGateSchema = z
       })
       .default(DEFAULT_MAX_FINDINGS)
       .describe('Most active findings allowed per severity, after exceptions.'),
-    exceptions: z.array(scanExceptionSchema).default([]).describe('Accepted findings, each with an expiry.'),
+    exceptions: z
+      .array(scanExceptionSchema)
+      .max(MAX_SCAN_EXCEPTIONS, { error: (iss) => `${listed(iss.input)} exceptions; at most ${MAX_SCAN_EXCEPTIONS}` })
+      .default([])
+      .describe(`Accepted findings, each with an expiry. At most ${MAX_SCAN_EXCEPTIONS}.`),
     scanTimeoutMinutes: positive('scanTimeoutMinutes', 1440)
       .default(60)
       .describe('How long to wait for Inspector to finish scanning the test instance. Default: 60.'),
@@ -199,7 +243,11 @@ export const scanGateSchema = z
 export const approvalSchema = z
   .strictObject({
     required: z.boolean().default(true).describe('Whether a person must approve before distribution. Default: true.'),
-    approvers: z.array(email).default([]).describe('Each approver gets a personal, signed, expiring link.'),
+    approvers: z
+      .array(email)
+      .max(MAX_APPROVERS, { error: (iss) => `${listed(iss.input)} approvers; at most ${MAX_APPROVERS}` })
+      .default([])
+      .describe(`Each approver gets a personal, signed, expiring link. At most ${MAX_APPROVERS}.`),
     minApprovals: positive('minApprovals', 10)
       .default(1)
       .describe('Distinct approvals needed; one rejection rejects. Default: 1.'),
@@ -224,7 +272,7 @@ export const distributionSchema = z
       .describe('Customer managed KMS key for the baked image. Default: unencrypted unless EBS encryption by default.'),
     encrypted: z.boolean().default(true).describe('Encrypt copies. Default: true.'),
     targetRegions: z.array(targetRegionSchema).default([]).describe('Regions the approved image is copied to.'),
-    copyConcurrency: positive('copyConcurrency', 20)
+    copyConcurrency: positive('copyConcurrency', MAX_CONCURRENT_SNAPSHOT_COPIES)
       .default(2)
       .describe('Regions copied at the same time (CopyImage is throttled at 1 request/s). Default: 2.'),
     startBeforeApproval: z
@@ -267,6 +315,9 @@ export const launchTemplateSchema = z
     setDefault: z.boolean().default(true).describe('Make the new version the default. Default: true.'),
     autoScalingGroups: z
       .array(z.string().min(1).max(255))
+      .max(MAX_AUTO_SCALING_GROUPS_PER_TEMPLATE, {
+        error: (iss) => `${listed(iss.input)} Auto Scaling groups; at most ${MAX_AUTO_SCALING_GROUPS_PER_TEMPLATE} per launch template`,
+      })
       .default([])
       .describe('Auto Scaling groups to start an instance refresh on after the update.'),
     roleName: z
@@ -279,10 +330,7 @@ export const launchTemplateSchema = z
 
 export const publishSchema = z
   .strictObject({
-    ssmParameter: z
-      .string()
-      .regex(/^\/[\w.\-/]+$/, { error: (iss) => `${quote(iss.input)} is not an SSM parameter name` })
-      .describe('SSM parameter (in every region) that holds the latest golden image id, data type aws:ec2:image.'),
+    ssmParameter: ssmParameterName.describe('SSM parameter (in every region) that holds the latest golden image id, data type aws:ec2:image.'),
   })
   .describe('Where consumers find the latest image.');
 
@@ -326,18 +374,52 @@ export const namingSchema = z
 
 const tagKey = z
   .string()
-  .min(1)
-  .max(128, { error: 'tag keys are at most 128 characters' })
-  .refine((k) => !k.toLowerCase().startsWith('aws:'), { error: 'tag keys may not start with "aws:"' })
-  .refine((k) => !k.startsWith('gami:'), { error: 'tag keys starting with "gami:" are set by the pipeline itself' });
+  .min(1, { error: 'a tag key cannot be empty' })
+  .max(MAX_TAG_KEY_LENGTH, { error: (iss) => `tag key is ${lengthOf(iss.input)} characters; AWS allows at most ${MAX_TAG_KEY_LENGTH}` })
+  .refine((k) => !k.toLowerCase().startsWith(RESERVED_TAG_PREFIX), {
+    error: (iss) => `tag key ${quote(iss.input)}: keys starting with "${RESERVED_TAG_PREFIX}" are reserved for AWS`,
+  })
+  .refine((k) => !k.startsWith('gami:') && !(PIPELINE_IMAGE_TAG_KEYS as readonly string[]).includes(k), {
+    error: (iss) => `tag key ${quote(iss.input)} is set by the pipeline itself`,
+  });
+
+const tagValue = z.string({ error: (iss) => `tag values are strings; quote ${quote(iss.input)}` }).max(MAX_TAG_VALUE_LENGTH, {
+  error: (iss) => `tag value is ${lengthOf(iss.input)} characters; AWS allows at most ${MAX_TAG_VALUE_LENGTH}`,
+});
+
+export const BASE_IMAGE_OWNERS = ['amazon', 'self', 'aws-marketplace'] as const;
+export const DEFAULT_ALLOWED_OWNERS = ['amazon', 'self'];
+
+export const baseImageTrustSchema = z
+  .strictObject({
+    allowedOwners: z
+      .array(
+        z.string().regex(/^(\d{12}|amazon|self|aws-marketplace)$/, {
+          error: (iss) => `${quote(iss.input)} is not an image owner (amazon, self, aws-marketplace or a 12-digit account id)`,
+        }),
+      )
+      .min(1, { error: 'allowedOwners needs at least one owner: with none, no base image could be used' })
+      .default(DEFAULT_ALLOWED_OWNERS)
+      .describe(
+        'Owners a base image may come from: "amazon", "self" (this account), "aws-marketplace" or 12-digit account ids. ' +
+          'Checked in Prepare before anything is launched, for every base image (configured or given in the execution input). ' +
+          'Deprecated, disabled and rejected images and non-Linux platforms are always refused. Default: [amazon, self].',
+      ),
+  })
+  .describe('Which base images a run may start from.');
 
 export const notificationsSchema = z
   .strictObject({
-    emails: z.array(email).default([]).describe('Subscribed to the pipeline topic: failures, rejections, results.'),
+    emails: z
+      .array(email)
+      .max(MAX_NOTIFICATION_EMAILS, { error: (iss) => `${listed(iss.input)} emails; at most ${MAX_NOTIFICATION_EMAILS}` })
+      .default([])
+      .describe('Subscribed to the pipeline topic: failures, rejections, results.'),
   })
   .default({ emails: [] });
 
-export const pipelineConfigSchema = z
+/** The shape as written; `pipelineConfigSchema` adds the defaults that depend on other fields. */
+export const pipelineConfigObject = z
   .strictObject({
     name: z
       .string()
@@ -348,6 +430,7 @@ export const pipelineConfigSchema = z
       .describe('Pipeline name; used in resource names and the gami:pipeline tag.'),
     description: z.string().max(1000).default('').describe('What this golden image is for.'),
     baseImage: baseImageSchema,
+    baseImageTrust: baseImageTrustSchema.prefault({}),
     architecture: z
       .enum(ARCHITECTURES, { error: (iss) => `${quote(iss.input)} is not an architecture (x86_64 or arm64)` })
       .default('x86_64')
@@ -361,29 +444,52 @@ export const pipelineConfigSchema = z
     components: z
       .array(componentRefSchema)
       .min(1, { error: 'at least one component is required' })
+      .max(MAX_COMPONENTS, { error: (iss) => `${listed(iss.input)} components; at most ${MAX_COMPONENTS}` })
       .describe('Components run in this order (build phase on the builder, validate/test on the test instance).'),
     scanGate: scanGateSchema.prefault({}),
     approval: approvalSchema.prefault({}),
     distribution: distributionSchema,
     sharing: sharingSchema.prefault({}),
-    launchTemplates: z.array(launchTemplateSchema).default([]),
+    launchTemplates: z
+      .array(launchTemplateSchema)
+      .max(MAX_LAUNCH_TEMPLATES, { error: (iss) => `${listed(iss.input)} launch templates; at most ${MAX_LAUNCH_TEMPLATES}` })
+      .default([]),
     publish: publishSchema.optional(),
     retention: retentionSchema.prefault({}),
     schedule: scheduleSchema.optional(),
     naming: namingSchema,
     tags: z
-      .record(tagKey, z.string().max(256, { error: 'tag values are at most 256 characters' }))
+      .record(tagKey, tagValue)
+      .refine((tags) => Object.keys(tags).length <= MAX_USER_TAGS, {
+        error: (iss) =>
+          `${Object.keys(iss.input as object).length} tags; at most ${MAX_USER_TAGS} fit beside the ${PIPELINE_IMAGE_TAG_KEYS.length} the pipeline ` +
+          `puts on every image (AWS allows ${MAX_TAGS_PER_RESOURCE} per resource)`,
+      })
+      .meta({ maxProperties: MAX_USER_TAGS })
       .default({})
-      .describe('Tags put on every image, snapshot and instance the pipeline creates (besides gami:* lineage tags).'),
+      .describe(
+        `Tags put on every image, snapshot and instance the pipeline creates, besides its own Name and gami:* tags. ` +
+          `At most ${MAX_USER_TAGS}: AWS allows 50 per resource and the pipeline sets up to ${PIPELINE_IMAGE_TAG_KEYS.length} itself.`,
+      ),
     notifications: notificationsSchema,
   })
   .describe('A golden-AMI pipeline.');
+
+/** Default IAM name of the builder instance profile: one per pipeline, so two pipelines can share an account. */
+export const defaultInstanceProfile = (pipelineName: string): string => `gami-${pipelineName}-builder`;
+
+export const pipelineConfigSchema = pipelineConfigObject.transform((config) => ({
+  ...config,
+  build: { ...config.build, instanceProfile: config.build.instanceProfile ?? defaultInstanceProfile(config.name) },
+}));
 
 /** The configuration as written (defaults optional). */
 export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
 /** The configuration with every default applied. */
 export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
 export type BaseImage = PipelineConfig['baseImage'];
+/** Which base images a run may start from (checked in Prepare). */
+export type BaseImageTrust = PipelineConfig['baseImageTrust'];
 export type ScanException = z.output<typeof scanExceptionSchema>;
 export type Threshold = number | 'unlimited';
 export type LaunchTemplateTarget = PipelineConfig['launchTemplates'][number];

@@ -4,18 +4,20 @@
  * account id`. Three passes, all of which run: YAML syntax, the zod schema, then cross-field rules (each on the
  * sections it needs, parsed on their own, so a mistake in one section does not hide a mistake in another).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import * as z from 'zod';
 import { componentSchema, type Component } from './component';
 import {
   approvalSchema,
   baseImageSchema,
   buildSchema,
+  defaultInstanceProfile,
   distributionSchema,
   launchTemplateSchema,
   namingSchema,
+  pipelineConfigObject,
   pipelineConfigSchema,
   retentionSchema,
   scanGateSchema,
@@ -24,7 +26,8 @@ import {
   type PipelineConfig,
 } from './config';
 import { checkSchedule, isTimeZone } from './cron';
-import { checkNamingPattern } from './naming';
+import { MAX_AMI_NAME_LENGTH, MAX_CONFIG_JSON_BYTES, MAX_FILE_BYTES, MAX_LAUNCH_PERMISSION_ENTITIES, MAX_YAML_ALIAS_COUNT } from './limits';
+import { checkNamingPattern, renderImageName } from './naming';
 import { closest } from './suggest';
 
 export type PathSegment = string | number;
@@ -142,23 +145,24 @@ type Report = (path: readonly PathSegment[], message: string, options?: { key?: 
 interface ParsedYaml {
   data: unknown;
   report: Report;
+  position: (path: readonly PathSegment[]) => { line: number; col: number };
 }
 
 /** Read and parse one YAML file; syntax errors go to `diagnostics`. Returns undefined if unusable. */
 function parseYamlFile(file: string, diagnostics: Diagnostic[]): ParsedYaml | undefined {
+  const fileProblem = (message: string, line = 1, col = 1) => diagnostics.push({ file, line, col, path: '', message, severity: 'error' });
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_FILE_BYTES) {
+      fileProblem(`the file is ${Math.ceil(size / 1024)} KiB; a pipeline or component file is at most ${MAX_FILE_BYTES / 1024} KiB`);
+      return undefined;
+    }
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    diagnostics.push({
-      file,
-      line: 1,
-      col: 1,
-      path: '',
-      message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(error)})`,
-      severity: 'error',
-    });
+    const known: Record<string, string> = { ENOENT: 'file not found', EISDIR: 'is a directory, not a YAML file', EACCES: 'cannot read file (permission denied)' };
+    fileProblem(known[code ?? ''] ?? `cannot read file (${code ?? String(error)})`);
     return undefined;
   }
   const lines = new LineCounter();
@@ -166,8 +170,35 @@ function parseYamlFile(file: string, diagnostics: Diagnostic[]): ParsedYaml | un
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
       const { line, col } = lines.linePos(error.pos[0]);
-      diagnostics.push({ file, line, col, path: '', message: `YAML: ${error.message.split('\n')[0]}`, severity: 'error' });
+      fileProblem(`YAML: ${error.message.split('\n')[0]}`, line, col);
     }
+    return undefined;
+  }
+  // Aliases: one that names no anchor, and aliases that expand into too much data ("billion laughs"), are
+  // refused here, at the alias, before converting the document (which would throw).
+  const aliases: Alias[] = [];
+  visit(doc, { Alias: (_key, node) => void aliases.push(node) });
+  let aliasProblems = 0;
+  for (const alias of aliases) {
+    if (alias.resolve(doc) !== undefined) continue;
+    const { line, col } = lines.linePos(rangeStart(alias) ?? 0);
+    fileProblem(`YAML: alias *${alias.source} refers to no anchor (an anchor &${alias.source} must come before it)`, line, col);
+    aliasProblems++;
+  }
+  if (aliasProblems > 0) return undefined;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (error) {
+    const { line, col } = lines.linePos(rangeStart(aliases[0]) ?? 0);
+    const message = error instanceof Error ? error.message : String(error);
+    fileProblem(
+      /alias count/i.test(message)
+        ? `YAML: the aliases expand into more than ${MAX_YAML_ALIAS_COUNT} repeated nodes (an alias bomb?); write the values out`
+        : `YAML: ${message.split('\n')[0]}`,
+      line,
+      col,
+    );
     return undefined;
   }
   const map = new SourceMap(doc, lines);
@@ -175,12 +206,11 @@ function parseYamlFile(file: string, diagnostics: Diagnostic[]): ParsedYaml | un
     const { line, col } = map.position(path, options);
     diagnostics.push({ file, line, col, path: formatPath(path), message, severity: options.severity ?? 'error' });
   };
-  const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     report([], 'the file must hold a YAML mapping (key: value pairs)');
     return undefined;
   }
-  return { data, report };
+  return { data, report, position: (path) => map.position(path) };
 }
 
 // ---- zod issues → diagnostics ------------------------------------------------------------------------------
@@ -196,6 +226,7 @@ function unwrap(schema: z.ZodType): z.ZodType[] {
     return unwrap(schema.def.innerType as z.ZodType);
   }
   if (schema instanceof z.ZodUnion) return (schema.def.options as z.ZodType[]).flatMap(unwrap);
+  if (schema instanceof z.ZodPipe) return unwrap(schema.def.in as z.ZodType);
   return [schema];
 }
 
@@ -261,6 +292,10 @@ function reportIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType, ba
         else report(path, issue.message);
         break;
       }
+      case 'invalid_key':
+        // A record key (a tag key): the key's own message, at the key.
+        for (const inner of issue.issues) report(path, inner.message, { key: true });
+        break;
       default:
         report(path, issue.message);
     }
@@ -309,26 +344,56 @@ const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /** Validate one pipeline file and its component files. */
 export function validatePipelineFile(file: string, options: ValidateOptions = {}): ValidationResult {
+  return validateOne(file, options).result;
+}
+
+/** Within a file, top to bottom; the pipeline file before its component files. */
+function sortDiagnostics(file: string, diagnostics: Diagnostic[]): void {
+  const order = [...new Set([file, ...diagnostics.map((d) => d.file)])];
+  diagnostics.sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || a.line - b.line || a.col - b.col);
+}
+
+/** Where a value that must be unique across pipeline files is, for cross-file reports. */
+interface Claim {
+  value: string;
+  line: number;
+  col: number;
+}
+
+function validateOne(file: string, options: ValidateOptions): { result: ValidationResult; claims: Partial<Record<'name' | 'instanceProfile', Claim>> } {
   const diagnostics: Diagnostic[] = [];
+  const claims: Partial<Record<'name' | 'instanceProfile', Claim>> = {};
   const parsed = parseYamlFile(file, diagnostics);
-  if (!parsed) return { diagnostics };
+  if (!parsed) return { result: { diagnostics }, claims };
   const { data, report } = parsed;
   const raw = data as Record<string, unknown>;
   const config = check(pipelineConfigSchema, raw, [], report);
+  const bytes = Buffer.byteLength(JSON.stringify(raw));
+  if (bytes > MAX_CONFIG_JSON_BYTES) {
+    report([], `the configuration is ${Math.ceil(bytes / 1024)} KiB as JSON; at most ${MAX_CONFIG_JSON_BYTES / 1024} KiB (it is embedded in the state machine)`);
+  }
 
   crossFieldRules(raw, report, options.now ?? new Date());
   const components = loadComponents(file, raw, report, diagnostics);
 
-  // Within a file, top to bottom; the pipeline file before its component files.
-  const order = [...new Set([file, ...diagnostics.map((d) => d.file)])];
-  diagnostics.sort((a, b) => order.indexOf(a.file) - order.indexOf(b.file) || a.line - b.line || a.col - b.col);
+  const name = quietly(pipelineConfigObject.shape.name, raw.name);
+  if (name) claims.name = { value: name, ...parsed.position(['name']) };
+  const build = quietly(buildSchema, raw.build);
+  if (name && build) {
+    claims.instanceProfile = {
+      value: build.instanceProfile ?? defaultInstanceProfile(name),
+      ...parsed.position(build.instanceProfile ? ['build', 'instanceProfile'] : ['build']),
+    };
+  }
+
+  sortDiagnostics(file, diagnostics);
   const hasError = diagnostics.some((d) => d.severity === 'error');
-  if (hasError || !config || !components) return { diagnostics };
-  return { pipeline: { file, config, components }, diagnostics };
+  if (hasError || !config || !components) return { result: { diagnostics }, claims };
+  return { result: { pipeline: { file, config, components }, diagnostics }, claims };
 }
 
 function loadComponents(file: string, raw: Record<string, unknown>, report: Report, diagnostics: Diagnostic[]) {
-  const refs = quietly(pipelineConfigSchema.shape.components, raw.components);
+  const refs = quietly(pipelineConfigObject.shape.components, raw.components);
   if (!refs) return undefined;
   const loaded: LoadedComponent[] = [];
   const names = new Map<string, number>();
@@ -379,7 +444,7 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
     report(['build', 'securityGroupIds'], 'give securityGroupIds, or vpcId so the stack creates a security group without ingress');
   }
 
-  const architecture = quietly(pipelineConfigSchema.shape.architecture, raw.architecture);
+  const architecture = quietly(pipelineConfigObject.shape.architecture, raw.architecture);
   const baseImage = quietly(baseImageSchema, raw.baseImage);
   if (architecture && baseImage && 'ssmParameter' in baseImage) {
     const other = architecture === 'x86_64' ? 'arm64' : 'x86_64';
@@ -387,7 +452,7 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
       report(['baseImage', 'ssmParameter'], `the parameter names an ${other} image but architecture is ${architecture}`);
     }
   }
-  const instanceType = quietly(pipelineConfigSchema.shape.instanceType, raw.instanceType);
+  const instanceType = quietly(pipelineConfigObject.shape.instanceType, raw.instanceType);
   if (architecture && instanceType && instanceArchitecture(instanceType) !== architecture) {
     report(
       raw.instanceType === undefined ? ['architecture'] : ['instanceType'],
@@ -425,6 +490,14 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
       if (seen.has(account)) report(['sharing', 'accounts', i], `account ${account} is listed twice (also accounts[${seen.get(account)}])`);
       seen.set(account, i);
     });
+    const entities = sharing.accounts.length + sharing.organizationalUnitArns.length + (sharing.organizationArn ? 1 : 0);
+    if (entities > MAX_LAUNCH_PERMISSION_ENTITIES) {
+      report(
+        ['sharing'],
+        `shares with ${entities} accounts, OUs and organizations; an image can be shared with at most ${MAX_LAUNCH_PERMISSION_ENTITIES} ` +
+          '(share with the organization or its OUs instead of many accounts)',
+      );
+    }
     const orgId = sharing.organizationArn?.split('/').pop();
     sharing.organizationalUnitArns.forEach((ou, i) => {
       const ouOrg = ou.split('/')[1];
@@ -490,9 +563,53 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
 
   const naming = quietly(namingSchema, raw.naming);
   if (naming) for (const problem of checkNamingPattern(naming.pattern)) report(['naming', 'pattern'], problem);
+  const name = quietly(pipelineConfigObject.shape.name, raw.name);
+  if (naming && name) {
+    // The longest name the pattern can give: a six-digit version, the longer architecture, a date.
+    const longest = renderImageName(naming.pattern, { pipeline: name, version: 999999, arch: 'x86_64', at: now });
+    if (longest.length > MAX_AMI_NAME_LENGTH) {
+      report(['naming', 'pattern'], `image names from this pattern reach ${longest.length} characters; AMI names are at most ${MAX_AMI_NAME_LENGTH}`);
+    }
+  }
 }
 
-/** Validate several files; diagnostics of all of them, in file order. */
-export function validatePipelineFiles(files: readonly string[], options: ValidateOptions = {}) {
-  return files.map((file) => ({ file, ...validatePipelineFile(file, options) }));
+const CLAIMED: Record<'name' | 'instanceProfile', { path: string; what: string; why: string }> = {
+  name: { path: 'name', what: 'pipeline name', why: 'stacks, state machines and tags are named after it' },
+  instanceProfile: { path: 'build.instanceProfile', what: 'instance profile', why: 'each stack creates its own, and IAM names are unique per account' },
+};
+
+/**
+ * Validate several files; diagnostics of all of them, in file order. Each file is validated on its own (one
+ * file's problems never stop another's validation); then values that must be unique across pipelines — the
+ * name and the builder instance profile — are checked, and a clash is reported in every file involved, each
+ * naming the others' positions.
+ */
+export function validatePipelineFiles(files: readonly string[], options: ValidateOptions = {}): Array<ValidationResult & { file: string }> {
+  const validated = files.map((file) => ({ file, ...validateOne(file, options) }));
+  for (const kind of ['name', 'instanceProfile'] as const) {
+    const byValue = new Map<string, typeof validated>();
+    for (const entry of validated) {
+      const claim = entry.claims[kind];
+      if (claim) byValue.set(claim.value, [...(byValue.get(claim.value) ?? []), entry]);
+    }
+    for (const [value, holders] of byValue) {
+      if (holders.length < 2) continue;
+      for (const entry of holders) {
+        const claim = entry.claims[kind]!;
+        const others = holders.filter((o) => o !== entry).map((o) => `${o.file}:${o.claims[kind]!.line}:${o.claims[kind]!.col}`);
+        const { path, what, why } = CLAIMED[kind];
+        entry.result.diagnostics.push({
+          file: entry.file,
+          line: claim.line,
+          col: claim.col,
+          path,
+          message: `${what} "${value}" is also used by ${others.join(', ')}; it must be unique (${why})`,
+          severity: 'error',
+        });
+        delete entry.result.pipeline;
+        sortDiagnostics(entry.file, entry.result.diagnostics);
+      }
+    }
+  }
+  return validated.map(({ file, result }) => ({ file, ...result }));
 }

@@ -27,6 +27,31 @@ export const TASK_NAMES = [
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
+/**
+ * Each function's own timeout (seconds): the one owner of how long a handler may run. Lambda ends a handler
+ * at this limit (error Sandbox.Timedout, retried by the state machine like a crash); the Task state's
+ * TimeoutSeconds is this plus TASK_TIMEOUT_MARGIN_SECONDS, a backstop for an invocation that is lost on the
+ * way (States.Timeout, retried the same way). The infra sets the functions' timeouts from this table and the
+ * workflow the tasks' timeouts, so the two can never disagree.
+ */
+export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
+  prepare: 60,
+  launchInstance: 60,
+  checkInstanceReady: 60,
+  runStep: 60,
+  checkStep: 60,
+  // Waits for CreateImage's answer, which can take a minute on large volumes.
+  createImage: 120,
+  checkImage: 60,
+  terminateInstances: 60,
+  checkScanCoverage: 60,
+  // Pages through every finding of the instance and writes the scan evidence.
+  evaluateScanGate: 300,
+  recordStage: 60,
+  cleanup: 120,
+};
+export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
+
 const isoTime = z.iso.datetime({ offset: true });
 
 /** Identifies the run every task works for; tags and idempotency tokens derive from it. */
@@ -77,6 +102,8 @@ export const prepareEventSchema = z.strictObject({
     namingPattern: z.string(),
     registryTable: z.string(),
     components: z.array(z.string()),
+    /** The trust policy's owners (config `baseImageTrust.allowedOwners`). */
+    allowedOwners: z.array(z.string()).min(1),
   }),
 });
 export const prepareResultSchema = z.strictObject({
@@ -137,6 +164,8 @@ export type ComponentStepRef = z.output<typeof componentStepRefSchema>;
 
 export const runStepEventSchema = z.strictObject({
   run: runContextSchema,
+  /** Where the step attempt is claimed, so concurrent invocations send one command. */
+  registryTable: z.string(),
   instanceId: z.string(),
   step: componentStepRefSchema,
   attempt: z.number().int().min(1),
@@ -251,15 +280,70 @@ export const recordStageEventSchema = z.strictObject({
 });
 export const recordStageResultSchema = z.strictObject({ recorded: z.literal(true), key: z.strictObject({ pk: z.string(), sk: z.string() }) });
 
+/** The independent clean-up actions of the failure path, each its own state with its own retries. */
+export const CLEANUP_ACTIONS = ['images', 'instances', 'record'] as const;
+export type CleanupAction = (typeof CLEANUP_ACTIONS)[number];
+
+/** What a clean-up action could not do; the notification names every id. */
+export const notCleanedSchema = z.strictObject({
+  instances: z.array(z.string()),
+  images: z.array(z.string()),
+  /** Why the registry record could not be marked, when it could not. */
+  record: z.string().optional(),
+});
+export type NotCleaned = z.output<typeof notCleanedSchema>;
+
+/** One clean-up action of a failed run, invoked by the state machine's failure path. */
 export const cleanupEventSchema = z.strictObject({
   run: runContextSchema,
+  action: z.enum(CLEANUP_ACTIONS),
   /** The run's image as the state machine knows it; images tagged with the execution are found as well. */
-  imageId: z.string().optional(),
+  imageId: z.string().nullish(),
+  /** The run's version when Prepare returned one; otherwise the record is found by execution. */
+  version: z.number().int().nullish(),
+  registryTable: z.string(),
+  /** Stage that failed, the execution error (one of EXECUTION_ERRORS) and its readable cause. */
+  stage: z.string(),
   error: z.string(),
   cause: z.string(),
+  /** For `record`: what the earlier actions could not clean, stored with the record for auditors. */
+  notCleaned: notCleanedSchema.optional(),
 });
 export const cleanupResultSchema = z.strictObject({
+  action: z.enum(CLEANUP_ACTIONS),
+  /** Instances now terminated (instances), images now tagged rejected and deprecated (images). */
   terminated: z.array(z.string()),
-  /** The run's images now tagged rejected and deprecated. */
   rejectedImageIds: z.array(z.string()),
+  /** The version whose record is now terminal (record); null when the run never got one. */
+  recordedVersion: z.number().int().nullable().optional(),
+});
+
+/**
+ * The EventBridge event "Step Functions Execution Status Change" of an execution that ended ABORTED or
+ * TIMED_OUT: no Catch ran, so the stack's rule invokes cleanup with it, and cleanup does every action
+ * and sends the notification itself.
+ */
+export const executionStatusChangeSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  time: isoTime.optional(),
+  detail: z.object({
+    executionArn: z.string(),
+    stateMachineArn: z.string(),
+    name: z.string(),
+    status: z.string(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+    stopDate: z.number().nullish(),
+  }),
+});
+export type ExecutionStatusChange = z.output<typeof executionStatusChangeSchema>;
+export const statusChangeCleanupResultSchema = z.strictObject({
+  executionArn: z.string(),
+  status: z.string(),
+  terminated: z.array(z.string()),
+  rejectedImageIds: z.array(z.string()),
+  recordedVersion: z.number().int().nullable(),
+  notCleaned: notCleanedSchema,
+  notified: z.boolean(),
 });

@@ -73,3 +73,55 @@ export class ScanIncomplete extends Error {
 export class ScanGateFailed extends Error {
   override name = 'ScanGateFailed';
 }
+
+/**
+ * The base image resolved, but the pipeline's trust policy refuses it: an owner not in
+ * `baseImageTrust.allowedOwners`, a deprecated or disabled image, one this or another pipeline rejected
+ * (`gami:status` rejected/expired), or a platform the components cannot run on (Windows).
+ */
+export class BaseImageNotTrusted extends Error {
+  override name = 'BaseImageNotTrusted';
+}
+
+/**
+ * A clean-up action could not finish: the message lists every instance or image it could not clean, so
+ * the failure path can retry it and, when retries run out, the notification can name what is left.
+ */
+export class CleanupIncomplete extends Error {
+  override name = 'CleanupIncomplete';
+}
+
+/**
+ * Another invocation of runStep has claimed this step attempt and not yet recorded its command: retried
+ * shortly by the state machine, so two concurrent invocations send one command, not two.
+ */
+export class StepCommandPending extends Error {
+  override name = 'StepCommandPending';
+}
+
+/**
+ * The registry holds something this run cannot reconcile: its version's record belongs to another execution,
+ * the version counter is not a number, or every attempt to allocate a version lost to a concurrent run.
+ */
+export class RegistryConflict extends Error {
+  override name = 'RegistryConflict';
+}
+
+/**
+ * The closed set of errors a failed lifecycle execution ends with (the `Error` of its Fail state). Every
+ * named task error above that can end a run, plus StageFailed: anything unexpected (retries exhausted, a
+ * Lambda crash or time-out, a data limit) — its Cause names the stage, the original error and its cause.
+ */
+export const EXECUTION_ERRORS = [
+  'InvalidExecutionInput',
+  'BaseImageNotFound',
+  'BaseImageNotTrusted',
+  'InstanceLaunchFailed',
+  'InstanceNotReady',
+  'ComponentFailed',
+  'ImageCreationFailed',
+  'ScanIncomplete',
+  'ScanGateFailed',
+  'StageFailed',
+] as const;
+export type ExecutionError = (typeof EXECUTION_ERRORS)[number];

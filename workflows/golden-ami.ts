@@ -128,7 +128,9 @@ export class GoldenAmiWorkflow extends Construct {
         snapshotIds: [],
         buildSteps: [],
         gate: null,
-        cleanup: null,
+        cleanupImages: null,
+        cleanupInstances: null,
+        cleanupRecord: null,
       },
     });
     start.next(prepare);

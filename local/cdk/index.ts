@@ -44,12 +44,28 @@ export interface LocalFunction {
   exportName: string;
   /** The function's environment variables, resolved like the definitions. */
   environment: Record<string, string>;
+  /** The task's label: the directory of a `tasks/<label>/handler.ts` entry (else the entry's file name). */
+  label: string;
+  /** The template's `Timeout` in seconds (Lambda's default 3 s when the template sets none). */
+  timeoutSeconds: number;
+}
+
+/** An EventBridge rule of a synthesized stack: its pattern and the Lambda functions it targets. */
+export interface LocalEventRule {
+  stackName: string;
+  logicalId: string;
+  /** The event pattern, resolved (state machine ARNs etc. as concrete strings). */
+  eventPattern: Json;
+  /** ARNs of the targets (functions; other target types are not run locally). */
+  targetArns: string[];
 }
 
 export interface SynthesizedDefinitions {
   region: string;
   account: string;
   stateMachines: LocalStateMachine[];
+  /** EventBridge rules (the runtime routes the events the local services emit to their targets). */
+  eventRules: LocalEventRule[];
   /** Functions that carry `gami:handler` metadata, by function ARN. */
   functions: Record<string, LocalFunction>;
   /** Logical ids of Lambda functions without `gami:handler` metadata (e.g. CDK's own custom resources). */
@@ -94,6 +110,7 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
     region: options.region ?? 'us-east-1',
     account: options.account ?? '123456789012',
     stateMachines: [],
+    eventRules: [],
     functions: {},
     functionsWithoutHandler: [],
   };
@@ -140,7 +157,19 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
           entry: path.resolve(repoRoot, handler.entry),
           exportName: handler.export ?? 'handler',
           environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(resolver.resolve(v, `Environment.${k}`))])),
+          label: handlerLabel(handler.entry),
+          timeoutSeconds: Number(resolver.resolve(resource.Properties?.Timeout ?? 3, `${logicalId}.Timeout`)),
         };
+      }
+      if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern !== undefined) {
+        const props = resource.Properties;
+        const targets = (props.Targets ?? []) as { Arn: unknown }[];
+        result.eventRules.push({
+          stackName: artifact.stackName,
+          logicalId,
+          eventPattern: resolver.resolve(props.EventPattern, `${logicalId}.EventPattern`),
+          targetArns: targets.map((t, i) => String(resolver.resolve(t.Arn, `${logicalId}.Targets[${i}].Arn`))),
+        });
       }
       if (resource.Type === 'AWS::StepFunctions::StateMachine') {
         const props = resource.Properties ?? {};
@@ -200,12 +229,24 @@ function loadHandlerSync(entry: string, exportName: string): LambdaHandler {
  */
 export function registerFunctions(registry: LambdaRegistry, definitions: SynthesizedDefinitions): void {
   for (const fn of Object.values(definitions.functions)) {
-    registry.register(fn.functionArn, () => {
-      const handler = withEnvironment(fn.environment, () => loadHandlerSync(fn.entry, fn.exportName));
-      const wrapped: LambdaHandler = (event, context) => withEnvironment(fn.environment, () => handler(event, context));
-      return wrapped;
-    });
+    registry.register(
+      fn.functionArn,
+      () => {
+        const handler = withEnvironment(fn.environment, () => loadHandlerSync(fn.entry, fn.exportName));
+        const wrapped: LambdaHandler = (event, context) => withEnvironment(fn.environment, () => handler(event, context));
+        return wrapped;
+      },
+      { label: fn.label, timeoutSeconds: fn.timeoutSeconds },
+    );
   }
+}
+
+/** `tasks/prepare/handler.ts` → `prepare`; an entry elsewhere → its file name without extension. */
+function handlerLabel(entry: string): string {
+  const parts = entry.split(/[\\/]/);
+  const at = parts.lastIndexOf('tasks');
+  if (at >= 0 && parts.length === at + 3) return parts[at + 1];
+  return (parts.pop() ?? entry).replace(/\.[cm]?[jt]s$/, '');
 }
 
 function withEnvironment<T>(variables: Record<string, string>, run: () => T): T {

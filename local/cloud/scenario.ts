@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
+import { CATALOG } from './inspector/catalog';
 import { baseImageSoftware, isBaseImageProfile } from './packages/base-images';
 import { addAccessKey, addAccount, addImage, addInstanceProfile, addOrganization, addRole, addRunningInstance } from './seed';
 import { createKey, findKey } from './services/kms';
@@ -185,6 +186,8 @@ export const scenarioSchema = z
     faults: z.object({ seed: z.number().int().default(1), rules: z.array(faultRule).default([]) }).strict().optional(),
     /** Throttle EC2 calls with AWS's documented token buckets (see local/cloud/rate-limits.ts). */
     rateLimits: z.boolean().default(false),
+    /** Move the day a catalog CVE's fix shipped relative to the clock, e.g. `{ CVE-2024-2961: { fixReleasedDaysAgo: 10 } }`. */
+    vulnerabilities: z.record(z.string().regex(/^CVE-\d{4}-\d{4,}$/), z.object({ fixReleasedDaysAgo: z.number().int().min(0) }).strict()).default({}),
   })
   .strict();
 
@@ -377,6 +380,10 @@ export function applyScenario(world: World, scenario: Scenario, source = '(inlin
     }
   }
   world.state.rateLimits = scenario.rateLimits;
+  for (const [vulnerabilityId, spec] of Object.entries(scenario.vulnerabilities)) {
+    if (!CATALOG.some((r) => r.vulnerabilityId === vulnerabilityId)) problem(`vulnerabilities: ${vulnerabilityId} is not in the catalog (local/cloud/inspector/catalog.ts)`);
+    world.state.fixReleasedAt = { ...(world.state.fixReleasedAt ?? {}), [vulnerabilityId]: new Date(now - spec.fixReleasedDaysAgo * DAY_MS).toISOString().slice(0, 10) };
+  }
   if (scenario.faults) {
     world.faults.clear(scenario.faults.seed);
     for (const rule of scenario.faults.rules) world.faults.add(rule);

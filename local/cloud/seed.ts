@@ -121,7 +121,8 @@ export function addImage(world: World, accountId: string, region: string, init: 
       },
     ],
     enaSupport: true,
-    bootMode: init.platform === 'windows' ? 'uefi' : 'uefi-preferred',
+    // AL2023 x86_64 AMIs are uefi-preferred, arm64 AMIs UEFI only (the only mode arm64 has).
+    bootMode: init.platform === 'windows' ? 'uefi' : (init.architecture ?? 'x86_64') === 'arm64' ? 'uefi' : 'uefi-preferred',
     imdsSupport: 'v2.0',
     tags: {},
     launchPermissions: {

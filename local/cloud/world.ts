@@ -79,11 +79,34 @@ export interface InstanceRecord {
   launchTemplate?: { id: string; name: string; version: string };
   clientToken?: string;
   platform?: 'windows';
-  volumes: { deviceName: string; volumeId: string; size: number; volumeType: string; encrypted: boolean; kmsKeyId?: string }[];
+  volumes: VolumeRecord[];
+  /** The boot mode the instance booted with (`uefi-preferred` images resolve to one of the two). */
+  bootMode?: 'legacy-bios' | 'uefi';
+  /** NitroTPM, from the image's TpmSupport. */
+  tpmSupport?: 'v2.0';
   tags: Tags;
   /** Epoch ms at which the SSM agent registers (undefined: never, e.g. no agent or no instance profile). */
   agentOnlineAt?: number;
   software: SoftwareState;
+}
+
+/** An EBS volume attached to an instance (DescribeVolumes, DescribeInstances). */
+export interface VolumeRecord {
+  deviceName: string;
+  volumeId: string;
+  /** GiB. */
+  size: number;
+  volumeType: string;
+  iops?: number;
+  /** MiB/s (gp3 only). */
+  throughput?: number;
+  encrypted: boolean;
+  /** Key ARN when encrypted. */
+  kmsKeyId?: string;
+  /** The snapshot the volume was created from (absent: an empty data volume). */
+  snapshotId?: string;
+  /** Default true for volumes from the image's mappings, as EC2 sets them. */
+  deleteOnTermination?: boolean;
 }
 
 export type ImageStateName = 'pending' | 'available' | 'failed' | 'invalid' | 'deregistered' | 'disabled';
@@ -93,6 +116,8 @@ export interface BlockDeviceRecord {
   snapshotId: string;
   volumeSize: number;
   volumeType: string;
+  iops?: number;
+  throughput?: number;
   encrypted: boolean;
   kmsKeyId?: string;
   deleteOnTermination: boolean;
@@ -125,8 +150,11 @@ export interface ImageRecord {
   rootDeviceName: string;
   blockDeviceMappings: BlockDeviceRecord[];
   enaSupport: boolean;
+  /** `legacy-bios`, `uefi` or `uefi-preferred`; absent on old images (they boot the instance type's default). */
   bootMode?: string;
   imdsSupport?: 'v2.0';
+  /** NitroTPM: set by RegisterImage only. */
+  tpmSupport?: 'v2.0';
   tags: Tags;
   launchPermissions: LaunchPermissionRecord;
   /** Epoch ms (DescribeImages shows it as ISO string). */
@@ -324,6 +352,11 @@ export interface WorldState {
   faults: FaultPlanSpec;
   /** Throttle EC2 calls with AWS's documented token buckets (`local/cloud/rate-limits.ts`). */
   rateLimits?: boolean;
+  /**
+   * Per vulnerability id, the day its fix shipped (`YYYY-MM-DD`), replacing the catalog's: lets a test or scenario put
+   * a fix 10 days before the virtual clock. Read by `local/cloud/inspector` (`fixReleasedAt`).
+   */
+  fixReleasedAt?: Record<string, string>;
   /** Clock time of the last snapshot written to disk: a restarted runtime resumes its clock from here. */
   savedAt?: number;
 }

@@ -18,14 +18,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
-import type { Catcher, ChoiceState, FailState, Json, MapState, ParallelState, Retrier, State, StateMachineDefinition, TaskState, WaitState } from './asl';
+import { jsonataExpression, type Catcher, type ChoiceState, type FailState, type Json, type MapState, type ParallelState, type Retrier, type State, type StateMachineDefinition, type TaskState, type WaitState } from './asl';
 import { ExecutionInterrupted, StatesError, StatesErrors } from './errors';
 import type { EngineEvent, ExecutionRecord } from './history';
 import { LambdaRegistry } from './lambdas';
-import { QueryEvaluator, type EvaluationScope } from './query';
+import { QueryEvaluator, returnedNothing, setOwn, statePrefix, toJson, unexpectedResultType, type EvaluationScope } from './query';
 import { seededRandom, type RandomSource } from './random';
 import { createSdkInvoker, type ClientConfigProvider, type SdkInvoker } from './sdk';
 import { TaskTokens, type IssuedToken } from './tokens';
+import { parseOffsetDateTime } from './timestamps';
 import { parseResource, validateDefinition, type ResourceKind } from './validate';
 import type { HistoryEventType } from '@aws-sdk/client-sfn';
 
@@ -41,7 +42,12 @@ export interface EngineOptions {
   seed?: number | string;
   /** Called for every history event as it is written (live views, persistence). */
   onEvent?: (execution: ExecutionRecord, event: EngineEvent) => void;
+  /** Called whenever an execution's status changes (RUNNING on start and redrive, then its terminal status). */
+  onStatusChange?: StatusListener;
 }
+
+/** Receives an execution's record right after its status changed (its closing event is already written). */
+export type StatusListener = (execution: ExecutionRecord) => void;
 
 export interface StartParams {
   executionArn: string;
@@ -61,6 +67,7 @@ export class Engine {
   readonly random: RandomSource;
   readonly sdk: SdkInvoker;
   readonly onEvent?: EngineOptions['onEvent'];
+  private readonly statusListeners = new Set<StatusListener>();
 
   constructor(options: EngineOptions) {
     this.clock = options.clock;
@@ -70,6 +77,24 @@ export class Engine {
     this.tokens = new TaskTokens(this.random);
     this.sdk = options.sdk ?? createSdkInvoker(options.clientConfig);
     this.onEvent = options.onEvent;
+    if (options.onStatusChange) this.statusListeners.add(options.onStatusChange);
+  }
+
+  /** Listen to every execution's status changes; returns the function that stops listening. */
+  onStatusChange(listener: StatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Tell the listeners (a listener that throws does not disturb the execution or the other listeners). */
+  statusChanged(record: ExecutionRecord): void {
+    for (const listener of [...this.statusListeners]) {
+      try {
+        listener(record);
+      } catch {
+        // Delivery is best effort, as EventBridge's is; the listener owns its errors.
+      }
+    }
   }
 
   /** Throw InvalidDefinition (naming state and feature) unless the engine can run `definition`. */
@@ -129,7 +154,7 @@ class VariableScope {
   }
 
   assign(values: Record<string, Json>): void {
-    Object.assign(this.own, values);
+    for (const [key, value] of Object.entries(values)) setOwn(this.own, key, value);
     this.flat = undefined;
     this.version++;
   }
@@ -211,12 +236,14 @@ export class Execution {
     delete this.record.error;
     delete this.record.cause;
     this.record.redriveCount++;
+    this.record.redriveDate = this.engine.clock.now();
     this.controller = new AbortController();
     this.donePromise = new Promise((resolve) => (this.resolveDone = resolve));
     this.rootScope = new VariableScope();
     this.rootScope.assign(point.variables);
     const thread: Thread = { last: this.lastEventId() };
     this.emit(thread, 'ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: this.record.redriveCount } });
+    this.engine.statusChanged(this.record);
     this.armTimeout();
     void this.runTopLevel(thread, point.name, point.input);
   }
@@ -229,6 +256,7 @@ export class Execution {
       executionAbortedEventDetails: { ...(error !== undefined && { error }), ...(cause !== undefined && { cause }) },
     });
     this.controller.abort(new ExecutionInterrupted('aborted'));
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
@@ -241,7 +269,10 @@ export class Execution {
         roleArn: this.record.roleArn,
       },
     });
+    this.engine.statusChanged(this.record);
     this.armTimeout();
+    // As AWS writes it, the first state's entry follows ExecutionStarted with previousEventId 0.
+    thread.last = 0;
     void this.runTopLevel(thread, this.definition.StartAt, this.inputValue);
   }
 
@@ -267,12 +298,15 @@ export class Execution {
       const failure =
         thrown instanceof StatesError
           ? thrown
-          : new StatesError(StatesErrors.Runtime, `Internal error in the local engine: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
+          : thrown instanceof RangeError && /call stack/i.test(thrown.message)
+            ? new StatesError(StatesErrors.Runtime, `The execution's data is nested too deeply to be processed (${thrown.message}).`)
+            : new StatesError(StatesErrors.Runtime, `Internal error in the local engine: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
       // A Fail state without Error/Cause leaves them out of the record and the event, as on AWS.
       const fields = { ...(failure.error && { error: failure.error }), ...(failure.cause && { cause: failure.cause }) };
       this.close('FAILED', fields);
       this.emit(thread, 'ExecutionFailed', { executionFailedEventDetails: fields });
     }
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
@@ -281,17 +315,21 @@ export class Execution {
     this.close('FAILED', { error, cause });
     this.emit({ last: this.lastEventId() }, 'ExecutionFailed', { executionFailedEventDetails: { error, cause } });
     this.controller.abort(new ExecutionInterrupted('aborted'));
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
+  /**
+   * The definition's TimeoutSeconds expired: TIMED_OUT at exactly start + TimeoutSeconds. As AWS records it,
+   * the execution itself has no error or cause (DescribeExecution omits both); States.Timeout is only in the
+   * ExecutionTimedOut event, whose previousEventId is 0.
+   */
   private timeOut(): void {
     if (this.record.status !== 'RUNNING') return;
-    const cause = `The execution has exceeded its TimeoutSeconds of ${this.definition.TimeoutSeconds} seconds`;
-    this.close('TIMED_OUT', { error: StatesErrors.Timeout, cause });
-    this.emit({ last: this.lastEventId() }, 'ExecutionTimedOut', {
-      executionTimedOutEventDetails: { error: StatesErrors.Timeout, cause },
-    });
+    this.close('TIMED_OUT', {});
+    this.emit({ last: 0 }, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: StatesErrors.Timeout } });
     this.controller.abort(new ExecutionInterrupted('timedOut'));
+    this.engine.statusChanged(this.record);
     this.resolveDone(this.record);
   }
 
@@ -399,7 +437,12 @@ export class Execution {
     if (this.reported.has(thrown)) return;
     this.reported.add(thrown);
     this.emit(run.thread, 'EvaluationFailed', {
-      evaluationFailedEventDetails: { state: run.name, error: thrown.error, cause: thrown.cause },
+      evaluationFailedEventDetails: {
+        state: run.name,
+        error: thrown.error,
+        cause: thrown.cause,
+        ...(thrown.location !== undefined && { location: thrown.location }),
+      },
     });
   }
 
@@ -422,7 +465,7 @@ export class Execution {
     if (assignTemplate !== undefined) {
       assigned = {};
       for (const [key, template] of Object.entries(assignTemplate)) {
-        assigned[key] = await this.engine.query.resolve(template, scope, `${label}Assign.${key}`);
+        setOwn(assigned, key, await this.engine.query.resolve(template, scope, `${label}Assign/${key}`));
       }
       const size = Buffer.byteLength(JSON.stringify(assigned));
       if (size > MAX_PAYLOAD) {
@@ -480,11 +523,19 @@ export class Execution {
   /** A numeric field that may be a `{% %}` expression (Seconds, TimeoutSeconds, MaxConcurrency, ...). */
   private async numberField(run: StateRun, value: number | string | undefined, field: string): Promise<number | undefined> {
     if (value === undefined) return undefined;
-    const resolved = await this.engine.query.resolve(value, this.basicScope(run), field);
-    if (typeof resolved !== 'number' || !Number.isFinite(resolved) || resolved < 0) {
+    const scope = this.basicScope(run);
+    const expression = jsonataExpression(value);
+    if (expression === undefined) return typeof value === 'number' ? value : Number(value);
+    const expected = field === 'ToleratedFailurePercentage' ? 'number' : 'integer';
+    const resolved = await this.engine.query.evaluateRaw(expression, scope, field);
+    if (resolved === undefined) throw returnedNothing(scope, expression, field);
+    const wrongType = typeof resolved !== 'number' || !Number.isFinite(resolved) || (expected === 'integer' && !Number.isInteger(resolved));
+    if (wrongType) throw unexpectedResultType(scope, expression, field, expected, resolved);
+    if (resolved < 0) {
       throw new StatesError(
         StatesErrors.QueryEvaluationError,
-        `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The field '${field}' must be a non-negative number, got ${JSON.stringify(resolved)}`,
+        `${statePrefix(scope)}The JSONata expression '${expression.trim()}' specified for the field '${field}' returned a negative value: ${resolved}`,
+        field,
       );
     }
     return resolved;
@@ -496,11 +547,12 @@ export class Execution {
       delayMs = ((await this.numberField(run, state.Seconds, 'Seconds')) ?? 0) * 1000;
     } else {
       const timestamp = await this.engine.query.resolve(state.Timestamp ?? null, this.basicScope(run), 'Timestamp');
-      const when = typeof timestamp === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(timestamp) ? Date.parse(timestamp) : NaN;
-      if (Number.isNaN(when)) {
+      const when = parseOffsetDateTime(timestamp);
+      if (when === undefined) {
         throw new StatesError(
           StatesErrors.QueryEvaluationError,
-          `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The Timestamp ${JSON.stringify(timestamp)} is not an ISO-8601 timestamp`,
+          `${statePrefix(this.basicScope(run))}The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof timestamp === 'string' ? timestamp : JSON.stringify(timestamp)}`,
+          'Timestamp',
         );
       }
       delayMs = when - this.engine.clock.now();
@@ -512,17 +564,15 @@ export class Execution {
   private async runChoice(run: StateRun, state: ChoiceState): Promise<StateOutcome> {
     const scope = this.basicScope(run);
     for (const [i, rule] of state.Choices.entries()) {
-      const matched = await this.engine.query.resolve(rule.Condition, scope, `Choices[${i}].Condition`);
+      const field = `Choices[${i}]/Condition`;
+      const matched = await this.engine.query.resolve(rule.Condition, scope, field);
       if (typeof matched !== 'boolean') {
-        throw new StatesError(
-          StatesErrors.QueryEvaluationError,
-          `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The Condition of Choices[${i}] returned ${JSON.stringify(matched)}, not a boolean`,
-        );
+        throw unexpectedResultType(scope, jsonataExpression(rule.Condition) ?? JSON.stringify(rule.Condition), field, 'boolean', matched);
       }
       if (matched) {
         // The state-level Assign applies whichever rule matches; the rule's own Assign is added to it.
         const assign = state.Assign || rule.Assign ? { ...state.Assign, ...rule.Assign } : undefined;
-        return this.finish(run, undefined, run.input, { assign, output: rule.Output ?? state.Output, next: rule.Next, label: `Choices[${i}].` });
+        return this.finish(run, undefined, run.input, { assign, output: rule.Output ?? state.Output, next: rule.Next, label: `Choices[${i}]/` });
       }
     }
     if (state.Default === undefined) {
@@ -559,9 +609,9 @@ export class Execution {
         } catch (thrown) {
           if (!(thrown instanceof StatesError)) throw thrown;
           this.reportEvaluationFailure(run, thrown);
-          const catcher = (state.Catch ?? []).find((c) => errorMatches(c.ErrorEquals, thrown.error));
-          if (!catcher) throw thrown;
-          return this.caught(run, catcher, thrown);
+          const catcher = (state.Catch ?? []).findIndex((c) => errorMatches(c.ErrorEquals, thrown.error));
+          if (catcher < 0) throw thrown;
+          return this.caught(run, state.Catch ?? [], catcher, thrown);
         }
       }
       this.reportEvaluationFailure(run, failure);
@@ -574,20 +624,21 @@ export class Execution {
         await this.engine.clock.sleep(delay, run.signal);
         continue;
       }
-      const catcher = (state.Catch ?? []).find((c) => errorMatches(c.ErrorEquals, failure.error));
-      if (!catcher) throw failure;
-      return this.caught(run, catcher, failure);
+      const catcher = (state.Catch ?? []).findIndex((c) => errorMatches(c.ErrorEquals, failure.error));
+      if (catcher < 0) throw failure;
+      return this.caught(run, state.Catch ?? [], catcher, failure);
     }
   }
 
-  private caught(run: StateRun, catcher: Catcher, failure: StatesError): Promise<StateOutcome> {
-    const errorOutput: Json = { Error: failure.error, Cause: failure.cause };
+  private caught(run: StateRun, catchers: Catcher[], index: number, failure: StatesError): Promise<StateOutcome> {
+    const catcher = catchers[index];
+    const errorOutput = errorOutputOf(failure);
     return this.finish(run, undefined, errorOutput, {
       assign: catcher.Assign,
       output: catcher.Output,
       errorOutput,
       next: catcher.Next,
-      label: 'Catch.',
+      label: `Catch[${index}]/`,
     });
   }
 
@@ -650,18 +701,18 @@ export class Execution {
       const abortAttempt = () => attempt.abort(run.signal.reason);
       run.signal.addEventListener('abort', abortAttempt, { once: true });
       const timers: Array<() => void> = [];
-      const timeOut = (error: string, seconds: number) =>
-        attempt.abort(new StatesError(error, error === StatesErrors.Timeout ? `Task timed out after ${seconds} seconds` : `Task did not send a heartbeat within ${seconds} seconds`));
-      if (timeoutSeconds !== undefined) timers.push(this.engine.clock.setTimer(timeoutSeconds * 1000, () => timeOut(StatesErrors.Timeout, timeoutSeconds)));
+      // As AWS records them, Task and heartbeat timeouts carry an error and no cause.
+      const timeOut = (error: string) => attempt.abort(new StatesError(error));
+      if (timeoutSeconds !== undefined) timers.push(this.engine.clock.setTimer(timeoutSeconds * 1000, () => timeOut(StatesErrors.Timeout)));
       let cancelHeartbeat: (() => void) | undefined;
       const armHeartbeat = () => {
         cancelHeartbeat?.();
         if (heartbeatSeconds !== undefined) {
-          cancelHeartbeat = this.engine.clock.setTimer(heartbeatSeconds * 1000, () => timeOut(StatesErrors.HeartbeatTimeout, heartbeatSeconds));
+          cancelHeartbeat = this.engine.clock.setTimer(heartbeatSeconds * 1000, () => timeOut(StatesErrors.HeartbeatTimeout));
         }
       };
       try {
-        const invoked = await untilAborted(this.invoke(resource, args, timeoutSeconds), attempt.signal);
+        const invoked = await untilAborted(this.invoke(resource, args), attempt.signal);
         if (!issued) {
           this.emitTaskSucceeded(run, resource, where, invoked);
           return invoked;
@@ -678,7 +729,7 @@ export class Execution {
         if (reason instanceof StatesError) {
           const timedOut = reason.error === StatesErrors.Timeout || reason.error === StatesErrors.HeartbeatTimeout;
           issued?.close(timedOut);
-          const details = { error: reason.error, cause: reason.cause };
+          const details = { error: reason.error, ...(reason.cause !== '' && { cause: reason.cause }) };
           if (resource.kind === 'lambda:function') {
             this.emit(run.thread, timedOut ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', {
               [timedOut ? 'lambdaFunctionTimedOutEventDetails' : 'lambdaFunctionFailedEventDetails']: details,
@@ -713,17 +764,17 @@ export class Execution {
     }
   }
 
-  private async invoke(resource: ResourceKind, args: Json, timeoutSeconds: number | undefined): Promise<Json> {
+  private async invoke(resource: ResourceKind, args: Json): Promise<Json> {
     const requestId = uuidLike(this.engine.random);
     switch (resource.kind) {
       case 'lambda:function':
-        return this.engine.lambdas.invoke(resource.functionArn, args, { clock: this.engine.clock, requestId, timeoutSeconds });
+        return this.engine.lambdas.invoke(resource.functionArn, args, { clock: this.engine.clock, requestId });
       case 'lambda:invoke': {
         const params = (args ?? {}) as Record<string, Json>;
         if (typeof params.FunctionName !== 'string') {
           throw new StatesError(StatesErrors.Runtime, 'The lambda:invoke integration requires Arguments.FunctionName');
         }
-        const payload = await this.engine.lambdas.invoke(params.FunctionName, params.Payload ?? {}, { clock: this.engine.clock, requestId, timeoutSeconds });
+        const payload = await this.engine.lambdas.invoke(params.FunctionName, params.Payload ?? {}, { clock: this.engine.clock, requestId });
         return lambdaInvokeResult(payload, requestId, this.engine.clock.now());
       }
       case 'aws-sdk':
@@ -736,17 +787,20 @@ export class Execution {
   // ---------------------------------------------------------------- Map and Parallel
 
   private async runMap(run: StateRun, state: MapState): Promise<Json> {
-    const scope = this.basicScope(run);
-    const items = state.Items !== undefined ? await this.engine.query.resolve(state.Items, scope, 'Items') : run.input;
-    if (!Array.isArray(items)) {
-      throw new StatesError(
-        StatesErrors.QueryEvaluationError,
-        `An error occurred while executing the state '${run.name}' (entered at the event id #${run.enteredEventId}). The Items field must evaluate to a JSON array, got ${JSON.stringify(items)?.slice(0, 200)}`,
-      );
+    let items: Json[];
+    let maxConcurrency: number;
+    let toleratedCount: number | undefined;
+    let toleratedPercentage: number | undefined;
+    try {
+      items = await this.mapItems(run, state);
+      maxConcurrency = (await this.numberField(run, state.MaxConcurrency, 'MaxConcurrency')) ?? 0;
+      toleratedCount = await this.numberField(run, state.ToleratedFailureCount, 'ToleratedFailureCount');
+      toleratedPercentage = await this.numberField(run, state.ToleratedFailurePercentage, 'ToleratedFailurePercentage');
+    } catch (thrown) {
+      this.reportEvaluationFailure(run, thrown);
+      this.emit(run.thread, 'MapStateFailed');
+      throw thrown;
     }
-    const maxConcurrency = (await this.numberField(run, state.MaxConcurrency, 'MaxConcurrency')) ?? 0;
-    const toleratedCount = await this.numberField(run, state.ToleratedFailureCount, 'ToleratedFailureCount');
-    const toleratedPercentage = await this.numberField(run, state.ToleratedFailurePercentage, 'ToleratedFailurePercentage');
     const tolerates = toleratedCount !== undefined || toleratedPercentage !== undefined;
     this.emit(run.thread, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } });
     const results: Json[] = new Array<Json>(items.length);
@@ -780,7 +834,7 @@ export class Execution {
         if (!(thrown instanceof StatesError)) throw thrown;
         this.emit(thread, 'MapIterationFailed', { mapIterationFailedEventDetails: details });
         failures++;
-        results[index] = { Error: thrown.error, Cause: thrown.cause };
+        results[index] = errorOutputOf(thrown);
         if (!failure && exceeded()) {
           failure = tolerates
             ? new StatesError(StatesErrors.ExceedToleratedFailureThreshold, 'The specified tolerated failure threshold was exceeded')
@@ -805,8 +859,38 @@ export class Execution {
     return results;
   }
 
+  /**
+   * The items a Map iterates over: `Items` (a JSONata expression or a JSON array) or, without it, the state
+   * input. Anything but an array fails with AWS's texts ("returned an unexpected result type. Expected
+   * 'array', …", "Map state input must be an array but was: …").
+   */
+  private async mapItems(run: StateRun, state: MapState): Promise<Json[]> {
+    const scope = this.basicScope(run);
+    if (state.Items === undefined) {
+      if (Array.isArray(run.input)) return run.input;
+      throw new StatesError(StatesErrors.QueryEvaluationError, `${statePrefix(scope)}Map state input must be an array but was: ${JSON.stringify(run.input)}`, 'Items');
+    }
+    const expression = jsonataExpression(state.Items);
+    if (expression === undefined) {
+      const items = await this.engine.query.resolve(state.Items, scope, 'Items');
+      if (Array.isArray(items)) return items;
+      throw new StatesError(StatesErrors.QueryEvaluationError, `${statePrefix(scope)}The field 'Items' must be an array but was: ${JSON.stringify(items)}`, 'Items');
+    }
+    const raw = await this.engine.query.evaluateRaw(expression, scope, 'Items');
+    if (raw === undefined) throw returnedNothing(scope, expression, 'Items');
+    if (!Array.isArray(raw)) throw unexpectedResultType(scope, expression, 'Items', 'array', raw);
+    return toJson(raw, () => unexpectedResultType(scope, expression, 'Items', 'array', raw)) as Json[];
+  }
+
   private async runParallel(run: StateRun, state: ParallelState): Promise<Json> {
-    const input = state.Arguments !== undefined ? await this.engine.query.resolve(state.Arguments, this.basicScope(run), 'Arguments') : run.input;
+    let input: Json;
+    try {
+      input = state.Arguments !== undefined ? await this.engine.query.resolve(state.Arguments, this.basicScope(run), 'Arguments') : run.input;
+    } catch (thrown) {
+      this.reportEvaluationFailure(run, thrown);
+      this.emit(run.thread, 'ParallelStateFailed');
+      throw thrown;
+    }
     this.emit(run.thread, 'ParallelStateStarted');
     const branches = new AbortController();
     const abortBranches = () => branches.abort(run.signal.reason);
@@ -845,6 +929,11 @@ export class Execution {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** `$states.errorOutput` (and a tolerated Map item's result): `{Error, Cause}`, without Cause when there is none. */
+function errorOutputOf(failure: StatesError): Json {
+  return failure.cause !== '' ? { Error: failure.error, Cause: failure.cause } : { Error: failure.error };
+}
 
 /** Whether a Retrier/Catcher's ErrorEquals matches `error`, with the States.ALL / States.TaskFailed wildcards. */
 export function errorMatches(errorEquals: string[], error: string): boolean {
@@ -939,3 +1028,4 @@ async function runPool(count: number, limit: number, task: (index: number) => Pr
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
 }
+

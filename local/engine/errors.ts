@@ -19,11 +19,15 @@ export const StatesErrors = {
   DataLimitExceeded: 'States.DataLimitExceeded',
 } as const;
 
-/** A failure raised while running a state; `error` and `cause` are exactly what AWS reports. */
+/**
+ * A failure raised while running a state; `error` and `cause` are exactly what AWS reports. `location` is the
+ * field an evaluation failed in (`Items`, `Output/result`, `Assign/x`), written to the EvaluationFailed event.
+ */
 export class StatesError extends Error {
   constructor(
     readonly error: string,
     override readonly cause: string = '',
+    readonly location?: string,
   ) {
     super(cause ? `${error}: ${cause}` : error);
     this.name = 'StatesError';

@@ -28,6 +28,8 @@ export interface ExecutionRecord {
   cause?: string;
   roleArn: string;
   redriveCount: number;
+  /** When the execution was last redriven (epoch ms). */
+  redriveDate?: number;
   events: EngineEvent[];
 }
 

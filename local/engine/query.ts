@@ -78,28 +78,36 @@ export class QueryEvaluator {
       this.compile(expression);
       return undefined;
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      if (error instanceof Error) return error.message;
+      const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+      return typeof message === 'string' ? `${typeof code === 'string' ? `${code}: ` : ''}${message}` : String(error);
     }
   }
 
-  /** Evaluate one expression text (without the `{% %}`) and return plain JSON. */
+  /**
+   * Evaluate one expression text (without the `{% %}`) and return plain JSON. `field` is the field's path as
+   * AWS writes it in causes and in EvaluationFailed's `location` (`Output/result`, `Arguments/ids[0]`).
+   */
   async evaluate(expression: string, scope: EvaluationScope, field: string): Promise<Json> {
-    let result: unknown;
+    const result = await this.evaluateRaw(expression, scope, field);
+    if (result === undefined) throw queryError(scope, expression, field, 'returned nothing (undefined).');
+    return toJson(result, (problem) => queryError(scope, expression, field, problem));
+  }
+
+  /** Evaluate without the JSON conversion (callers that check the result's type themselves, like Map's Items). */
+  async evaluateRaw(expression: string, scope: EvaluationScope, field: string): Promise<unknown> {
     try {
       const compiled = this.compile(expression);
-      result = await compiled.evaluate(undefined, { ...scope.variables, states: scope.states });
+      return (await compiled.evaluate(undefined, { ...scope.variables, states: scope.states })) as unknown;
     } catch (error) {
       if (error instanceof StatesError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw queryError(scope, expression, field, `returned an error: ${message}`);
+      throw queryError(scope, expression, field, `threw an error during evaluation${jsonataMessage(error)}`);
     }
-    if (result === undefined) throw queryError(scope, expression, field, 'returned nothing (undefined)');
-    return toJson(result, (problem) => queryError(scope, expression, field, problem));
   }
 
   /**
    * Resolve a field value: `{% %}` strings anywhere inside it are evaluated, everything else is kept as is.
-   * `field` names the field for error causes (`Arguments`, `Output`, `Assign.images`, ...).
+   * `field` names the field for error causes and `location` (`Arguments`, `Output`, `Assign/images`, ...).
    */
   async resolve(value: Json | undefined, scope: EvaluationScope, field: string): Promise<Json> {
     if (value === undefined) return null;
@@ -148,7 +156,7 @@ export class QueryEvaluator {
             evaluate: async (scope, field) => {
               const out: Record<string, unknown> = {};
               for (const [key, part] of entries) {
-                out[key] = part.constant ? part.value : await part.evaluate(scope, `${field}.${key}`);
+                setOwn(out, key, part.constant ? part.value : await part.evaluate(scope, `${field}/${key}`));
               }
               return out;
             },
@@ -164,7 +172,7 @@ export class QueryEvaluator {
       if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) {
         throw new FunctionArgumentError('$partition: chunk size must be a positive integer');
       }
-      const chunks: unknown[][] = [];
+      const chunks = sequence<unknown[]>();
       for (let i = 0; i < array.length; i += size) chunks.push(array.slice(i, i + size));
       return chunks;
     });
@@ -173,7 +181,7 @@ export class QueryEvaluator {
         throw new FunctionArgumentError('$range: start, end and a non-zero step must be integers');
       }
       const [from, to, by] = [start, end, step] as number[];
-      const values: number[] = [];
+      const values = sequence<number>();
       for (let n = from; by > 0 ? n <= to : n >= to; n += by) {
         values.push(n);
         if (values.length > 1000) throw new FunctionArgumentError('$range: result exceeds 1000 items');
@@ -218,12 +226,65 @@ export class QueryEvaluator {
   }
 }
 
-function queryError(scope: EvaluationScope, expression: string, field: string, problem: string): StatesError {
+function queryError(scope: EvaluationScope, expression: string, field: string, problem: string, forField = 'specified for the field'): StatesError {
   return new StatesError(
     StatesErrors.QueryEvaluationError,
-    `An error occurred while executing the state '${scope.stateName}' (entered at the event id #${scope.enteredEventId}). ` +
-      `The JSONata expression '${expression}' specified for the field '${field}' ${problem}`,
+    `${statePrefix(scope)}The JSONata expression '${expression.trim()}' ${forField} '${field}' ${problem}`,
+    field,
   );
+}
+
+/** `… returned an unexpected result type. Expected 'array', but was 'number' for value: 1` (AWS's text). */
+export function unexpectedResultType(scope: EvaluationScope, expression: string, field: string, expected: string, value: unknown): StatesError {
+  // LocalStack's AWS-derived text for this case drops "specified" ("… for the field 'Items' returned an unsupported …").
+  if (isFunctionValue(value)) return queryError(scope, expression, field, 'returned an unsupported result type.', 'for the field');
+  return queryError(scope, expression, field, `returned an unexpected result type. Expected '${expected}', but was '${jsonTypeName(value)}' for value: ${JSON.stringify(value)}`);
+}
+
+/** A JSONata function value: a JS function, a built-in (`$sum`) or a lambda (`function($x){…}`). */
+export function isFunctionValue(value: unknown): boolean {
+  if (typeof value === 'function') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const marked = value as { _jsonata_function?: unknown; _jsonata_lambda?: unknown };
+  return marked._jsonata_function === true || marked._jsonata_lambda === true;
+}
+
+/** Raise AWS's "returned nothing (undefined)." for `field`. */
+export function returnedNothing(scope: EvaluationScope, expression: string, field: string): StatesError {
+  return queryError(scope, expression, field, 'returned nothing (undefined).');
+}
+
+/** The JSON type name AWS uses in its causes. */
+export function jsonTypeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** AWS's opening sentence of every evaluation error cause. */
+export function statePrefix(where: { stateName: string; enteredEventId: number }): string {
+  return `An error occurred while executing the state '${where.stateName}' (entered at the event id #${where.enteredEventId}). `;
+}
+
+/**
+ * The tail of "threw an error during evaluation": jsonata 2.0.6 throws plain objects `{code, message}`; AWS
+ * writes `. <code>: <message>` for those and `: <message>` for an error without a code (the functions AWS adds).
+ */
+function jsonataMessage(error: unknown): string {
+  if (error instanceof FunctionArgumentError) return `: ${error.message}`;
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && typeof message === 'string') return `. ${code}: ${message}`;
+    if (typeof message === 'string') return `: ${message}`;
+  }
+  return `: ${String(error)}`;
+}
+
+/** A JSONata sequence: one item collapses to the item, none to undefined, `[]` in the path keeps the array. */
+function sequence<T>(): T[] {
+  const items: T[] = [];
+  Object.defineProperty(items, 'sequence', { value: true });
+  return items;
 }
 
 /** Copy a JSONata result into plain JSON (drops JSONata's sequence flags; refuses functions, NaN, Infinity). */
@@ -233,22 +294,29 @@ export function toJson(value: unknown, fail: (problem: string) => Error): Json {
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw fail(`returned a number JSON cannot hold (${value})`);
+      if (!Number.isFinite(value)) throw fail('returned an unsupported result type.');
       return value;
     case 'undefined':
       return null;
     case 'function':
-      throw fail('returned a function, which is not a JSON value');
+      throw fail('returned an unsupported result type.');
     case 'object': {
       if (value === null) return null;
+      if (isFunctionValue(value)) throw fail('returned an unsupported result type.');
       if (Array.isArray(value)) return value.map((item) => toJson(item, fail));
       const out: Record<string, Json> = {};
       for (const [key, item] of Object.entries(value)) {
-        if (item !== undefined) out[key] = toJson(item, fail);
+        if (item !== undefined) setOwn(out, key, toJson(item, fail));
       }
       return out;
     }
     default:
-      throw fail(`returned a ${typeof value}, which is not a JSON value`);
+      throw fail('returned an unsupported result type.');
   }
+}
+
+/** `target[key] = value` as a data property, so a `__proto__` key stays data (as JSON.parse makes it). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }

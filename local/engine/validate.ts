@@ -5,6 +5,7 @@
  */
 import { jsonataExpression, type Catcher, type Json, type Retrier, type State, type StateMachineDefinition } from './asl';
 import { InvalidDefinition } from './errors';
+import { parseOffsetDateTime } from './timestamps';
 import type { QueryEvaluator } from './query';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
@@ -51,6 +52,8 @@ const JSONPATH_FIELDS = new Set([
   'ToleratedFailureCountPath',
   'ToleratedFailurePercentagePath',
 ]);
+/** Fields only JSONata states have (a JSONPath state using one is refused by AWS too). */
+const JSONATA_ONLY_FIELDS = new Set(['Arguments', 'Output', 'Items', 'ItemSelector']);
 const DISTRIBUTED_FIELDS = new Set(['ItemReader', 'ItemBatcher', 'ResultWriter', 'Label']);
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PREDEFINED_ERRORS = /^States\.(ALL|HeartbeatTimeout|Timeout|TaskFailed|Permissions|ResultPathMatchFailure|ParameterPathFailure|QueryEvaluationError|BranchFailed|NoChoiceMatched|IntrinsicFailure|ExceedToleratedFailureThreshold|ItemReaderFailed|ResultWriterFailed|Runtime|DataLimitExceeded)$/;
@@ -129,8 +132,9 @@ function checkMachine(
     }
     const stateLanguage = state.QueryLanguage ?? language;
     if (stateLanguage !== 'JSONata') {
-      problems.push(`${at} (${state.Type}): JSONPath states are not supported by the local engine; set QueryLanguage to "JSONata"`);
-      continue;
+      const before = problems.length;
+      checkLanguageNeutral(state, at, problems);
+      if (problems.length > before) continue;
     }
     const allowed = ALLOWED[state.Type];
     if (!allowed) {
@@ -187,6 +191,9 @@ function checkMachine(
         if ((state.Seconds === undefined) === (state.Timestamp === undefined)) {
           problems.push(`${at} (Wait): exactly one of Seconds or Timestamp is required`);
         }
+        if (typeof state.Timestamp === 'string' && jsonataExpression(state.Timestamp) === undefined && parseOffsetDateTime(state.Timestamp) === undefined) {
+          problems.push(`${at} (Wait): the Timestamp value is not a valid ISO-8601 extended offset date-time format string: '${state.Timestamp}'`);
+        }
         break;
       case 'Parallel':
         if (!Array.isArray(state.Branches) || state.Branches.length === 0) problems.push(`${at} (Parallel): Branches must be a non-empty array`);
@@ -218,6 +225,49 @@ function checkMachine(
       default:
         break;
     }
+  }
+}
+
+/**
+ * A JSONPath state (its own QueryLanguage, or the definition's default) runs here only when it uses nothing
+ * whose meaning depends on the query language — a Pass with Next/End, a Fail with a constant Error/Cause, a
+ * constant Assign, a Task with a Resource and no Parameters, Retry, a Catch without ResultPath, a Wait with a
+ * constant Seconds/Timestamp, Map/Parallel without paths — because such a state behaves identically under
+ * JSONata. JSONPath paths, Parameters/ResultSelector/ResultPath/InputPath/OutputPath, `.$` keys (paths and
+ * States.* intrinsics), JSONPath Choice rules and the JSONata-only fields stay refused, by name.
+ */
+function checkLanguageNeutral(state: State, at: string, problems: string[]): void {
+  const refuse = (what: string) =>
+    problems.push(`${at} (${state.Type}): ${what} in a JSONPath state is not supported by the local engine; set QueryLanguage to "JSONata"`);
+  if (state.Type === 'Choice') {
+    refuse('Choice rules (JSONPath Variable/comparison operators)');
+    return;
+  }
+  for (const key of Object.keys(state)) {
+    if (JSONPATH_FIELDS.has(key)) refuse(`the JSONPath field "${key}"`);
+    else if (JSONATA_ONLY_FIELDS.has(key)) refuse(`the JSONata field "${key}"`);
+  }
+  const visit = (value: unknown, field: string) => {
+    if (jsonataExpression(value) !== undefined) refuse(`a {% %} string in ${field} (a literal in JSONPath)`);
+    else if (Array.isArray(value)) value.forEach((item, i) => visit(item, `${field}[${i}]`));
+    else if (isRecord(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k.endsWith('.$')) refuse(`the path or intrinsic "${k}" in ${field}`);
+        else visit(v, `${field}.${k}`);
+      }
+    }
+  };
+  for (const key of ['Assign', 'Error', 'Cause', 'Seconds', 'Timestamp', 'TimeoutSeconds', 'HeartbeatSeconds', 'MaxConcurrency', 'ToleratedFailureCount', 'ToleratedFailurePercentage']) {
+    visit((state as unknown as Record<string, unknown>)[key], key);
+  }
+  const catchers = 'Catch' in state ? (state.Catch ?? []) : [];
+  for (const [i, catcher] of catchers.entries()) {
+    if (!isObject(catcher)) continue;
+    for (const key of Object.keys(catcher)) {
+      if (key === 'ResultPath') refuse(`the JSONPath field "ResultPath" of Catch[${i}]`);
+      if (key === 'Output') refuse(`the JSONata field "Output" of Catch[${i}]`);
+    }
+    visit(catcher.Assign, `Catch[${i}].Assign`);
   }
 }
 

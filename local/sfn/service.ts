@@ -9,7 +9,7 @@
  * at most 1000) in either order; SendTask* answer TaskDoesNotExist / InvalidToken / TaskTimedOut /
  * InvalidOutput like the service. Records are plain JSON (`snapshot()`), ready to persist.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
@@ -48,6 +48,8 @@ import {
   type StartExecutionOutput,
   type StopExecutionInput,
   type StopExecutionOutput,
+  type ExecutionRedriveStatus,
+  type ExecutionStatus,
 } from '@aws-sdk/client-sfn';
 import type { Clock } from '../clock';
 import { Engine, type EngineOptions, type Execution } from '../engine/engine';
@@ -81,6 +83,48 @@ export interface StateMachineRecord {
   creationDate: number;
 }
 
+/**
+ * The `detail` of a "Step Functions Execution Status Change" event, field for field as the Step Functions
+ * developer guide documents it ("Automating Step Functions event delivery with EventBridge"): dates are epoch
+ * milliseconds, absent values are null.
+ */
+export interface ExecutionStatusChangeDetail {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate: number | null;
+  input: string | null;
+  inputDetails: { included: boolean } | null;
+  output: string | null;
+  outputDetails: { included: boolean } | null;
+  error: string | null;
+  cause: string | null;
+  redriveCount: number;
+  redriveDate: number | null;
+  redriveStatus: ExecutionRedriveStatus;
+  redriveStatusReason: string | null;
+  stateMachineVersionArn: string | null;
+  stateMachineAliasArn: string | null;
+}
+
+/** The EventBridge envelope AWS delivers on the default bus (source `aws.states`). */
+export interface ExecutionStatusChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Step Functions Execution Status Change';
+  source: 'aws.states';
+  account: string;
+  /** ISO-8601, to the second, as EventBridge writes it (`2019-02-26T19:42:21Z`). */
+  time: string;
+  region: string;
+  resources: string[];
+  detail: ExecutionStatusChangeDetail;
+}
+
+export type ExecutionStatusChangeListener = (event: ExecutionStatusChangeEvent) => void;
+
 const metadata = { $metadata: {} };
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -92,11 +136,71 @@ export class LocalStepFunctions {
   private readonly executions = new Map<string, ExecutionRecord>();
   /** Every execution started here, running or closed (closed ones may be redriven). */
   private readonly running = new Map<string, Execution>();
+  private readonly statusListeners = new Set<ExecutionStatusChangeListener>();
 
   constructor(options: LocalStepFunctionsOptions) {
     this.engine = options.engine ?? new Engine(options);
     this.region = options.region ?? 'us-east-1';
     this.account = options.account ?? '123456789012';
+    this.engine.onStatusChange((record) => {
+      if (this.statusListeners.size === 0 || !this.machines.has(record.stateMachineArn)) return;
+      const event = this.statusChangeEvent(record);
+      for (const listener of [...this.statusListeners]) {
+        try {
+          listener(event);
+        } catch {
+          // Best-effort delivery, as EventBridge's: a failing target does not disturb the execution.
+        }
+      }
+    });
+  }
+
+  /**
+   * Receive a "Step Functions Execution Status Change" event (the EventBridge envelope AWS delivers) whenever
+   * an execution of this service starts (RUNNING), is redriven (RUNNING) or closes (SUCCEEDED, FAILED,
+   * TIMED_OUT, ABORTED). The event is delivered synchronously, after the closing history event is written.
+   * Returns the function that stops listening.
+   */
+  onStatusChange(listener: ExecutionStatusChangeListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private statusChangeEvent(record: ExecutionRecord): ExecutionStatusChangeEvent {
+    const [, , , region, account] = record.executionArn.split(':');
+    const { redriveStatus, redriveStatusReason } = this.redriveStatus(record);
+    const closedAt = record.status === 'RUNNING' ? (record.redriveDate ?? record.startDate) : (record.stopDate ?? this.clock.now());
+    const id = createHash('sha256').update(`${record.executionArn}|${record.status}|${record.redriveCount}`).digest('hex');
+    return {
+      version: '0',
+      id: `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`,
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account,
+      time: new Date(closedAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [record.executionArn],
+      detail: {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: record.startDate,
+        stopDate: record.stopDate ?? null,
+        input: record.input,
+        inputDetails: { included: true },
+        output: record.output ?? null,
+        outputDetails: record.output !== undefined ? { included: true } : null,
+        error: record.error ?? null,
+        cause: record.cause ?? null,
+        redriveCount: record.redriveCount,
+        redriveDate: record.redriveDate ?? null,
+        redriveStatus: redriveStatus ?? 'NOT_REDRIVABLE',
+        redriveStatusReason: redriveStatusReason ?? null,
+        stateMachineVersionArn: null,
+        stateMachineAliasArn: null,
+      },
+    };
   }
 
   get clock(): Clock {
@@ -171,13 +275,7 @@ export class LocalStepFunctions {
     const machine = this.machine(required(input.stateMachineArn, 'stateMachineArn'));
     const name = input.name ?? randomUUID();
     if (!NAME.test(name)) throw new InvalidName({ message: `Invalid Name: '${name}'`, ...metadata });
-    const inputText = input.input ?? '{}';
-    let inputValue: Json;
-    try {
-      inputValue = JSON.parse(inputText) as Json;
-    } catch (error) {
-      throw new InvalidExecutionInput({ message: `Invalid execution input: ${(error as Error).message}`, ...metadata });
-    }
+    const inputValue = parseExecutionInput(input.input);
     const [, , , region, account] = machine.stateMachineArn.split(':');
     const executionArn = `arn:aws:states:${region}:${account}:execution:${machine.name}:${name}`;
     const existing = this.executions.get(executionArn);
@@ -378,6 +476,51 @@ export class LocalStepFunctions {
     if (!record) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${arn}'`, ...metadata });
     return record;
   }
+}
+
+/** StartExecution's `input` limit: 256 KiB of UTF-8. */
+export const MAX_EXECUTION_INPUT_BYTES = 262_144;
+/**
+ * Deepest JSON nesting accepted in execution input. Assumption: AWS documents no figure; 1,000 is the default
+ * nesting limit of Jackson (StreamReadConstraints), the JSON parser of the AWS Java stack, and keeps every
+ * copy and serialisation in the engine far from the JavaScript stack limit.
+ */
+export const MAX_EXECUTION_INPUT_DEPTH = 1000;
+
+/**
+ * Validate StartExecution's `input` as the API does: a string of JSON text (default `{}`), at most 256 KiB;
+ * anything else is InvalidExecutionInput, never a raw error.
+ */
+function parseExecutionInput(text: unknown): Json {
+  const invalid = (why: string) => new InvalidExecutionInput({ message: `Invalid State Machine Execution Input: '${why}'`, ...metadata });
+  if (text === undefined || text === null) return {};
+  if (typeof text !== 'string') throw invalid('the input must be a string of JSON text');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_EXECUTION_INPUT_BYTES) throw invalid(`the input is ${bytes} bytes; the maximum is ${MAX_EXECUTION_INPUT_BYTES} bytes`);
+  const depth = nestingDepth(text);
+  if (depth > MAX_EXECUTION_INPUT_DEPTH) throw invalid(`the input nests ${depth} levels deep; the maximum is ${MAX_EXECUTION_INPUT_DEPTH}`);
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    throw invalid(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Deepest array/object nesting of JSON text, scanned without recursion (strings skipped). */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
 }
 
 function required<T>(value: T | undefined, field: string): T {

@@ -1,20 +1,56 @@
 /**
- * cleanup: the fail-closed end of every failure path. Terminates every instance of the execution that is
- * still alive, and marks every image the run made so no one launches it: tag gami:status=rejected at once,
- * and deprecate it (DescribeImages then hides it from everyone but its owner). The run's images are the one
- * the state machine knows (`imageId`) and any own image tagged with this execution — an image whose
- * CreateImage succeeded just before a failure, before the state machine saw its id, is caught too.
+ * cleanup: the fail-closed end of every failure path, as independent actions so that one that keeps failing
+ * never stops the others (each is its own state with its own retries in the state machine):
+ *
+ *   images     tag every image of the run gami:status=rejected and deprecate it (DescribeImages then hides it
+ *              from everyone but its owner). The run's images are the one the state machine knows and every
+ *              own image tagged with this execution — one whose CreateImage succeeded just before a failure,
+ *              before the state machine saw its id, is caught too. The known id is handled first, so it is
+ *              rejected even when the search by tag keeps failing.
+ *   instances  terminate every instance of the execution that is still alive.
+ *   record     mark the registry record failed (terminal), with what could not be cleaned. The version is the
+ *              one Prepare returned or, when its result was lost (a time-out after it wrote), the one found
+ *              by execution.
+ *
+ * Before every destructive call the resource's `gami:execution` tag is checked (DescribeTags, independent of
+ * DescribeImages/DescribeInstances): cleanup never touches another run's instances or images, and IAM
+ * refuses it the approved and published ones (infra/task-functions.ts).
+ *
+ * An action that could not clean everything throws CleanupIncomplete naming every id left, so the state
+ * machine retries it and, when retries run out, the notification names them.
+ *
+ * Executions that end ABORTED or TIMED_OUT run no Catch: the stack's EventBridge rule invokes this same
+ * function with the "Execution Status Change" event, and `cleanupAfterStatusChange` does every action (each
+ * with a few attempts), marks the record, and sends the notification itself.
  */
-import { CreateTagsCommand, EnableImageDeprecationCommand, paginateDescribeImages, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  EnableImageDeprecationCommand,
+  paginateDescribeImages,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
+import { registryKeys } from '../../pipeline/registry';
 import { TAG } from '../../pipeline/tags';
-import type { cleanupEventSchema, cleanupResultSchema } from '../contracts';
+import type { CleanupAction, cleanupEventSchema, cleanupResultSchema, ExecutionStatusChange, NotCleaned, RunContext, statusChangeCleanupResultSchema } from '../contracts';
 import { hasErrorName } from '../common/aws-errors';
+import { findOwnVersion } from '../common/image-record';
 import { findExecutionInstances, terminate } from '../common/instances';
+import { ownedByExecution } from '../common/ownership';
 import { logger } from '../common/powertools';
+import { CleanupIncomplete } from '../errors';
+import { recordStage } from '../recordStage/recordStage';
 
 export type CleanupEvent = z.output<typeof cleanupEventSchema>;
 export type CleanupResult = z.output<typeof cleanupResultSchema>;
+export type StatusChangeCleanupResult = z.output<typeof statusChangeCleanupResultSchema>;
+
+export interface CleanupClients {
+  ec2: EC2Client;
+  registry: DynamoDBDocumentClient;
+}
 
 const MINUTE = 60_000;
 
@@ -27,11 +63,53 @@ export function deprecationTime(now: Date): Date {
   return new Date(Math.ceil((now.getTime() + MINUTE) / MINUTE) * MINUTE);
 }
 
+function message(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** What one action did and what it could not do (`what` names ids, or the step that failed). */
+interface ActionOutcome {
+  done: string[];
+  failed: { what: string; why: string }[];
+}
+
+/** Own images tagged with this execution, deprecated and disabled ones included. */
+async function findExecutionImages(ec2: EC2Client, executionArn: string): Promise<string[]> {
+  const ids: string[] = [];
+  const pages = paginateDescribeImages(
+    { client: ec2 },
+    { Owners: ['self'], Filters: [{ Name: `tag:${TAG.execution}`, Values: [executionArn] }], IncludeDeprecated: true, IncludeDisabled: true },
+  );
+  for await (const page of pages) for (const image of page.Images ?? []) if (image.ImageId) ids.push(image.ImageId);
+  return ids;
+}
+
+/**
+ * How much later than the first deprecation time to try when EC2 says it is in the past. `now` is when the
+ * state was entered (or the event's time): a retry minutes later, or Lambda's asynchronous retry of a
+ * status-change event, calls EC2 after that, and no handler reads the wall clock for a decision.
+ */
+const DEPRECATION_DELAYS_MS = [0, 15 * MINUTE, 60 * MINUTE, 6 * 60 * MINUTE, 24 * 60 * MINUTE];
+
+/** Deprecate `imageId` at the first of the candidate times EC2 accepts as in the future. */
+async function deprecateSoon(ec2: EC2Client, imageId: string, now: Date): Promise<void> {
+  for (const [i, delay] of DEPRECATION_DELAYS_MS.entries()) {
+    try {
+      await ec2.send(new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: deprecationTime(new Date(now.getTime() + delay)) }));
+      return;
+    } catch (error) {
+      const past = hasErrorName(error, 'InvalidParameterValue', 'InvalidParameter') && /future/i.test((error as Error).message);
+      if (!past || i === DEPRECATION_DELAYS_MS.length - 1) throw error;
+    }
+  }
+}
+
 /** Tag `imageId` rejected and deprecate it; false when the image is already gone. */
 async function rejectImage(ec2: EC2Client, imageId: string, now: Date): Promise<boolean> {
   try {
     await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: TAG.status, Value: 'rejected' }] }));
-    await ec2.send(new EnableImageDeprecationCommand({ ImageId: imageId, DeprecateAt: deprecationTime(now) }));
+    await deprecateSoon(ec2, imageId, now);
     return true;
   } catch (error) {
     if (hasErrorName(error, 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable')) return false;
@@ -39,23 +117,207 @@ async function rejectImage(ec2: EC2Client, imageId: string, now: Date): Promise<
   }
 }
 
-/** Own images tagged with this execution that are not deregistered. */
-async function findExecutionImages(ec2: EC2Client, executionArn: string): Promise<string[]> {
-  const ids: string[] = [];
-  const pages = paginateDescribeImages(
-    { client: ec2 },
-    { Owners: ['self'], Filters: [{ Name: `tag:${TAG.execution}`, Values: [executionArn] }], IncludeDeprecated: true },
-  );
-  for await (const page of pages) for (const image of page.Images ?? []) if (image.ImageId) ids.push(image.ImageId);
-  return ids;
+async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], outcome: ActionOutcome): Promise<void> {
+  // Each id once: not again when the known image is also found by its tag, whether it was cleaned or not.
+  const pending = ids.filter((id) => !outcome.done.includes(id) && !outcome.failed.some((f) => f.what === id));
+  if (pending.length === 0) return;
+  let owned: Set<string>;
+  try {
+    owned = await ownedByExecution(ec2, pending, run.executionArn);
+  } catch (error) {
+    for (const id of pending) outcome.failed.push({ what: id, why: `its ${TAG.execution} tag could not be checked: ${message(error)}` });
+    return;
+  }
+  for (const id of pending) {
+    if (!owned.has(id)) {
+      // Not this run's image (or already gone): never touch it.
+      logger.warn('left an image alone that is not tagged with this execution', { imageId: id });
+      continue;
+    }
+    try {
+      if (await rejectImage(ec2, id, new Date(run.now))) outcome.done.push(id);
+    } catch (error) {
+      outcome.failed.push({ what: id, why: message(error) });
+    }
+  }
 }
 
-export async function cleanup(clients: { ec2: EC2Client }, event: CleanupEvent): Promise<CleanupResult> {
-  const { run, imageId } = event;
-  logger.info('cleaning up after a failed run', { error: event.error, cause: event.cause, imageId });
-  const terminated = await terminate(clients.ec2, await findExecutionInstances(clients.ec2, run.executionArn));
-  const images = [...new Set([...(imageId ? [imageId] : []), ...(await findExecutionImages(clients.ec2, run.executionArn))])];
-  const rejectedImageIds: string[] = [];
-  for (const id of images) if (await rejectImage(clients.ec2, id, new Date(run.now))) rejectedImageIds.push(id);
-  return { terminated, rejectedImageIds };
+/** images: reject the known image first, then every image found by the execution tag. */
+export async function rejectRunImages(ec2: EC2Client, run: RunContext, imageId?: string | null): Promise<ActionOutcome> {
+  const outcome: ActionOutcome = { done: [], failed: [] };
+  if (imageId) await verifyAndReject(ec2, run, [imageId], outcome);
+  let found: string[] = [];
+  try {
+    found = await findExecutionImages(ec2, run.executionArn);
+  } catch (error) {
+    outcome.failed.push({ what: `images tagged ${TAG.execution}=${run.executionName}`, why: `could not be listed: ${message(error)}` });
+  }
+  await verifyAndReject(ec2, run, found, outcome);
+  return outcome;
+}
+
+/** instances: terminate every live instance tagged with this execution (the filter is the ownership check). */
+export async function terminateRunInstances(ec2: EC2Client, run: RunContext): Promise<ActionOutcome> {
+  const outcome: ActionOutcome = { done: [], failed: [] };
+  let live: string[];
+  try {
+    live = await findExecutionInstances(ec2, run.executionArn);
+  } catch (error) {
+    outcome.failed.push({ what: `instances tagged ${TAG.execution}=${run.executionName}`, why: `could not be listed: ${message(error)}` });
+    return outcome;
+  }
+  try {
+    outcome.done.push(...(await terminate(ec2, live)));
+  } catch (error) {
+    for (const id of live) outcome.failed.push({ what: id, why: message(error) });
+  }
+  return outcome;
+}
+
+interface RecordFailure {
+  stage: string;
+  error: string;
+  cause: string;
+  notCleaned?: NotCleaned;
+}
+
+/** record: the run's IMAGE record made terminal (rejected, stage Failed); null when the run has no version. */
+export async function markRunRecord(
+  registry: DynamoDBDocumentClient,
+  run: RunContext,
+  table: string,
+  version: number | null | undefined,
+  failure: RecordFailure,
+): Promise<number | null> {
+  const own = version ?? (await findOwnVersion(registry, table, run.pipeline, run.executionArn));
+  if (own === undefined) return null;
+  await recordStage({ registry }, { run, registryTable: table, version: own, stage: 'Failed', status: 'failed', details: { ...failure } });
+  return own;
+}
+
+function incomplete(action: CleanupAction, outcome: ActionOutcome): CleanupIncomplete {
+  const lines = outcome.failed.map((f) => `${f.what}: ${f.why}`);
+  return new CleanupIncomplete(`clean-up action ${action} left ${outcome.failed.length} thing(s) not cleaned: ${lines.join('; ')}`);
+}
+
+/** One action of the state machine's failure path. */
+export async function cleanup(clients: CleanupClients, event: CleanupEvent): Promise<CleanupResult> {
+  const { run, action } = event;
+  logger.info('cleaning up after a failed run', { action, stage: event.stage, error: event.error, imageId: event.imageId });
+  if (action === 'record') {
+    const recordedVersion = await markRunRecord(clients.registry, run, event.registryTable, event.version, {
+      stage: event.stage,
+      error: event.error,
+      cause: event.cause,
+      notCleaned: event.notCleaned,
+    });
+    return { action, terminated: [], rejectedImageIds: [], recordedVersion };
+  }
+  const outcome = action === 'images' ? await rejectRunImages(clients.ec2, run, event.imageId) : await terminateRunInstances(clients.ec2, run);
+  if (outcome.failed.length > 0) throw incomplete(action, outcome);
+  return action === 'images'
+    ? { action, terminated: [], rejectedImageIds: outcome.done }
+    : { action, terminated: outcome.done, rejectedImageIds: [] };
+}
+
+/** Attempts per action when cleaning up after an ABORTED or TIMED_OUT execution. */
+export const STATUS_CHANGE_ATTEMPTS = 3;
+
+async function withAttempts(run: () => Promise<ActionOutcome>): Promise<ActionOutcome> {
+  let outcome: ActionOutcome = { done: [], failed: [] };
+  const done: string[] = [];
+  for (let attempt = 1; attempt <= STATUS_CHANGE_ATTEMPTS; attempt++) {
+    outcome = await run();
+    done.push(...outcome.done.filter((id) => !done.includes(id)));
+    if (outcome.failed.length === 0) break;
+  }
+  return { done, failed: outcome.failed };
+}
+
+export interface StatusChangeSettings {
+  pipeline: string;
+  registryTable: string;
+  topicArn: string;
+}
+
+/** The error name an ABORTED or TIMED_OUT execution is recorded and notified with. */
+export function statusChangeError(status: string): string {
+  return status === 'TIMED_OUT' ? 'ExecutionTimedOut' : 'ExecutionAborted';
+}
+
+/**
+ * Everything the failure path would have done, for an execution that ended ABORTED or TIMED_OUT (no Catch
+ * runs then): reject its images, terminate its instances, mark its record, notify. Other statuses are ignored.
+ */
+export async function cleanupAfterStatusChange(
+  clients: CleanupClients & { sns: SNSClient },
+  event: ExecutionStatusChange,
+  settings: StatusChangeSettings,
+): Promise<StatusChangeCleanupResult> {
+  const { detail } = event;
+  const run: RunContext = {
+    pipeline: settings.pipeline,
+    executionArn: detail.executionArn,
+    executionName: detail.name,
+    now: event.time ?? new Date(detail.stopDate ?? Date.now()).toISOString(),
+  };
+  const empty: StatusChangeCleanupResult = {
+    executionArn: detail.executionArn,
+    status: detail.status,
+    terminated: [],
+    rejectedImageIds: [],
+    recordedVersion: null,
+    notCleaned: { instances: [], images: [] },
+    notified: false,
+  };
+  if (detail.status !== 'ABORTED' && detail.status !== 'TIMED_OUT') return empty;
+
+  const error = statusChangeError(detail.status);
+  const cause = detail.cause || (detail.status === 'TIMED_OUT' ? 'the execution exceeded its time limit' : 'the execution was stopped');
+  const images = await withAttempts(() => rejectRunImages(clients.ec2, run));
+  const instances = await withAttempts(() => terminateRunInstances(clients.ec2, run));
+  // Each entry an id, or the search that failed (e.g. "images tagged gami:execution=<name>").
+  const notCleaned: NotCleaned = { images: images.failed.map((f) => f.what), instances: instances.failed.map((f) => f.what) };
+
+  let stage = 'unknown';
+  let recordedVersion: number | null = null;
+  try {
+    const version = await findOwnVersion(clients.registry, settings.registryTable, run.pipeline, run.executionArn);
+    if (version !== undefined) {
+      const item = (await clients.registry.send(new GetCommand({ TableName: settings.registryTable, Key: registryKeys.image(run.pipeline, version) }))).Item;
+      if (typeof item?.stage === 'string') stage = item.stage;
+    }
+    recordedVersion = await markRunRecord(clients.registry, run, settings.registryTable, version ?? null, { stage, error, cause, notCleaned });
+  } catch (failure) {
+    notCleaned.record = message(failure);
+  }
+
+  const left = [
+    ...instances.failed.map((f) => `${f.what.startsWith('i-') ? 'instance ' : ''}${f.what}: ${f.why}`),
+    ...images.failed.map((f) => `${f.what.startsWith('ami-') ? 'image ' : ''}${f.what}: ${f.why}`),
+    ...(notCleaned.record ? [`registry record: ${notCleaned.record}`] : []),
+  ];
+  const lines = [
+    `Pipeline ${run.pipeline}${recordedVersion !== null ? ` version ${recordedVersion}` : ''} ${detail.status === 'TIMED_OUT' ? 'timed out' : 'was stopped'} in stage ${stage} (${error}).`,
+    '',
+    cause,
+    '',
+    `Clean-up: terminated ${instances.done.length ? instances.done.join(', ') : 'no instances'}; rejected and deprecated ${images.done.length ? images.done.join(', ') : 'no images'}.`,
+    left.length > 0 ? `NOT CLEANED (act on these): ${left.join('; ')}` : 'Nothing was left behind.',
+    '',
+    `Execution: ${run.executionArn}`,
+  ];
+  // A failed publish throws: the asynchronous invocation is retried, and every action above is idempotent.
+  await clients.sns.send(
+    new PublishCommand({
+      TopicArn: settings.topicArn,
+      Subject: `[${run.pipeline}] ${error} in ${stage}`.slice(0, 100),
+      Message: lines.join('\n'),
+      MessageAttributes: {
+        pipeline: { DataType: 'String', StringValue: run.pipeline },
+        error: { DataType: 'String', StringValue: error },
+      },
+    }),
+  );
+  return { ...empty, terminated: instances.done, rejectedImageIds: images.done, recordedVersion, notCleaned, notified: true };
 }

@@ -11,6 +11,10 @@ export const taskEnvSchema = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default('golden-ami-pipeline'),
   POWERTOOLS_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).optional(),
   POWERTOOLS_TRACE_ENABLED: z.enum(['true', 'false']).optional(),
+  /** Set on the cleanup function, which EventBridge also invokes (no state machine context then). */
+  GAMI_PIPELINE: z.string().min(1).optional(),
+  GAMI_REGISTRY_TABLE: z.string().min(1).optional(),
+  GAMI_TOPIC_ARN: z.string().min(1).optional(),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;
 

@@ -4,7 +4,7 @@
  */
 import { DescribeImagesCommand, paginateDescribeImages, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { baseImageSchema } from '../../pipeline/config';
 import { renderImageName } from '../../pipeline/naming';
@@ -18,7 +18,10 @@ import {
 } from '../contracts';
 import { hasErrorName } from '../common/aws-errors';
 import { formatIssues } from '../common/issues';
-import { BaseImageNotFound, InvalidExecutionInput, InvalidTaskEvent } from '../errors';
+import { allocateVersion, findOwnVersion } from '../common/image-record';
+import { inputLimitViolation } from '../common/input-limits';
+import { TAG } from '../../pipeline/tags';
+import { BaseImageNotFound, BaseImageNotTrusted, InvalidExecutionInput, InvalidTaskEvent, RegistryConflict } from '../errors';
 
 export type PrepareEvent = z.output<typeof prepareEventSchema>;
 export type PrepareResult = z.output<typeof prepareResultSchema>;
@@ -35,6 +38,8 @@ export const DEFAULT_REQUESTED_BY = 'schedule or console';
 
 /** Validate raw execution input; `undefined`/`null` (no input at all) counts as `{}`. */
 export function parseExecutionInput(raw: unknown): ExecutionInput {
+  const violation = inputLimitViolation(raw ?? {});
+  if (violation) throw new InvalidExecutionInput(`invalid execution input: ${violation}`);
   const parsed = executionInputSchema.safeParse(raw ?? {});
   if (!parsed.success) throw new InvalidExecutionInput(`invalid execution input: ${formatIssues(parsed.error)}`);
   return parsed.data;
@@ -56,12 +61,15 @@ function toResolved(image: Image, source: string): ResolvedImage {
   };
 }
 
-/** One image by id, usable for a build of `architecture`, or BaseImageNotFound saying why not. */
-async function describeUsableImage(ec2: EC2Client, imageId: string, architecture: string, source: string): Promise<Image> {
+/**
+ * One image by id, trusted and usable for a build of `architecture`, or BaseImageNotFound /
+ * BaseImageNotTrusted saying why not. Deprecated and disabled images are described too, so the trust policy
+ * refuses them by name rather than as "not found".
+ */
+async function describeUsableImage(ec2: EC2Client, imageId: string, architecture: string, source: string, policy: TrustPolicy): Promise<Image> {
   let images: Image[];
   try {
-    // A pinned id is an explicit choice: accept it even when its owner has deprecated it.
-    images = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true }))).Images ?? [];
+    images = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true, IncludeDisabled: true }))).Images ?? [];
   } catch (error) {
     if (hasErrorName(error, 'InvalidAMIID.')) {
       throw new BaseImageNotFound(`base image ${imageId} (${source}) does not exist or is not visible to this account: ${(error as Error).message}`);
@@ -70,6 +78,7 @@ async function describeUsableImage(ec2: EC2Client, imageId: string, architecture
   }
   const image = images.find((candidate) => candidate.ImageId === imageId);
   if (!image) throw new BaseImageNotFound(`base image ${imageId} (${source}) does not exist or is not visible to this account`);
+  assertTrusted(image, source, policy);
   if (image.State !== 'available') {
     throw new BaseImageNotFound(`base image ${imageId} (${source}) is ${image.State ?? 'in an unknown state'}, not available`);
   }
@@ -81,9 +90,67 @@ async function describeUsableImage(ec2: EC2Client, imageId: string, architecture
   return image;
 }
 
-/** The newest available image of `owner` whose name matches `namePattern`, for `architecture`. */
-async function newestImage(ec2: EC2Client, owner: string, namePattern: string, architecture: string): Promise<Image | undefined> {
+/** Who may own a base image, and what the account id of `self` is. */
+export interface TrustPolicy {
+  /** `amazon`, `aws-marketplace`, `self` or 12-digit account ids. */
+  allowedOwners: string[];
+  /** This account (for `self`). */
+  account: string;
+  /** The run's time: a deprecation time at or before it means deprecated. */
+  now: Date;
+}
+
+/** Statuses a pipeline gives images no one may build on. */
+const UNTRUSTED_STATUSES = new Set(['rejected', 'expired']);
+
+function ownerAllowed(image: Image, policy: TrustPolicy): boolean {
+  return policy.allowedOwners.some((owner) => {
+    if (owner === 'amazon' || owner === 'aws-marketplace') return image.ImageOwnerAlias === owner;
+    if (owner === 'self') return image.OwnerId === policy.account;
+    return image.OwnerId === owner;
+  });
+}
+
+/** Why the trust policy refuses `image`, or undefined when it may be built on. */
+export function untrustedReason(image: Image, policy: TrustPolicy): string | undefined {
+  const owner = image.ImageOwnerAlias ? `${image.ImageOwnerAlias} (${image.OwnerId ?? '?'})` : (image.OwnerId ?? 'an unknown owner');
+  if (!ownerAllowed(image, policy)) {
+    return `it is owned by ${owner}, and baseImageTrust.allowedOwners allows only ${policy.allowedOwners.join(', ')}`;
+  }
+  if (image.State === 'disabled') return 'it is disabled';
+  if (image.DeprecationTime && Date.parse(image.DeprecationTime) <= policy.now.getTime()) return `it was deprecated at ${image.DeprecationTime}`;
+  const status = image.Tags?.find((t) => t.Key === TAG.status)?.Value;
+  if (status && UNTRUSTED_STATUSES.has(status)) {
+    const pipeline = image.Tags?.find((t) => t.Key === TAG.pipeline)?.Value;
+    return `it is tagged ${TAG.status}=${status}${pipeline ? ` by pipeline ${pipeline}` : ''}`;
+  }
+  if ((image.Platform ?? '').toLowerCase() === 'windows' || /windows/i.test(image.PlatformDetails ?? '')) {
+    return 'it is a Windows image, and components run their steps with bash (AWS-RunShellScript)';
+  }
+  return undefined;
+}
+
+function assertTrusted(image: Image, source: string, policy: TrustPolicy): Image {
+  const reason = untrustedReason(image, policy);
+  if (reason) throw new BaseImageNotTrusted(`base image ${image.ImageId ?? '?'} (${source}) is not trusted: ${reason}`);
+  return image;
+}
+
+/**
+ * The newest trusted, available image of `owner` whose name matches `namePattern`, for `architecture`.
+ * Untrusted candidates (rejected, disabled, Windows) are skipped; when every candidate is untrusted the
+ * newest one's reason is given.
+ */
+async function newestTrustedImage(
+  ec2: EC2Client,
+  owner: string,
+  namePattern: string,
+  architecture: string,
+  policy: TrustPolicy,
+  source: string,
+): Promise<Image> {
   let newest: Image | undefined;
+  let newestRefused: Image | undefined;
   const pages = paginateDescribeImages(
     { client: ec2, pageSize: 1000 },
     {
@@ -95,24 +162,32 @@ async function newestImage(ec2: EC2Client, owner: string, namePattern: string, a
       ],
     },
   );
+  // CreationDate is ISO 8601 in UTC, so string order is time order.
+  const newer = (a: Image, b: Image | undefined) => !b || (a.CreationDate ?? '') > (b.CreationDate ?? '');
   for await (const page of pages) {
     for (const image of page.Images ?? []) {
-      // CreationDate is ISO 8601 in UTC, so string order is time order.
-      if (!newest || (image.CreationDate ?? '') > (newest.CreationDate ?? '')) newest = image;
+      if (untrustedReason(image, policy) === undefined) {
+        if (newer(image, newest)) newest = image;
+      } else if (newer(image, newestRefused)) {
+        newestRefused = image;
+      }
     }
   }
-  return newest;
+  if (newest) return newest;
+  if (newestRefused) return assertTrusted(newestRefused, source, policy);
+  throw new BaseImageNotFound(`no available ${architecture} image of owner ${owner} matches the name pattern ${JSON.stringify(namePattern)}`);
 }
 
-/** Resolve a base image source to one available image of `architecture`. */
+/** Resolve a base image source to one available, trusted image of `architecture`. */
 export async function resolveBaseImage(
   clients: Pick<PrepareClients, 'ec2' | 'ssm'>,
   source: BaseImageSource,
   architecture: string,
+  policy: TrustPolicy,
 ): Promise<ResolvedImage> {
   const described = describeSource(source);
   if ('amiId' in source) {
-    return toResolved(await describeUsableImage(clients.ec2, source.amiId, architecture, described), described);
+    return toResolved(await describeUsableImage(clients.ec2, source.amiId, architecture, described, policy), described);
   }
   if ('ssmParameter' in source) {
     let value: string | undefined;
@@ -124,112 +199,60 @@ export async function resolveBaseImage(
       }
       throw error;
     }
+    // Never echo the value: a parameter named by mistake may hold a secret, and this message reaches the
+    // execution history and the notification.
     if (!value || !/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(value)) {
-      throw new BaseImageNotFound(`SSM parameter ${source.ssmParameter} holds ${JSON.stringify(value ?? '')}, not an AMI id`);
+      throw new BaseImageNotFound(`SSM parameter ${source.ssmParameter} does not hold an AMI id`);
     }
-    return toResolved(await describeUsableImage(clients.ec2, value, architecture, described), described);
+    return toResolved(await describeUsableImage(clients.ec2, value, architecture, described, policy), described);
   }
-  const image = await newestImage(clients.ec2, source.owner, source.namePattern, architecture);
-  if (!image) {
-    throw new BaseImageNotFound(
-      `no available ${architecture} image of owner ${source.owner} matches the name pattern ${JSON.stringify(source.namePattern)}`,
+  if (!policy.allowedOwners.includes(source.owner) && !(source.owner === policy.account && policy.allowedOwners.includes('self'))) {
+    throw new BaseImageNotTrusted(
+      `base image owner ${source.owner} is not trusted: baseImageTrust.allowedOwners allows only ${policy.allowedOwners.join(', ')}`,
     );
   }
+  const image = await newestTrustedImage(clients.ec2, source.owner, source.namePattern, architecture, policy, described);
   return toResolved(image, described);
 }
 
-/** Items of the newest images read when looking for this execution's record (≈ 8 items per image). */
-export const RECENT_ITEMS = 40;
+/** AWS's public parameters; the only ones a run may name besides the one its config names. */
+const PUBLIC_PARAMETERS = '/aws/service/';
 
-/**
- * The version this execution already holds, if a previous attempt of prepare wrote its IMAGE record: found
- * among the newest items of the partition (IMAGE records are the ones with an imageName).
- */
-export async function findOwnVersion(
-  registry: DynamoDBDocumentClient,
-  table: string,
-  pipeline: string,
-  executionArn: string,
-): Promise<number | undefined> {
-  const { pk } = registryKeys.counter(pipeline);
-  const recent = await registry.send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :image)',
-      FilterExpression: '#executionArn = :execution AND attribute_exists(#imageName)',
-      ExpressionAttributeNames: { '#executionArn': 'executionArn', '#imageName': 'imageName', '#version': 'version' },
-      ExpressionAttributeValues: { ':pk': pk, ':image': 'IMAGE#', ':execution': executionArn },
-      ProjectionExpression: '#version',
-      ScanIndexForward: false,
-      Limit: RECENT_ITEMS,
-      ConsistentRead: true,
-    }),
-  );
-  const version = recent.Items?.[0]?.version;
-  return typeof version === 'number' ? version : undefined;
+/** The account of an execution ARN (arn:aws:states:<region>:<account>:execution:…). */
+export function accountOf(executionArn: string): string {
+  return executionArn.split(':')[4] ?? '';
 }
 
-/**
- * Allocate the next version number of `pipeline` with one atomic ADD on the COUNTER item. The counter also
- * remembers which execution took the last number, so a retried prepare of the same execution gets the same
- * version back instead of burning a second one (when the first attempt failed before writing its record).
- */
-export async function allocateVersion(
-  registry: DynamoDBDocumentClient,
-  table: string,
-  pipeline: string,
-  executionArn: string,
-  now: string,
-): Promise<number> {
-  const Key = registryKeys.counter(pipeline);
-  try {
-    const result = await registry.send(
-      new UpdateCommand({
-        TableName: table,
-        Key,
-        UpdateExpression: 'ADD #lastVersion :one SET #lastExecution = :execution, #updatedAt = :now',
-        ConditionExpression: 'attribute_not_exists(#lastExecution) OR #lastExecution <> :execution',
-        ExpressionAttributeNames: { '#lastVersion': 'lastVersion', '#lastExecution': 'lastExecution', '#updatedAt': 'updatedAt' },
-        ExpressionAttributeValues: { ':one': 1, ':execution': executionArn, ':now': now },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return versionOf(result.Attributes, table);
-  } catch (error) {
-    if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
-    // This execution took the last number already (a retry): hand the same one back.
-    const current = await registry.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
-    return versionOf(current.Item, table);
+/** The base image source of this run: the input's override (within what may be named) or the config's. */
+function chooseSource(input: ExecutionInput, configured: BaseImageSource): BaseImageSource {
+  const override = input.baseImage;
+  if (!override) return configured;
+  if ('ssmParameter' in override && !override.ssmParameter.startsWith(PUBLIC_PARAMETERS)) {
+    const allowed = 'ssmParameter' in configured ? ` or the configured ${configured.ssmParameter}` : '';
+    if (!('ssmParameter' in configured) || configured.ssmParameter !== override.ssmParameter) {
+      throw new InvalidExecutionInput(
+        `invalid execution input: baseImage.ssmParameter: ${override.ssmParameter} may not be read; a run may name only AWS public parameters (${PUBLIC_PARAMETERS}…)${allowed}`,
+      );
+    }
   }
-}
-
-function versionOf(item: Record<string, unknown> | undefined, table: string): number {
-  const version = item?.lastVersion;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new Error(`the COUNTER item in ${table} holds ${JSON.stringify(version)} as lastVersion, not a version number`);
-  }
-  return version;
+  return override;
 }
 
 export async function prepare(clients: PrepareClients, event: PrepareEvent): Promise<PrepareResult> {
   const input = parseExecutionInput(event.input);
   const { run, config } = event;
 
-  let source: BaseImageSource;
-  if (input.baseImage) {
-    source = input.baseImage;
-  } else {
-    const configured = baseImageSchema.safeParse(config.baseImage);
-    if (!configured.success) throw new InvalidTaskEvent(`prepare: invalid event: config.baseImage: ${formatIssues(configured.error)}`);
-    source = configured.data;
-  }
-  const baseImage = await resolveBaseImage(clients, source, config.architecture);
+  const configured = baseImageSchema.safeParse(config.baseImage);
+  if (!configured.success) throw new InvalidTaskEvent(`prepare: invalid event: config.baseImage: ${formatIssues(configured.error)}`);
+  const source = chooseSource(input, configured.data);
+  const policy: TrustPolicy = { allowedOwners: config.allowedOwners, account: accountOf(run.executionArn), now: new Date(run.now) };
+  const baseImage = await resolveBaseImage(clients, source, config.architecture, policy);
 
   // A retry whose first attempt got as far as the IMAGE record keeps that version, even if another execution
   // of the pipeline has taken a number since.
   const version =
     (await findOwnVersion(clients.registry, config.registryTable, run.pipeline, run.executionArn)) ??
-    (await allocateVersion(clients.registry, config.registryTable, run.pipeline, run.executionArn, run.now));
+    (await allocateVersion(clients, config.registryTable, run.pipeline, run.executionArn, run.now));
   const imageName = renderImageName(config.namingPattern, {
     pipeline: run.pipeline,
     version,
@@ -239,32 +262,42 @@ export async function prepare(clients: PrepareClients, event: PrepareEvent): Pro
   const reason = input.reason ?? DEFAULT_REASON;
   const requestedBy = input.requestedBy ?? DEFAULT_REQUESTED_BY;
 
-  await clients.registry.send(
-    new PutCommand({
-      TableName: config.registryTable,
-      Item: {
-        ...registryKeys.image(run.pipeline, version),
-        pipeline: run.pipeline,
-        version,
-        imageName,
-        status: 'building',
-        stage: 'Prepare',
-        stageStatus: 'started',
-        executionArn: run.executionArn,
-        executionName: run.executionName,
-        baseImage,
-        architecture: config.architecture,
-        components: config.components,
-        reason,
-        requestedBy,
-        createdAt: run.now,
-        updatedAt: run.now,
-      },
-      // Never overwrite another execution's record; a retry of this one rewrites the same values.
-      ConditionExpression: 'attribute_not_exists(pk) OR executionArn = :execution',
-      ExpressionAttributeValues: { ':execution': run.executionArn },
-    }),
-  );
+  const Key = registryKeys.image(run.pipeline, version);
+  try {
+    await clients.registry.send(
+      new PutCommand({
+        TableName: config.registryTable,
+        Item: {
+          ...Key,
+          pipeline: run.pipeline,
+          version,
+          imageName,
+          status: 'building',
+          stage: 'Prepare',
+          stageStatus: 'started',
+          stageOrder: 0,
+          executionArn: run.executionArn,
+          executionName: run.executionName,
+          baseImage,
+          architecture: config.architecture,
+          components: config.components,
+          reason,
+          requestedBy,
+          createdAt: run.now,
+          updatedAt: run.now,
+        },
+        // Written once: a replayed prepare must not move a record that later stages advanced back to Prepare,
+        // nor drop what they added (imageId, snapshotIds).
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (!hasErrorName(error, 'ConditionalCheckFailedException')) throw error;
+    const existing = (await clients.registry.send(new GetCommand({ TableName: config.registryTable, Key, ConsistentRead: true }))).Item;
+    if (existing?.executionArn !== run.executionArn) {
+      throw new RegistryConflict(`the registry record of ${run.pipeline} version ${version} belongs to another execution (${String(existing?.executionArn)})`);
+    }
+  }
 
   return { version, imageName, baseImage, reason, requestedBy };
 }

@@ -5,9 +5,13 @@
  *   IMAGE item  PIPELINE#<name> / IMAGE#<v>: current stage and stage status, the image's lifecycle status
  *               (building → testing → rejected …), and the artifacts worth finding without reading stages
  *               (imageId, snapshotIds, error, cause).
- * Both are UpdateItem with SET only, so recording the same event twice leaves the same items.
+ * Both are UpdateItem with SET only, so recording the same event twice leaves the same items. Both are
+ * conditional on stage order: a replayed or late write (a retried Record Baked after Record Tested, a
+ * duplicate invocation) never moves the record backwards, and a stage's end is never overwritten by its
+ * start. Fields are only ever added (SET), never dropped.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { hasErrorName } from '../common/aws-errors';
 import type { z } from 'zod';
 import { registryKeys } from '../../pipeline/registry';
 import type { ImageStatus } from '../../pipeline/tags';
@@ -26,6 +30,26 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
   if (stage === 'Prepare' || (stage === 'Bake' && status === 'started')) return 'building';
   if (stage === 'Bake' || stage === 'Test' || stage === 'ScanGate') return 'testing';
   return undefined;
+}
+
+/**
+ * Position of a stage event in a run: Prepare started (0) … Done (10), Failed (12) last. prepare writes the
+ * IMAGE record at 0; the record only ever moves forward.
+ */
+export function stageOrder(stage: Stage, status: RecordStageEvent['status']): number {
+  return STAGE_ORDER.indexOf(stage) * 2 + (status === 'started' ? 0 : 1);
+}
+const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'];
+
+/** UpdateItem, where a failed condition means a later write already got there: nothing to do. */
+async function updateUnlessLater(registry: DynamoDBDocumentClient, command: UpdateCommand): Promise<boolean> {
+  try {
+    await registry.send(command);
+    return true;
+  } catch (error) {
+    if (hasErrorName(error, 'ConditionalCheckFailedException')) return false;
+    throw error;
+  }
 }
 
 interface Update {
@@ -54,11 +78,16 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
   set(stageUpdate, 'updatedAt', run.now);
   set(stageUpdate, 'startedAt', run.now, '#startedAt = if_not_exists(#startedAt, :startedAt)');
   if (status !== 'started') set(stageUpdate, 'endedAt', run.now);
-  await clients.registry.send(
+  await updateUnlessLater(
+    clients.registry,
     new UpdateCommand({
       TableName: event.registryTable,
       Key: stageKey,
       UpdateExpression: `SET ${stageUpdate.expression.join(', ')}`,
+      // A stage's start never overwrites its end; the first failure recorded stays (a stop or time-out while
+      // the failure path runs must not replace the run's real error).
+      ConditionExpression:
+        status === 'started' ? 'attribute_not_exists(#status) OR #status = :status' : stage === 'Failed' ? 'attribute_not_exists(#status)' : undefined,
       ExpressionAttributeNames: stageUpdate.names,
       ExpressionAttributeValues: stageUpdate.values,
     }),
@@ -68,14 +97,17 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
   set(imageUpdate, 'stage', stage);
   set(imageUpdate, 'stageStatus', status);
   set(imageUpdate, 'updatedAt', run.now);
+  set(imageUpdate, 'stageOrder', stageOrder(stage, status));
   const imageStatus = imageStatusAfter(stage, status);
   if (imageStatus) set(imageUpdate, 'status', imageStatus);
   for (const key of PROMOTED_DETAILS) if (details[key] !== undefined) set(imageUpdate, key, details[key]);
-  await clients.registry.send(
+  await updateUnlessLater(
+    clients.registry,
     new UpdateCommand({
       TableName: event.registryTable,
       Key: registryKeys.image(run.pipeline, version),
       UpdateExpression: `SET ${imageUpdate.expression.join(', ')}`,
+      ConditionExpression: `attribute_not_exists(#stageOrder) OR #stageOrder ${stage === 'Failed' ? '<' : '<='} :stageOrder`,
       ExpressionAttributeNames: imageUpdate.names,
       ExpressionAttributeValues: imageUpdate.values,
     }),

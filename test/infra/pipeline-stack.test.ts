@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp, InvalidPipelineConfig, LOCAL_CONTEXT } from '../../infra/app';
-import { TASK_NAMES } from '../../tasks/contracts';
+import { IMAGE_MUTATIONS } from '../../infra/task-functions';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_NAMES, type TaskName } from '../../tasks/contracts';
 
 const files = ['pipelines/example.yaml'];
 
@@ -65,13 +66,25 @@ describe('PipelineStack (example pipeline)', () => {
     });
   });
 
-  it('tags every resource with the pipeline and its configured tags', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', {
-      Tags: Match.arrayWith([
-        { Key: 'CostCenter', Value: '4711' },
-        { Key: 'gami:pipeline', Value: 'web-base' },
-      ]),
-    });
+  it('tags every taggable resource with the pipeline and its configured tags', () => {
+    const expected = [
+      { Key: 'CostCenter', Value: '4711' },
+      { Key: 'gami:pipeline', Value: 'web-base' },
+    ];
+    // Types CloudFormation can tag that this stack creates; the global table carries tags per replica.
+    const taggable = ['AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::Logs::LogGroup', 'AWS::IAM::Role', 'AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::Events::Rule'];
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties?: { Tags?: unknown; Replicas?: { Tags?: unknown }[] } }>;
+    let checked = 0;
+    for (const [id, resource] of Object.entries(resources)) {
+      if (resource.Type === 'AWS::DynamoDB::GlobalTable') {
+        for (const replica of resource.Properties?.Replicas ?? []) expect({ id, tags: replica.Tags }).toEqual({ id, tags: expect.arrayContaining(expected) });
+        checked++;
+      } else if (taggable.includes(resource.Type) && resource.Type !== 'AWS::Events::Rule') {
+        expect({ id, tags: resource.Properties?.Tags }).toEqual({ id, tags: expect.arrayContaining(expected) });
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(30);
   });
 });
 
@@ -111,25 +124,91 @@ describe('task functions and their permissions', () => {
     );
   });
 
-  it('lets terminate, cleanup and runStep touch only instances tagged with this pipeline', () => {
-    expect(policyOf('terminateInstances')).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Action: 'ec2:TerminateInstances', Condition: { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } } }),
-      ]),
-    );
-    expect(policyOf('cleanup')).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({
-          Action: ['ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:EnableImageDeprecation'],
-          Condition: { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } },
+  /** Every Allow statement of a function that names `action`, as [resources, condition]. */
+  const grantsOf = (task: string, action: string) =>
+    policyOf(task)
+      .filter((st) => st.Effect === 'Allow' && ([] as unknown[]).concat(st.Action).includes(action))
+      .map((st) => ({ Resource: st.Resource, Condition: st.Condition }));
+
+  it('lets terminate, cleanup and runStep touch only instances tagged with this pipeline, and nothing else may terminate', () => {
+    const pipelineTag = { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } };
+    expect(grantsOf('terminateInstances', 'ec2:TerminateInstances')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('cleanup', 'ec2:TerminateInstances')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('cleanup', 'ec2:CreateTags')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('cleanup', 'ec2:EnableImageDeprecation')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('runStep', 'ssm:SendCommand')).toEqual([
+      { Resource: expect.anything(), Condition: undefined }, // the AWS-RunShellScript document
+      { Resource: expect.anything(), Condition: { StringEquals: { 'ssm:resourceTag/gami:pipeline': 'web-base' } } },
+    ]);
+    for (const task of TASK_NAMES.filter((t) => t !== 'terminateInstances' && t !== 'cleanup')) {
+      expect({ task, grants: grantsOf(task, 'ec2:TerminateInstances') }).toEqual({ task, grants: [] });
+    }
+  });
+
+  it('denies every task any change to an approved or published image, and tagging one so', () => {
+    for (const task of TASK_NAMES) {
+      const denies = policyOf(task).filter((st) => st.Effect === 'Deny');
+      expect({ task, denies }).toEqual({
+        task,
+        denies: [
+          expect.objectContaining({
+            Action: IMAGE_MUTATIONS,
+            Condition: { StringEquals: { 'aws:ResourceTag/gami:status': ['approved', 'published'] } },
+          }),
+          expect.objectContaining({
+            Action: 'ec2:CreateTags',
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:RequestTag/gami:status': ['approved', 'published'] } },
+          }),
+        ],
+      });
+    }
+  });
+
+  it('lets prepare read only AWS public parameters and the configured base image parameter', () => {
+    const reads = policyOf('prepare').filter((st) => ([] as unknown[]).concat(st.Action).includes('ssm:GetParameter'));
+    expect(reads).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::parameter/aws/service/*']] },
+      }),
+    ]);
+    for (const task of TASK_NAMES.filter((t) => t !== 'prepare')) {
+      expect({ task, grants: grantsOf(task, 'ssm:GetParameter') }).toEqual({ task, grants: [] });
+    }
+  });
+
+  it('gives each function the timeout of FUNCTION_TIMEOUT_SECONDS', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(functions)) {
+      const task = (fn.Metadata as Record<string, { entry: string }>)['gami:handler'].entry.split('/')[1] as TaskName;
+      expect({ task, timeout: fn.Properties.Timeout }).toEqual({ task, timeout: FUNCTION_TIMEOUT_SECONDS[task] });
+    }
+  });
+
+  it('sends executions that end ABORTED or TIMED_OUT to cleanup, which knows the pipeline, registry and topic', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: Match.stringLikeRegexp('^LifecycleStateMachine') }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Taskscleanup'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          GAMI_PIPELINE: 'web-base',
+          GAMI_REGISTRY_TABLE: 'gami-registry-web-base',
+          GAMI_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Notifications') },
         }),
-      ]),
-    );
-    expect(policyOf('runStep')).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Action: 'ssm:SendCommand', Condition: { StringEquals: { 'ssm:resourceTag/gami:pipeline': 'web-base' } } }),
-      ]),
-    );
+      },
+    });
+    expect(policyOf('cleanup')).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^Notifications/) } })]));
+  });
+
+  it('expires short-lived registry items (runStep claims) through the ttl attribute', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
   });
 
   it('gives builder and test instances a role with SSM core only, under the configured instance profile name', () => {
@@ -141,10 +220,17 @@ describe('task functions and their permissions', () => {
     template.hasResourceProperties('AWS::IAM::InstanceProfile', { InstanceProfileName: 'GamiBuilderInstanceProfile' });
   });
 
-  it('lets the state machine publish failures to the topic only', () => {
+  it('lets the state machine publish failures to the topic only, with the use of its key', () => {
     const [role] = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('LifecycleStateMachineRoleDefaultPolicy'));
     const statements = (role[1].Properties as { PolicyDocument: { Statement: Array<Record<string, unknown>> } }).PolicyDocument.Statement;
-    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'sns:publish', Resource: { Ref: expect.stringMatching(/^Notifications/) } })]));
+    const publishes = statements.filter((st) => /^sns:publish$/i.test(String(st.Action)));
+    expect(publishes.map((st) => st.Resource)).toEqual([{ Ref: expect.stringMatching(/^Notifications/) }, { Ref: expect.stringMatching(/^Notifications/) }]);
+    // SNS encrypts with a data key under the publisher's identity: without these, Notify Failure fails on AWS.
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^NotificationKey/), 'Arn'] } }),
+      ]),
+    );
   });
 });
 

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { main } from '../../bin/gami';
+import { main } from '../../bin/cli';
+import { NOT_YET_BUILT } from '../../pipeline/summary';
+import { STAGES } from '../../tasks/contracts';
 
 function capture() {
   const out: string[] = [];
@@ -17,7 +19,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('gami validate', () => {
-  it('exits 0 for the example pipeline and says what it will do', async () => {
+  it('exits 0 for the example pipeline and says what runs today, and what is configured but not yet built', async () => {
     // Prepare
     const { io, out, err } = capture();
 
@@ -26,11 +28,76 @@ describe('gami validate', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(out[0]).toBe('✓ pipelines/example.yaml');
-    expect(out).toContain('  copies to eu-central-1, us-east-1 (2 at a time)');
-    expect(out).toContain('  approval: 2 of 2 approvers within 72 h');
-    expect(out).toContain('  schedule: cron(0 3 ? * MON *) Europe/Dublin, next run 2026-11-23T03:00:00.000Z');
+    expect(out).toEqual([
+      '✓ pipelines/example.yaml',
+      'web-base: bakes the image in SSM parameter /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64 (x86_64, t3.medium) in eu-west-1 with 3 components: os-update, ssh-hardening, cleanup',
+      '  base images only from: amazon, self',
+      '  scan gate: CRITICAL ≤ 0, HIGH ≤ 0, MEDIUM ≤ 5, LOW ≤ ∞, INFORMATIONAL ≤ ∞, UNTRIAGED ≤ 0; 1 exception; fails closed after 60 min without a scan',
+      '  runs today: bake → test → scan gate; the image stays in the source region, unshared',
+      '  configured, not yet built (checked now, run by a later release):',
+      '    approval: 2 of 2 approvers within 72 h',
+      '    copies to eu-central-1, us-east-1 (2 at a time)',
+      '    shares with 2 accounts; never public',
+      '    updates 2 launch templates: web-prod (222222222222/eu-west-1), web-staging (333333333333/eu-central-1)',
+      '    publishes the image id to /golden/web-base/latest',
+      '    retention: keeps the newest 3, deprecates after 30 d, deregisters after 90 d with snapshots',
+      '    schedule: cron(0 3 ? * MON *) Europe/Dublin, would next run 2026-11-23T03:00:00.000Z',
+    ]);
     expect(err).toEqual(['1 file(s): 1 valid, 0 invalid; 0 error(s), 0 warning(s)']);
+  });
+
+  it('lists as "not yet built" exactly the stages the workflow does not have (update both when a stage lands)', () => {
+    // The workflow's stages, as the registry records them.
+    expect(STAGES).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed']);
+    for (const stage of NOT_YET_BUILT) expect(STAGES).not.toContain(stage);
+  });
+
+  it('validates the YAML files of a directory it is given', async () => {
+    // Prepare: a directory with the example and a broken copy.
+    const pipelinesDir = join(dir, 'many');
+    mkdirSync(pipelinesDir);
+    symlinkSync(resolve('pipelines/components'), join(pipelinesDir, 'components'));
+    writeFileSync(join(pipelinesDir, 'a.yaml'), readFileSync('pipelines/example.yaml', 'utf8'));
+    writeFileSync(join(pipelinesDir, 'b.yml'), 'name: *nowhere\n');
+    writeFileSync(join(pipelinesDir, 'notes.txt'), 'not a pipeline');
+    const { io, out, err } = capture();
+
+    // Act
+    const code = await main(['validate', '--today', '2026-11-22', `${pipelinesDir}/`], io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out[0]).toBe(`✓ ${pipelinesDir}/a.yaml`);
+    expect(err).toEqual([
+      `${pipelinesDir}/b.yml:1:7 YAML: alias *nowhere refers to no anchor (an anchor &nowhere must come before it)`,
+      '2 file(s): 1 valid, 1 invalid; 1 error(s), 0 warning(s)',
+    ]);
+  });
+
+  it('refuses a directory without YAML files in one line', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'gami-empty-'));
+    try {
+      const { io, out, err } = capture();
+      expect(await main(['validate', empty], io)).toBe(2);
+      expect(out).toEqual([]);
+      expect(err).toEqual([`error: ${empty} is a directory with no .yaml or .yml files`]);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('reports two files with the same pipeline name and instance profile at both files\' positions', async () => {
+    const copy = join(dir, 'copy.yaml');
+    writeFileSync(copy, readFileSync('pipelines/example.yaml', 'utf8'));
+    const { io, err } = capture();
+    expect(await main(['validate', '--today', '2026-11-22', 'pipelines/example.yaml', copy], io)).toBe(2);
+    expect(err).toEqual([
+      `pipelines/example.yaml:6:7 name: pipeline name "web-base" is also used by ${copy}:6:7; it must be unique (stacks, state machines and tags are named after it)`,
+      `pipelines/example.yaml:17:20 build.instanceProfile: instance profile "GamiBuilderInstanceProfile" is also used by ${copy}:17:20; it must be unique (each stack creates its own, and IAM names are unique per account)`,
+      `${copy}:6:7 name: pipeline name "web-base" is also used by pipelines/example.yaml:6:7; it must be unique (stacks, state machines and tags are named after it)`,
+      `${copy}:17:20 build.instanceProfile: instance profile "GamiBuilderInstanceProfile" is also used by pipelines/example.yaml:17:20; it must be unique (each stack creates its own, and IAM names are unique per account)`,
+      '2 file(s): 0 valid, 2 invalid; 4 error(s), 0 warning(s)',
+    ]);
   });
 
   it('reports all three mistakes of a file with line:col and path, and exits 2', async () => {
@@ -88,6 +155,29 @@ describe('gami validate', () => {
     expect(await main(['valdate'], io)).toBe(2);
     expect(err.join('\n')).toContain("unknown command 'valdate'");
   });
+
+  it('prints an unknown option\'s error once, and exits 2', async () => {
+    const { io, out, err } = capture();
+    expect(await main(['validate', '--bogus'], io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual(["error: unknown option '--bogus'"]);
+  });
+});
+
+describe('gami --help and --version', () => {
+  it.each([[['--help']], [['validate', '--help']], [['demo', '--help']], [['help', 'schema']]])('%j prints help and no error, exit 0', async (argv) => {
+    const { io, out, err } = capture();
+    expect(await main(argv, io)).toBe(0);
+    expect(out.join('\n')).toMatch(/^Usage: gami/);
+    expect(err).toEqual([]);
+  });
+
+  it('prints the package version', async () => {
+    const { io, out, err } = capture();
+    expect(await main(['--version'], io)).toBe(0);
+    expect(out).toEqual([JSON.parse(readFileSync('package.json', 'utf8')).version]);
+    expect(err).toEqual([]);
+  });
 });
 
 describe('gami schema', () => {
@@ -106,5 +196,27 @@ describe('gami schema', () => {
     } finally {
       rmSync(stale, { recursive: true, force: true });
     }
+  });
+
+  it('writes both schemas into an existing directory, creating components/', async () => {
+    const target = mkdtempSync(join(tmpdir(), 'gami-schema-'));
+    try {
+      const { io, out } = capture();
+      expect(await main(['schema', '--dir', target], io)).toBe(0);
+      expect(out).toEqual([`wrote ${target}/schema.json`, `wrote ${target}/components/schema.json`]);
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [['schema', '--dir', '/nonexistent-gami-dir'], 'error: --dir /nonexistent-gami-dir: no such directory'],
+    [['schema', '--check', '--dir', '/nonexistent-gami-dir'], 'error: --dir /nonexistent-gami-dir: no such directory'],
+    [['schema', '--dir', 'package.json'], 'error: --dir package.json: not a directory'],
+  ])('%j: one line, exit 2', async (argv, message) => {
+    const { io, out, err } = capture();
+    expect(await main(argv, io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual([message]);
   });
 });

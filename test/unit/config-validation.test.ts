@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatDiagnostic, validatePipelineFile } from '../../pipeline/validate';
+import { formatDiagnostic, validatePipelineFile, validatePipelineFiles } from '../../pipeline/validate';
 
 // A small valid pipeline; each case changes one line, so every expected line:col below can be read off it.
 const VALID = `name: web-base
@@ -153,9 +153,9 @@ describe('validatePipelineFile', () => {
     ],
     [
       'missing required key',
-      '  instanceProfile: GamiBuilderInstanceProfile\n',
+      '  subnetId: subnet-0a1b2c3d4e5f67890\n',
       '',
-      ['x.yaml:4:1 build.instanceProfile: required key "instanceProfile" is missing'],
+      ['x.yaml:4:1 build.subnetId: required key "subnetId" is missing'],
     ],
     [
       'cron with both day fields',
@@ -315,5 +315,155 @@ describe('validatePipelineFile', () => {
   it('reports a missing file', () => {
     const result = validatePipelineFile(join(dir, 'absent.yaml'));
     expect(result.diagnostics.map((d) => d.message)).toEqual(['file not found']);
+  });
+});
+
+describe('AWS limits and YAML hazards (each with its position)', () => {
+  const tags = (n: number) => `tags:\n${Array.from({ length: n }, (_, i) => `  Tag${i}: v`).join('\n')}\n`;
+  const accounts = (n: number) => Array.from({ length: n }, (_, i) => `"${String(100000000000 + i)}"`).join(', ');
+
+  const cases: Array<[string, string, string, string[]]> = [
+    ['a tag key with the reserved aws: prefix', 'name: web-base', 'name: web-base\ntags:\n  AWS:team: x', ['x.yaml:3:3 tags["AWS:team"]: tag key "AWS:team": keys starting with "aws:" are reserved for AWS']],
+    ['a tag key the pipeline sets itself (gami:)', 'name: web-base', 'name: web-base\ntags:\n  gami:status: approved', ['x.yaml:3:3 tags["gami:status"]: tag key "gami:status" is set by the pipeline itself']],
+    ['a Name tag (the pipeline names images and instances)', 'name: web-base', 'name: web-base\ntags:\n  Name: x', ['x.yaml:3:3 tags.Name: tag key "Name" is set by the pipeline itself']],
+    ['a tag key over 128 characters', 'name: web-base', `name: web-base\ntags:\n  ${'k'.repeat(129)}: x`, [`x.yaml:3:3 tags.${'k'.repeat(129)}: tag key is 129 characters; AWS allows at most 128`]],
+    ['a tag value over 256 characters', 'name: web-base', `name: web-base\ntags:\n  Team: ${'v'.repeat(257)}`, ['x.yaml:3:9 tags.Team: tag value is 257 characters; AWS allows at most 256']],
+    ['more tags than fit beside the pipeline\'s own', 'name: web-base\n', `name: web-base\n${tags(41)}`, ['x.yaml:3:3 tags: 41 tags; at most 40 fit beside the 10 the pipeline puts on every image (AWS allows 50 per resource)']],
+    [
+      'more than 1,000 launch permission entities',
+      'accounts: ["222222222222"]',
+      `accounts: [${accounts(1000)}]\n  organizationArn: arn:aws:organizations::111111111111:organization/o-a1b2c3d4e5`,
+      ['x.yaml:19:3 sharing: shares with 1001 accounts, OUs and organizations; an image can be shared with at most 1000 (share with the organization or its OUs instead of many accounts)'],
+    ],
+    ['more than 50 approvers', '  approvers: [alice@example.com]', `  approvers: [${Array.from({ length: 51 }, (_, i) => `a${i}@example.com`).join(', ')}]`, ['x.yaml:11:14 approval.approvers: 51 approvers; at most 50']],
+    ['more than 20 components', '  - path: components/os-update.yaml\n', '  - path: components/os-update.yaml\n'.repeat(21), ['x.yaml:9:3 components: 21 components; at most 20']],
+    ['more than 5 security groups', '[sg-0123456789abcdef0]', `[${Array.from({ length: 6 }, (_, i) => `sg-012345678${i}abcdef0`).join(', ')}]`, ['x.yaml:6:21 build.securityGroupIds: 6 security groups; an instance takes at most 5 (VPC quota per network interface)']],
+    ['an exception reason over 1,000 characters', 'reason: Not reachable in our configuration.', `reason: ${'r'.repeat(1001)}`, ['x.yaml:33:15 scanGate.exceptions[0].reason: reason is 1001 characters; at most 1000']],
+    [
+      'an SSM parameter name over 2,048 characters',
+      '  ssmParameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      `  ssmParameter: /golden/${'p'.repeat(2048)}`,
+      ['x.yaml:3:17 baseImage.ssmParameter: the parameter name is 2056 characters; SSM allows at most 2048'],
+    ],
+    [
+      'an SSM parameter hierarchy over 15 levels',
+      '  ssmParameter: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
+      `  ssmParameter: ${'/a'.repeat(16)}`,
+      [`x.yaml:3:17 baseImage.ssmParameter: "${'/a'.repeat(16)}" has more than 15 levels; SSM allows at most 15`],
+    ],
+    [
+      'a naming pattern whose names exceed 128 characters',
+      'name: web-base',
+      `name: web-base\nnaming:\n  pattern: "{pipeline}-{version}-${'x'.repeat(120)}"`,
+      ['x.yaml:3:12 naming.pattern: image names from this pattern reach 136 characters; AMI names are at most 128'],
+    ],
+    ['an alias that names no anchor', '  accounts: ["222222222222"]', '  accounts: *prod', ['x.yaml:19:13 YAML: alias *prod refers to no anchor (an anchor &prod must come before it)']],
+    [
+      'an alias bomb (billion laughs)',
+      'name: web-base\n',
+      'name: web-base\nx-a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\nx-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nx-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nx-d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+      ['x.yaml:3:10 YAML: the aliases expand into more than 100 repeated nodes (an alias bomb?); write the values out'],
+    ],
+    ['an owner the trust policy cannot name', 'name: web-base', 'name: web-base\nbaseImageTrust:\n  allowedOwners: [amazon, "12345"]', ['x.yaml:3:27 baseImageTrust.allowedOwners[1]: "12345" is not an image owner (amazon, self, aws-marketplace or a 12-digit account id)']],
+    ['a trust policy that trusts no one', 'name: web-base', 'name: web-base\nbaseImageTrust:\n  allowedOwners: []', ['x.yaml:3:18 baseImageTrust.allowedOwners: allowedOwners needs at least one owner: with none, no base image could be used']],
+    ['a trust policy key typo', 'name: web-base', 'name: web-base\nbaseImageTrust:\n  allowedOwner: [amazon]', ['x.yaml:3:3 baseImageTrust.allowedOwner: unknown key "allowedOwner" (did you mean "allowedOwners"?)']],
+  ];
+
+  it.each(cases)('reports %s', (_what, from, to, expected) => {
+    const { lines, result } = validate(variant(from, to));
+    expect(lines).toEqual(expected);
+    expect(result.pipeline).toBeUndefined();
+  });
+
+  it('accepts exactly the limits: 40 tags, 1,000 share entities', () => {
+    const { lines } = validate(variant('accounts: ["222222222222"]', `accounts: [${accounts(1000)}]`).replace('name: web-base\n', `name: web-base\n${tags(40)}`));
+    expect(lines).toEqual([]);
+  });
+
+  it('resolves an alias that has its anchor', () => {
+    const { lines, result } = validate(variant('  accounts: ["222222222222"]', '  accounts: *prod').replace('name: web-base\n', 'name: web-base\nprodAccounts: &prod ["222222222222"]\n'));
+    // The anchor's key is unknown, the alias itself is fine.
+    expect(lines).toEqual(['x.yaml:2:1 prodAccounts: unknown key "prodAccounts"']);
+    expect(result.pipeline).toBeUndefined();
+  });
+
+  it('refuses a configuration too large to embed in the state machine', () => {
+    const exceptions = Array.from(
+      { length: 80 },
+      (_, i) => `    - cve: CVE-2024-${String(10000 + i)}\n      reason: ${'r'.repeat(900)}\n      approvedBy: sec@example.com\n      expiresOn: 2027-03-31`,
+    ).join('\n');
+    const { lines } = validate(variant('  exceptions:\n', `  exceptions:\n${exceptions}\n`));
+    expect(lines).toEqual(['x.yaml:1:1 the configuration is 79 KiB as JSON; at most 64 KiB (it is embedded in the state machine)']);
+  });
+
+  it('refuses a file over 256 KiB before parsing it', () => {
+    const { lines } = validate(`${'# padding\n'.repeat(30000)}${VALID}`);
+    expect(lines).toEqual(['x.yaml:1:1 the file is 294 KiB; a pipeline or component file is at most 256 KiB']);
+  });
+
+  it('says a directory is a directory', () => {
+    const result = validatePipelineFile(join(dir, 'own'));
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([`${join(dir, 'own')}:1:1 is a directory, not a YAML file`]);
+  });
+});
+
+describe('base image trust and the builder instance profile', () => {
+  it('defaults the trust policy to Amazon and this account, and the instance profile to one per pipeline', () => {
+    const { result } = validate(variant('  instanceProfile: GamiBuilderInstanceProfile\n', ''));
+    expect(result.pipeline!.config.baseImageTrust).toEqual({ allowedOwners: ['amazon', 'self'] });
+    expect(result.pipeline!.config.build.instanceProfile).toBe('gami-web-base-builder');
+  });
+
+  it('keeps a configured trust policy and instance profile', () => {
+    const { lines, result } = validate(variant('name: web-base', 'name: web-base\nbaseImageTrust:\n  allowedOwners: [aws-marketplace, "123456789012"]'));
+    expect(lines).toEqual([]);
+    expect(result.pipeline!.config.baseImageTrust.allowedOwners).toEqual(['aws-marketplace', '123456789012']);
+    expect(result.pipeline!.config.build.instanceProfile).toBe('GamiBuilderInstanceProfile');
+  });
+});
+
+describe('validatePipelineFiles (several files in one run)', () => {
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const shown = (results: ReturnType<typeof validatePipelineFiles>) =>
+    results.flatMap((r) => r.diagnostics.map((d) => formatDiagnostic(d).replaceAll(`${dir}/`, '')));
+
+  it('reports a pipeline name used twice in both files, each with the other\'s position', () => {
+    const a = write('a.yaml', variant('  instanceProfile: GamiBuilderInstanceProfile\n', ''));
+    const b = write('b.yaml', `# the same pipeline again\n${variant('  instanceProfile: GamiBuilderInstanceProfile\n', '  instanceProfile: other-profile\n')}`);
+    const results = validatePipelineFiles([a, b], { now: NOW });
+    expect(shown(results)).toEqual([
+      'a.yaml:1:7 name: pipeline name "web-base" is also used by b.yaml:2:7; it must be unique (stacks, state machines and tags are named after it)',
+      'b.yaml:2:7 name: pipeline name "web-base" is also used by a.yaml:1:7; it must be unique (stacks, state machines and tags are named after it)',
+    ]);
+    expect(results.map((r) => r.pipeline)).toEqual([undefined, undefined]);
+  });
+
+  it('reports an instance profile used by two pipelines in both files, including a default one', () => {
+    const a = write('a.yaml', variant('name: web-base', 'name: api-base'));
+    const b = write('b.yaml', variant('name: web-base', 'name: db-base'));
+    const c = write('c.yaml', variant('  instanceProfile: GamiBuilderInstanceProfile\n', '  instanceProfile: gami-web-base-builder\n').replace('name: web-base', 'name: cache'));
+    const d = write('d.yaml', variant('  instanceProfile: GamiBuilderInstanceProfile\n', ''));
+    const why = 'it must be unique (each stack creates its own, and IAM names are unique per account)';
+    expect(shown(validatePipelineFiles([a, b, c, d], { now: NOW }))).toEqual([
+      `a.yaml:7:20 build.instanceProfile: instance profile "GamiBuilderInstanceProfile" is also used by b.yaml:7:20; ${why}`,
+      `b.yaml:7:20 build.instanceProfile: instance profile "GamiBuilderInstanceProfile" is also used by a.yaml:7:20; ${why}`,
+      `c.yaml:7:20 build.instanceProfile: instance profile "gami-web-base-builder" is also used by d.yaml:5:3; ${why}`,
+      `d.yaml:5:3 build.instanceProfile: instance profile "gami-web-base-builder" is also used by c.yaml:7:20; ${why}`,
+    ]);
+  });
+
+  it('validates every file even when one holds an alias bomb or an undefined alias', () => {
+    const bomb = write('bomb.yaml', 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n');
+    const undefinedAlias = write('undefined.yaml', 'name: *missing\n');
+    const good = write('good.yaml', VALID);
+    const results = validatePipelineFiles([bomb, undefinedAlias, good], { now: NOW });
+    expect(shown(results)).toEqual([
+      'bomb.yaml:2:8 YAML: the aliases expand into more than 100 repeated nodes (an alias bomb?); write the values out',
+      'undefined.yaml:1:7 YAML: alias *missing refers to no anchor (an anchor &missing must come before it)',
+    ]);
+    expect(results[2].pipeline?.config.name).toBe('web-base');
   });
 });

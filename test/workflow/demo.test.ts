@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDemo } from '../../bin/demo';
+import { EXIT_INTERRUPTED, INTERRUPT_CAUSE, runDemo } from '../../bin/demo';
+import type { StatusChangeDelivery } from '../../bin/live';
 import { VirtualClock } from '../../local/clock';
+import { LocalRuntime } from '../../local/runtime';
+import { LOCK_FILE, STATE_DIR_MARKER } from '../../local/state-dir';
 
 describe('npm start (gami demo)', () => {
   let stateDir: string;
@@ -28,5 +31,68 @@ describe('npm start (gami demo)', () => {
     expect(first.filter((l) => /Success +os-update\/build\/UpdatePackages/.test(l))).toHaveLength(1);
     expect(second[1]).toContain(`(resumed from ${stateDir})`);
     expect(second).toEqual(expect.arrayContaining([expect.stringMatching(/^✓ web-base v2: /)]));
+    // The directory is marked as gami's and no longer locked.
+    expect(existsSync(join(stateDir, STATE_DIR_MARKER))).toBe(true);
+    expect(existsSync(join(stateDir, LOCK_FILE))).toBe(false);
+  });
+
+  it('on Ctrl-C stops the execution (StopExecution with the cause), waits for the clean-up and prints what it cleaned', async () => {
+    // Prepare: LocalRuntime.settled() comes with the status-change clean-up (local/runtime.ts); until then, and
+    // to pin the printing down, a stand-in answers for it. The end-to-end clean-up is the runtime's own test.
+    const runtime = LocalRuntime.prototype as unknown as { settled?: () => Promise<StatusChangeDelivery[]> };
+    const original = Object.getOwnPropertyDescriptor(runtime, 'settled');
+    const lines: string[] = [];
+    const startedArn = () => lines.find((l) => l.includes(' started arn:'))?.split(' started ')[1].split(' ')[0] ?? '';
+    runtime.settled = async () => [
+      { executionArn: startedArn(), status: 'ABORTED', target: 'gami-web-base-cleanup', result: { terminated: ['i-0aaaaaaaaaaaaaaa1'], rejectedImageIds: [] } },
+    ];
+    const interrupt = new AbortController();
+    const dir = mkdtempSync(join(tmpdir(), 'gami-demo-int-'));
+    try {
+      // Act: Ctrl-C once the builder is being launched.
+      const code = await runDemo({
+        pipelineFile: 'pipelines/example.yaml',
+        speed: 1,
+        stateDir: dir,
+        fresh: false,
+        out: (l) => {
+          lines.push(l);
+          if (l.includes('── Bake')) interrupt.abort();
+        },
+        clock: new VirtualClock(Date.UTC(2026, 10, 22, 9)),
+        interrupt: interrupt.signal,
+      });
+
+      // Assess
+      expect(code).toBe(EXIT_INTERRUPTED);
+      const tail = lines.slice(lines.findIndex((l) => l.includes('✗ interrupted')));
+      expect(tail[0]).toMatch(/✗ interrupted: stopping arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:\S+ \(Ctrl-C again quits without waiting for the clean-up\)$/);
+      expect(tail).toEqual(
+        expect.arrayContaining([
+          `✗ web-base: ABORTED — ${INTERRUPT_CAUSE}`,
+          '  waiting for the clean-up of the stopped run…',
+          '  clean-up after ABORTED: terminated i-0aaaaaaaaaaaaaaa1; rejected and deprecated no image (none was made)',
+        ]),
+      );
+      expect(lines.some((l) => l.includes('undefined'))).toBe(false);
+      expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+    } finally {
+      if (original) Object.defineProperty(runtime, 'settled', original);
+      else delete runtime.settled;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses --fresh on a directory it did not create, before touching it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gami-demo-foreign-'));
+    try {
+      writeFileSync(join(dir, 'important.txt'), 'keep me');
+      await expect(runDemo({ pipelineFile: 'pipelines/example.yaml', speed: 1, stateDir: dir, fresh: true, out: () => undefined })).rejects.toThrow(
+        /not a gami state directory/,
+      );
+      expect(readdirSync(dir)).toEqual(['important.txt']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

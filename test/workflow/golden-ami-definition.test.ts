@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Template } from 'aws-cdk-lib/assertions';
 import { validatePipelineFile } from '../../pipeline/validate';
-import { TASK_NAMES, type TaskName } from '../../tasks/contracts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_NAMES, type TaskName } from '../../tasks/contracts';
 import { GoldenAmiWorkflow } from '../../workflows/golden-ami';
 import { componentSteps } from '../../workflows/stages/instance';
 
@@ -62,14 +62,44 @@ describe('golden-ami workflow definition', () => {
     });
   });
 
-  it('routes every top-level task to the failure path with the stage and error', () => {
+  it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
-    const failurePath = new Set(['Clean Up', 'Record Failure', 'Notify Failure']);
+    const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Mark Record Failed', 'Notify Failure']);
     for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
-      expect({ name, catch: state.Catch?.[0]?.Next }).toEqual({ name, catch: 'Clean Up' });
-      expect(state.Catch?.[0]?.Assign).toMatchObject({ error: '{% $states.errorOutput.Error %}' });
+      // States.ALL does not match States.DataLimitExceeded: it is caught by name, first.
+      expect({ name, catches: state.Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
+        name,
+        catches: [
+          [['States.DataLimitExceeded'], 'Reject Run Images'],
+          [['States.ALL'], 'Reject Run Images'],
+        ],
+      });
+      expect(state.Catch?.[1]?.Assign).toMatchObject({ error: expect.stringContaining("'StageFailed'") });
     }
     expect(tasks.length).toBeGreaterThan(15);
+  });
+
+  it('runs each clean-up action on after the one before gave up, and retries each on any error', () => {
+    const chain = [
+      ['Reject Run Images', 'Terminate Run Instances'],
+      ['Terminate Run Instances', 'Mark Record Failed'],
+      ['Mark Record Failed', 'Notify Failure'],
+      ['Notify Failure', 'Failed'],
+    ];
+    for (const [name, next] of chain) {
+      expect({ name, next: states[name].Next, caught: states[name].Catch?.map((c) => c.Next) }).toEqual({ name, next, caught: [next] });
+      expect(states[name].Retry?.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 5 });
+    }
+  });
+
+  it('gives every Lambda task a timeout just above its function timeout, and retries crashes and time-outs', () => {
+    // Functions here are imported by ARN (name = task); the infra test checks the functions' own Timeout.
+    const lambdaTasks = Object.entries(states).filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke');
+    for (const [name, state] of lambdaTasks) {
+      const task = String((state.Arguments as { FunctionName: string }).FunctionName).split(':').at(-1) as TaskName;
+      expect({ name, task: state.TimeoutSeconds }).toEqual({ name, task: FUNCTION_TIMEOUT_SECONDS[task] + 30 });
+      expect(state.Retry?.[1]).toMatchObject({ ErrorEquals: ['Runtime.ExitError', 'Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'], MaxAttempts: 2 });
+    }
   });
 
   it('retries transient errors with backoff and full jitter on every Lambda task', () => {
@@ -106,7 +136,7 @@ describe('golden-ami workflow definition', () => {
       ],
       Default: 'Scan Timed Out',
     });
-    expect(states['Scan Timed Out']).toMatchObject({ Assign: { error: 'ScanIncomplete', failedStage: 'ScanGate' }, Next: 'Clean Up' });
+    expect(states['Scan Timed Out']).toMatchObject({ Assign: { error: 'ScanIncomplete', failedStage: 'ScanGate' }, Next: 'Reject Run Images' });
   });
 
   it('ends every failure in a Fail state carrying the named error', () => {

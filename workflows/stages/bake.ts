@@ -2,7 +2,6 @@
  * Stage 2 — Bake: launch a builder from the base image, wait for its SSM agent, run every component's build
  * and validate steps, create the image, wait until it is available (backing off), terminate the builder.
  */
-import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { ComponentStepRef } from '../../tasks/contracts';
 import { failWith, recordStage, runArgument, stageTask, type StageContext } from './common';
@@ -70,7 +69,6 @@ export function bakeStage(ctx: StageContext, steps: ComponentStepRef[], componen
       imageWait: IMAGE_FIRST_WAIT_SECONDS,
       imagePolls: 0,
     },
-    timeout: Duration.minutes(10),
   });
   create.next(waitImage);
 

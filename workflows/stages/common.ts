@@ -10,7 +10,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
-import type { TaskName } from '../../tasks/contracts';
+import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS, type TaskName } from '../../tasks/contracts';
+import { EXECUTION_ERRORS } from '../../tasks/errors';
 
 export type TaskFunctions = Record<TaskName, lambda.IFunction>;
 
@@ -64,6 +65,13 @@ export const TRANSIENT_ERRORS = [
 ];
 
 /**
+ * A function that crashed (Runtime.ExitError: out of memory, a runtime that exited), was ended at its own
+ * timeout (Sandbox.Timedout), failed in a way Lambda cannot name (Lambda.Unknown), or whose invocation was
+ * lost past the Task's timeout (States.Timeout): every handler is idempotent, so try again, a few times.
+ */
+export const CRASH_ERRORS = ['Runtime.ExitError', 'Sandbox.Timedout', 'Lambda.Unknown', 'States.Timeout'];
+
+/**
  * A Lambda task: payload object (values may be `{% %}` expressions); the state's output is the handler's
  * return value. In `assign`, the handler's return value is `$states.result.Payload` (the Lambda envelope).
  */
@@ -72,7 +80,7 @@ export function invokeTask(
   name: string,
   task: TaskName,
   payload: Record<string, unknown> | string,
-  options: { assign?: Record<string, unknown>; outputs?: unknown; timeout?: Duration } = {},
+  options: { assign?: Record<string, unknown>; outputs?: unknown } = {},
 ): tasks.LambdaInvoke {
   const state = tasks.LambdaInvoke.jsonata(ctx.scope, name, {
     lambdaFunction: ctx.functions[task],
@@ -81,7 +89,8 @@ export function invokeTask(
     outputs: options.outputs ?? '{% $states.result.Payload %}',
     assign: options.assign,
     retryOnServiceExceptions: false,
-    taskTimeout: sfn.Timeout.duration(options.timeout ?? Duration.minutes(5)),
+    // The function's own timeout ends a slow handler first; this only catches an invocation lost on the way.
+    taskTimeout: sfn.Timeout.duration(Duration.seconds(FUNCTION_TIMEOUT_SECONDS[task] + TASK_TIMEOUT_MARGIN_SECONDS)),
   });
   state.addRetry({
     errors: TRANSIENT_ERRORS,
@@ -91,6 +100,7 @@ export function invokeTask(
     maxDelay: Duration.seconds(60),
     jitterStrategy: sfn.JitterType.FULL,
   });
+  state.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
   return state;
 }
 
@@ -101,12 +111,28 @@ export function invokeTask(
 export const CAUGHT_CAUSE =
   "{% ($c := $states.errorOutput.Cause; $c ? ($substring($c, 0, 13) = '{\"errorType\":' ? $parse($c).errorMessage : $c) : '') %}";
 
-/** Route every error of `state` to the failure path, remembering the stage and the error. */
+/** Longest cause carried to the registry, the notification and the Fail state (the history keeps all). */
+export const MAX_CAUSE = 4000;
+
+const KNOWN_ERRORS = `[${EXECUTION_ERRORS.map((e) => `'${e}'`).join(', ')}]`;
+
+/**
+ * Route every error of `state` to the failure path, remembering the stage and the error as one of the closed
+ * set EXECUTION_ERRORS: a named task error stays itself; anything else (retries exhausted, a crash or time-out,
+ * a data limit) becomes StageFailed, with the stage, the original error and its cause in the cause.
+ * States.DataLimitExceeded is not matched by States.ALL, so it is caught by name.
+ */
 export function catchInto(ctx: StageContext, state: sfn.TaskStateBase | sfn.Map | sfn.Parallel, stage: string): void {
-  state.addCatch(ctx.failure, {
-    errors: ['States.ALL'],
-    assign: { failedStage: stage, error: '{% $states.errorOutput.Error %}', cause: CAUGHT_CAUSE },
-  });
+  const readable = CAUGHT_CAUSE.slice(3, -3);
+  const assign = {
+    failedStage: stage,
+    error: `{% $states.errorOutput.Error in ${KNOWN_ERRORS} ? $states.errorOutput.Error : 'StageFailed' %}`,
+    cause:
+      `{% $substring($states.errorOutput.Error in ${KNOWN_ERRORS} ? (${readable}) : ` +
+      `'Stage ${stage} failed with ' & $states.errorOutput.Error & ': ' & (${readable}), 0, ${MAX_CAUSE}) %}`,
+  };
+  state.addCatch(ctx.failure, { errors: ['States.DataLimitExceeded'], assign });
+  state.addCatch(ctx.failure, { errors: ['States.ALL'], assign });
 }
 
 /** A Lambda task of `stage` whose every error goes to the failure path (invokeTask + catchInto). */

@@ -1,21 +1,52 @@
 /**
- * The failure path every stage's Catch leads to: Clean Up (terminate this run's instances; tag the image
- * rejected and deprecate it at once), record the failure, notify, and fail with the stage's named error.
- * Clean-up and recording failures do not stop the notification and the Fail: the original error wins.
+ * The failure path every stage's Catch leads to. Three independent clean-up actions, each its own state with
+ * its own retries on *any* error, so that one that keeps failing never stops the others:
+ *
+ *   Reject Run Images        cleanup {action: images}     tag the run's images rejected, deprecate them
+ *   Terminate Run Instances  cleanup {action: instances}  terminate every live instance of the execution
+ *   Mark Record Failed       cleanup {action: record}     the registry record terminal (rejected, Failed),
+ *                                                         with what could not be cleaned; found by execution
+ *                                                         when Prepare's result was lost
+ *   Notify Failure           SNS: the stage, the error, its cause, and every id that could not be cleaned
+ *   Failed                   Fail: Error = one of EXECUTION_ERRORS, Cause = its detail
+ *
+ * An action whose retries run out is caught: its error (CleanupIncomplete names every id left) is assigned and
+ * the path goes on. Executions that end ABORTED or TIMED_OUT run no Catch; the stack's EventBridge rule sends
+ * them to the same cleanup function (infra/pipeline-stack.ts).
  */
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
-import { invokeTask, runArgument, runExpression, type TaskFunctions, type TaskScope } from './common';
+import type { CleanupAction } from '../../tasks/contracts';
+import { CAUGHT_CAUSE, invokeTask, runExpression, type TaskFunctions, type TaskScope } from './common';
+
+/** Attempts of each clean-up action, on any error, before the path goes on without it (~2.5 minutes). */
+export const CLEANUP_ATTEMPTS = 5;
+
+/** The variable an action's outcome is assigned to: its result, or {error, cause} when it gave up. */
+const outcomeVariable = (action: CleanupAction) => `cleanup${action[0].toUpperCase()}${action.slice(1)}`;
+
+/** What could not be cleaned, from the three outcomes, as the contract's notCleaned shape. */
+const NOT_CLEANED =
+  "{'instances': $cleanupInstances.error ? [$cleanupInstances.error & ': ' & $cleanupInstances.cause] : [], " +
+  "'images': $cleanupImages.error ? [$cleanupImages.error & ': ' & $cleanupImages.cause] : []}";
 
 export function failureStage(scope: Construct, config: PipelineConfig, functions: TaskFunctions, registryTable: string, topic: sns.ITopic): sfn.State {
   const ctx: TaskScope = { scope, functions };
-  const run = runArgument(config.name);
 
   const fail = sfn.Fail.jsonata(scope, 'Failed', { error: '{% $error %}', cause: '{% $cause %}' });
 
+  const notCleanedLines =
+    "$append($append(" +
+    "$cleanupImages.error ? ['Images: ' & $cleanupImages.cause] : [], " +
+    "$cleanupInstances.error ? ['Instances: ' & $cleanupInstances.cause] : []), " +
+    "$cleanupRecord.error ? ['Registry record: ' & $cleanupRecord.cause] : [])";
+  const cleanedLines =
+    "'Clean-up: rejected and deprecated ' & ($count($cleanupImages.rejectedImageIds) > 0 ? $join($cleanupImages.rejectedImageIds, ', ') : 'no images') & " +
+    "'; terminated ' & ($count($cleanupInstances.terminated) > 0 ? $join($cleanupInstances.terminated, ', ') : 'no instances') & '.'";
   const notify = tasks.CallAwsService.jsonata(scope, 'Notify Failure', {
     service: 'sns',
     action: 'publish',
@@ -23,38 +54,44 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
     parameters: {
       TopicArn: topic.topicArn,
       Subject: `{% $substring('[${config.name}] ' & $error & ' in ' & $failedStage, 0, 100) %}`,
-      Message: `{% 'Pipeline ${config.name}' & ($version ? ' version ' & $version : '') & ' failed in stage ' & $failedStage & ' with ' & $error & '.\\n\\n' & $cause & '\\n\\nExecution: ' & $states.context.Execution.Id %}`,
+      Message:
+        `{% ($left := ${notCleanedLines}; 'Pipeline ${config.name}' & ($version ? ' version ' & $version : '') & ' failed in stage ' & $failedStage & ' with ' & $error & '.\\n\\n' & $cause & ` +
+        `'\\n\\n' & ${cleanedLines} & ` +
+        `($count($left) > 0 ? '\\nNOT CLEANED (act on these):\\n- ' & $join($left, '\\n- ') : '\\nNothing was left behind.') & ` +
+        `'\\n\\nExecution: ' & $states.context.Execution.Id) %}`,
       MessageAttributes: {
         pipeline: { DataType: 'String', StringValue: config.name },
         error: { DataType: 'String', StringValue: '{% $error %}' },
       },
     },
   });
-  notify.addRetry({ errors: ['States.ALL'], maxAttempts: 3, jitterStrategy: sfn.JitterType.FULL });
+  notify.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: CLEANUP_ATTEMPTS, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
   notify.addCatch(fail, { errors: ['States.ALL'] });
   notify.next(fail);
 
-  const record = invokeTask(ctx, 'Record Failure', 'recordStage', {
-    run,
-    registryTable,
-    version: '{% $version %}',
-    stage: 'Failed',
-    status: 'failed',
-    details: "{% {'stage': $failedStage, 'error': $error, 'cause': $cause, 'cleanup': $cleanup} %}",
+  const action = (name: string, cleanupAction: CleanupAction, extra: Record<string, string> = {}) => {
+    const variable = outcomeVariable(cleanupAction);
+    const payload =
+      `{% $merge([{'run': ${runExpression(config.name)}, 'action': '${cleanupAction}', 'imageId': $imageId, 'version': $version, ` +
+      `'registryTable': '${registryTable}', 'stage': $failedStage, 'error': $error, 'cause': $cause}` +
+      `${Object.entries(extra).map(([k, v]) => `, {'${k}': ${v}}`).join('')}]) %}`;
+    const state = invokeTask(ctx, name, 'cleanup', payload, { assign: { [variable]: '{% $states.result.Payload %}' } });
+    // On any error, crashes and time-outs included: every action is idempotent.
+    state.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: CLEANUP_ATTEMPTS, backoffRate: 2, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL });
+    return state;
+  };
+  const record = action('Mark Record Failed', 'record', { notCleaned: NOT_CLEANED });
+  const instances = action('Terminate Run Instances', 'instances');
+  const images = action('Reject Run Images', 'images');
+  const gaveUp = (variable: string) => ({
+    [variable]: `{% {'error': $states.errorOutput.Error, 'cause': $substring(${CAUGHT_CAUSE.slice(3, -3)}, 0, 2000)} %}`,
   });
-  record.addCatch(notify, { errors: ['States.ALL'] });
-  record.next(notify);
-  const hasVersion = sfn.Choice.jsonata(scope, 'Version Allocated?')
-    .when(sfn.Condition.jsonata('{% $version != null %}'), record)
-    .otherwise(notify);
 
-  const cleanup = invokeTask(ctx, 'Clean Up', 'cleanup', `{% $merge([{'run': ${runExpression(config.name)}, 'error': $error, 'cause': $cause}, $imageId ? {'imageId': $imageId} : {}]) %}`, {
-    assign: { cleanup: '{% $states.result.Payload %}' },
-  });
-  cleanup.addCatch(hasVersion, {
-    errors: ['States.ALL'],
-    assign: { cleanup: "{% {'error': $states.errorOutput.Error, 'cause': $states.errorOutput.Cause} %}" },
-  });
-  cleanup.next(hasVersion);
-  return cleanup;
+  record.addCatch(notify, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('record')) });
+  record.next(notify);
+  instances.addCatch(record, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('instances')) });
+  instances.next(record);
+  images.addCatch(instances, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('images')) });
+  images.next(instances);
+  return images;
 }

@@ -81,10 +81,13 @@ export function runSteps(
   });
   const send = invokeTask(ctx, `${label}: Send Step`, 'runStep', {
     run,
+    registryTable: ctx.registryTable,
     instanceId: `{% $${instanceVar} %}`,
     step: '{% $step %}',
     attempt: '{% $attempt %}',
   }, { assign: { commandId: '{% $states.result.Payload.commandId %}', polls: 0 } });
+  // Another invocation of this step attempt is sending its command (a duplicate delivery): wait for it.
+  send.addRetry({ errors: ['StepCommandPending'], interval: Duration.seconds(5), maxAttempts: 6, backoffRate: 2, maxDelay: Duration.seconds(60) });
   // SSM returns a result ~5 s after sending; long steps (package upgrades) are polled every 30 s after that.
   const wait = sfn.Wait.jsonata(ctx.scope, `${label}: Wait For Step`, { time: sfn.WaitTime.seconds('{% $polls < 3 ? 5 : 30 %}') });
   const check = invokeTask(ctx, `${label}: Check Step`, 'checkStep', {

@@ -13,6 +13,7 @@ export function prepareStage(ctx: StageContext, components: string[], next: sfn.
       namingPattern: config.naming.pattern,
       registryTable: ctx.registryTable,
       components,
+      allowedOwners: config.baseImageTrust.allowedOwners,
     },
   }, {
     assign: {

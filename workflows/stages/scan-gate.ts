@@ -27,7 +27,7 @@ export function scanGateStage(ctx: StageContext, next: sfn.IChainable): sfn.ICha
     version: '{% $version %}',
     registryTable: ctx.registryTable,
     scanGate: { maxFindings: config.scanGate.maxFindings, exceptions: config.scanGate.exceptions },
-  }, { assign: { gate: '{% $states.result.Payload %}' }, timeout: Duration.minutes(10) });
+  }, { assign: { gate: '{% $states.result.Payload %}' } });
   evaluate.next(terminate);
 
   const wait = sfn.Wait.jsonata(ctx.scope, 'Wait For Scan', { time: sfn.WaitTime.duration(Duration.seconds(SCAN_POLL_SECONDS)) });

@@ -2,24 +2,46 @@
  * The bundled vulnerability catalog the simulated Inspector matches inventories against: real CVE records for
  * the packages of the simulated base images, with the fixed versions the distributions shipped.
  *
- * Sources (public): Amazon Inspector's own scan of the AL2023 container image (severity, CVSS base score, EPSS,
- * exploit-available and fixed package per CVE, May 2024; aws-actions/vulnerability-scan-github-action-for-amazon-
- * inspector test data), Amazon Linux Security Center advisories (ALAS2023-*: ids, CVE lists, fixed builds),
- * Ubuntu Security Notices (USN-*: fixed jammy versions), NVD (CVSS 3.x base scores and descriptions).
+ * Sources (public), and which record field comes from which:
+ * - INSPECTOR_SCAN: Amazon Inspector's own scan of the AL2023 container image (May 2024; aws-actions/vulnerability-
+ *   scan-github-action-for-amazon-inspector, entrypoint/tests/test_data/scan_results/amazonlinux:latest.json.scan.md):
+ *   severity, CVSS score, EPSS, exploit-available and fixed package per CVE. Eleven CVEs were UNTRIAGED there.
+ * - Amazon Linux Security Center advisories (ALAS2023-*: ids, CVE lists, fixed builds), Ubuntu Security Notices
+ *   (USN-*: fixed jammy versions and their publication dates), NVD (CVSS 3.x base scores, descriptions, CVE
+ *   publication dates).
  *
  * Conventions:
  * - `fixedIn` is the first fixed build (`[epoch:]version-release`); a package is vulnerable when its installed
  *   version sorts before it (rpm or dpkg rules) and, if `vulnerableFrom` is set, not before that.
- * - `inspectorScore` is the CVSS v3 base score Inspector reports for these CVEs; `severity` follows it the way
- *   Inspector does (9.0+ CRITICAL, 7.0+ HIGH, 4.0+ MEDIUM, below LOW). A record Inspector had not triaged keeps
- *   UNTRIAGED and no score, as the real scan showed.
+ * - `severitySource` says where `severity` and `inspectorScore` come from, per record:
+ *   INSPECTOR_SCAN — exactly as that scan showed them (UNTRIAGED and no score where the scan had none);
+ *   NVD_AFTER_SCAN — the scan listed the CVE as UNTRIAGED with no score; the record carries the CVSS 3.x base score
+ *   published later (as NVD shows it, from NVD, the CNA or CISA-ADP), with the severity Inspector derives from it;
+ *   NVD — the CVE is not in that scan (published later, or a package the container image lacks): NVD's score.
+ *   Scored records follow the score the way Inspector does (9.0+ CRITICAL, 7.0+ HIGH, 4.0+ MEDIUM, below LOW).
  * - `epss` is present only where the source scan carried it (EPSS scores move daily; these are that day's).
+ * - `publishedAt` is the CVE's publication date (NVD); `fixReleasedAt` the publication date of the distribution
+ *   advisory that shipped the fix, where the catalog knows it (the USNs; ALAS release dates are not in the sources
+ *   above). These dates were added on 2026-11-28 from NVD and USN publication dates as known to their author, without
+ *   network access to re-check them against those pages: treat them as accurate to a few days, and correct them from
+ *   NVD / ubuntu.com/security/notices when a machine can reach them. No test can check them.
  */
 
 export type CatalogSeverity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNTRIAGED';
 
+/** Where a record's severity and score come from (see the header). */
+export type SeveritySource = 'INSPECTOR_SCAN' | 'NVD_AFTER_SCAN' | 'NVD';
+const INSPECTOR_SCAN: SeveritySource = 'INSPECTOR_SCAN';
+const NVD_AFTER_SCAN: SeveritySource = 'NVD_AFTER_SCAN';
+const NVD: SeveritySource = 'NVD';
+
 export interface CatalogRecord {
   vulnerabilityId: string;
+  severitySource: SeveritySource;
+  /** CVE publication date (NVD), `YYYY-MM-DD`. */
+  publishedAt: string;
+  /** Publication date of the distribution advisory that shipped `fixedIn`, when known, `YYYY-MM-DD`. */
+  fixReleasedAt?: string;
   /** Inspector platform the record applies to (`SoftwareState.os.platform`). */
   platform: 'AMAZON_LINUX_2023' | 'UBUNTU_22_04';
   /** Binary package names affected. */
@@ -38,6 +60,16 @@ export interface CatalogRecord {
   description: string;
 }
 
+/**
+ * The day a fix became available, as the simulation dates it: the advisory's publication where known, otherwise
+ * the CVE's publication on NVD. The fallback is an approximation either way: distributions often ship a fix after
+ * NVD publishes (the fix then looks older than it is), but NVD can also lag a coordinated disclosure by days
+ * (CVE-2023-38545: USN-6429-1 on 2023-10-11, NVD on 2023-10-18), when the fix looks younger than it is.
+ */
+export function fixAvailableSince(record: CatalogRecord): string {
+  return record.fixReleasedAt ?? record.publishedAt;
+}
+
 const AL = 'AMAZON_LINUX_2023' as const;
 const UBUNTU = 'UBUNTU_22_04' as const;
 const CURL = ['curl-minimal', 'libcurl-minimal'];
@@ -49,6 +81,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- expat
   {
     vulnerabilityId: 'CVE-2024-45490',
+    severitySource: NVD,
+    publishedAt: '2024-08-30',
     platform: AL,
     packages: ['expat'],
     fixedIn: '2.6.3-1.amzn2023.0.1',
@@ -62,6 +96,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-45491',
+    severitySource: NVD,
+    publishedAt: '2024-08-30',
     platform: AL,
     packages: ['expat'],
     fixedIn: '2.6.3-1.amzn2023.0.1',
@@ -75,6 +111,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-45492',
+    severitySource: NVD,
+    publishedAt: '2024-08-30',
     platform: AL,
     packages: ['expat'],
     fixedIn: '2.6.3-1.amzn2023.0.1',
@@ -88,6 +126,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-28757',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-03-10',
     platform: AL,
     packages: ['expat'],
     fixedIn: '2.5.0-1.amzn2023.0.4',
@@ -103,6 +143,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- glibc
   {
     vulnerabilityId: 'CVE-2024-2961',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-04-17',
     platform: AL,
     packages: GLIBC,
     fixedIn: '2.34-52.amzn2023.0.10',
@@ -118,6 +160,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- curl
   {
     vulnerabilityId: 'CVE-2023-46218',
+    severitySource: INSPECTOR_SCAN,
+    publishedAt: '2023-12-07',
     platform: AL,
     packages: CURL,
     fixedIn: '8.5.0-1.amzn2023.0.2',
@@ -131,6 +175,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-0853',
+    severitySource: INSPECTOR_SCAN,
+    publishedAt: '2024-02-03',
     platform: AL,
     packages: CURL,
     fixedIn: '8.5.0-1.amzn2023.0.3',
@@ -143,6 +189,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-2004',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-03-27',
     platform: AL,
     packages: CURL,
     fixedIn: '8.5.0-1.amzn2023.0.4',
@@ -156,6 +204,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-2398',
+    severitySource: INSPECTOR_SCAN,
+    publishedAt: '2024-03-27',
     platform: AL,
     packages: CURL,
     fixedIn: '8.5.0-1.amzn2023.0.4',
@@ -169,6 +219,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- rpm
   {
     vulnerabilityId: 'CVE-2021-35937',
+    severitySource: INSPECTOR_SCAN,
+    publishedAt: '2022-08-25',
     platform: AL,
     packages: RPM,
     fixedIn: '4.16.1.3-29.amzn2023.0.6',
@@ -182,6 +234,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2021-35938',
+    severitySource: INSPECTOR_SCAN,
+    publishedAt: '2022-08-25',
     platform: AL,
     packages: RPM,
     fixedIn: '4.16.1.3-29.amzn2023.0.6',
@@ -195,6 +249,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2021-35939',
+    severitySource: INSPECTOR_SCAN,
+    publishedAt: '2022-08-25',
     platform: AL,
     packages: RPM,
     fixedIn: '4.16.1.3-29.amzn2023.0.6',
@@ -209,6 +265,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- krb5
   {
     vulnerabilityId: 'CVE-2024-26458',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-02-29',
     platform: AL,
     packages: ['krb5-libs'],
     fixedIn: '1.21-3.amzn2023.0.4',
@@ -221,6 +279,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-26461',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-02-29',
     platform: AL,
     packages: ['krb5-libs'],
     fixedIn: '1.21-3.amzn2023.0.4',
@@ -233,6 +293,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-26462',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-02-29',
     platform: AL,
     packages: ['krb5-libs'],
     fixedIn: '1.21-3.amzn2023.0.4',
@@ -246,6 +308,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- python3
   {
     vulnerabilityId: 'CVE-2023-6597',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-03-19',
     platform: AL,
     packages: PYTHON,
     fixedIn: '3.9.16-1.amzn2023.0.8',
@@ -259,6 +323,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-0450',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-03-19',
     platform: AL,
     packages: PYTHON,
     fixedIn: '3.9.16-1.amzn2023.0.7',
@@ -271,6 +337,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-6232',
+    severitySource: NVD,
+    publishedAt: '2024-09-03',
     platform: AL,
     packages: PYTHON,
     fixedIn: '3.9.20-1.amzn2023.0.2',
@@ -283,6 +351,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-7592',
+    severitySource: NVD,
+    publishedAt: '2024-08-19',
     platform: AL,
     packages: PYTHON,
     fixedIn: '3.9.20-1.amzn2023.0.2',
@@ -296,6 +366,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-8088',
+    severitySource: NVD,
+    publishedAt: '2024-08-22',
     platform: AL,
     packages: PYTHON,
     fixedIn: '3.9.20-1.amzn2023.0.2',
@@ -309,6 +381,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-6923',
+    severitySource: NVD,
+    publishedAt: '2024-08-01',
     platform: AL,
     packages: PYTHON,
     fixedIn: '3.9.20-1.amzn2023.0.2',
@@ -321,6 +395,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2023-27043',
+    severitySource: NVD,
+    publishedAt: '2023-04-19',
     platform: AL,
     packages: PYTHON,
     fixedIn: '3.9.20-1.amzn2023.0.2',
@@ -335,6 +411,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- others
   {
     vulnerabilityId: 'CVE-2024-28182',
+    severitySource: NVD_AFTER_SCAN,
+    publishedAt: '2024-04-04',
     platform: AL,
     packages: ['libnghttp2'],
     fixedIn: '1.59.0-3.amzn2023.0.1',
@@ -349,10 +427,12 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2023-45918',
+    severitySource: INSPECTOR_SCAN,
+    publishedAt: '2024-02-16',
     platform: AL,
     packages: ['ncurses', 'ncurses-base', 'ncurses-libs'],
     fixedIn: '6.2-4.20200222.amzn2023.0.6',
-    severity: 'LOW',
+    severity: 'UNTRIAGED',
     epss: 0.00043,
     exploitAvailable: false,
     vendorSeverity: 'Low',
@@ -360,6 +440,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2024-6345',
+    severitySource: NVD,
+    publishedAt: '2024-07-15',
     platform: AL,
     packages: ['python3-setuptools', 'python3-setuptools-wheel'],
     fixedIn: '59.6.0-2.amzn2023.0.5',
@@ -373,6 +455,8 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2023-38408',
+    severitySource: NVD,
+    publishedAt: '2023-07-20',
     platform: AL,
     packages: ['openssh', 'openssh-clients', 'openssh-server'],
     fixedIn: '8.7p1-8.amzn2023.0.7',
@@ -388,6 +472,9 @@ export const CATALOG: readonly CatalogRecord[] = [
   // ---------------------------------------------------------------- Ubuntu 22.04
   {
     vulnerabilityId: 'CVE-2024-6387',
+    severitySource: NVD,
+    publishedAt: '2024-07-01',
+    fixReleasedAt: '2024-07-01',
     platform: UBUNTU,
     packages: ['openssh-server'],
     fixedIn: '1:8.9p1-3ubuntu0.10',
@@ -402,6 +489,9 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2023-4911',
+    severitySource: NVD,
+    publishedAt: '2023-10-03',
+    fixReleasedAt: '2023-10-03',
     platform: UBUNTU,
     packages: ['libc6', 'libc-bin'],
     fixedIn: '2.35-0ubuntu3.4',
@@ -416,6 +506,9 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2023-38545',
+    severitySource: NVD,
+    publishedAt: '2023-10-18',
+    fixReleasedAt: '2023-10-11',
     platform: UBUNTU,
     packages: ['curl', 'libcurl4'],
     fixedIn: '7.81.0-1ubuntu1.14',
@@ -430,6 +523,9 @@ export const CATALOG: readonly CatalogRecord[] = [
   },
   {
     vulnerabilityId: 'CVE-2023-22809',
+    severitySource: NVD,
+    publishedAt: '2023-01-18',
+    fixReleasedAt: '2023-01-18',
     platform: UBUNTU,
     packages: ['sudo'],
     fixedIn: '1.9.9-1ubuntu2.2',

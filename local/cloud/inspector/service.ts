@@ -2,7 +2,7 @@
  * Amazon Inspector (v2) for EC2 instances, agent-based through SSM: ListCoverage, ListFindings,
  * BatchGetFindingDetails. Inspector is taken as enabled for EC2 scanning in every account and region.
  *
- * Life of an instance in Inspector (documented assumptions; AWS publishes no figures, see AWS-FACTS.md):
+ * Life of an instance in Inspector (documented assumptions; AWS publishes no figures — Inspector user guide, scanning-ec2):
  * - Discovery: the instance appears in coverage INSPECTOR_DISCOVERY_MS after launch (Inspector reacts to EC2
  *   state-change events). Until then ListCoverage does not list it.
  * - Not a managed node (no SSM agent, no instance profile, agent not yet online): INACTIVE /
@@ -38,8 +38,9 @@ import { fail } from '../errors';
 import { paginate, type Operation, type OperationContext } from '../operations';
 import type { InstalledPackage } from '../packages/types';
 import type { InstanceRecord, World } from '../world';
+import { collectInventoryIfDue } from '../ssm/inventory';
 import { hash } from '../ssm/stable';
-import { CATALOG, type CatalogRecord } from './catalog';
+import { CATALOG, fixAvailableSince, type CatalogRecord } from './catalog';
 import { isScannable, matchInventory } from './matcher';
 
 /** Launch → the instance shows in coverage (assumption: Inspector handles EC2 events within minutes). */
@@ -123,6 +124,8 @@ function latestScanDue(instance: InstanceRecord, now: number): number | undefine
  * command changes the instance's software, so a scan that was due earlier sees the software it would have seen.
  */
 export function scanInstanceIfDue(world: World, accountId: string, region: string, instance: InstanceRecord): void {
+  // Inspector reads SSM Inventory: the inventory collection due now is taken before the software changes too.
+  collectInventoryIfDue(world, accountId, region, instance);
   syncInstance({ world, accountId, region }, inspectorState({ world, accountId, region }), instance);
 }
 
@@ -298,9 +301,25 @@ function remediationFor(record: CatalogRecord, name: string): string {
   return record.platform === 'UBUNTU_22_04' ? `apt-get install --only-upgrade ${name}` : `dnf update ${name}`;
 }
 
+/**
+ * The vendor's dates on a finding. Inspector has no "fix available since" field: it shows `fixAvailable`, each
+ * vulnerable package's `fixedInVersion`, and the vendor's `vendorCreatedAt` / `vendorUpdatedAt` (the vendor being the
+ * finding's `source`, here the distribution's CVE feed: AMAZON_CVE, UBUNTU_CVE). The simulation dates them as such a
+ * feed would: created when the CVE became public (the earlier of its NVD publication and the fix's advisory, since a
+ * coordinated disclosure ships both), updated when the fixed build shipped. So for a finding with `fixAvailable: YES`,
+ * `vendorUpdatedAt` is the day the fix became available (`fixAvailableSince` in the catalog, or the world's
+ * `fixReleasedAt` override). On AWS a vendor may edit its record later, which moves vendorUpdatedAt forward.
+ */
+export function vendorDates(world: World, record: CatalogRecord): { vendorCreatedAt: Date; vendorUpdatedAt: Date } {
+  const fixed = world.state.fixReleasedAt?.[record.vulnerabilityId] ?? fixAvailableSince(record);
+  const created = fixed < record.publishedAt ? fixed : record.publishedAt;
+  return { vendorCreatedAt: new Date(`${created}T00:00:00.000Z`), vendorUpdatedAt: new Date(`${fixed}T00:00:00.000Z`) };
+}
+
 function findingOut(ctx: OperationContext, stored: StoredFinding): Finding {
   const record = catalogRecord(stored.vulnerabilityId, stored.resource.platform);
   if (!record) throw new Error(`finding ${stored.findingArn} refers to ${stored.vulnerabilityId}, which is not in the catalog`);
+  const dates = vendorDates(ctx.world, record);
   const names = [...new Set(stored.packages.map((p) => p.name))];
   const source = sourceOf(record);
   const fixedEpoch = /^(\d+):/.exec(record.fixedIn)?.[1] ?? '0';
@@ -327,6 +346,8 @@ function findingOut(ctx: OperationContext, stored: StoredFinding): Finding {
       source: source.source,
       sourceUrl: source.sourceUrl,
       vendorSeverity: record.vendorSeverity,
+      vendorCreatedAt: dates.vendorCreatedAt,
+      vendorUpdatedAt: dates.vendorUpdatedAt,
       referenceUrls: source.referenceUrls,
       relatedVulnerabilities: [],
       cvss:

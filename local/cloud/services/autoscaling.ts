@@ -16,7 +16,7 @@ import { fail } from '../errors';
 import { paginate, type Operation } from '../operations';
 import type { AutoScalingGroupRecord, InstanceRecord, World } from '../world';
 import { registerTransition } from '../world';
-import { globMatches } from './ec2/common';
+import { globMatches, volumesFromImage } from './ec2/common';
 import { launchTemplateImageId } from './ec2/images';
 import { findLaunchTemplate, resolveTemplateVersion } from './ec2/instances';
 import { bootSoftware } from '../packages/base-images';
@@ -135,7 +135,7 @@ registerTransition('autoscaling.refreshStep', (world, t) => {
     keyName: old?.keyName,
     metadataOptions: old?.metadataOptions ?? { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
     launchTemplate: { id: template.launchTemplateId, name: template.launchTemplateName, version: String(versionNumber) },
-    volumes: image.blockDeviceMappings.map((b) => ({ deviceName: b.deviceName, volumeId: world.nextId('vol'), size: b.volumeSize, volumeType: b.volumeType, encrypted: b.encrypted, kmsKeyId: b.kmsKeyId })),
+    volumes: volumesFromImage(world, image),
     tags: { ...(old?.tags ?? {}), 'aws:autoscaling:groupName': group.name },
     // The agent of a replacement registers as on any launch, if the old instance's agent did.
     agentOnlineAt: old?.agentOnlineAt !== undefined && image.software.ssmAgent ? world.now() + AGENT_ONLINE_AFTER_RUNNING_MS : undefined,

@@ -13,6 +13,7 @@ import { snsOperations } from './sns';
 import { ssmParameterOperations } from './ssm-parameters';
 import { stsOperations } from './sts';
 import { ssmCommandOperations } from '../ssm/commands';
+import { ssmInventoryOperations } from '../ssm/inventory';
 import { inspectorOperations } from '../inspector/service';
 
 /** SDK `config.serviceId` of each simulated client → IAM action prefix (used in fault rules and messages). */
@@ -32,7 +33,7 @@ export type OperationTable = Record<string, AnyOperation>;
 
 export const services: Record<SimulatedServiceId, OperationTable> = {
   EC2: { ...ec2Operations },
-  SSM: { ...ssmParameterOperations, ...ssmCommandOperations },
+  SSM: { ...ssmParameterOperations, ...ssmCommandOperations, ...ssmInventoryOperations },
   Inspector2: { ...inspectorOperations },
   SNS: { ...snsOperations },
   STS: { ...stsOperations },

@@ -121,7 +121,7 @@ describe('ListFindings', () => {
     );
     // Assess
     expect(active).toHaveLength(25);
-    expect([count(active, 'CRITICAL'), count(active, 'HIGH'), count(active, 'MEDIUM'), count(active, 'LOW'), count(active, 'UNTRIAGED')]).toEqual([3, 7, 12, 2, 1]);
+    expect([count(active, 'CRITICAL'), count(active, 'HIGH'), count(active, 'MEDIUM'), count(active, 'LOW'), count(active, 'UNTRIAGED')]).toEqual([3, 7, 12, 1, 2]);
     expect(critical.findings?.map((f) => f.packageVulnerabilityDetails?.vulnerabilityId).sort()).toEqual(['CVE-2024-45490', 'CVE-2024-45491', 'CVE-2024-45492']);
     const expat = active.find((f) => f.packageVulnerabilityDetails?.vulnerabilityId === 'CVE-2024-45490');
     expect(expat).toMatchObject({
@@ -144,6 +144,33 @@ describe('ListFindings', () => {
     expect(expat?.findingArn).toMatch(/^arn:aws:inspector2:eu-west-1:111111111111:finding\/[0-9a-f]{32}$/);
     const curl = active.find((f) => f.packageVulnerabilityDetails?.vulnerabilityId === 'CVE-2023-46218');
     expect(curl).toMatchObject({ title: 'CVE-2023-46218 - curl-minimal, libcurl-minimal', epss: { score: 0.00071 }, exploitAvailable: 'YES' });
+  });
+
+  it('dates each finding as the vendor feed does: vendorUpdatedAt is the day the fix shipped, movable on the virtual clock', async () => {
+    // Prepare: the Ubuntu base (CVE-2024-6387, fixed by USN-6859-1 on 2024-07-01); on AL2023, CVE-2024-2961's fix
+    // put 10 days before the clock, and CVE-2024-28182's 3 days (a remediation window's two sides)
+    env.cloud.world.state.fixReleasedAt = { 'CVE-2024-2961': '2026-11-12', 'CVE-2024-28182': '2026-11-19' };
+    const canonical = await ec2().send(new DescribeImagesCommand({ Owners: ['099720109477'], Filters: [{ Name: 'name', Values: ['ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20230115'] }] }));
+    const ubuntu = await launch(canonical.Images?.[0]?.ImageId);
+    const al2023 = await launch();
+    await elapse(env.clock, 10 * MINUTE);
+    // Act
+    const byId = async (instanceId: string, id: string) => (await findings(instanceId)).find((f) => f.packageVulnerabilityDetails?.vulnerabilityId === id);
+    const regreSSHion = await byId(ubuntu, 'CVE-2024-6387');
+    const glibc = await byId(al2023, 'CVE-2024-2961');
+    const nghttp2 = await byId(al2023, 'CVE-2024-28182');
+    const curl = await byId(al2023, 'CVE-2023-46218');
+    // Assess
+    expect(regreSSHion).toMatchObject({
+      fixAvailable: 'YES',
+      packageVulnerabilityDetails: { source: 'UBUNTU_CVE', vendorCreatedAt: new Date('2024-07-01T00:00:00Z'), vendorUpdatedAt: new Date('2024-07-01T00:00:00Z') },
+    });
+    expect(glibc?.packageVulnerabilityDetails).toMatchObject({ vendorCreatedAt: new Date('2024-04-17T00:00:00Z'), vendorUpdatedAt: new Date('2026-11-12T00:00:00Z') });
+    expect(nghttp2?.packageVulnerabilityDetails?.vendorUpdatedAt).toEqual(new Date('2026-11-19T00:00:00Z'));
+    // Without an advisory date the fix is dated by the CVE's publication.
+    expect(curl?.packageVulnerabilityDetails).toMatchObject({ vendorCreatedAt: new Date('2023-12-07T00:00:00Z'), vendorUpdatedAt: new Date('2023-12-07T00:00:00Z') });
+    const daysSinceFix = (f: Finding | undefined) => Math.floor((env.clock.now() - (f?.packageVulnerabilityDetails?.vendorUpdatedAt?.getTime() ?? 0)) / 86_400_000);
+    expect([daysSinceFix(glibc), daysSinceFix(nghttp2)]).toEqual([10, 3]);
   });
 
   it('closes findings when the OS update patches the instance, and an image baked from it scans clean', async () => {

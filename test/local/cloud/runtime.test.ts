@@ -222,6 +222,21 @@ describe('scenario', () => {
     expect(attempt).toThrow(/faults\.rules\.0: a fault rule needs exactly one of error or behaviour/);
   });
 
+  it('dates a catalog CVE’s fix relative to the clock (vulnerabilities), and refuses CVEs the catalog lacks', async () => {
+    // Prepare
+    const clock = new VirtualClock(START);
+    const scenario = { regions: ['eu-west-1'], accounts: [{ id: '111111111111' }], vulnerabilities: { 'CVE-2024-2961': { fixReleasedDaysAgo: 10 } } };
+    // Act
+    const cloud = await Cloud.start({ clock, scenario, dynamodb: false });
+    const dates = cloud.world.state.fixReleasedAt;
+    await cloud.stop();
+    const unknown = await Cloud.start({ clock, scenario: { regions: ['eu-west-1'], accounts: [{ id: '111111111111' }], vulnerabilities: { 'CVE-2000-0001': { fixReleasedDaysAgo: 1 } } }, dynamodb: false }).catch((e: unknown) => e);
+    // Assess
+    expect(dates).toEqual({ 'CVE-2024-2961': '2026-11-12' });
+    expect(unknown).toBeInstanceOf(ScenarioError);
+    expect(String(unknown)).toMatch(/CVE-2000-0001 is not in the catalog/);
+  });
+
   it('refuses references that do not resolve, naming them', async () => {
     const clock = new VirtualClock(START);
     const scenario = {

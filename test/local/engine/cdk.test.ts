@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -153,5 +153,33 @@ describe('definitions from CDK, run on the local engine', () => {
     expect(defs.functions['arn:aws:lambda:eu-west-1:111122223333:function:env-reporter'].environment).toEqual({ GAMI_TEST_STAGE: 'bake', STACK: 'Env' });
     expect(result).toEqual({ atLoad: 'bake', atCall: 'bake' });
     expect(process.env.GAMI_TEST_STAGE).toBeUndefined();
+  });
+
+  it('registers each function with its template Timeout (default 3 s) and its task label', async () => {
+    // Prepare
+    const app = localApp();
+    const stack = new Stack(app, 'Timeouts', { env: { region: 'eu-west-1', account: '111122223333' } });
+    const withHandler = (id: string, entry: string, timeout?: Duration) => {
+      const fn = new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('x'), functionName: id, timeout });
+      (fn.node.defaultChild as CfnResource).addMetadata('gami:handler', { entry });
+    };
+    withHandler('prepare-fn', 'tasks/prepare/handler.ts', Duration.seconds(90));
+    withHandler('env-fn', 'test/local/engine/fixtures/env.ts');
+    const defs = definitionsFromCdk(stack, { repoRoot });
+    const local = new LocalStepFunctions({ clock: new VirtualClock(), region: defs.region, account: defs.account });
+
+    // Act
+    registerFunctions(local.engine.lambdas, defs);
+    local.engine.lambdas.setFaultPlan({ rules: [{ function: 'prepare', kind: 'crash-before' }] });
+    const crashed = await local.engine.lambdas.invoke('prepare-fn', {}, { clock: local.clock, requestId: 'r-1' }).catch((e: { error: string }) => e.error);
+
+    // Assess
+    const fn = (name: string) => defs.functions[`arn:aws:lambda:eu-west-1:111122223333:function:${name}`];
+    expect([fn('prepare-fn').label, fn('prepare-fn').timeoutSeconds]).toEqual(['prepare', 90]);
+    expect([fn('env-fn').label, fn('env-fn').timeoutSeconds]).toEqual(['env', 3]);
+    expect(local.engine.lambdas.timeoutOf('prepare-fn')).toBe(90);
+    expect(local.engine.lambdas.timeoutOf('env-fn')).toBe(3);
+    expect(crashed).toBe('Runtime.ExitError');
+    expect(local.engine.lambdas.injectedFaults).toEqual([{ function: 'prepare-fn', label: 'prepare', kind: 'crash-before', invocation: 1, requestId: 'r-1' }]);
   });
 });

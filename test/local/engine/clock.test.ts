@@ -21,21 +21,17 @@ function runOn(clock: Clock, input: object = { more: 50 }): Promise<ExecutionRec
 
 describe('the engine’s clock', () => {
   it('VirtualClock: timers jump to the next due time; timestamps are exact and deterministic', async () => {
-    const wall = Date.now();
     const first = await runOn(new VirtualClock(Date.UTC(2030, 5, 1)));
     const second = await runOn(new VirtualClock(Date.UTC(2030, 5, 1)));
     expect(first.events.map((e) => e.timestamp - first.startDate)).toEqual([0, 0, 100_000, 100_000, 150_000, 150_000]);
     expect(JSON.parse(first.output!)).toBe('2030-06-01T00:02:30.000Z');
     expect(second).toEqual(first);
-    expect(Date.now() - wall).toBeLessThan(1000);
   });
 
-  it('ScaledClock: 150 s of waits pass in a fraction of a millisecond per second of clock time', async () => {
-    const wall = Date.now();
-    const record = await runOn(new ScaledClock(1_000_000));
+  it('ScaledClock: 150 s of waits cost exactly 150 simulated seconds (wall figures: npm run bench:engine)', async () => {
+    const record = await runOn(new ScaledClock(1_000_000, Date.UTC(2030, 5, 1)));
     expect(record.status).toBe('SUCCEEDED');
-    expect(record.stopDate! - record.startDate).toBeGreaterThanOrEqual(150_000);
-    expect(Date.now() - wall).toBeLessThan(1000);
+    expect(record.events.map((e) => e.timestamp - record.startDate)).toEqual([0, 0, 100_000, 100_000, 150_000, 150_000]);
   });
 
   it('RealClock: a run without timers uses wall time for its timestamps', async () => {
@@ -50,6 +46,7 @@ describe('the engine’s clock', () => {
       roleArn: ROLE,
     }).done;
     expect(passOnly.startDate).toBeGreaterThanOrEqual(before);
-    expect(passOnly.stopDate! - passOnly.startDate).toBeLessThan(1000);
+    expect(passOnly.stopDate!).toBeGreaterThanOrEqual(passOnly.startDate);
+    expect(passOnly.stopDate!).toBeLessThanOrEqual(Date.now());
   });
 });

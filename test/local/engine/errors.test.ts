@@ -189,11 +189,12 @@ describe('timeouts and predefined errors', () => {
     expect(record.stopDate! - record.startDate).toBe(300_000);
   });
 
-  it('the execution TimeoutSeconds ends it TIMED_OUT with ExecutionTimedOut', async () => {
+  it('the execution TimeoutSeconds ends it TIMED_OUT with ExecutionTimedOut (error only in the event, as AWS records it)', async () => {
     const { run } = harness();
     const record = await run(machine({ Long: { Type: 'Wait', Seconds: 7200, End: true } }, { TimeoutSeconds: 60 }));
-    expect([record.status, record.error]).toEqual(['TIMED_OUT', 'States.Timeout']);
-    expect(types(record).slice(-1)).toEqual(['ExecutionTimedOut']);
+    expect([record.status, record.error, record.cause]).toEqual(['TIMED_OUT', undefined, undefined]);
+    expect(types(record)).toEqual(['ExecutionStarted', 'WaitStateEntered', 'ExecutionTimedOut']);
+    expect(record.events[2]).toMatchObject({ previousEventId: 0, executionTimedOutEventDetails: { error: 'States.Timeout' } });
     expect(record.stopDate! - record.startDate).toBe(60_000);
   });
 

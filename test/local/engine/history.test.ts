@@ -14,7 +14,7 @@ describe('execution history', () => {
       },
       {
         id: 2,
-        previousEventId: 1,
+        previousEventId: 0,
         timestamp: record.startDate,
         type: 'PassStateEntered',
         stateEnteredEventDetails: { name: 'Hello', input: '{"who":"me"}', inputDetails: { truncated: false } },

@@ -50,7 +50,7 @@ describe('JSONata fields', () => {
     const topLevel = await run(machine({ P: { Type: 'Pass', Output: '{% s %}', End: true } }), { s: 'x' });
     for (const record of [missing, typeError, topLevel]) expect(record.error).toBe('States.QueryEvaluationError');
     expect(missing.cause).toContain("state 'P'");
-    expect(missing.cause).toContain("field 'Output.a'");
+    expect(missing.cause).toContain("field 'Output/a'");
     expect(types(missing)).toEqual(['ExecutionStarted', 'PassStateEntered', 'EvaluationFailed', 'ExecutionFailed']);
   });
 

@@ -152,7 +152,7 @@ describe('LocalStepFunctions through @aws-sdk/client-sfn', () => {
     const jsonPath = { StartAt: 'Old', States: { Old: { Type: 'Pass', ResultPath: '$.x', End: true } } };
     const error = await send(new CreateStateMachineCommand({ name: 'old', definition: JSON.stringify(jsonPath), roleArn: ROLE })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidDefinition);
-    expect((error as Error).message).toContain('State "Old" (Pass): JSONPath states are not supported');
+    expect((error as Error).message).toContain('State "Old" (Pass): the JSONPath field "ResultPath" in a JSONPath state is not supported');
   });
 });
 

@@ -89,14 +89,12 @@ describe('Wait', () => {
     });
 
     // Act
-    const wall = Date.now();
     const record = await run(definition, { delay: 30, until: '2026-01-02T00:00:00Z' });
 
     // Assess
     expect(record.status).toBe('SUCCEEDED');
     expect(output(record)).toBe('2026-01-01T00:10:30.000Z');
     expect(record.stopDate! - start).toBe(24 * 3600 * 1000);
-    expect(Date.now() - wall).toBeLessThan(2000);
     const waitExits = record.events.filter((e) => e.type === 'WaitStateExited').map((e) => e.timestamp - start);
     expect(waitExits).toEqual([600_000, 630_000, 86_400_000]);
   });

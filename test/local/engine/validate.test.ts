@@ -14,7 +14,10 @@ const refusal = (definition: unknown): string => {
 
 describe('unsupported is loud', () => {
   it.each([
-    ['JSONPath states', { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }, 'State "A" (Pass): JSONPath states are not supported'],
+    ['JSONPath paths', { StartAt: 'A', States: { A: { Type: 'Pass', InputPath: '$.x', End: true } } }, 'State "A" (Pass): the JSONPath field "InputPath" in a JSONPath state is not supported'],
+    ['JSONPath Parameters', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: {}, End: true } } }, 'the JSONPath field "Parameters" in a JSONPath state'],
+    ['States.* intrinsics', { StartAt: 'A', States: { A: { Type: 'Pass', Assign: { 'id.$': 'States.UUID()' }, End: true } } }, 'the path or intrinsic "id.$" in Assign'],
+    ['JSONPath Choice rules', { StartAt: 'C', States: { C: { Type: 'Choice', Choices: [{ Variable: '$.x', IsPresent: true, Next: 'E' }], Default: 'E' }, E: { Type: 'Succeed' } } }, 'State "C" (Choice): Choice rules'],
     ['a JSONPath field in a JSONata state', machine({ A: { Type: 'Pass', InputPath: '$.x', End: true } }), 'State "A" (Pass): the JSONPath field "InputPath" is not supported'],
     [
       'Distributed Map',
@@ -31,6 +34,7 @@ describe('unsupported is loud', () => {
     ['aws-sdk .sync', machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:ec2:describeImages.sync', End: true } }), 'the "sync" integration pattern'],
     ['optimized integrations', machine({ T: { Type: 'Task', Resource: 'arn:aws:states:::sns:publish', End: true } }), 'the service integration arn:aws:states:::sns:publish'],
     ['unknown fields', machine({ A: { Type: 'Pass', Shiny: true, End: true } }), 'State "A" (Pass): field "Shiny" is not supported'],
+    ['a constant Timestamp without an offset', machine({ W: { Type: 'Wait', Timestamp: '2016-12-05T21:29:29', End: true } }), "the Timestamp value is not a valid ISO-8601 extended offset date-time format string: '2016-12-05T21:29:29'"],
     ['nested states', machine({ P: { Type: 'Parallel', Branches: [machine({ Inner: { Type: 'Pass', ResultSelector: {}, End: true } })], End: true } }), 'State "P" branch 0 > State "Inner" (Pass): the JSONPath field "ResultSelector"'],
   ])('refuses %s, naming the state and the feature', (_label, definition, message) => {
     expect(refusal(definition)).toContain(message);

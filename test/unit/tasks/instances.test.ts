@@ -1,6 +1,7 @@
 import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeTagsCommand,
   EC2Client,
   RunInstancesCommand,
   type DescribeInstancesCommandOutput,
@@ -14,7 +15,7 @@ import { handler as checkInstanceReady } from '../../../tasks/checkInstanceReady
 import { handler as launchInstance } from '../../../tasks/launchInstance/handler';
 import { clientToken } from '../../../tasks/launchInstance/launchInstance';
 import { handler as terminateInstances } from '../../../tasks/terminateInstances/handler';
-import { ec2ClientError, EXECUTION_ARN, run } from './fixtures';
+import { ec2ClientError, EXECUTION_ARN, executionTagsOf, OTHER_EXECUTION_ARN, run } from './fixtures';
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
@@ -195,10 +196,19 @@ describe('checkInstanceReady', () => {
 });
 
 describe('terminateInstances', () => {
-  it('terminates the given instances', async () => {
+  const ownershipCheck = (ids: string[]) => ({
+    Filters: [
+      { Name: 'resource-id', Values: ids },
+      { Name: 'key', Values: ['gami:execution'] },
+    ],
+  });
+
+  it('terminates the given instances once their gami:execution tag shows they are this run\'s', async () => {
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ 'i-1': EXECUTION_ARN, 'i-2': EXECUTION_ARN }));
     ec2.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: 'i-1' }, { InstanceId: 'i-2' }] });
 
     await expect(terminateInstances({ run, instanceIds: ['i-1', 'i-2'] })).resolves.toEqual({ terminated: ['i-1', 'i-2'] });
+    expect(ec2).toReceiveCommandWith(DescribeTagsCommand, ownershipCheck(['i-1', 'i-2']));
     expect(ec2).toReceiveCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-1', 'i-2'] });
     expect(ec2).not.toReceiveCommand(DescribeInstancesCommand);
   });
@@ -221,10 +231,21 @@ describe('terminateInstances', () => {
   });
 
   it('is idempotent: nothing to do makes no call, and an instance EC2 no longer knows is skipped', async () => {
+    // Nothing tagged with the execution is alive
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
     await expect(terminateInstances({ run })).resolves.toEqual({ terminated: [] });
     expect(ec2).not.toReceiveCommand(TerminateInstancesCommand);
 
+    // Long gone: EC2 has no tags for it any more, so it is not even asked to terminate it
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ 'i-1': EXECUTION_ARN }));
+    ec2.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: 'i-1', CurrentState: { Name: 'terminated' } }] });
+    await expect(terminateInstances({ run, instanceIds: ['i-1', 'i-gone'] })).resolves.toEqual({ terminated: ['i-1'] });
+    expect(ec2).toReceiveCommandTimes(TerminateInstancesCommand, 1);
+    expect(ec2).toReceiveCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-1'] });
+
+    // Gone between the check and the call: the whole call fails, so each id is tried alone
+    ec2.resetHistory();
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ 'i-1': EXECUTION_ARN, 'i-gone': EXECUTION_ARN }));
     ec2
       .on(TerminateInstancesCommand)
       .rejectsOnce(ec2ClientError('InvalidInstanceID.NotFound', "The instance ID 'i-gone' does not exist"))
@@ -232,5 +253,30 @@ describe('terminateInstances', () => {
       .rejectsOnce(ec2ClientError('InvalidInstanceID.NotFound', "The instance ID 'i-gone' does not exist"));
     await expect(terminateInstances({ run, instanceIds: ['i-1', 'i-gone'] })).resolves.toEqual({ terminated: ['i-1'] });
     expect(ec2).toReceiveCommandTimes(TerminateInstancesCommand, 3);
+    expect(ec2).toHaveReceivedNthSpecificCommandWith(1, TerminateInstancesCommand, { InstanceIds: ['i-1', 'i-gone'] });
+    expect(ec2).toHaveReceivedNthSpecificCommandWith(2, TerminateInstancesCommand, { InstanceIds: ['i-1'] });
+    expect(ec2).toHaveReceivedNthSpecificCommandWith(3, TerminateInstancesCommand, { InstanceIds: ['i-gone'] });
+  });
+
+  it('never terminates a named instance that is not tagged with this execution', async () => {
+    // Prepare: i-2 belongs to another run of the pipeline, i-3 carries no execution tag at all
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ 'i-1': EXECUTION_ARN, 'i-2': OTHER_EXECUTION_ARN }));
+    ec2.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: 'i-1' }] });
+
+    // Act
+    const result = await terminateInstances({ run, instanceIds: ['i-1', 'i-2', 'i-3'] });
+
+    // Assess
+    expect(result).toEqual({ terminated: ['i-1'] });
+    expect(ec2).toReceiveCommandWith(DescribeTagsCommand, ownershipCheck(['i-1', 'i-2', 'i-3']));
+    expect(ec2).toReceiveCommandTimes(TerminateInstancesCommand, 1);
+    expect(ec2).toReceiveCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-1'] });
+  });
+
+  it('makes no TerminateInstances call when no named instance is this run\'s', async () => {
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ 'i-2': OTHER_EXECUTION_ARN }));
+
+    await expect(terminateInstances({ run, instanceIds: ['i-2'] })).resolves.toEqual({ terminated: [] });
+    expect(ec2).not.toReceiveCommand(TerminateInstancesCommand);
   });
 });

@@ -1,11 +1,11 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../tasks/prepare/handler';
 import { parseExecutionInput } from '../../../tasks/prepare/prepare';
-import { ec2ClientError, EXECUTION_ARN, run } from './fixtures';
+import { ec2ClientError, EXECUTION_ARN, OTHER_EXECUTION_ARN, run } from './fixtures';
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
@@ -17,6 +17,7 @@ const baseImage = {
   Name: 'al2023-ami-2023.9.20261110.0-kernel-6.1-x86_64',
   OwnerId: '137112412989',
   CreationDate: '2026-11-10T20:15:00.000Z',
+  ImageOwnerAlias: 'amazon',
   State: 'available' as const,
   Architecture: 'x86_64' as const,
 };
@@ -30,15 +31,23 @@ const event = (input: unknown = {}, baseImageConfig: Record<string, string> = { 
     namingPattern: '{pipeline}-{version}-{yyyymmdd}',
     registryTable: 'gami-registry',
     components: ['os-update', 'ssh-hardening'],
+    allowedOwners: ['amazon', 'self'],
   },
 });
+
+/** The search for the account's own images of the pipeline, the floor of version allocation. */
+const OWN_IMAGES = { Owners: ['self'], Filters: [{ Name: 'tag:gami:pipeline', Values: ['web-base'] }] };
+const COUNTER = { pk: 'PIPELINE#web-base', sk: 'COUNTER' };
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 beforeEach(() => {
   ec2.reset();
   ssm.reset();
   ddb.reset();
+  ec2.on(DescribeImagesCommand, OWN_IMAGES).resolves({ Images: [] });
   ddb.on(QueryCommand).resolves({ Items: [] });
-  ddb.on(UpdateCommand).resolves({ Attributes: { lastVersion: 12 } });
+  ddb.on(GetCommand, { Key: COUNTER }).resolves({ Item: { ...COUNTER, lastVersion: 11, lastExecution: OTHER_EXECUTION_ARN } });
+  ddb.on(UpdateCommand).resolves({});
   ddb.on(PutCommand).resolves({});
 });
 
@@ -67,9 +76,10 @@ describe('prepare', () => {
     });
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       TableName: 'gami-registry',
-      Key: { pk: 'PIPELINE#web-base', sk: 'COUNTER' },
-      UpdateExpression: expect.stringContaining('ADD #lastVersion :one'),
-      ExpressionAttributeValues: expect.objectContaining({ ':one': 1, ':execution': EXECUTION_ARN }),
+      Key: COUNTER,
+      UpdateExpression: 'SET #lastVersion = :next, #lastExecution = :execution, #updatedAt = :now',
+      ConditionExpression: '#lastVersion = :last',
+      ExpressionAttributeValues: { ':next': 12, ':last': 11, ':execution': EXECUTION_ARN, ':now': run.now },
     });
     expect(ddb).toReceiveCommandWith(PutCommand, {
       TableName: 'gami-registry',
@@ -87,7 +97,7 @@ describe('prepare', () => {
   });
 
   it('runs with console input {} using the configured base image and default reason', async () => {
-    ec2.on(DescribeImagesCommand).resolves({ Images: [baseImage] });
+    ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
 
     const result = await handler(event({}, { amiId: baseImage.ImageId }));
 
@@ -101,7 +111,7 @@ describe('prepare', () => {
   it('lets the execution input override the base image with owner + name pattern, newest CreationDate wins', async () => {
     // Prepare: two pages, the newest image on the second
     ec2
-      .on(DescribeImagesCommand)
+      .on(DescribeImagesCommand, { Owners: ['amazon'] })
       .resolvesOnce({ Images: [{ ...baseImage, ImageId: 'ami-00000000000000001', CreationDate: '2026-10-01T00:00:00.000Z' }], NextToken: 'p2' })
       .resolvesOnce({
         Images: [
@@ -116,7 +126,8 @@ describe('prepare', () => {
     // Assess
     expect(result.baseImage.imageId).toBe('ami-00000000000000002');
     expect(result.baseImage.source).toBe('owner:amazon name:al2023-ami-2023.*-x86_64');
-    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 2);
+    // two pages of the search, then the account's own images for the version
+    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 3);
     expect(ec2).toHaveReceivedNthSpecificCommandWith(1, DescribeImagesCommand, {
       Owners: ['amazon'],
       Filters: [
@@ -128,24 +139,24 @@ describe('prepare', () => {
     expect(ec2).toHaveReceivedNthSpecificCommandWith(2, DescribeImagesCommand, { NextToken: 'p2' });
   });
 
-  it('gives the same version back when the same execution retries (counter condition fails)', async () => {
-    // Prepare
-    ec2.on(DescribeImagesCommand).resolves({ Images: [baseImage] });
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
-    ddb.on(GetCommand).resolves({ Item: { pk: 'PIPELINE#web-base', sk: 'COUNTER', lastVersion: 7, lastExecution: EXECUTION_ARN } });
+  it('gives the same version back when the same execution retries (the counter says it took the last number)', async () => {
+    // Prepare: the first attempt updated the counter, then timed out before its IMAGE record
+    ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
+    ddb.on(GetCommand, { Key: COUNTER }).resolves({ Item: { ...COUNTER, lastVersion: 7, lastExecution: EXECUTION_ARN } });
 
     // Act
     const result = await handler(event({}, { amiId: baseImage.ImageId }));
 
     // Assess
     expect(result.version).toBe(7);
-    expect(ddb).toReceiveCommandWith(GetCommand, { Key: { pk: 'PIPELINE#web-base', sk: 'COUNTER' }, ConsistentRead: true });
+    expect(ddb).toReceiveCommandWith(GetCommand, { Key: COUNTER, ConsistentRead: true });
+    expect(ddb).not.toReceiveCommand(UpdateCommand);
     expect(ddb).toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'IMAGE#000007' }) });
   });
 
   it('keeps the version of an IMAGE record this execution already wrote, even after other runs took numbers', async () => {
     // Prepare
-    ec2.on(DescribeImagesCommand).resolves({ Images: [baseImage] });
+    ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
     ddb.on(QueryCommand).resolves({ Items: [{ version: 9 }] });
 
     // Act
@@ -163,6 +174,166 @@ describe('prepare', () => {
       ConsistentRead: true,
     });
     expect(ddb).toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'IMAGE#000009' }) });
+  });
+
+  describe('version allocation', () => {
+    /** The account's own images of web-base v1–v4, as the example world holds them, and two without a usable tag. */
+    const existingImages = [1, 2, 3, 4].map((version) => ({
+      ImageId: `ami-00000000000000${version}0`,
+      Tags: [
+        { Key: 'gami:pipeline', Value: 'web-base' },
+        { Key: 'gami:version', Value: String(version) },
+      ],
+    }));
+    const untagged = [{ ImageId: 'ami-00000000000000990', Tags: [{ Key: 'gami:version', Value: 'v99' }] }, { ImageId: 'ami-00000000000000980' }];
+
+    it('continues above the highest gami:version of the account\'s images when the registry is fresh', async () => {
+      // Prepare: no COUNTER item yet
+      ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
+      ec2.on(DescribeImagesCommand, OWN_IMAGES).resolves({ Images: [...existingImages, ...untagged] });
+      ddb.on(GetCommand, { Key: COUNTER }).resolves({});
+
+      // Act
+      const result = await handler(event({}, { amiId: baseImage.ImageId }));
+
+      // Assess
+      expect(result.version).toBe(5);
+      expect(ec2).toReceiveCommandWith(DescribeImagesCommand, { ...OWN_IMAGES, IncludeDeprecated: true, IncludeDisabled: true });
+      expect(ddb).toReceiveCommandWith(UpdateCommand, {
+        TableName: 'gami-registry',
+        Key: COUNTER,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: { ':next': 5, ':execution': EXECUTION_ARN, ':now': run.now },
+      });
+      expect(ddb).toReceiveCommandWith(PutCommand, { Item: expect.objectContaining({ sk: 'IMAGE#000005', version: 5 }) });
+    });
+
+    it('returns the same number when the same execution retries after taking it, burning none', async () => {
+      // Prepare: a counter that remembers the last update; the first attempt dies writing its IMAGE record
+      let counter: Record<string, unknown> | undefined = { ...COUNTER, lastVersion: 4, lastExecution: OTHER_EXECUTION_ARN };
+      ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
+      ddb.on(GetCommand, { Key: COUNTER }).callsFake(() => ({ Item: counter }));
+      ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+        const values = input.ExpressionAttributeValues ?? {};
+        counter = { ...COUNTER, lastVersion: values[':next'], lastExecution: values[':execution'] };
+        return {};
+      });
+      ddb.on(PutCommand).rejectsOnce(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} })).resolves({});
+
+      // Act
+      await expect(handler(event({}, { amiId: baseImage.ImageId }))).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+      const retried = await handler(event({}, { amiId: baseImage.ImageId }));
+
+      // Assess
+      expect(retried.version).toBe(5);
+      expect(ddb).toReceiveCommandTimes(UpdateCommand, 1);
+      expect(ddb).toHaveReceivedNthSpecificCommandWith(2, PutCommand, { Item: expect.objectContaining({ sk: 'IMAGE#000005' }) });
+    });
+
+    it('reads again and takes the next number when another run won the conditional update', async () => {
+      // Prepare: between our read of 11 and our write, another run took 12
+      ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
+      ddb
+        .on(GetCommand, { Key: COUNTER })
+        .resolvesOnce({ Item: { ...COUNTER, lastVersion: 11, lastExecution: OTHER_EXECUTION_ARN } })
+        .resolvesOnce({ Item: { ...COUNTER, lastVersion: 12, lastExecution: OTHER_EXECUTION_ARN } });
+      ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+
+      // Act
+      const result = await handler(event({}, { amiId: baseImage.ImageId }));
+
+      // Assess
+      expect(result.version).toBe(13);
+      expect(ddb).toReceiveCommandTimes(UpdateCommand, 2);
+      expect(ddb).toHaveReceivedNthSpecificCommandWith(1, UpdateCommand, {
+        ConditionExpression: '#lastVersion = :last',
+        ExpressionAttributeValues: { ':next': 12, ':last': 11, ':execution': EXECUTION_ARN, ':now': run.now },
+      });
+      expect(ddb).toHaveReceivedNthSpecificCommandWith(2, UpdateCommand, {
+        ConditionExpression: '#lastVersion = :last',
+        ExpressionAttributeValues: { ':next': 13, ':last': 12, ':execution': EXECUTION_ARN, ':now': run.now },
+      });
+    });
+  });
+
+  describe('the IMAGE record', () => {
+    const IMAGE_KEY = { pk: 'PIPELINE#web-base', sk: 'IMAGE#000012' };
+
+    it('is written once: a replayed prepare finds its own record and does not overwrite what later stages added', async () => {
+      // Prepare: the run is at Test; its prepare is replayed
+      ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
+      ddb.on(QueryCommand).resolves({ Items: [{ version: 12 }] });
+      ddb.on(PutCommand).rejects(conditionFailed());
+      ddb.on(GetCommand, { Key: IMAGE_KEY }).resolves({
+        Item: { ...IMAGE_KEY, executionArn: EXECUTION_ARN, stage: 'Test', stageOrder: 5, imageId: 'ami-0fedcba9876543210', snapshotIds: ['snap-1'] },
+      });
+
+      // Act
+      const result = await handler(event({}, { amiId: baseImage.ImageId }));
+
+      // Assess
+      expect(result.version).toBe(12);
+      expect(ddb).toReceiveCommandTimes(PutCommand, 1);
+      expect(ddb).toReceiveCommandWith(PutCommand, {
+        Item: expect.objectContaining({ ...IMAGE_KEY, stage: 'Prepare', stageOrder: 0 }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
+      expect(ddb).toReceiveCommandWith(GetCommand, { TableName: 'gami-registry', Key: IMAGE_KEY, ConsistentRead: true });
+      expect(ddb).not.toReceiveCommand(UpdateCommand);
+    });
+
+    it('refuses to take over a record another execution holds', async () => {
+      ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
+      ddb.on(PutCommand).rejects(conditionFailed());
+      ddb.on(GetCommand, { Key: IMAGE_KEY }).resolves({ Item: { ...IMAGE_KEY, executionArn: OTHER_EXECUTION_ARN } });
+
+      await expect(handler(event({}, { amiId: baseImage.ImageId }))).rejects.toThrow(
+        `the registry record of web-base version 12 belongs to another execution (${OTHER_EXECUTION_ARN})`,
+      );
+    });
+  });
+
+  describe('SSM parameters', () => {
+    const CONFIGURED = '/platform/web-base/base-ami';
+
+    it('refuses input naming a parameter that is neither public nor configured, and never reads it', async () => {
+      await expect(handler(event({ baseImage: { ssmParameter: '/prod/db/password' } }))).rejects.toMatchObject({
+        name: 'InvalidExecutionInput',
+        message: `invalid execution input: baseImage.ssmParameter: /prod/db/password may not be read; a run may name only AWS public parameters (/aws/service/…) or the configured ${AL2023}`,
+      });
+      expect(ssm).not.toReceiveCommand(GetParameterCommand);
+      expect(ddb).not.toHaveReceivedAnyCommand();
+    });
+
+    it('lets input name an AWS public parameter or the configured one', async () => {
+      // Prepare
+      const arm = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
+      ssm.on(GetParameterCommand).resolves({ Parameter: { Value: baseImage.ImageId } });
+      ec2.on(DescribeImagesCommand, { ImageIds: [baseImage.ImageId] }).resolves({ Images: [baseImage] });
+
+      // Act
+      await handler(event({ baseImage: { ssmParameter: arm } }));
+      await handler(event({ baseImage: { ssmParameter: CONFIGURED } }, { ssmParameter: CONFIGURED }));
+
+      // Assess
+      expect(ssm).toHaveReceivedNthSpecificCommandWith(1, GetParameterCommand, { Name: arm });
+      expect(ssm).toHaveReceivedNthSpecificCommandWith(2, GetParameterCommand, { Name: CONFIGURED });
+    });
+
+    it('never echoes the value of a parameter that does not hold an AMI id', async () => {
+      // Prepare
+      const secret = 'hunter2-Pr0d-S3cret';
+      ssm.on(GetParameterCommand, { Name: CONFIGURED }).resolves({ Parameter: { Value: secret } });
+
+      // Act
+      const error = await handler(event({}, { ssmParameter: CONFIGURED })).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toMatchObject({ name: 'BaseImageNotFound', message: `SSM parameter ${CONFIGURED} does not hold an AMI id` });
+      expect(String(error)).not.toContain(secret);
+      expect(JSON.stringify(error)).not.toContain(secret);
+      expect(ec2).not.toHaveReceivedAnyCommand();
+    });
   });
 
   it('refuses a malformed AMI id in the input with InvalidExecutionInput naming the field', async () => {

@@ -74,14 +74,14 @@ const step = (name: string, commands: string[], overrides: Partial<ComponentStep
 });
 
 async function runToEnd(instanceId: string, ref: ComponentStepRef) {
-  const { commandId } = await runStep({ run: runContext(), instanceId, step: ref, attempt: 1 });
+  const { commandId } = await runStep({ run: runContext(), registryTable: TABLE, instanceId, step: ref, attempt: 1 });
   // Idempotent: the same attempt again returns the same command.
-  await expect(runStep({ run: runContext(), instanceId, step: ref, attempt: 1 })).resolves.toEqual({ commandId });
+  await expect(runStep({ run: runContext(), registryTable: TABLE, instanceId, step: ref, attempt: 1 })).resolves.toEqual({ commandId });
   return pollUntil(() => checkStep({ run: runContext(), instanceId, commandId, step: ref, attempt: 1 }), (r) => r.status !== 'InProgress', 5_000);
 }
 
 describe('task handlers on the simulated account', () => {
-  it('bakes, tests, scans and gates an image, then cleans up a rejected one', async () => {
+  it('bakes, tests, scans and gates an image (the same gate fails the unpatched base), then cleans up a rejected one', async () => {
     // prepare: the configured SSM parameter, version from the counter, IMAGE record
     const prepareEvent = {
       run: runContext(),
@@ -92,6 +92,7 @@ describe('task handlers on the simulated account', () => {
         namingPattern: '{pipeline}-{version}-{yyyymmdd}',
         registryTable: TABLE,
         components: ['os-update'],
+        allowedOwners: ['amazon', 'self'],
       },
     };
     const prepared = await prepare(prepareEvent);
@@ -142,30 +143,35 @@ describe('task handlers on the simulated account', () => {
     expect(available.snapshotIds.length).toBeGreaterThan(0);
     await recordStage({ run: runContext(), registryTable: TABLE, version: prepared.version, stage: 'Bake', status: 'succeeded', details: { imageId } });
 
-    // test + scan gate: launch from the new image, wait for Inspector, evaluate
+    // test + scan gate: launch from the new image and, for contrast, from the unpatched base; wait for Inspector
     const { instanceId: tester } = await launchInstance({ ...launch, purpose: 'test', imageId, run: runContext() });
-    await pollUntil(() => checkInstanceReady({ run: runContext(), instanceId: tester }), (r) => r.ready, 15_000);
-    const scanned = await pollUntil(() => checkScanCoverage({ run: runContext(), instanceId: tester }), (r) => r.status === 'SCANNED', 60_000);
-    expect(scanned.status).toBe('SCANNED');
+    const baseRun = (): RunContext => ({ ...runContext(), executionArn: `${EXECUTION_ARN}-base`, executionName: 'sim-1-base' });
+    const { instanceId: baseTester } = await launchInstance({ ...launch, purpose: 'test', imageId: prepared.baseImage.imageId, run: baseRun() });
+    for (const id of [tester, baseTester]) {
+      await pollUntil(() => checkInstanceReady({ run: runContext(), instanceId: id }), (r) => r.ready, 15_000);
+      const scanned = await pollUntil(() => checkScanCoverage({ run: runContext(), instanceId: id }), (r) => r.status === 'SCANNED', 60_000);
+      expect(scanned.status).toBe('SCANNED');
+    }
 
-    const gate = await evaluateScanGate({
-      run: runContext(),
-      instanceId: tester,
-      imageId,
-      version: prepared.version,
-      registryTable: TABLE,
-      scanGate: {
-        maxFindings: { CRITICAL: 'unlimited', HIGH: 'unlimited', MEDIUM: 'unlimited', LOW: 'unlimited', INFORMATIONAL: 'unlimited', UNTRIAGED: 'unlimited' },
-        exceptions: [],
-      },
-    });
-    expect(gate.passed).toBe(true);
-    expect(gate.totalFindings).toBe(Object.values(gate.counts).reduce((a, b) => a + b, 0));
+    // One strict gate (no finding of any severity): the patched image passes it, the unpatched base fails it.
+    const strictGate = {
+      maxFindings: { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNTRIAGED: 0 },
+      exceptions: [],
+    };
+    const gateEvent = { run: runContext(), instanceId: tester, imageId, version: prepared.version, registryTable: TABLE, scanGate: strictGate };
+    const gate = await evaluateScanGate(gateEvent);
+    expect(gate).toMatchObject({ passed: true, totalFindings: 0 });
+    await expect(
+      evaluateScanGate({ ...gateEvent, run: baseRun(), instanceId: baseTester, imageId: prepared.baseImage.imageId }),
+    ).rejects.toMatchObject({ name: 'ScanGateFailed', message: expect.stringMatching(/CRITICAL: 3 findings > 0 allowed/) });
 
     // cleanup after a (pretend) failure: instances gone, image rejected and deprecated
-    const cleaned = await cleanup({ run: runContext(), imageId, error: 'ScanGateFailed', cause: 'test' });
-    expect(cleaned.rejectedImageIds).toEqual([imageId]);
-    expect(cleaned.terminated.sort()).toEqual([builder, tester].sort());
+    const failure = { run: runContext(), imageId, version: prepared.version, registryTable: TABLE, stage: 'ScanGate', error: 'ScanGateFailed', cause: 'test' };
+    const images = await cleanup({ ...failure, action: 'images' });
+    expect(images.rejectedImageIds).toEqual([imageId]);
+    const terminated = await cleanup({ ...failure, action: 'instances' });
+    expect(terminated.terminated.sort()).toEqual([builder, tester].sort());
+    await expect(cleanup({ ...failure, action: 'record' })).resolves.toMatchObject({ recordedVersion: prepared.version });
 
     const ec2 = createClient(EC2Client, { region: REGION, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'local' } });
     const after = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];

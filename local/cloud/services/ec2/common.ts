@@ -4,6 +4,7 @@
 import type { Filter, Tag, TagSpecification } from '@aws-sdk/client-ec2';
 import { fail } from '../../errors';
 import type { ImageRecord, InstanceRecord, Tags, World } from '../../world';
+import { checkTagCount, validateTag } from './limits';
 
 export const STATE_CODES = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 } as const;
 
@@ -86,25 +87,29 @@ export function tagsOut(tags: Tags): Tag[] | undefined {
   return keys.length > 0 ? keys.map((Key) => ({ Key, Value: tags[Key] })) : undefined;
 }
 
-/** Tags of `TagSpecifications` for one resource type. */
+/**
+ * Tags of `TagSpecifications` for one resource type: each tag valid, at most 50 per resource (TagLimitExceeded),
+ * and each resource type named once (EC2's InvalidParameterValue; message: assumption).
+ */
 export function tagsFor(specs: TagSpecification[] | undefined, resourceType: string): Tags {
   const tags: Tags = {};
+  const seen = new Set<string>();
   for (const spec of specs ?? []) {
-    if (spec.ResourceType !== resourceType) continue;
+    const type = spec.ResourceType ?? '';
+    if (seen.has(type)) fail('InvalidParameterValue', `The same resource type (${type}) may not be specified more than once in tag specifications.`);
+    seen.add(type);
+    if (type !== resourceType) continue;
     for (const tag of spec.Tags ?? []) {
       if (tag.Key === undefined) continue;
       validateTag(tag.Key, tag.Value ?? '');
       tags[tag.Key] = tag.Value ?? '';
     }
+    checkTagCount({}, Object.keys(tags));
   }
   return tags;
 }
 
-export function validateTag(key: string, value: string): void {
-  if (key.length === 0 || key.length > 128) fail('InvalidParameterValue', `Tag key must be 1-128 characters: '${key}'`);
-  if (key.toLowerCase().startsWith('aws:')) fail('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use`);
-  if (value.length > 256) fail('InvalidParameterValue', `Tag value must be at most 256 characters`);
-}
+export { validateTag };
 
 const ID_PATTERN = /^[a-z]+-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
@@ -167,14 +172,18 @@ export function ownedImage(world: World, region: string, accountId: string, imag
   return located.image;
 }
 
-/** The volumes of an instance launched from `image`: one new EBS volume per block device mapping. */
+/** The volumes of an instance launched from `image` without overrides: one new EBS volume per block device mapping. */
 export function volumesFromImage(world: World, image: ImageRecord): InstanceRecord['volumes'] {
   return image.blockDeviceMappings.map((b) => ({
     deviceName: b.deviceName,
     volumeId: world.nextId('vol'),
     size: b.volumeSize,
     volumeType: b.volumeType,
+    iops: b.iops,
+    throughput: b.throughput,
     encrypted: b.encrypted,
     kmsKeyId: b.kmsKeyId,
+    snapshotId: b.snapshotId,
+    deleteOnTermination: b.deleteOnTermination,
   }));
 }

@@ -34,6 +34,8 @@ import type {
   LaunchPermission,
   ModifyImageAttributeCommandInput,
   ModifyImageAttributeCommandOutput,
+  RegisterImageCommandInput,
+  RegisterImageCommandOutput,
 } from '@aws-sdk/client-ec2';
 import { fail } from '../../errors';
 import { decodeToken, encodeToken, pageSize, paginate, type Operation } from '../../operations';
@@ -55,7 +57,16 @@ import {
   visibleImage,
   type ParsedFilter,
 } from './common';
+import {
+  checkConcurrentCopies,
+  checkImageDescription,
+  checkImageQuota,
+  checkPublicImageQuota,
+  checkShareEntities,
+  checkTagCount,
+} from './limits';
 import { imagesUsingSnapshot, newSnapshot } from './snapshots';
+import { checkImageBootMode, checkVolume, imageDevices } from './volumes';
 import {
   COPY_IMAGE_BASE_MS,
   COPY_IMAGE_PER_GIB_CROSS_REGION_MS,
@@ -114,6 +125,8 @@ export function imageOut(image: ImageRecord, caller: string, now: number): Image
         SnapshotId: b.snapshotId,
         VolumeSize: b.volumeSize,
         VolumeType: b.volumeType as 'gp3',
+        Iops: b.iops,
+        Throughput: b.throughput,
         DeleteOnTermination: b.deleteOnTermination,
         Encrypted: b.encrypted,
         KmsKeyId: b.kmsKeyId,
@@ -128,6 +141,7 @@ export function imageOut(image: ImageRecord, caller: string, now: number): Image
     UsageOperation: image.usageOperation,
     BootMode: image.bootMode as Image['BootMode'],
     ImdsSupport: image.imdsSupport,
+    TpmSupport: image.tpmSupport,
     ImageOwnerAlias: image.imageOwnerAlias,
     StateReason: image.stateReason ? { Code: image.stateReason.code, Message: image.stateReason.message } : undefined,
     DeprecationTime: image.deprecationTime !== undefined ? iso(image.deprecationTime) : undefined,
@@ -171,17 +185,31 @@ export const createImage: Operation<CreateImageCommandInput, CreateImageCommandO
   }
   checkName(name);
   checkNameFree(ctx.world, ctx.account, ctx.region, name);
+  checkImageDescription(input.Description);
+  checkImageQuota(ctx.world.imageIds(ctx.account, ctx.region).length);
+  const imageTags = tagsFor(input.TagSpecifications, 'image');
   const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
   const imageId = ctx.world.nextId('ami');
-  const devices: BlockDeviceRecord[] = instance.volumes.map((v) => {
+  // The instance's volumes as CreateImage's own BlockDeviceMappings adjust them; snapshots keep each volume's encryption and key.
+  const devices: BlockDeviceRecord[] = imageDevices(instance, input.BlockDeviceMappings).map((d) => {
     const snapshot = newSnapshot(ctx.world, ctx.account, ctx.region, {
-      volumeSize: v.size,
-      encrypted: v.encrypted,
-      kmsKeyId: v.kmsKeyId,
+      volumeSize: d.volume.size,
+      encrypted: d.volume.encrypted,
+      kmsKeyId: d.volume.kmsKeyId,
       description: `Created by CreateImage(${instanceId}) for ${imageId}`,
       tags: snapshotTags,
     });
-    return { deviceName: v.deviceName, snapshotId: snapshot.snapshotId, volumeSize: v.size, volumeType: v.volumeType, encrypted: v.encrypted, kmsKeyId: v.kmsKeyId, deleteOnTermination: true };
+    return {
+      deviceName: d.deviceName,
+      snapshotId: snapshot.snapshotId,
+      volumeSize: d.size,
+      volumeType: d.volumeType,
+      iops: d.iops,
+      throughput: d.throughput,
+      encrypted: d.volume.encrypted,
+      kmsKeyId: d.volume.kmsKeyId,
+      deleteOnTermination: d.deleteOnTermination,
+    };
   });
   const source = ctx.world.region(ctx.account, ctx.region).images[instance.imageId];
   const image: ImageRecord = {
@@ -198,15 +226,17 @@ export const createImage: Operation<CreateImageCommandInput, CreateImageCommandO
     rootDeviceName: devices[0]?.deviceName ?? '/dev/xvda',
     blockDeviceMappings: devices,
     enaSupport: true,
+    // Boot mode and NitroTPM come with the source AMI. ImdsSupport does not: CreateImage has no such parameter, it is
+    // set by RegisterImage or ModifyImageAttribute (an instance's own HttpTokens do not make its image IMDSv2-only).
     bootMode: source?.bootMode,
-    imdsSupport: instance.metadataOptions.httpTokens === 'required' ? 'v2.0' : undefined,
+    tpmSupport: source?.tpmSupport,
     tags: {},
     launchPermissions: { userIds: [], groups: [], organizationArns: [], organizationalUnitArns: [] },
     sourceInstanceId: instanceId,
     software: clone(instance.software),
   };
   ctx.world.putImage(ctx.account, ctx.region, image);
-  for (const [key, value] of Object.entries(tagsFor(input.TagSpecifications, 'image'))) ctx.world.setImageTag(ctx.account, ctx.region, image, key, value);
+  for (const [key, value] of Object.entries(imageTags)) ctx.world.setImageTag(ctx.account, ctx.region, image, key, value);
   // Without NoReboot EC2 reboots the instance for a consistent snapshot: the SSM agent drops off for a while.
   if (!input.NoReboot && instance.state === 'running' && instance.agentOnlineAt !== undefined) {
     instance.agentOnlineAt = Math.max(instance.agentOnlineAt, ctx.clock.now() + REBOOT_AGENT_OFFLINE_MS);
@@ -218,6 +248,83 @@ export const createImage: Operation<CreateImageCommandInput, CreateImageCommandO
     { accountId: ctx.account, region: ctx.region, resourceId: imageId },
     { fail: failImage },
   );
+  return { ImageId: imageId };
+};
+
+// ---------------------------------------------------------------------------------------------------- RegisterImage
+
+/**
+ * RegisterImage from EBS snapshots: the one call that sets an AMI's BootMode, TpmSupport and ImdsSupport at
+ * creation (CreateImage has none of them). The snapshots must be the caller's (or shared with it) and completed;
+ * the root device needs a snapshot; arm64 is UEFI only; NitroTPM needs UEFI (volumes.ts has the rules and sources).
+ * The image's software is that of the image whose root snapshot it reuses (the simulation tracks software per image).
+ */
+export const registerImage: Operation<RegisterImageCommandInput, RegisterImageCommandOutput> = async (ctx, input) => {
+  const { world, account, region } = ctx;
+  const name = requireString(input.Name, 'Name');
+  checkName(name);
+  checkNameFree(world, account, region, name);
+  checkImageDescription(input.Description);
+  if (input.ImageLocation) fail('InvalidParameterCombination', 'The simulated account registers EBS-backed images only (no ImageLocation).');
+  const architecture = input.Architecture ?? 'x86_64';
+  if (architecture !== 'x86_64' && architecture !== 'arm64') fail('InvalidParameterValue', `Value (${architecture}) for parameter architecture is invalid. (message: assumption)`);
+  if (input.ImdsSupport !== undefined && input.ImdsSupport !== 'v2.0') fail('InvalidParameterValue', `Value (${input.ImdsSupport}) for parameter imdsSupport is invalid. Valid values: v2.0 (message: assumption)`);
+  checkImageBootMode(architecture, input.BootMode, input.TpmSupport);
+  const rootDeviceName = requireString(input.RootDeviceName, 'RootDeviceName');
+  const mappings = input.BlockDeviceMappings ?? [];
+  const root = mappings.find((m) => m.DeviceName === rootDeviceName);
+  if (!root?.Ebs?.SnapshotId) fail('InvalidBlockDeviceMapping', `The root device ${rootDeviceName} must be mapped to a snapshot. (message: assumption)`);
+  checkImageQuota(world.imageIds(account, region).length);
+  const imageTags = tagsFor(input.TagSpecifications, 'image');
+  const devices: BlockDeviceRecord[] = mappings.filter((m) => m.Ebs && m.NoDevice === undefined).map((m) => {
+    const ebs = m.Ebs ?? {};
+    const snapshotId = requireString(ebs.SnapshotId, 'BlockDeviceMapping.Ebs.SnapshotId');
+    checkIdFormat(snapshotId, 'snap', 'InvalidSnapshotID.Malformed');
+    const snapshot = ctx.regionState.snapshots[snapshotId] ?? fail('InvalidSnapshot.NotFound', `The snapshot '${snapshotId}' does not exist.`);
+    if (snapshot.state !== 'completed') fail('IncorrectState', `Snapshot ${snapshotId} is not in a valid state for this operation (${snapshot.state}). (message: assumption)`);
+    if (ebs.KmsKeyId !== undefined) fail('InvalidParameterCombination', 'The parameter KmsKeyId is not supported for RegisterImage. (message: assumption)');
+    const size = ebs.VolumeSize ?? snapshot.volumeSize;
+    if (size < snapshot.volumeSize) fail('InvalidBlockDeviceMapping', `Volume of size ${size}GB is smaller than snapshot '${snapshotId}', expect size >= ${snapshot.volumeSize}GB`);
+    const type = ebs.VolumeType ?? 'gp2';
+    const performance = checkVolume({ type, size, iops: ebs.Iops, throughput: ebs.Throughput });
+    return {
+      deviceName: m.DeviceName ?? rootDeviceName,
+      snapshotId,
+      volumeSize: size,
+      volumeType: type,
+      iops: performance.iops,
+      throughput: performance.throughput,
+      encrypted: snapshot.encrypted,
+      kmsKeyId: snapshot.kmsKeyId,
+      deleteOnTermination: ebs.DeleteOnTermination ?? true,
+    };
+  });
+  const rootSnapshot = devices.find((d) => d.deviceName === rootDeviceName)?.snapshotId;
+  const origin = Object.values(ctx.regionState.images).find((i) => i.blockDeviceMappings[0]?.snapshotId === rootSnapshot);
+  const imageId = world.nextId('ami');
+  const image: ImageRecord = {
+    imageId,
+    ownerId: account,
+    name,
+    description: input.Description,
+    state: 'available',
+    creationDate: ctx.clock.now(),
+    architecture,
+    platform: origin?.platform,
+    platformDetails: origin?.platformDetails ?? 'Linux/UNIX',
+    usageOperation: origin?.usageOperation ?? 'RunInstances',
+    rootDeviceName,
+    blockDeviceMappings: devices,
+    enaSupport: input.EnaSupport ?? true,
+    bootMode: input.BootMode,
+    imdsSupport: input.ImdsSupport === 'v2.0' ? 'v2.0' : undefined,
+    tpmSupport: input.TpmSupport === 'v2.0' ? 'v2.0' : undefined,
+    tags: {},
+    launchPermissions: { userIds: [], groups: [], organizationArns: [], organizationalUnitArns: [] },
+    software: origin ? clone(origin.software) : { os: { platform: 'UNKNOWN', name: 'unknown', format: 'rpm' }, ssmAgent: false, packages: {}, files: {} },
+  };
+  world.putImage(account, region, image);
+  for (const [key, value] of Object.entries(imageTags)) world.setImageTag(account, region, image, key, value);
   return { ImageId: imageId };
 };
 
@@ -410,6 +517,14 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
   if (source.state !== 'available') fail('IncorrectState', `Image ${sourceImageId} is not in a valid state for this operation (${source.state})`);
   checkName(name);
   checkNameFree(world, account, region, name);
+  checkImageDescription(input.Description);
+  const imageTags = tagsFor(input.TagSpecifications, 'image');
+  const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
+  // CopyImageTags and TagSpecifications together may not pass 50 user tags on the copy.
+  const copiedTags = input.CopyImageTags && located.ownerId === account ? source.tags : {};
+  checkTagCount(copiedTags, Object.keys(imageTags));
+  checkImageQuota(world.imageIds(account, region).length);
+  checkConcurrentCopies(Object.values(ctx.regionState.images).filter((i) => i.state === 'pending' && i.sourceImageId !== undefined).length);
   if (input.KmsKeyId && input.Encrypted !== true) fail('InvalidParameterCombination', 'KmsKeyId can be specified only when Encrypted is true');
   const encryptedSource = source.blockDeviceMappings.find((b) => b.encrypted);
   if (input.Encrypted === false && encryptedSource) {
@@ -469,11 +584,8 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
     software: clone(source.software),
   };
   world.putImage(account, region, image);
-  if (input.CopyImageTags && located.ownerId === account) {
-    for (const [key, value] of Object.entries(source.tags)) world.setImageTag(account, region, image, key, value);
-  }
-  for (const [key, value] of Object.entries(tagsFor(input.TagSpecifications, 'image'))) world.setImageTag(account, region, image, key, value);
-  const snapshotTags = tagsFor(input.TagSpecifications, 'snapshot');
+  for (const [key, value] of Object.entries(copiedTags)) world.setImageTag(account, region, image, key, value);
+  for (const [key, value] of Object.entries(imageTags)) world.setImageTag(account, region, image, key, value);
   for (const device of devices) Object.assign(ctx.regionState.snapshots[device.snapshotId].tags, snapshotTags);
   const perGiB = sourceRegion === region ? COPY_IMAGE_PER_GIB_SAME_REGION_MS : COPY_IMAGE_PER_GIB_CROSS_REGION_MS;
   const failCopy = ctx.faults.fires('ec2.copyFails', ctx.scope);
@@ -523,6 +635,9 @@ export const modifyImageAttribute: Operation<ModifyImageAttributeCommandInput, M
     return {};
   }
   if (input.ImdsSupport?.Value !== undefined) {
+    // Only v2.0 exists, and it cannot be undone (ModifyImageAttribute reference: "After you set the value to v2.0, you
+    // can't undo it"); instances launched from the image then default to HttpTokens required.
+    if (input.ImdsSupport.Value !== 'v2.0') fail('InvalidParameterValue', `Value (${input.ImdsSupport.Value}) for parameter imdsSupport is invalid. Valid values: v2.0 (message: assumption)`);
     image.imdsSupport = 'v2.0';
     return {};
   }
@@ -557,8 +672,16 @@ export const modifyImageAttribute: Operation<ModifyImageAttributeCommandInput, M
         'You can’t publicly share this image because block public access for AMIs is enabled for this account. To publicly share the image, you must call the DisableImageBlockPublicAccess API.',
       );
     }
-    if (new Set([...image.launchPermissions.userIds, ...adds.userIds]).size > 1000) {
-      fail('ResourceLimitExceeded', 'An AMI can be shared with at most 1000 accounts per Region; share with an organization or OU instead.');
+    // 1,000 entities per image: accounts, organizations and OUs together (the accounts inside an organization don't count).
+    const p = image.launchPermissions;
+    const entities = (current: string[], add: string[], remove: string[]) => new Set([...current, ...add].filter((x) => !remove.includes(x))).size;
+    checkShareEntities(
+      entities(p.userIds, adds.userIds, removes.userIds) +
+        entities(p.organizationArns, adds.organizationArns, removes.organizationArns) +
+        entities(p.organizationalUnitArns, adds.organizationalUnitArns, removes.organizationalUnitArns),
+    );
+    if (adds.groups.includes('all') && !p.groups.includes('all')) {
+      checkPublicImageQuota(Object.values(ctx.regionState.images).filter((i) => i.launchPermissions.groups.includes('all') && i.state !== 'deregistered').length);
     }
   }
   const p = image.launchPermissions;
@@ -596,6 +719,8 @@ export const describeImageAttribute: Operation<DescribeImageAttributeCommandInpu
       return { ImageId: imageId, LastLaunchedTime: image.lastLaunchedTime !== undefined ? { Value: iso(image.lastLaunchedTime) } : {} };
     case 'bootMode':
       return { ImageId: imageId, BootMode: image.bootMode ? { Value: image.bootMode } : {} };
+    case 'tpmSupport':
+      return { ImageId: imageId, TpmSupport: image.tpmSupport ? { Value: image.tpmSupport } : {} };
     case 'blockDeviceMapping':
       return { ImageId: imageId, BlockDeviceMappings: imageOut(image, ctx.account, ctx.clock.now()).BlockDeviceMappings };
     default:

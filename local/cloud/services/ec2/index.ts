@@ -5,6 +5,8 @@ import * as launchTemplates from './launch-templates';
 import * as regions from './regions';
 import * as snapshots from './snapshots';
 import * as tags from './tags';
+import { describeTags } from './describe-tags';
+import * as volumes from './volumes';
 
 export const ec2Operations = {
   RunInstances: instances.runInstances,
@@ -13,6 +15,7 @@ export const ec2Operations = {
   StopInstances: instances.stopInstances,
   TerminateInstances: instances.terminateInstances,
   CreateImage: images.createImage,
+  RegisterImage: images.registerImage,
   DescribeImages: images.describeImages,
   CopyImage: images.copyImage,
   ModifyImageAttribute: images.modifyImageAttribute,
@@ -29,7 +32,9 @@ export const ec2Operations = {
   DescribeRegions: regions.describeRegions,
   CreateTags: tags.createTags,
   DeleteTags: tags.deleteTags,
+  DescribeTags: describeTags,
   DescribeSnapshots: snapshots.describeSnapshots,
+  DescribeVolumes: volumes.describeVolumes,
   ModifySnapshotAttribute: snapshots.modifySnapshotAttribute,
   DeleteSnapshot: snapshots.deleteSnapshot,
   CreateLaunchTemplate: launchTemplates.createLaunchTemplate,

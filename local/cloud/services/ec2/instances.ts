@@ -3,6 +3,7 @@
  * and KMS checks for shared images), DescribeInstances, StartInstances, StopInstances, TerminateInstances.
  */
 import type {
+  BlockDeviceMapping,
   DescribeInstancesCommandInput,
   DescribeInstancesCommandOutput,
   Instance,
@@ -24,8 +25,10 @@ import type { InstanceRecord, InstanceStateName, LaunchTemplateRecord, World } f
 import { registerTransition } from '../../world';
 import { bootSoftware } from '../../packages/base-images';
 import { canUseKey, findKey } from '../kms';
-import { anyMatches, checkIdFormat, iso, parseFilters, STATE_CODES, tagFilterMatches, tagsFor, tagsOut, visibleImage, volumesFromImage } from './common';
+import { anyMatches, checkIdFormat, iso, parseFilters, STATE_CODES, tagFilterMatches, tagsFor, tagsOut, visibleImage } from './common';
+import { launchBootMode, launchVolumes } from './volumes';
 import { launchTemplateImageId } from './images';
+import { checkTagCount } from './limits';
 import {
   AGENT_ONLINE_AFTER_RUNNING_MS,
   FAILED_LAUNCH_MS,
@@ -55,7 +58,9 @@ registerTransition('ec2.instanceFailedLaunch', (world, t) => {
   instance.state = 'terminated';
   instance.agentOnlineAt = undefined;
   instance.stateTransitionReason = 'Server.InternalError';
-  instance.stateReason = { code: 'Client.InternalError', message: 'Client.InternalError: Client error on launch' };
+  const code = typeof t.data?.reasonCode === 'string' ? t.data.reasonCode : 'Client.InternalError';
+  const message = typeof t.data?.reasonMessage === 'string' ? t.data.reasonMessage : 'Client.InternalError: Client error on launch';
+  instance.stateReason = { code, message };
   world.schedule(TERMINATED_VISIBLE_MS, 'ec2.instanceGone', t);
 });
 
@@ -95,8 +100,10 @@ export function instanceOut(instance: InstanceRecord, region: string): Instance 
     RootDeviceType: 'ebs',
     BlockDeviceMappings: instance.volumes.map((v) => ({
       DeviceName: v.deviceName,
-      Ebs: { VolumeId: v.volumeId, Status: 'attached', DeleteOnTermination: true, AttachTime: new Date(instance.launchTime) },
+      Ebs: { VolumeId: v.volumeId, Status: 'attached', DeleteOnTermination: v.deleteOnTermination ?? true, AttachTime: new Date(instance.launchTime) },
     })),
+    CurrentInstanceBootMode: instance.bootMode,
+    TpmSupport: instance.tpmSupport,
     Tags: tagsOut(instance.tags),
   };
 }
@@ -188,10 +195,15 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
   if (min < 1 || max < min) fail('InvalidParameterValue', 'MinCount and MaxCount must be at least 1 and MinCount <= MaxCount');
   if (max > 20) fail('InstanceLimitExceeded', 'You have requested more instances (' + max + ') than your current instance limit of 20 allows for the specified instance type.');
   const instanceType = input.InstanceType ?? templateData.InstanceType ?? 'm1.small';
+  // Architecture and boot mode of the image against the instance type; volumes from the image and the request.
+  const bootMode = launchBootMode(image, instanceType);
+  const launch = launchVolumes(ctx, image, ownerId, input.BlockDeviceMappings ?? (templateData.BlockDeviceMappings as BlockDeviceMapping[] | undefined));
   const profile = instanceProfile(ctx, input.IamInstanceProfile ?? templateData.IamInstanceProfile);
   const metadata = { ...(templateData.MetadataOptions ?? {}), ...(input.MetadataOptions ?? {}) };
   const httpTokens = metadata.HttpTokens ?? (image.imdsSupport === 'v2.0' ? 'required' : 'optional');
   const tags = { ...tagsFor(templateData.TagSpecifications, 'instance'), ...tagsFor(input.TagSpecifications, 'instance') };
+  // The launch template's tags and the request's are merged: together at most 50 user tags.
+  checkTagCount({}, Object.keys(tags));
   // Launching from a shared image encrypted with another account's key needs access to that key.
   const kmsBlocked = image.blockDeviceMappings.some((device) => {
     if (!device.encrypted || !device.kmsKeyId) return false;
@@ -230,7 +242,9 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
       },
       launchTemplate: templateRef,
       clientToken: input.ClientToken,
-      volumes: volumesFromImage(world, image),
+      volumes: n === 0 ? launch.volumes : launch.volumes.map((v) => ({ ...v, volumeId: world.nextId('vol') })),
+      bootMode,
+      tpmSupport: image.tpmSupport,
       tags: { ...tags },
       software: structuredClone(image.software),
     };
@@ -242,7 +256,13 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
     bootSoftware(instance.software, { instanceId, keyName: instance.keyName });
     regionState.instances[instanceId] = instance;
     const target = { accountId: account, region, resourceId: instanceId };
-    if (kmsBlocked || failsToStart) {
+    if (launch.kmsKeyUnusable) {
+      // EC2 accepts the launch; the instance terminates when EBS cannot use the key (see volumes.ts for sources).
+      world.schedule(FAILED_LAUNCH_MS, 'ec2.instanceFailedLaunch', target, {
+        reasonCode: 'Client.InvalidKMSKey.InvalidState',
+        reasonMessage: 'Client.InvalidKMSKey.InvalidState: The KMS key provided is in an incorrect state',
+      });
+    } else if (kmsBlocked || failsToStart) {
       world.schedule(FAILED_LAUNCH_MS, 'ec2.instanceFailedLaunch', target);
     } else {
       world.schedule(INSTANCE_PENDING_MS, 'ec2.instanceState', target, { to: 'running' });

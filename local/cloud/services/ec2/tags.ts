@@ -6,9 +6,8 @@ import type { CreateTagsCommandInput, Tag, CreateTagsCommandOutput, DeleteTagsCo
 import { fail } from '../../errors';
 import type { Operation, OperationContext } from '../../operations';
 import type { Tags } from '../../world';
-import { checkIdFormat, validateTag } from './common';
-
-const MAX_TAGS = 50;
+import { checkIdFormat } from './common';
+import { checkTagCount, isReservedTagKey, MAX_RESOURCES_PER_CREATE_TAGS, validateTag } from './limits';
 
 type Tagged = { kind: 'image'; id: string } | { kind: 'other'; tags: Tags };
 
@@ -33,17 +32,20 @@ function resource(ctx: OperationContext, id: string): Tagged {
   }
 }
 
+/** CreateTags and DeleteTags take up to 1,000 resource ids (API reference; message: assumption). */
+function checkResourceCount(count: number): void {
+  if (count > MAX_RESOURCES_PER_CREATE_TAGS) fail('InvalidParameterValue', `The request may contain at most ${MAX_RESOURCES_PER_CREATE_TAGS} resource ids (${count} given).`);
+}
+
 export const createTags: Operation<CreateTagsCommandInput, CreateTagsCommandOutput> = async (ctx, input) => {
   if (!input.Resources?.length) fail('MissingParameter', 'The request must contain the parameter ResourceId');
   const newTags: Tag[] = input.Tags ?? [];
   if (newTags.length === 0) fail('MissingParameter', 'The request must contain the parameter Tags');
+  checkResourceCount(input.Resources.length);
   const targets = input.Resources.map((id) => resource(ctx, id));
   for (const tag of newTags) validateTag(tag.Key ?? '', tag.Value ?? '');
-  for (const target of targets) {
-    const tags = target.kind === 'image' ? ctx.regionState.images[target.id].tags : target.tags;
-    const keys = new Set([...Object.keys(tags), ...newTags.map((t) => t.Key ?? '')]);
-    if (keys.size > MAX_TAGS) fail('TagLimitExceeded', `The maximum number of tags (${MAX_TAGS}) per resource would be exceeded`);
-  }
+  // All or nothing: no resource is tagged when one of them would pass 50 user tags (aws: tags do not count).
+  for (const target of targets) checkTagCount(target.kind === 'image' ? ctx.regionState.images[target.id].tags : target.tags, newTags.map((t) => t.Key ?? ''));
   for (const target of targets) {
     for (const tag of newTags) {
       const key = tag.Key ?? '';
@@ -57,11 +59,15 @@ export const createTags: Operation<CreateTagsCommandInput, CreateTagsCommandOutp
 
 export const deleteTags: Operation<DeleteTagsCommandInput, DeleteTagsCommandOutput> = async (ctx, input) => {
   if (!input.Resources?.length) fail('MissingParameter', 'The request must contain the parameter ResourceId');
+  checkResourceCount(input.Resources.length);
+  for (const tag of input.Tags ?? []) {
+    if (isReservedTagKey(tag.Key ?? '')) fail('InvalidParameterValue', `Value ( ${tag.Key} ) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use`);
+  }
   const targets = input.Resources.map((id) => resource(ctx, id));
   for (const target of targets) {
     const tags = target.kind === 'image' ? ctx.regionState.images[target.id].tags : target.tags;
-    // Without Tags every tag goes; a tag with a Value is deleted only when the value matches.
-    const selected: { Key?: string; Value?: string }[] = input.Tags ?? Object.keys(tags).map((Key) => ({ Key }));
+    // Without Tags every user tag goes (AWS keeps its own aws: tags); a tag with a Value goes only when it matches.
+    const selected: { Key?: string; Value?: string }[] = input.Tags ?? Object.keys(tags).filter((k) => !isReservedTagKey(k)).map((Key) => ({ Key }));
     for (const tag of selected) {
       const key = tag.Key ?? '';
       if (!(key in tags) || (tag.Value !== undefined && tags[key] !== tag.Value)) continue;
