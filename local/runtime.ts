@@ -15,6 +15,9 @@ import { definitionsFromCdk, registerFunctions, type LocalStateMachine, type Syn
 import type { Clock } from './clock';
 import { Cloud, DEFAULT_SCENARIO } from './cloud';
 import type { ScenarioInput } from './cloud/scenario';
+import type { Json } from './engine/asl';
+import type { EngineOptions } from './engine/engine';
+import { EventRouter, type StatusChangeDelivery } from './events/router';
 import { LocalStepFunctions, registerLocalSfn } from './sfn';
 
 export interface LocalRuntimeOptions {
@@ -29,6 +32,8 @@ export interface LocalRuntimeOptions {
   seed?: number | string;
   /** Account of stacks without a concrete env account (default: the example tooling account). */
   account?: string;
+  /** Called for every history event of every execution as it is written (live views, fault injection). */
+  onEvent?: EngineOptions['onEvent'];
 }
 
 /** Credentials the local runtime hands to clients of an account: its first access key in the simulated world. */
@@ -82,6 +87,8 @@ export class LocalRuntime {
     readonly definitions: SynthesizedDefinitions,
     /** State machine ARN by state machine name. */
     readonly stateMachines: Record<string, string>,
+    /** The local EventBridge: status changes of executions, delivered to the stacks' rule targets. */
+    readonly events: EventRouter,
     private readonly restore: () => void,
   ) {}
 
@@ -116,10 +123,15 @@ export class LocalRuntime {
       region: definitions.region,
       account: definitions.account,
       seed: options.seed,
+      onEvent: options.onEvent,
       clientConfig: (_service, where) => ({ region: where.region, credentials: credentialsOf(cloud, where.account) }),
     });
     registerFunctions(stepFunctions.engine.lambdas, definitions);
     const unregisterSfn = registerLocalSfn(stepFunctions);
+    // As on AWS: every execution status change goes to EventBridge, and the stacks' rules (the one that cleans
+    // up after ABORTED and TIMED_OUT executions) deliver it to their targets.
+    const events = new EventRouter(definitions.eventRules, stepFunctions.engine.lambdas, options.clock);
+    const unsubscribe = stepFunctions.onStatusChange((event) => events.publish(event as unknown as Json));
 
     const stateMachines: Record<string, string> = {};
     for (const machine of definitions.stateMachines) {
@@ -130,11 +142,12 @@ export class LocalRuntime {
       }).stateMachineArn!;
     }
     const restore = () => {
+      unsubscribe();
       unregisterSfn();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
     };
-    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, restore);
+    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, restore);
   }
 
   /** The synthesized state machine named `name`. */
@@ -152,7 +165,16 @@ export class LocalRuntime {
     });
   }
 
+  /**
+   * Every delivery of an execution status change to a rule's target so far (the clean-up of stopped and
+   * timed-out executions), once each — and any retries — have ended.
+   */
+  settled(): Promise<StatusChangeDelivery[]> {
+    return this.events.settled();
+  }
+
   async stop(): Promise<void> {
+    await this.events.settled();
     this.restore();
     await this.cloud.stop();
   }

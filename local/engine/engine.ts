@@ -671,6 +671,11 @@ export class Execution {
     try {
       const scope = this.basicScope(run);
       const args = state.Arguments !== undefined ? await this.engine.query.resolve(state.Arguments, scope, 'Arguments') : run.input;
+      // "after Parameters processing the input of a state is larger than payload size quota" (Step Functions
+      // developer guide, error names: States.DataLimitExceeded); the message mirrors AWS's result-size text.
+      if (Buffer.byteLength(JSON.stringify(args) ?? '') > MAX_PAYLOAD) {
+        throw new StatesError(StatesErrors.DataLimitExceeded, `The state/task '${run.name}' has an input with a size exceeding the maximum number of bytes service limit.`);
+      }
       const timeoutSeconds = await this.numberField(run, state.TimeoutSeconds, 'TimeoutSeconds');
       const heartbeatSeconds = await this.numberField(run, state.HeartbeatSeconds, 'HeartbeatSeconds');
       const events = taskEventNames(resource, state.Resource);

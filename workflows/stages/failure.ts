@@ -39,11 +39,13 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
 
   const fail = sfn.Fail.jsonata(scope, 'Failed', { error: '{% $error %}', cause: '{% $cause %}' });
 
+  // When an action gave up (its function kept failing), name what the state machine itself knows: the run's
+  // image and the instances it launched, so a person can act even if the clean-up function never ran.
   const notCleanedLines =
     "$append($append(" +
-    "$cleanupImages.error ? ['Images: ' & $cleanupImages.cause] : [], " +
-    "$cleanupInstances.error ? ['Instances: ' & $cleanupInstances.cause] : []), " +
-    "$cleanupRecord.error ? ['Registry record: ' & $cleanupRecord.cause] : [])";
+    "$cleanupImages.error ? ['Images (' & ($imageId ? $imageId & ', and ' : '') & 'any tagged with this execution): ' & $cleanupImages.cause] : [], " +
+    "$cleanupInstances.error ? ['Instances (' & ($count([$builderId, $testInstanceId]) > 0 ? $join([$builderId, $testInstanceId], ', ') & ', and ' : '') & 'any tagged with this execution): ' & $cleanupInstances.cause] : []), " +
+    "$cleanupRecord.error ? ['Registry record' & ($version ? ' of version ' & $version : '') & ' not marked failed: ' & $cleanupRecord.cause] : [])";
   const cleanedLines =
     "'Clean-up: rejected and deprecated ' & ($count($cleanupImages.rejectedImageIds) > 0 ? $join($cleanupImages.rejectedImageIds, ', ') : 'no images') & " +
     "'; terminated ' & ($count($cleanupInstances.terminated) > 0 ? $join($cleanupInstances.terminated, ', ') : 'no instances') & '.'";

@@ -1,0 +1,405 @@
+/**
+ * The fault matrix: every stage × every fault kind of the engine's Lambda registry (crash before or after the
+ * handler's work, a time-out after the work, a service error, a double invocation; once, and for good) and of
+ * the simulated cloud (throttling, server errors, resources that fail), the failure path's own faults, stopped
+ * and timed-out executions, and concurrent runs. Each scenario runs the real synthesized lifecycle with the
+ * real handlers on the local runtime (virtual clock), then `checkInvariants` asserts what a platform team
+ * expects of every run, whatever went wrong:
+ *
+ *   1. the execution is terminal, with the expected status, and a failed one ends with the expected error,
+ *      which is always one of EXECUTION_ERRORS;
+ *   2. no instance of the run is left pending or running — unless the notification names it;
+ *   3. every image of a run that did not succeed is tagged rejected and deprecated — unless the notification
+ *      names it;
+ *   4. the registry record is terminal and consistent with the image's tags — unless the notification says
+ *      it could not be marked;
+ *   5. a run that did not succeed sent a notification.
+ *
+ * Shared by `test/faults/*.test.ts` (jest) and `npm run faults` (bench/faults.ts prints the table). Adding a
+ * stage to the lifecycle means adding its tasks to STAGE_TASKS and its behaviours to CLOUD_SCENARIOS.
+ */
+import { StartExecutionCommand, StopExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { followExecution } from '../../bin/follow';
+import { buildApp, LOCAL_CONTEXT } from '../../infra/app';
+import { resourceNames } from '../../infra/pipeline-stack';
+import { VirtualClock } from '../../local/clock';
+import type { FaultRule } from '../../local/cloud/faults';
+import type { LambdaFaultKind, LambdaFaultRule } from '../../local/engine/lambda-faults';
+import type { EngineEvent } from '../../local/engine/history';
+import { LocalRuntime } from '../../local/runtime';
+import { TAG } from '../../pipeline/tags';
+import { createClient } from '../../tasks/clients';
+import type { TaskName } from '../../tasks/contracts';
+import { EXECUTION_ERRORS } from '../../tasks/errors';
+
+export const TOOLING = '111111111111';
+export const REGION = 'eu-west-1';
+export const PIPELINE_FILE = 'pipelines/example.yaml';
+
+type Status = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+export interface Scenario {
+  /** Unique, readable: `Bake / createImage / crash-before once`. */
+  id: string;
+  /** Stage the fault hits (the matrix's row). */
+  stage: string;
+  /** Fault kind (the matrix's column). */
+  fault: string;
+  lambda?: LambdaFaultRule[];
+  cloud?: FaultRule[];
+  /** Cloud rules added when the failure path starts (a fault of the clean-up itself). */
+  cloudOnFailurePath?: FaultRule[];
+  /** Stop the execution this many simulated minutes after it started. */
+  stopAfterMinutes?: number;
+  /** Run this many executions at once (each must satisfy the invariants on its own). */
+  concurrent?: number;
+  /** Execution input (default {}). */
+  input?: unknown;
+  expect: { status: Status; error?: string };
+}
+
+/** Lambda tasks that run in a successful lifecycle, with the stage of their first invocation. */
+export const STAGE_TASKS: [stage: string, task: TaskName][] = [
+  ['Prepare', 'prepare'],
+  ['Bake', 'launchInstance'],
+  ['Bake', 'checkInstanceReady'],
+  ['Bake', 'runStep'],
+  ['Bake', 'checkStep'],
+  ['Bake', 'createImage'],
+  ['Bake', 'checkImage'],
+  ['Bake', 'terminateInstances'],
+  ['Prepare', 'recordStage'],
+  ['ScanGate', 'checkScanCoverage'],
+  ['ScanGate', 'evaluateScanGate'],
+];
+
+const LAMBDA_KINDS: LambdaFaultKind[] = ['crash-before', 'crash-after', 'timeout-after', 'error', 'double-invoke'];
+
+/** A Lambda fault on the first invocation of `task` only: retried, the run succeeds and creates nothing twice. */
+function transientLambdaScenarios(): Scenario[] {
+  return STAGE_TASKS.flatMap(([stage, task]) =>
+    LAMBDA_KINDS.map((kind) => ({
+      id: `${stage} / ${task} / ${kind} once`,
+      stage,
+      fault: `lambda ${kind} once`,
+      lambda: [{ function: task, kind, count: 1, ...(kind === 'error' ? { error: 'Lambda.ServiceException' } : {}) }],
+      expect: { status: 'SUCCEEDED' as const },
+    })),
+  );
+}
+
+/** A Lambda fault on every invocation of a stage's task: the run fails as StageFailed, fully cleaned. */
+function persistentLambdaScenarios(): Scenario[] {
+  const targets: [string, TaskName, number][] = [
+    ['Prepare', 'prepare', 1],
+    ['Bake', 'createImage', 1],
+    // The second launch is the test instance's.
+    ['Test', 'launchInstance', 2],
+    ['ScanGate', 'evaluateScanGate', 1],
+  ];
+  const kinds: LambdaFaultKind[] = ['crash-before', 'crash-after', 'timeout-after', 'error'];
+  return targets.flatMap(([stage, task, from]) =>
+    kinds.map((kind) => ({
+      id: `${stage} / ${task} / ${kind} always`,
+      stage,
+      fault: `lambda ${kind} always`,
+      lambda: [{ function: task, kind, from, ...(kind === 'error' ? { error: 'Lambda.ServiceException' } : {}) }],
+      expect: { status: 'FAILED' as const, error: 'StageFailed' },
+    })),
+  );
+}
+
+/** Faults of the simulated account: transient ones are absorbed, resources that fail end with their error. */
+const CLOUD_SCENARIOS: Scenario[] = [
+  { id: 'All / ec2 / 30% throttled', stage: 'All', fault: 'cloud throttling', cloud: [{ operation: 'ec2:*', error: 'RequestLimitExceeded', probability: 0.3 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'All / ssm / 20% throttled', stage: 'All', fault: 'cloud throttling', cloud: [{ operation: 'ssm:*', error: 'ThrottlingException', probability: 0.2 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'All / inspector2 / 20% throttled', stage: 'All', fault: 'cloud throttling', cloud: [{ operation: 'inspector2:*', error: 'ThrottlingException', probability: 0.2 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Bake / ec2:RunInstances / 5xx x3', stage: 'Bake', fault: 'cloud 5xx', cloud: [{ operation: 'ec2:RunInstances', error: 'InternalError', count: 3 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Bake / ssm:SendCommand / 5xx x3', stage: 'Bake', fault: 'cloud 5xx', cloud: [{ operation: 'ssm:SendCommand', error: 'InternalServerError', count: 3 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Bake / ec2:CreateImage / 5xx x3', stage: 'Bake', fault: 'cloud 5xx', cloud: [{ operation: 'ec2:CreateImage', error: 'InternalError', count: 3 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Bake / ec2:CreateImage / 5xx always', stage: 'Bake', fault: 'cloud 5xx always', cloud: [{ operation: 'ec2:CreateImage', error: 'InternalError' }], expect: { status: 'FAILED', error: 'StageFailed' } },
+  { id: 'Bake / builder fails to start', stage: 'Bake', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.instanceFailsToStart', count: 1 }], expect: { status: 'FAILED', error: 'InstanceLaunchFailed' } },
+  { id: 'Bake / SSM agent never online', stage: 'Bake', fault: 'cloud resource fails', cloud: [{ behaviour: 'ssm.agentNeverOnline' }], expect: { status: 'FAILED', error: 'InstanceNotReady' } },
+  { id: 'Bake / step command fails', stage: 'Bake', fault: 'cloud resource fails', cloud: [{ behaviour: 'ssm.commandFails' }], expect: { status: 'FAILED', error: 'ComponentFailed' } },
+  { id: 'Bake / image fails', stage: 'Bake', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.imageFails' }], expect: { status: 'FAILED', error: 'ImageCreationFailed' } },
+  { id: 'Test / test instance fails to start', stage: 'Test', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.instanceFailsToStart', skip: 1, count: 1 }], expect: { status: 'FAILED', error: 'InstanceLaunchFailed' } },
+  { id: 'ScanGate / scan never completes', stage: 'ScanGate', fault: 'cloud resource fails', cloud: [{ behaviour: 'inspector.scanNeverCompletes' }], expect: { status: 'FAILED', error: 'ScanIncomplete' } },
+  { id: 'ScanGate / ListFindings 5xx always', stage: 'ScanGate', fault: 'cloud 5xx always', cloud: [{ operation: 'inspector2:ListFindings', error: 'InternalServerException' }], expect: { status: 'FAILED', error: 'StageFailed' } },
+];
+
+/** A run that fails in ScanGate with an available image and a running test instance, for clean-up faults. */
+const FAILING_RUN: FaultRule[] = [{ behaviour: 'inspector.scanNeverCompletes' }];
+
+/** Faults of the failure path itself: every clean-up action still happens, or the notification names what did not. */
+const FAILURE_PATH_SCENARIOS: Scenario[] = [
+  ...(['crash-before', 'crash-after', 'timeout-after', 'error', 'double-invoke'] as LambdaFaultKind[]).map((kind) => ({
+    id: `FailurePath / cleanup / ${kind} once`,
+    stage: 'FailurePath',
+    fault: `lambda ${kind} once`,
+    cloud: FAILING_RUN,
+    lambda: [{ function: 'cleanup', kind, count: 1 }],
+    expect: { status: 'FAILED' as const, error: 'ScanIncomplete' },
+  })),
+  {
+    id: 'FailurePath / cleanup / crash-before always',
+    stage: 'FailurePath',
+    fault: 'lambda crash-before always',
+    cloud: FAILING_RUN,
+    lambda: [{ function: 'cleanup', kind: 'crash-before' }],
+    expect: { status: 'FAILED', error: 'ScanIncomplete' },
+  },
+  {
+    id: 'FailurePath / ec2:TerminateInstances / 5xx always',
+    stage: 'FailurePath',
+    fault: 'cloud 5xx always',
+    cloud: FAILING_RUN,
+    cloudOnFailurePath: [{ operation: 'ec2:TerminateInstances', error: 'InternalError' }],
+    expect: { status: 'FAILED', error: 'ScanIncomplete' },
+  },
+  {
+    id: 'FailurePath / ec2:DescribeImages / 5xx always',
+    stage: 'FailurePath',
+    fault: 'cloud 5xx always',
+    cloud: FAILING_RUN,
+    cloudOnFailurePath: [{ operation: 'ec2:DescribeImages', error: 'InternalError' }],
+    expect: { status: 'FAILED', error: 'ScanIncomplete' },
+  },
+  {
+    id: 'FailurePath / ec2:CreateTags / 5xx x4',
+    stage: 'FailurePath',
+    fault: 'cloud 5xx',
+    cloud: FAILING_RUN,
+    cloudOnFailurePath: [{ operation: 'ec2:CreateTags', error: 'InternalError', count: 4 }],
+    expect: { status: 'FAILED', error: 'ScanIncomplete' },
+  },
+  {
+    id: 'FailurePath / record crash once (recordStage is not used; cleanup record action)',
+    stage: 'FailurePath',
+    fault: 'lambda crash-after once',
+    cloud: FAILING_RUN,
+    // The third cleanup invocation is the record action.
+    lambda: [{ function: 'cleanup', kind: 'crash-after', from: 3, count: 1 }],
+    expect: { status: 'FAILED', error: 'ScanIncomplete' },
+  },
+  {
+    id: 'FailurePath / sns:Publish / 5xx x3',
+    stage: 'FailurePath',
+    fault: 'cloud 5xx',
+    cloud: FAILING_RUN,
+    cloudOnFailurePath: [{ operation: 'sns:Publish', error: 'InternalError', count: 3 }],
+    expect: { status: 'FAILED', error: 'ScanIncomplete' },
+  },
+  {
+    id: 'Prepare / prepare / timeout-after always (record written, result lost)',
+    stage: 'Prepare',
+    fault: 'lambda timeout-after always',
+    lambda: [{ function: 'prepare', kind: 'timeout-after' }],
+    expect: { status: 'FAILED', error: 'StageFailed' },
+  },
+  {
+    id: 'Prepare / a 200 KB reason',
+    stage: 'Prepare',
+    fault: 'bad input',
+    input: { reason: 'x'.repeat(200 * 1024) },
+    expect: { status: 'FAILED', error: 'InvalidExecutionInput' },
+  },
+  {
+    id: 'Prepare / a 255 KB reason (over the data limit with the config)',
+    stage: 'Prepare',
+    fault: 'data limit',
+    // Within StartExecution's 256 KiB, over what the Prepare task's arguments (input + config) may carry.
+    input: { reason: 'x'.repeat(261_600) },
+    expect: { status: 'FAILED', error: 'StageFailed' },
+  },
+];
+
+/** Runs stopped part-way (StopExecution, Ctrl-C): no Catch runs; the EventBridge rule's cleanup does. */
+const STOP_SCENARIOS: Scenario[] = [
+  { id: 'Bake / stopped while the builder runs', stage: 'Bake', fault: 'stopped', stopAfterMinutes: 4, expect: { status: 'ABORTED' } },
+  { id: 'Test / stopped while the test instance runs', stage: 'Test', fault: 'stopped', stopAfterMinutes: 16, expect: { status: 'ABORTED' } },
+  { id: 'ScanGate / stopped while waiting for the scan', stage: 'ScanGate', fault: 'stopped', cloud: FAILING_RUN, stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
+];
+
+const CONCURRENT_SCENARIOS: Scenario[] = [
+  { id: 'All / two concurrent runs', stage: 'All', fault: 'concurrent runs', concurrent: 2, expect: { status: 'SUCCEEDED' } },
+  { id: 'All / two concurrent runs, both throttled', stage: 'All', fault: 'concurrent runs', concurrent: 2, cloud: [{ operation: 'ec2:*', error: 'RequestLimitExceeded', probability: 0.2 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'All / two concurrent runs, double invocations', stage: 'All', fault: 'concurrent runs', concurrent: 2, lambda: [{ function: 'runStep', kind: 'double-invoke' }, { function: 'launchInstance', kind: 'double-invoke' }, { function: 'createImage', kind: 'double-invoke' }], expect: { status: 'SUCCEEDED' } },
+];
+
+export const SCENARIOS: Scenario[] = [
+  ...transientLambdaScenarios(),
+  ...persistentLambdaScenarios(),
+  ...CLOUD_SCENARIOS,
+  ...FAILURE_PATH_SCENARIOS,
+  ...STOP_SCENARIOS,
+  ...CONCURRENT_SCENARIOS,
+];
+
+/** Scenarios split into `parts` groups of about equal size (jest runs one file per group in parallel). */
+export function partOf(part: number, parts: number): Scenario[] {
+  return SCENARIOS.filter((_, i) => i % parts === part);
+}
+
+// ------------------------------------------------------------------------------------------------ the harness
+
+export interface RunOutcome {
+  executionArn: string;
+  description: DescribeExecutionOutput;
+}
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  outcomes: RunOutcome[];
+  /** Invariant violations (empty: clean). */
+  problems: string[];
+  lambdaFaults: number;
+  cloudFaults: number;
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** One runtime for many scenarios (the world accumulates runs; each scenario looks only at its own). */
+export async function startHarness() {
+  const clock = new VirtualClock(Date.UTC(2026, 10, 22, 9, 0, 0));
+  const { app, stacks } = buildApp({ files: [PIPELINE_FILE], nag: false, context: LOCAL_CONTEXT, builtinCloudFormationValidation: false });
+  const failurePathListeners = new Set<(event: EngineEvent) => void>();
+  const runtime = await LocalRuntime.start({
+    app,
+    clock,
+    seed: 7,
+    onEvent: (_execution, event) => {
+      for (const listener of failurePathListeners) listener(event);
+    },
+  });
+  const config = stacks[0].pipeline.config;
+  const names = resourceNames(config.name);
+  const stateMachineArn = runtime.stateMachines[names.stateMachine];
+  const sfn = runtime.sfnClient();
+  const registry = DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region: REGION }));
+
+  async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
+    const faults = runtime.cloud.world.faults;
+    const lambdas = runtime.stepFunctions.engine.lambdas;
+    const injectedBefore = lambdas.injectedFaults.length;
+    faults.clear(11);
+    for (const rule of scenario.cloud ?? []) faults.add(rule);
+    lambdas.setFaultPlan(scenario.lambda ? { seed: 5, rules: scenario.lambda } : undefined);
+    const onFailurePath = (event: EngineEvent) => {
+      if (event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === 'Reject Run Images') {
+        for (const rule of scenario.cloudOnFailurePath ?? []) faults.add(rule);
+        failurePathListeners.delete(onFailurePath);
+      }
+    };
+    if (scenario.cloudOnFailurePath) failurePathListeners.add(onFailurePath);
+
+    const mailboxBefore = runtime.cloud.mailbox().length;
+    const input = scenario.input ?? {};
+    const outcomes = await Promise.all(
+      Array.from({ length: scenario.concurrent ?? 1 }, async () => {
+        const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+        if (scenario.stopAfterMinutes !== undefined) {
+          await clock.sleep(scenario.stopAfterMinutes * 60_000);
+          await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by the fault matrix' }));
+        }
+        const description = await followExecution(sfn, executionArn!, { wait: () => clock.sleep(60_000) });
+        return { executionArn: executionArn!, description };
+      }),
+    );
+    // Stopped and timed-out runs are cleaned up by the EventBridge rule's deliveries.
+    await runtime.settled();
+    failurePathListeners.delete(onFailurePath);
+    const cloudFaults = faults.rules.reduce((n, r) => n + (r.fired ?? 0), 0);
+    faults.clear(11);
+    lambdas.setFaultPlan(undefined);
+
+    const problems: string[] = [];
+    const messages = runtime.cloud.mailbox().slice(mailboxBefore);
+    for (const outcome of outcomes) problems.push(...(await checkInvariants(scenario, outcome, messages)));
+    return { scenario, outcomes, problems, lambdaFaults: lambdas.injectedFaults.length - injectedBefore, cloudFaults };
+  }
+
+  async function checkInvariants(scenario: Scenario, outcome: RunOutcome, messages: { message: string }[]): Promise<string[]> {
+    const problems: string[] = [];
+    const { executionArn, description } = outcome;
+    const status = description.status as string;
+    const notification = messages.map((m) => m.message).find((m) => m.includes(executionArn));
+
+    // 1. Terminal, expected, named.
+    if (status !== scenario.expect.status) problems.push(`status ${status}, expected ${scenario.expect.status} (${description.error ?? ''}: ${description.cause ?? ''})`);
+    if (status === 'FAILED') {
+      if (!(EXECUTION_ERRORS as readonly string[]).includes(description.error ?? '')) problems.push(`error ${description.error} is not one of EXECUTION_ERRORS`);
+      if (scenario.expect.error && description.error !== scenario.expect.error) problems.push(`error ${description.error}, expected ${scenario.expect.error}: ${description.cause}`);
+    }
+
+    // 2. Nothing left running (or named in the notification).
+    const region = runtime.cloud.world.region(TOOLING, REGION);
+    const running = Object.values(region.instances).filter(
+      (i) => i.tags[TAG.execution] === executionArn && !['terminated', 'shutting-down'].includes(i.state),
+    );
+    for (const instance of running) {
+      if (status === 'SUCCEEDED' || !notification?.includes(instance.instanceId)) problems.push(`instance ${instance.instanceId} left ${instance.state}`);
+    }
+
+    // 3. Images of a run that did not succeed: rejected and deprecated (or named in the notification).
+    const images = Object.values(region.images).filter((i) => i.tags[TAG.execution] === executionArn);
+    if (status !== 'SUCCEEDED') {
+      for (const image of images) {
+        if (image.state === 'deregistered') continue;
+        const rejected = image.tags[TAG.status] === 'rejected' && image.deprecationTime !== undefined;
+        if (!rejected && !notification?.includes(image.imageId)) problems.push(`image ${image.imageId} is ${image.tags[TAG.status]}, deprecated: ${image.deprecationTime !== undefined}`);
+      }
+    } else if (images.length !== 1) {
+      problems.push(`a successful run has ${images.length} images (created twice?)`);
+    }
+    if (images.filter((i) => i.state !== 'failed').length > 1) problems.push(`${images.length} images for one run`);
+
+    // 4. The registry record: terminal and consistent with the tags.
+    const records = await registry.send(
+      new QueryCommand({
+        TableName: resourceNames(config.name).registryTable,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :image)',
+        FilterExpression: 'executionArn = :execution AND attribute_exists(imageName)',
+        ExpressionAttributeValues: { ':pk': `PIPELINE#${config.name}`, ':image': 'IMAGE#', ':execution': executionArn },
+      }),
+    );
+    const [record] = records.Items ?? [];
+    if ((records.Items ?? []).length > 1) problems.push(`${records.Items?.length} registry records for one run`);
+    if (status === 'SUCCEEDED') {
+      if (record?.stage !== 'Done' || record.stageStatus !== 'succeeded') problems.push(`registry record at ${record?.stage}/${record?.stageStatus}, not Done/succeeded`);
+      const tag = images[0]?.tags[TAG.status];
+      if (record && tag !== record.status) problems.push(`registry status ${record.status} but image tag ${tag}`);
+    } else if (record && !notification?.includes('Registry record')) {
+      if (record.status !== 'rejected' || record.stage !== 'Failed') problems.push(`registry record ${record.status} at ${record.stage}/${record.stageStatus}, not rejected/Failed`);
+      for (const image of images) {
+        if (image.state !== 'deregistered' && image.tags[TAG.status] !== record.status && !notification?.includes(image.imageId)) {
+          problems.push(`registry says ${record.status}, image ${image.imageId} is tagged ${image.tags[TAG.status]}`);
+        }
+      }
+    }
+
+    // 5. A notification for every run that did not succeed.
+    if (status !== 'SUCCEEDED' && !notification) problems.push('no notification');
+    return problems;
+  }
+
+  return { runtime, clock, runScenario, stop: () => runtime.stop() };
+}
+
+/** The table `npm run faults` prints: one row per stage, one column per fault kind, clean/total per cell. */
+export function formatMatrix(results: ScenarioResult[]): string[] {
+  const stages = [...new Set(results.map((r) => r.scenario.stage))];
+  const kinds = [...new Set(results.map((r) => r.scenario.fault))];
+  const cell = (stage: string, kind: string) => {
+    const rs = results.filter((r) => r.scenario.stage === stage && r.scenario.fault === kind);
+    return rs.length === 0 ? '' : `${rs.filter((r) => r.problems.length === 0).length}/${rs.length}`;
+  };
+  const width = Math.max(...kinds.map((k) => k.length), 5);
+  const lines = [`${'fault kind'.padEnd(width)}  ${stages.map((s) => s.padStart(11)).join('')}`];
+  for (const kind of kinds) lines.push(`${kind.padEnd(width)}  ${stages.map((s) => cell(s, kind).padStart(11)).join('')}`);
+  const clean = results.filter((r) => r.problems.length === 0).length;
+  lines.push('', `${results.length} scenarios: ${clean} clean, ${results.length - clean} unclean`);
+  for (const r of results.filter((x) => x.problems.length > 0)) lines.push(`UNCLEAN ${r.scenario.id}: ${r.problems.join('; ')}`);
+  return lines;
+}
