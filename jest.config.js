@@ -9,4 +9,7 @@ module.exports = {
   },
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testTimeout: 60000,
+  // Jest's default is cores - 1, one worker on the 2-core machines this runs on: the suites are CPU-bound
+  // and independent (each has its own simulated account and DynamoDB), so use both cores.
+  maxWorkers: 2,
 };

@@ -20,7 +20,7 @@ import { SEVERITIES } from '../pipeline/config';
 import { registryKeys } from '../pipeline/registry';
 import type { GateResult } from '../tasks/contracts';
 import { followExecution } from './follow';
-import { cleanupLines, STAGE_STARTS, stateExitLines, type StatusChangeDelivery } from './live';
+import { cleanupLines, STAGE_STARTS, stateExitLines } from './live';
 
 export interface DemoOptions {
   pipelineFile: string;
@@ -53,13 +53,6 @@ export const INTERRUPT_CAUSE = 'interrupted by Ctrl-C in gami demo';
 /** Exit code of an interrupted run (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
 
-/**
- * LocalRuntime.settled() (local/runtime.ts): resolves once every handler the stack's EventBridge rule for
- * ABORTED/TIMED_OUT executions invoked has finished, with what each returned.
- */
-interface SettlesDeliveries {
-  settled(): Promise<StatusChangeDelivery[]>;
-}
 
 export function gateTable(gate: GateResult): string[] {
   const rows = SEVERITIES.map((s) => {
@@ -156,7 +149,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     if (done.status === 'ABORTED' || done.status === 'TIMED_OUT') {
       // No Catch runs for these: the clean-up is the status-change rule's; say what it did.
       out(`  waiting for the clean-up of the ${done.status === 'ABORTED' ? 'stopped' : 'timed-out'} run…`);
-      const deliveries = await (runtime as unknown as SettlesDeliveries).settled();
+      const deliveries = await runtime.settled();
       for (const line of cleanupLines(executionArn, deliveries)) out(`  ${line}`);
     }
     out(`  ${simMinutes()} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s wall; execution ${executionArn}`);

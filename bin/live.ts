@@ -3,6 +3,9 @@
  * only prints what the output holds — a state that failed into the failure path has `{Error, Cause}` as its
  * output, not its result, so it prints the error instead of a row of "undefined".
  */
+import type { z } from 'zod';
+import type { StatusChangeDelivery } from '../local/events/router';
+import type { statusChangeCleanupResultSchema } from '../tasks/contracts';
 
 /** Stage starts: the first state of each stage (the workflow names its states; see workflows/). */
 export const STAGE_STARTS: Record<string, string> = {
@@ -11,7 +14,7 @@ export const STAGE_STARTS: Record<string, string> = {
   'Launch Test Instance': 'Test',
   'Start Scan Gate': 'ScanGate',
   'Record Done': 'Done',
-  'Clean Up': 'Failure',
+  'Reject Run Images': 'Failure',
 };
 
 type Output = Record<string, unknown>;
@@ -95,19 +98,8 @@ export function stateExitLines(name: string, output: Output): string[] {
 }
 
 /** What the ABORTED/TIMED_OUT clean-up did (LocalRuntime.settled(); the cleanup task's result). */
-export interface CleanupResult {
-  terminated: string[];
-  rejectedImageIds: string[];
-  notCleaned?: { instances: string[]; images: string[]; record?: string };
-}
-
-export interface StatusChangeDelivery {
-  executionArn: string;
-  status: string;
-  target: string;
-  result?: unknown;
-  error?: { error: string; cause: string };
-}
+type CleanupResult = z.output<typeof statusChangeCleanupResultSchema>;
+export type { StatusChangeDelivery };
 
 const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
 

@@ -28,12 +28,15 @@
  *     Evaluate Scan Gate   evaluateScanGate {findings filter, gate} → GateResult; ScanGateFailed when over
  *     Terminate Test Instance, Record Scan Gate
  *  6. Record Done, Succeeded (output: the run summary)
- *  Failure path (every Catch): Clean Up (terminate this run's instances, tag the image rejected and deprecate
- *  it) → Record Failure → Notify Failure (SNS) → Failed (Error = the stage's named error, Cause = its detail)
+ *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run
+ *  Instances → Mark Record Failed (three independent cleanup actions, each retried on any error and passed over
+ *  when it gives up) → Notify Failure (SNS; names anything not cleaned) → Failed (Error = one of
+ *  EXECUTION_ERRORS: the stage's named error, or StageFailed with the stage, original error and cause).
+ *  Stopped and timed-out executions skip every Catch: the stack's EventBridge rule runs the same cleanup.
  *
  * Time limits. Standard workflows allow TimeoutSeconds only on Task states, so each stage's limit is the sum
- * of its bounded waits plus its tasks' timeouts (5 min per Lambda task, 10 min for Create Image and Evaluate
- * Scan Gate), and the execution has its own TimeoutSeconds (executionTimeout):
+ * of its bounded waits plus its tasks' timeouts (each function's own timeout, FUNCTION_TIMEOUT_SECONDS, plus
+ * 30 s), and the execution has its own TimeoutSeconds (executionTimeout):
  *   Prepare   its tasks only
  *   Bake      agent ≤ 10 min, each step ≤ its timeoutSeconds + about 3 min, image ≤ ~4 h (50 checks, back-off to 5 min)
  *   Test      agent ≤ 10 min, each step as above

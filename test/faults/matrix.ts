@@ -396,8 +396,9 @@ export function formatMatrix(results: ScenarioResult[]): string[] {
     return rs.length === 0 ? '' : `${rs.filter((r) => r.problems.length === 0).length}/${rs.length}`;
   };
   const width = Math.max(...kinds.map((k) => k.length), 5);
-  const lines = [`${'fault kind'.padEnd(width)}  ${stages.map((s) => s.padStart(11)).join('')}`];
-  for (const kind of kinds) lines.push(`${kind.padEnd(width)}  ${stages.map((s) => cell(s, kind).padStart(11)).join('')}`);
+  const column = Math.max(...stages.map((s) => s.length)) + 2;
+  const lines = [`${'fault kind'.padEnd(width)}${stages.map((s) => s.padStart(column)).join('')}`];
+  for (const kind of kinds) lines.push(`${kind.padEnd(width)}${stages.map((s) => cell(s, kind).padStart(column)).join('')}`);
   const clean = results.filter((r) => r.problems.length === 0).length;
   lines.push('', `${results.length} scenarios: ${clean} clean, ${results.length - clean} unclean`);
   for (const r of results.filter((x) => x.problems.length > 0)) lines.push(`UNCLEAN ${r.scenario.id}: ${r.problems.join('; ')}`);

@@ -279,6 +279,25 @@ describe('buildApp', () => {
     );
   });
 
+  it('gives two pipelines without a configured instance profile distinct profile names, so both deploy to one account', () => {
+    // Prepare: two pipelines from the example, neither naming an instance profile.
+    const dir = mkdtempSync(join(tmpdir(), 'gami-two-'));
+    symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
+    const example = readFileSync('pipelines/example.yaml', 'utf8').replace(/^ {2}instanceProfile: .*\n/m, '');
+    writeFileSync(join(dir, 'a.yaml'), example);
+    writeFileSync(join(dir, 'b.yaml'), example.replace(/^name: web-base$/m, 'name: api-base'));
+    try {
+      // Act
+      const { stacks } = buildApp({ files: [join(dir, 'a.yaml'), join(dir, 'b.yaml')], nag: false, context: LOCAL_CONTEXT });
+
+      // Assess
+      const names = stacks.map((stack) => Object.values(Template.fromStack(stack).findResources('AWS::IAM::InstanceProfile'))[0].Properties.InstanceProfileName);
+      expect(names).toEqual(['gami-web-base-builder', 'gami-api-base-builder']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to synthesize an invalid pipeline, with the validation messages', () => {
     expect(() => buildApp({ files: ['pipelines/missing.yaml'], nag: false })).toThrow(
       'invalid pipeline configuration:\npipelines/missing.yaml:1:1 file not found',

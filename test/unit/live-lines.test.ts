@@ -50,8 +50,8 @@ describe('cleanupLines (what the clean-up of a stopped run did)', () => {
   it('says what was terminated and rejected', () => {
     expect(
       cleanupLines(arn, [
-        { executionArn: arn, status: 'ABORTED', target: 'gami-web-base-cleanup', result: { terminated: ['i-0aaaaaaaaaaaaaaa1'], rejectedImageIds: ['ami-0bbbbbbbbbbbbbbb2'] } },
-        { executionArn: `${arn}-other`, status: 'ABORTED', target: 'x', result: { terminated: ['i-other'], rejectedImageIds: [] } },
+        { executionArn: arn, status: 'ABORTED', target: 'gami-web-base-cleanup', attempts: 1, result: { terminated: ['i-0aaaaaaaaaaaaaaa1'], rejectedImageIds: ['ami-0bbbbbbbbbbbbbbb2'] } },
+        { executionArn: `${arn}-other`, status: 'ABORTED', target: 'x', attempts: 1, result: { terminated: ['i-other'], rejectedImageIds: [] } },
       ]),
     ).toEqual(['clean-up after ABORTED: terminated i-0aaaaaaaaaaaaaaa1; rejected and deprecated ami-0bbbbbbbbbbbbbbb2']);
   });
@@ -63,6 +63,7 @@ describe('cleanupLines (what the clean-up of a stopped run did)', () => {
           executionArn: arn,
           status: 'TIMED_OUT',
           target: 'cleanup',
+          attempts: 1,
           result: { terminated: [], rejectedImageIds: [], notCleaned: { instances: ['i-0aaaaaaaaaaaaaaa1'], images: [], record: 'PIPELINE#web-base/IMAGE#000003' } },
         },
       ]),
@@ -73,7 +74,7 @@ describe('cleanupLines (what the clean-up of a stopped run did)', () => {
   });
 
   it('says when the clean-up failed or never ran', () => {
-    expect(cleanupLines(arn, [{ executionArn: arn, status: 'ABORTED', target: 'cleanup', error: { error: 'Lambda.Unknown', cause: lambdaCause('Error', 'boom') } }])).toEqual([
+    expect(cleanupLines(arn, [{ executionArn: arn, status: 'ABORTED', target: 'cleanup', attempts: 1, error: { error: 'Lambda.Unknown', cause: lambdaCause('Error', 'boom') } }])).toEqual([
       'clean-up FAILED (cleanup): Lambda.Unknown — boom',
     ]);
     expect(cleanupLines(arn, [])).toEqual(['clean-up: none ran for this run (no status-change delivery reached it); check for running instances']);
