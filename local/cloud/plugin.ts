@@ -156,7 +156,7 @@ export async function invokeOperation(
   if (!world.state.regions.includes(caller.region)) throw new UnknownRegionError(caller.region, world.state.regions);
   const credentials = authenticate(world, caller.accessKeyId, service);
   const scope = { accountId: credentials.accountId, region: caller.region };
-  world.settle();
+  await world.settle();
   world.faults.check(prefixed, scope);
   if (service === 'EC2') takeEc2Token(world, credentials.accountId, caller.region, operation);
   // EC2's DryRun: permissions are not simulated, so a dry run always "would have succeeded".

@@ -399,11 +399,29 @@ export function emptyWorldState(regions: string[] = ['eu-west-1', 'eu-central-1'
 
 export type TransitionApply = (world: World, transition: ScheduledTransition) => void;
 
-const transitionKinds = new Map<string, TransitionApply>();
+interface TransitionKind {
+  prepare?: (world: World, transition: ScheduledTransition) => Promise<unknown>;
+  apply: (world: World, transition: ScheduledTransition, prepared: unknown) => void;
+}
+
+const transitionKinds = new Map<string, TransitionKind>();
 
 /** Declare what a transition kind does (service modules call this at import time). */
 export function registerTransition(kind: string, apply: TransitionApply): void {
-  transitionKinds.set(kind, apply);
+  transitionKinds.set(kind, { apply });
+}
+
+/**
+ * A transition whose effect needs asynchronous work first (a script run by the simulated instance shell).
+ * `prepare` only reads the world (it runs while other operations may, so it must not change anything) and
+ * computes what `apply` then writes synchronously, at the transition's due time, exactly like any other.
+ */
+export function registerPreparedTransition<P>(
+  kind: string,
+  prepare: (world: World, transition: ScheduledTransition) => Promise<P>,
+  apply: (world: World, transition: ScheduledTransition, prepared: P) => void,
+): void {
+  transitionKinds.set(kind, { prepare, apply: apply as TransitionKind['apply'] });
 }
 
 /** Thrown when the world is asked for something that was never seeded (a bug in a scenario or a test). */
@@ -680,24 +698,40 @@ export class World {
     return this.applyingAt ?? this.clock.now();
   }
 
-  /** Apply every transition due at the clock's current time, in order. Returns how many were applied. */
-  settle(): number {
+  /**
+   * Apply every transition due at the clock's current time, in order. Returns how many were applied.
+   * Settles run one after the other (a prepared transition awaits its preparation), so a caller that awaits
+   * `settle()` sees every transition due at its time applied, in due order.
+   */
+  settle(): Promise<number> {
+    const run = this.settling.then(() => this.applyDue());
+    this.settling = run.catch(() => undefined);
+    return run;
+  }
+
+  private settling: Promise<unknown> = Promise.resolve();
+
+  private async applyDue(): Promise<number> {
     const now = this.clock.now();
-    const list = this.state.transitions;
     let applied = 0;
-    while (list.length > 0 && list[0].at <= now) {
-      const transition = list.shift() as ScheduledTransition;
-      const apply = transitionKinds.get(transition.kind);
-      if (!apply) throw new Error(`no transition registered for kind "${transition.kind}"`);
+    for (;;) {
+      const transition = this.state.transitions[0];
+      if (!transition || transition.at > now) return applied;
+      const kind = transitionKinds.get(transition.kind);
+      if (!kind) throw new Error(`no transition registered for kind "${transition.kind}"`);
+      // The transition stays scheduled while it is prepared, so a snapshot taken meanwhile still holds it.
+      const prepared = kind.prepare ? await kind.prepare(this, transition) : undefined;
+      // Cancelled, or overtaken by an earlier transition, while it was prepared: look at the list again.
+      if (this.state.transitions[0] !== transition) continue;
+      this.state.transitions.shift();
       this.applyingAt = transition.at;
       try {
-        apply(this, transition);
+        kind.apply(this, transition, prepared);
       } finally {
         this.applyingAt = undefined;
       }
       applied++;
     }
-    return applied;
   }
 
   /** Earliest pending transition time (epoch ms), if any. */

@@ -40,6 +40,8 @@ export function cloneSoftware(software: SoftwareState): SoftwareState {
     ssmAgent: software.ssmAgent,
     packages: Object.fromEntries(Object.entries(software.packages).map(([name, pkg]) => [name, { ...pkg }])),
     files: { ...software.files },
+    ...(software.modes && { modes: { ...software.modes } }),
+    ...(software.links && { links: { ...software.links } }),
   };
 }
 

@@ -32,4 +32,8 @@ export interface SoftwareState {
   packages: Record<string, InstalledPackage>;
   /** Files the simulator tracks (e.g. /root/.ssh/authorized_keys, /etc/ssh/sshd_config settings), path → content. */
   files: Record<string, string>;
+  /** Modes of the files and directories above that are not 0644 (file) / 0755 (directory), e.g. scripts made executable. */
+  modes?: Record<string, number>;
+  /** Symbolic links, path → target. */
+  links?: Record<string, string>;
 }

@@ -4,7 +4,9 @@
  *
  * Life of an invocation on the world's clock (AWS-FACTS: ~5 s send-to-result overhead for one command):
  *   SendCommand ─ Pending ─(+2 s, 'ssm.invocationStart')→ InProgress: the script runs against the instance's
- *   SoftwareState (shell.ts), its simulated duration decides when ─(+duration +3 s, 'ssm.invocationEnd')→
+ *   SoftwareState (shell.ts; the interpreter is asynchronous, so the run is the transition's preparation, on a
+ *   copy the transition then puts on the instance), its simulated duration decides when
+ *   ─(+duration +3 s, 'ssm.invocationEnd')→
  *   Success / Failed / TimedOut (executionTimeout) with the outputs. An instance that is no longer running when
  *   delivery is due stays Pending and times out after TimeoutSeconds ('Delivery Timed Out').
  * The effects on the software happen at the start transition (all at once); a CreateImage taken while the
@@ -34,9 +36,11 @@ import type {
 } from '@aws-sdk/client-ssm';
 import { fail } from '../errors';
 import { paginate, type Operation, type OperationContext } from '../operations';
-import { registerTransition, type InstanceRecord, type World } from '../world';
+import { registerPreparedTransition, registerTransition, type InstanceRecord, type ScheduledTransition, type World } from '../world';
 import { scanInstanceIfDue } from '../inspector/service';
-import { runShellScript } from './shell';
+import { cloneSoftware } from '../packages/inventory';
+import type { SoftwareState } from '../packages/types';
+import { runShellScript, type ShellResult } from './shell';
 
 /** SendCommand → agent picks the command up and starts it. */
 export const INVOCATION_START_DELAY_MS = 2_000;
@@ -124,41 +128,70 @@ function terminal(status: CommandInvocationStatus): boolean {
 
 // ---------------------------------------------------------------------------------------------------- transitions
 
-registerTransition('ssm.invocationStart', (world, t) => {
+/** A script run for an invocation that is due to start: the software it leaves and what it printed. */
+interface PreparedRun {
+  software: SoftwareState;
+  run: ShellResult;
+}
+
+function dueInvocation(world: World, t: ScheduledTransition): { command: StoredCommand; invocation: StoredInvocation } | undefined {
   const command = commandState(world, t.accountId, t.region).commands[String(t.data?.commandId)];
   const invocation = command?.invocations[t.resourceId];
-  if (!command || !invocation || invocation.status !== 'Pending') return;
-  const instance = world.region(t.accountId, t.region).instances[t.resourceId];
-  const now = world.now();
-  if (!instance || !isManaged(instance, now)) {
-    // The agent cannot be reached: the command waits for delivery until TimeoutSeconds passes.
-    const remaining = command.requestedAt + command.deliveryTimeoutSeconds * 1000 - now;
-    world.schedule(Math.max(0, remaining), 'ssm.deliveryTimeout', { accountId: t.accountId, region: t.region, resourceId: t.resourceId }, { commandId: command.commandId });
-    return;
-  }
-  // A scan that fell due before this command must see the software as it was (Inspector evaluates lazily).
-  scanInstanceIfDue(world, t.accountId, t.region, instance);
-  invocation.status = 'InProgress';
-  invocation.statusDetails = 'InProgress';
-  invocation.startedAt = now;
-  const commands = command.parameters.commands ?? [];
-  const workingDirectory = command.parameters.workingDirectory?.[0];
-  const script = workingDirectory ? [`cd ${workingDirectory}`, ...commands] : commands;
-  let result: StoredInvocation['result'];
-  if (world.faults.fires('ssm.commandFails', { accountId: t.accountId, region: t.region })) {
-    result = { exitCode: 1, stdout: '', stderr: 'failed to run commands: exit status 1 (injected fault ssm.commandFails)\n', timedOut: false, durationMs: 1_000 };
-  } else {
-    const run = runShellScript(script, instance.software, {
-      now,
+  return command && invocation && invocation.status === 'Pending' ? { command, invocation } : undefined;
+}
+
+registerPreparedTransition<PreparedRun | undefined>(
+  'ssm.invocationStart',
+  async (world, t) => {
+    const due = dueInvocation(world, t);
+    const instance = world.region(t.accountId, t.region).instances[t.resourceId];
+    if (!due || !instance || !isManaged(instance, t.at)) return undefined;
+    const { command } = due;
+    const commands = command.parameters.commands ?? [];
+    const workingDirectory = command.parameters.workingDirectory?.[0];
+    const software = cloneSoftware(instance.software);
+    const run = await runShellScript(workingDirectory ? [`cd ${workingDirectory}`, ...commands] : commands, software, {
+      now: t.at,
       instanceId: instance.instanceId,
       timeoutMs: command.executionTimeoutSeconds * 1000,
       scriptPath: `/var/lib/amazon/ssm/${instance.instanceId}/document/orchestration/${command.commandId}/awsrunShellScript/0.awsrunShellScript/_script.sh`,
     });
-    result = { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, timedOut: run.timedOut, durationMs: run.durationMs };
-  }
-  invocation.result = result;
-  world.schedule(result.durationMs + INVOCATION_REPORT_DELAY_MS, 'ssm.invocationEnd', { accountId: t.accountId, region: t.region, resourceId: t.resourceId }, { commandId: command.commandId });
-});
+    return { software, run };
+  },
+  (world, t, prepared) => {
+    const due = dueInvocation(world, t);
+    if (!due) return;
+    const { command, invocation } = due;
+    const instance = world.region(t.accountId, t.region).instances[t.resourceId];
+    const now = world.now();
+    if (!instance || !isManaged(instance, now)) {
+      // The agent cannot be reached: the command waits for delivery until TimeoutSeconds passes.
+      const remaining = command.requestedAt + command.deliveryTimeoutSeconds * 1000 - now;
+      world.schedule(Math.max(0, remaining), 'ssm.deliveryTimeout', { accountId: t.accountId, region: t.region, resourceId: t.resourceId }, { commandId: command.commandId });
+      return;
+    }
+    if (!prepared) {
+      // The instance became reachable while the start was prepared: start again with it.
+      world.schedule(0, 'ssm.invocationStart', { accountId: t.accountId, region: t.region, resourceId: t.resourceId }, { commandId: command.commandId });
+      return;
+    }
+    // A scan that fell due before this command must see the software as it was (Inspector evaluates lazily).
+    scanInstanceIfDue(world, t.accountId, t.region, instance);
+    invocation.status = 'InProgress';
+    invocation.statusDetails = 'InProgress';
+    invocation.startedAt = now;
+    let result: StoredInvocation['result'];
+    if (world.faults.fires('ssm.commandFails', { accountId: t.accountId, region: t.region })) {
+      result = { exitCode: 1, stdout: '', stderr: 'failed to run commands: exit status 1 (injected fault ssm.commandFails)\n', timedOut: false, durationMs: 1_000 };
+    } else {
+      const { run, software } = prepared;
+      instance.software = software;
+      result = { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, timedOut: run.timedOut, durationMs: run.durationMs };
+    }
+    invocation.result = result;
+    world.schedule(result.durationMs + INVOCATION_REPORT_DELAY_MS, 'ssm.invocationEnd', { accountId: t.accountId, region: t.region, resourceId: t.resourceId }, { commandId: command.commandId });
+  },
+);
 
 registerTransition('ssm.invocationEnd', (world, t) => {
   const command = commandState(world, t.accountId, t.region).commands[String(t.data?.commandId)];

@@ -80,28 +80,28 @@ describe('vulnerability catalog', () => {
     expect(ids).toContain('CVE-2023-38408');
   });
 
-  it('scans clean after the OS-update component (dnf -y update) and on the current image', () => {
+  it('scans clean after the OS-update component (dnf -y update) and on the current image', async () => {
     // Prepare
     const software = baseImageSoftware('al2023-2024-outdated');
     // Act
-    runShellScript(['dnf -y update'], software);
+    await runShellScript(['dnf -y update'], software);
     // Assess
     expect(matchInventory(software)).toEqual([]);
     expect(matchInventory(baseImageSoftware('al2023-current'))).toEqual([]);
   });
 
-  it('scans clean after security-only updates too', () => {
+  it('scans clean after security-only updates too', async () => {
     const software = baseImageSoftware('al2023-2024-outdated');
-    runShellScript(['dnf -y upgrade --security'], software);
+    await runShellScript(['dnf -y upgrade --security'], software);
     expect(matchInventory(software)).toEqual([]);
   });
 
-  it('matches Ubuntu by dpkg ordering and skips Windows', () => {
+  it('matches Ubuntu by dpkg ordering and skips Windows', async () => {
     // Prepare
     const ubuntu = baseImageSoftware('ubuntu-2204-outdated');
     // Act
     const before = matchInventory(ubuntu).map((m) => m.record.vulnerabilityId);
-    runShellScript(['apt-get update', 'apt-get -y upgrade'], ubuntu);
+    await runShellScript(['apt-get update', 'apt-get -y upgrade'], ubuntu);
     // Assess
     expect(before).toEqual(['CVE-2024-6387', 'CVE-2023-4911', 'CVE-2023-38545', 'CVE-2023-22809']);
     expect(matchInventory(ubuntu)).toEqual([]);

@@ -1,26 +1,24 @@
 /**
- * Package-manager and service commands of the simulated shell: dnf/yum (Amazon Linux), apt-get/apt, dpkg
- * (Ubuntu), rpm, systemctl/service, cloud-init. They change the instance's package inventory against the
- * platform's repository (`../packages/repository.ts`) and print what dnf 4 / apt 2.4 print.
+ * Package-manager and service commands of the simulated instance: dnf/yum and rpm (Amazon Linux), apt-get/apt,
+ * dpkg, dpkg-query and unattended-upgrade (Ubuntu), systemctl/service/journalctl, cloud-init. They change the
+ * instance's package inventory against the platform's repository (`../packages/repository.ts`), which the
+ * Inspector simulation scans, and print what dnf 4 / apt 2.4 print. Each family's commands exist on its images
+ * only.
  */
 import { applyChanges, planInstall, planRemove, planUpgrade, rpmNevra, PackageNotFound, type PackageChange } from '../packages/inventory';
 import type { InstalledPackage } from '../packages/types';
-import type { CommandImpl, Io, Shell } from './shell';
+import type { Invocation, Machine, SimulatedCommand } from './machine';
 import { stableNumber } from './stable';
+
+type Io = Invocation;
+type CommandImpl = (args: string[], io: Io, sh: Machine) => number | Promise<number>;
 
 const RULE = '='.repeat(80);
 
-function notFound(sh: Shell, io: Io, name: string): number {
-  io.err(`${sh.scriptPath}: line ${sh.currentLine}: ${name}: command not found\n`);
+/** What bash says for a command the image does not have (the message the interpreter prints for its own). */
+function notFound(io: Io, name: string): number {
+  io.err(`bash: ${name}: command not found\n`);
   return 127;
-}
-
-function isUbuntu(sh: Shell): boolean {
-  return sh.software.os.platform.startsWith('UBUNTU');
-}
-
-function isAmazonLinux(sh: Shell): boolean {
-  return sh.software.os.platform.startsWith('AMAZON_LINUX');
 }
 
 function sizeKb(name: string): number {
@@ -42,22 +40,20 @@ function nevraOf(change: PackageChange, version: string | undefined): string {
 
 // ------------------------------------------------------------------------------------------------- dnf / yum
 
-const metadataFetched = new WeakSet<Shell>();
-
-function dnfMetadata(sh: Shell, io: Io, quiet: boolean): void {
-  if (metadataFetched.has(sh)) {
+function dnfMetadata(sh: Machine, io: Io, quiet: boolean): void {
+  if (sh.dnfMetadataFetched) {
     if (!quiet) io.out(`Last metadata expiration check: 0:00:0${Math.min(9, 1 + Math.floor(sh.elapsedMs / 60000))} ago on ${new Date(sh.now).toUTCString().replace(' GMT', '')}.\n`);
     return;
   }
-  metadataFetched.add(sh);
-  sh.spend(4000);
+  sh.dnfMetadataFetched = true;
+  io.spend(4000);
   if (!quiet) {
     io.out('Amazon Linux 2023 repository                     41 MB/s |  30 MB     00:00\n');
     io.out('Amazon Linux 2023 Kernel Livepatch repository    48 kB/s |  19 kB     00:00\n');
   }
 }
 
-function dnfTable(sh: Shell, sections: { title: string; changes: PackageChange[]; useFrom?: boolean }[]): string {
+function dnfTable(sh: Machine, sections: { title: string; changes: PackageChange[]; useFrom?: boolean }[]): string {
   const rows: string[] = [RULE, ` ${pad('Package', 40)}${pad('Arch', 9)}${pad('Version', 36)}${pad('Repository', 14)}Size`, RULE];
   for (const section of sections) {
     if (section.changes.length === 0) continue;
@@ -70,7 +66,7 @@ function dnfTable(sh: Shell, sections: { title: string; changes: PackageChange[]
   return `${rows.join('\n')}\n`;
 }
 
-function dnfTransaction(sh: Shell, io: Io, changes: PackageChange[], options: { assumeYes: boolean; quiet: boolean; verb: 'Upgrade' | 'Install' | 'Remove' }): number {
+function dnfTransaction(sh: Machine, io: Io, changes: PackageChange[], options: { assumeYes: boolean; quiet: boolean; verb: 'Upgrade' | 'Install' | 'Remove' }): number {
   const installs = changes.filter((c) => c.from === undefined && c.to !== undefined);
   const kernelInstalls = changes.filter((c) => c.name === 'kernel' && c.from !== undefined);
   const upgrades = changes.filter((c) => c.from !== undefined && c.to !== undefined && c.name !== 'kernel');
@@ -98,7 +94,7 @@ function dnfTransaction(sh: Shell, io: Io, changes: PackageChange[], options: { 
     io.err('Operation aborted.\n');
     return 1;
   }
-  sh.spend(6000 + 350 * changes.length);
+  io.spend(6000 + 350 * changes.length);
   if (!quiet) {
     const toFetch = changes.filter((c) => c.to);
     if (toFetch.length) io.out('Downloading Packages:\n');
@@ -129,7 +125,6 @@ function globToRegex(glob: string): RegExp {
 }
 
 const dnf: CommandImpl = (args, io, sh) => {
-  if (!isAmazonLinux(sh)) return notFound(sh, io, 'dnf');
   const repository = sh.repository;
   let assumeYes = false;
   let quiet = false;
@@ -254,7 +249,7 @@ const dnf: CommandImpl = (args, io, sh) => {
 };
 
 /** `nginx-1.24.0` / `nginx-1:1.24.0-1.amzn2023.0.1` → `nginx` when the repository has that name. */
-function resolveDnfName(name: string, sh: Shell): string {
+function resolveDnfName(name: string, sh: Machine): string {
   if (sh.repository?.packages[name]) return name;
   const m = /^(.+?)-\d+:?[\w.~^]*(-[\w.~^]+)?(\.(x86_64|aarch64|noarch))?$/.exec(name);
   if (m && sh.repository?.packages[m[1]]) return m[1];
@@ -269,8 +264,8 @@ function evr(p: InstalledPackage): string {
 
 const APT_LISTS_STAMP = '/var/lib/apt/periodic/update-success-stamp';
 
-function aptListsFetched(sh: Shell): boolean {
-  return Object.prototype.hasOwnProperty.call(sh.software.files, APT_LISTS_STAMP);
+function aptListsFetched(io: Io): Promise<boolean> {
+  return io.fs.exists(APT_LISTS_STAMP);
 }
 
 function aptHeader(io: Io, quiet: boolean): void {
@@ -284,7 +279,7 @@ function aptSummary(io: Io, changes: PackageChange[]): void {
   io.out(`${upgraded} upgraded, ${installed} newly installed, ${removed} to remove and 0 not upgraded.\n`);
 }
 
-function aptTransaction(sh: Shell, io: Io, changes: PackageChange[], assumeYes: boolean, quiet: boolean): number {
+function aptTransaction(sh: Machine, io: Io, changes: PackageChange[], assumeYes: boolean, quiet: boolean): number {
   const newInstalls = changes.filter((c) => !c.from && c.to);
   const upgrades = changes.filter((c) => c.from && c.to);
   const removals = changes.filter((c) => !c.to);
@@ -301,7 +296,7 @@ function aptTransaction(sh: Shell, io: Io, changes: PackageChange[], assumeYes: 
     io.out('Do you want to continue? [Y/n] Abort.\n');
     return 1;
   }
-  sh.spend(5000 + 400 * changes.length);
+  io.spend(5000 + 400 * changes.length);
   if (!quiet) {
     changes
       .filter((c) => c.to)
@@ -324,8 +319,7 @@ function aptTransaction(sh: Shell, io: Io, changes: PackageChange[], assumeYes: 
 }
 
 function aptGet(binary: 'apt-get' | 'apt'): CommandImpl {
-  return (args, io, sh) => {
-    if (!isUbuntu(sh)) return notFound(sh, io, binary);
+  return async (args, io, sh) => {
     if (binary === 'apt') io.err('\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n');
     const repository = sh.repository;
     let assumeYes = false;
@@ -345,7 +339,7 @@ function aptGet(binary: 'apt-get' | 'apt'): CommandImpl {
     if (!repository) return 100;
     switch (sub) {
       case 'update': {
-        sh.spend(5000);
+        io.spend(5000);
         if (!quiet) {
           io.out('Hit:1 http://eu-west-1.ec2.archive.ubuntu.com/ubuntu jammy InRelease\n');
           io.out('Get:2 http://eu-west-1.ec2.archive.ubuntu.com/ubuntu jammy-updates InRelease [128 kB]\n');
@@ -354,7 +348,8 @@ function aptGet(binary: 'apt-get' | 'apt'): CommandImpl {
           io.out('Fetched 384 kB in 1s (412 kB/s)\n');
           io.out('Reading package lists...\n');
         }
-        sh.software.files[APT_LISTS_STAMP] = '';
+        await io.fs.mkdir(APT_LISTS_STAMP.slice(0, APT_LISTS_STAMP.lastIndexOf('/')), { recursive: true });
+        await io.fs.writeFile(APT_LISTS_STAMP, '');
         return 0;
       }
       case 'upgrade':
@@ -363,12 +358,12 @@ function aptGet(binary: 'apt-get' | 'apt'): CommandImpl {
         aptHeader(io, quiet);
         if (!quiet) io.out('Calculating upgrade...\n');
         // Without `apt-get update` the (empty, in cloud images) package lists offer no newer versions.
-        const changes = aptListsFetched(sh) ? planUpgrade(sh.software, repository, { names: names.length ? names : undefined }) : [];
+        const changes = (await aptListsFetched(io)) ? planUpgrade(sh.software, repository, { names: names.length ? names : undefined }) : [];
         return aptTransaction(sh, io, changes, assumeYes, quiet);
       }
       case 'install': {
         aptHeader(io, quiet);
-        if (!aptListsFetched(sh)) {
+        if (!(await aptListsFetched(io))) {
           io.err(`E: Unable to locate package ${names[0] ?? ''}\n`);
           return 100;
         }
@@ -411,11 +406,11 @@ function aptGet(binary: 'apt-get' | 'apt'): CommandImpl {
 }
 
 /** Ubuntu's unattended-upgrades: security updates only (from jammy-security), non-interactive. */
-const unattendedUpgrade: CommandImpl = (_args, io, sh) => {
-  if (!isUbuntu(sh) || !sh.repository) return notFound(sh, io, 'unattended-upgrade');
-  if (!aptListsFetched(sh)) return 0;
+const unattendedUpgrade: CommandImpl = async (_args, io, sh) => {
+  if (!sh.repository) return notFound(io, 'unattended-upgrade');
+  if (!(await aptListsFetched(io))) return 0;
   const changes = planUpgrade(sh.software, sh.repository, { securityOnly: true });
-  sh.spend(5000 + 400 * changes.length);
+  io.spend(5000 + 400 * changes.length);
   applyChanges(sh.software, changes);
   return 0;
 };
@@ -423,7 +418,6 @@ const unattendedUpgrade: CommandImpl = (_args, io, sh) => {
 // ------------------------------------------------------------------------------------------------- rpm / dpkg
 
 const rpm: CommandImpl = (args, io, sh) => {
-  if (!isAmazonLinux(sh)) return notFound(sh, io, 'rpm');
   const queryFormat = (() => {
     const i = args.findIndex((a) => a === '--qf' || a === '--queryformat');
     if (i >= 0) return args[i + 1];
@@ -475,7 +469,6 @@ const rpm: CommandImpl = (args, io, sh) => {
 };
 
 const dpkg: CommandImpl = (args, io, sh) => {
-  if (!isUbuntu(sh)) return notFound(sh, io, 'dpkg');
   const names = args.filter((a) => !a.startsWith('-'));
   if (args.includes('-l') || args.includes('--list')) {
     io.out('Desired=Unknown/Install/Remove/Purge/Hold\n| Status=Not/Inst/Conf-files/Unpacked/halF-conf/Half-inst/trig-aWait/Trig-pend\n|/ Err?=(none)/Reinst-required (Status,Err: uppercase=bad)\n||/ Name           Version      Architecture Description\n+++-==============-============-============-=================================\n');
@@ -504,7 +497,6 @@ const dpkg: CommandImpl = (args, io, sh) => {
 };
 
 const dpkgQuery: CommandImpl = (args, io, sh) => {
-  if (!isUbuntu(sh)) return notFound(sh, io, 'dpkg-query');
   const fIndex = args.findIndex((a) => a === '-f' || a === '--showformat');
   const inline = args.find((a) => a.startsWith('--showformat='));
   const format = fIndex >= 0 ? args[fIndex + 1] : inline?.slice('--showformat='.length);
@@ -571,22 +563,18 @@ const UBUNTU_UNITS: Record<string, string[]> = {
   rsyslog: [],
 };
 
-const stoppedUnits = new WeakMap<Shell, Set<string>>();
-
-function unitExists(sh: Shell, unit: string): boolean {
-  const units = isUbuntu(sh) ? UBUNTU_UNITS : AL2023_UNITS;
+async function unitExists(sh: Machine, io: Io, unit: string): Promise<boolean> {
+  const units = sh.isUbuntu ? UBUNTU_UNITS : AL2023_UNITS;
   const providers = units[unit];
-  if (providers === undefined) return Object.prototype.hasOwnProperty.call(sh.software.files, `/etc/systemd/system/${unit}.service`);
+  if (providers === undefined) return io.fs.exists(`/etc/systemd/system/${unit}.service`);
   return providers.every((p) => sh.software.packages[p] !== undefined);
 }
 
-const systemctl: CommandImpl = (args, io, sh) => {
-  if (sh.software.os.platform.startsWith('WINDOWS')) return notFound(sh, io, 'systemctl');
+const systemctl: CommandImpl = async (args, io, sh) => {
   const operands = args.filter((a) => !a.startsWith('-'));
   const [sub = '', ...rawUnits] = operands;
   const units = rawUnits.map((u) => u.replace(/\.service$/, ''));
-  const stopped = stoppedUnits.get(sh) ?? new Set<string>();
-  stoppedUnits.set(sh, stopped);
+  const stopped = sh.stoppedUnits;
   const wants = (unit: string) => `/etc/systemd/system/multi-user.target.wants/${unit}.service`;
   if (sub === 'daemon-reload' || sub === 'daemon-reexec' || sub === 'list-units' || sub === 'list-unit-files') return 0;
   if (units.length === 0) {
@@ -594,7 +582,7 @@ const systemctl: CommandImpl = (args, io, sh) => {
     return 1;
   }
   for (const unit of units) {
-    if (!unitExists(sh, unit)) {
+    if (!(await unitExists(sh, io, unit))) {
       if (sub === 'is-active') {
         io.out('inactive\n');
         return 3;
@@ -618,7 +606,7 @@ const systemctl: CommandImpl = (args, io, sh) => {
     case 'reload':
     case 'try-restart':
     case 'reload-or-restart':
-      sh.spend(500 * units.length);
+      io.spend(500 * units.length);
       for (const unit of units) stopped.delete(unit);
       if (args.includes('--now')) return 0;
       return 0;
@@ -629,16 +617,20 @@ const systemctl: CommandImpl = (args, io, sh) => {
     case 'enable':
     case 'unmask':
       for (const unit of units) {
-        if (!sh.software.files[wants(unit)]) io.err(`Created symlink ${wants(unit)} → /usr/lib/systemd/system/${unit}.service.\n`);
-        sh.software.files[wants(unit)] = `/usr/lib/systemd/system/${unit}.service`;
+        // Kept as a file holding the link target (how images of the simulator have always carried it).
+        if (!(await io.fs.exists(wants(unit)))) io.err(`Created symlink ${wants(unit)} → /usr/lib/systemd/system/${unit}.service.\n`);
+        await io.fs.mkdir(wants(unit).slice(0, wants(unit).lastIndexOf('/')), { recursive: true });
+        await io.fs.writeFile(wants(unit), `/usr/lib/systemd/system/${unit}.service`);
         if (args.includes('--now')) stopped.delete(unit);
       }
       return 0;
     case 'disable':
     case 'mask':
       for (const unit of units) {
-        if (sh.software.files[wants(unit)] !== undefined) io.err(`Removed "${wants(unit)}".\n`);
-        delete sh.software.files[wants(unit)];
+        if (await io.fs.exists(wants(unit))) {
+          io.err(`Removed "${wants(unit)}".\n`);
+          await io.fs.rm(wants(unit), { force: true });
+        }
         if (args.includes('--now')) stopped.add(unit);
       }
       return 0;
@@ -665,12 +657,14 @@ const service: CommandImpl = (args, io, sh) => {
   return systemctl([action, unit ?? ''], io, sh);
 };
 
-const cloudInit: CommandImpl = (args, io, sh) => {
+const cloudInit: CommandImpl = async (args, io) => {
   const [sub] = args;
   if (sub === 'clean') {
-    for (const key of Object.keys(sh.software.files)) {
-      if (key.startsWith('/var/lib/cloud/')) delete sh.software.files[key];
-      if (args.includes('--logs') && /^\/var\/log\/cloud-init(-output)?\.log$/.test(key)) delete sh.software.files[key];
+    if (await io.fs.exists('/var/lib/cloud')) {
+      for (const entry of await io.fs.readdir('/var/lib/cloud')) await io.fs.rm(`/var/lib/cloud/${entry}`, { recursive: true, force: true });
+    }
+    if (args.includes('--logs') || args.includes('-l')) {
+      for (const log of ['/var/log/cloud-init.log', '/var/log/cloud-init-output.log']) await io.fs.rm(log, { force: true });
     }
     return 0;
   }
@@ -681,21 +675,30 @@ const cloudInit: CommandImpl = (args, io, sh) => {
   return 0;
 };
 
-/** Commands that do not exist on an image family (a real failure: 127). */
-const amazonLinuxExtras: CommandImpl = (_args, io, sh) => notFound(sh, io, 'amazon-linux-extras');
-
-export const PACKAGE_COMMANDS: Record<string, CommandImpl> = {
-  dnf,
-  yum: dnf,
-  'apt-get': aptGet('apt-get'),
-  apt: aptGet('apt'),
-  'unattended-upgrade': unattendedUpgrade,
-  'unattended-upgrades': unattendedUpgrade,
-  rpm,
-  dpkg,
-  'dpkg-query': dpkgQuery,
-  systemctl,
-  service,
-  'cloud-init': cloudInit,
-  'amazon-linux-extras': amazonLinuxExtras,
+/** journald: `--rotate` and `--vacuum-*` empty the journal directory (what cleanup steps use it for). */
+const journalctl: CommandImpl = async (args, io) => {
+  if (args.some((a) => a.startsWith('--vacuum-'))) {
+    for (const directory of ['/var/log/journal', '/run/log/journal']) {
+      if (!(await io.fs.exists(directory))) continue;
+      for (const entry of await io.fs.readdir(directory)) await io.fs.rm(`${directory}/${entry}`, { recursive: true, force: true });
+    }
+    io.err('Vacuuming done, freed 0B of archived journals from /var/log/journal.\n');
+  }
+  return 0;
 };
+
+const adapt =
+  (command: CommandImpl): SimulatedCommand =>
+  (call, machine) =>
+    command(call.args, call, machine);
+
+/** The package managers of the machine's image family (the other family's are not there: bash answers 127). */
+export function packageCommands(machine: Machine): Record<string, SimulatedCommand> {
+  const common = { systemctl, service, journalctl, 'cloud-init': cloudInit };
+  if (machine.isAmazonLinux) return Object.fromEntries(Object.entries({ ...common, dnf, yum: dnf, rpm }).map(([name, command]) => [name, adapt(command)]));
+  if (machine.isUbuntu) {
+    const ubuntu = { ...common, 'apt-get': aptGet('apt-get'), apt: aptGet('apt'), 'unattended-upgrade': unattendedUpgrade, 'unattended-upgrades': unattendedUpgrade, dpkg, 'dpkg-query': dpkgQuery };
+    return Object.fromEntries(Object.entries(ubuntu).map(([name, command]) => [name, adapt(command)]));
+  }
+  return {};
+}
