@@ -5,7 +5,8 @@
  *   - state machine log group: retained for a year, for auditors;
  *   - builder/test instance role with SSM core only, and its instance profile (named in the config);
  *   - one Lambda per lifecycle task (least privilege) and the lifecycle state machine;
- *   - an EventBridge rule that sends executions ending ABORTED or TIMED_OUT (no Catch runs then) to cleanup.
+ *   - an EventBridge rule that sends executions ending ABORTED or TIMED_OUT (no Catch runs then) to cleanup;
+ *   - an SSM Inventory association on the pipeline's instances (the package inventory of every image).
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -16,6 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { LoadedPipeline } from '../pipeline/validate';
@@ -120,6 +122,17 @@ export class PipelineStack extends Stack {
       });
       builderSecurityGroupIds.push(group.attrGroupId);
     }
+
+    // SSM Inventory of the builder and test instances (the package inventory recorded with every image, and
+    // what Amazon Inspector scans): AWS-GatherSoftwareInventory on every instance tagged with this pipeline,
+    // applied as soon as one becomes managed and every 30 minutes after.
+    new ssm.CfnAssociation(this, 'SoftwareInventory', {
+      name: 'AWS-GatherSoftwareInventory',
+      associationName: `gami-${config.name}-software-inventory`,
+      targets: [{ key: `tag:${TAG.pipeline}`, values: [config.name] }],
+      scheduleExpression: 'rate(30 minutes)',
+      parameters: { applications: ['Enabled'], awsComponents: ['Enabled'], networkConfig: ['Disabled'], windowsUpdates: ['Disabled'], instanceDetailedInformation: ['Enabled'], services: ['Disabled'], windowsRoles: ['Disabled'], customInventory: ['Disabled'], billingInfo: ['Disabled'] },
+    });
 
     this.tasks = new TaskFunctions(this, 'Tasks', {
       config,

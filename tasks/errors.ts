@@ -100,6 +100,14 @@ export class StepCommandPending extends Error {
 }
 
 /**
+ * SSM Inventory has no software entries for the instance yet: the stack's inventory association has not run
+ * on it. Retried by the state machine for a while; then the run fails with this name.
+ */
+export class InventoryNotCollected extends Error {
+  override name = 'InventoryNotCollected';
+}
+
+/**
  * The registry holds something this run cannot reconcile: its version's record belongs to another execution,
  * the version counter is not a number, or every attempt to allocate a version lost to a concurrent run.
  */
@@ -122,6 +130,7 @@ export const EXECUTION_ERRORS = [
   'ImageCreationFailed',
   'ScanIncomplete',
   'ScanGateFailed',
+  'InventoryNotCollected',
   'StageFailed',
 ] as const;
 export type ExecutionError = (typeof EXECUTION_ERRORS)[number];

@@ -26,6 +26,7 @@
  */
 import {
   CreateTagsCommand,
+  DescribeImagesCommand,
   EnableImageDeprecationCommand,
   paginateDescribeImages,
   type EC2Client,
@@ -118,6 +119,16 @@ async function rejectImage(ec2: EC2Client, imageId: string, now: Date): Promise<
   }
 }
 
+/** True when EC2 no longer knows `imageId` (deregistered): nothing left to clean. A failed lookup is not "gone". */
+async function imageGone(ec2: EC2Client, imageId: string): Promise<boolean> {
+  try {
+    const images = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true, IncludeDisabled: true }))).Images ?? [];
+    return !images.some((image) => image.ImageId === imageId && image.State !== 'deregistered');
+  } catch (error) {
+    return hasErrorName(error, 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable');
+  }
+}
+
 async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], outcome: ActionOutcome): Promise<void> {
   // Each id once: not again when the known image is also found by its tag, whether it was cleaned or not.
   const pending = ids.filter((id) => !outcome.done.includes(id) && !outcome.failed.some((f) => f.what === id));
@@ -135,8 +146,8 @@ async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], o
       if (owner !== undefined) {
         // Another run's image: never touch it.
         logger.warn('left an image alone that is tagged with another execution', { imageId: id, execution: owner });
-      } else {
-        // No execution tag seen (or the image is gone): not confirmed as ours, so not touched — and not done.
+      } else if (!(await imageGone(ec2, id))) {
+        // No execution tag seen on an image that exists: not confirmed as ours, so not touched — and not done.
         outcome.failed.push({ what: id, why: `no ${TAG.execution} tag confirms it as this run's image; not touched` });
       }
       continue;

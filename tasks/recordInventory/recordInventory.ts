@@ -5,7 +5,8 @@
  * The image's item also records what changed from its base. Writing is a Put of a deterministic key: a retry
  * writes the same item again.
  *
- * The inventory association collects when the instance becomes managed and every 30 minutes: until it has run,
+ * The stack's inventory association (AWS-GatherSoftwareInventory on this pipeline's instances, infra/
+ * pipeline-stack.ts) collects when the instance becomes managed and every 30 minutes: until it has run,
  * ListInventoryEntries answers no entries, and this task throws InventoryNotCollected, which the state machine
  * retries.
  */
@@ -14,14 +15,10 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/li
 import type { z } from 'zod';
 import { decodeInventory, diffInventories, encodeInventory, inventoryKeys, type PackageEntry } from '../../pipeline/inventory';
 import type { recordInventoryEventSchema, recordInventoryResultSchema } from '../contracts';
+import { InventoryNotCollected } from '../errors';
 
 export type RecordInventoryEvent = z.output<typeof recordInventoryEventSchema>;
 export type RecordInventoryResult = z.output<typeof recordInventoryResultSchema>;
-
-/** SSM Inventory has not collected the instance's packages yet: retried by the state machine. */
-export class InventoryNotCollected extends Error {
-  override name = 'InventoryNotCollected';
-}
 
 /** Most changes kept on the image's item (the full lists stay derivable from the two inventories). */
 export const MAX_RECORDED_CHANGES = 500;

@@ -207,6 +207,15 @@ describe('task functions and their permissions', () => {
     expect(policyOf('cleanup')).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: expect.stringMatching(/^Notifications/) } })]));
   });
 
+  it('collects the software inventory of the pipeline\'s instances every 30 minutes (what recordInventory reads)', () => {
+    template.hasResourceProperties('AWS::SSM::Association', {
+      Name: 'AWS-GatherSoftwareInventory',
+      Targets: [{ Key: 'tag:gami:pipeline', Values: ['web-base'] }],
+      ScheduleExpression: 'rate(30 minutes)',
+      Parameters: Match.objectLike({ applications: ['Enabled'] }),
+    });
+  });
+
   it('expires short-lived registry items (runStep claims) through the ttl attribute', () => {
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
   });
