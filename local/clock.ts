@@ -9,6 +9,7 @@
  *   so tests are deterministic and take milliseconds. "Something runs" means: a promise passed to
  *   `hold()` is pending, or the event loop has not yet settled (microtasks and immediates drained).
  */
+import { insertOrdered } from './ordered';
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -195,17 +196,9 @@ interface PendingTimer {
   callback: () => void;
 }
 
-/** Keep `timers` sorted by (due, creation order): binary-search insertion; firing is always from the front. */
+/** Keep `timers` sorted by (due, creation order). */
 function insertTimer(timers: PendingTimer[], timer: PendingTimer): void {
-  let lo = 0;
-  let hi = timers.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const t = timers[mid];
-    if (t.due < timer.due || (t.due === timer.due && t.seq < timer.seq)) lo = mid + 1;
-    else hi = mid;
-  }
-  timers.splice(lo, 0, timer);
+  insertOrdered(timers, timer, (t) => t.due);
 }
 
 /**

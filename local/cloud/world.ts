@@ -9,6 +9,7 @@
  * plain data, so a persisted world resumes exactly where it stopped. Services register what a transition kind
  * does with `registerTransition(kind, apply)`.
  */
+import { insertOrdered } from '../ordered';
 import type { Clock } from '../clock';
 import { FaultPlan, type FaultPlanSpec } from './faults';
 import type { SoftwareState } from './packages/types';
@@ -672,16 +673,7 @@ export class World {
       data,
       seq: ++this.state.sequence,
     };
-    const list = this.state.transitions;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const t = list[mid];
-      if (t.at < transition.at || (t.at === transition.at && t.seq < transition.seq)) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo, 0, transition);
+    insertOrdered(this.state.transitions, transition, (t) => t.at);
     return transition;
   }
 
