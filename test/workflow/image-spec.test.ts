@@ -70,11 +70,13 @@ describe('example pipeline: the image section applied at bake', () => {
     expect(builder.bootMode).toBe('uefi');
   });
 
-  it('makes an image that has the volumes and is IMDSv2-only, as DescribeImages shows it', async () => {
+  it('makes an image that has the volumes, the boot mode and is IMDSv2-only, as DescribeImages shows it', async () => {
     const ec2 = createClient(EC2Client, { region: REGION, credentials });
     const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [result.output.imageId] }))).Images![0];
 
     expect(image.ImdsSupport).toBe('v2.0');
+    // CreateImage copies the boot mode of the (public, Amazon-owned) base image.
+    expect(image.BootMode).toBe('uefi-preferred');
     expect(image.BlockDeviceMappings!.map((m) => ({ device: m.DeviceName, size: m.Ebs?.VolumeSize, type: m.Ebs?.VolumeType, iops: m.Ebs?.Iops, throughput: m.Ebs?.Throughput, encrypted: m.Ebs?.Encrypted }))).toEqual([
       { device: '/dev/xvda', size: 10, type: 'gp3', iops: 3000, throughput: 250, encrypted: true },
       { device: '/dev/sdf', size: 20, type: 'gp3', iops: 3000, throughput: 125, encrypted: true },

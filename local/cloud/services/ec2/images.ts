@@ -47,6 +47,7 @@ import {
   canLaunch,
   checkIdFormat,
   iso,
+  locateImage,
   membershipArns,
   ownedImage,
   parseFilters,
@@ -211,7 +212,8 @@ export const createImage: Operation<CreateImageCommandInput, CreateImageCommandO
       deleteOnTermination: d.deleteOnTermination,
     };
   });
-  const source = ctx.world.region(ctx.account, ctx.region).images[instance.imageId];
+  // The instance's AMI, whoever owns it (a public Amazon image for a builder): boot mode and NitroTPM come from it.
+  const source = locateImage(ctx.world, ctx.region, instance.imageId)?.image;
   const image: ImageRecord = {
     imageId,
     ownerId: ctx.account,
