@@ -54,6 +54,8 @@ export interface Scenario {
   cloudOnFailurePath?: FaultRule[];
   /** Stop the execution this many simulated minutes after it started. */
   stopAfterMinutes?: number;
+  /** Give the state machine this execution timeout (seconds) for the scenario, so the run times out. */
+  executionTimeoutSeconds?: number;
   /** Run this many executions at once (each must satisfy the invariants on its own). */
   concurrent?: number;
   /** Execution input (default {}). */
@@ -228,6 +230,12 @@ const STOP_SCENARIOS: Scenario[] = [
   { id: 'ScanGate / stopped while waiting for the scan', stage: 'ScanGate', fault: 'stopped', cloud: FAILING_RUN, stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
 ];
 
+/** Runs that exceed the execution's time limit: no Catch runs either; the EventBridge rule's cleanup does. */
+const TIMEOUT_SCENARIOS: Scenario[] = [
+  { id: 'Bake / execution times out while the builder runs', stage: 'Bake', fault: 'timed out', executionTimeoutSeconds: 600, expect: { status: 'TIMED_OUT' } },
+  { id: 'ScanGate / execution times out waiting for the scan', stage: 'ScanGate', fault: 'timed out', cloud: FAILING_RUN, executionTimeoutSeconds: 1800, expect: { status: 'TIMED_OUT' } },
+];
+
 const CONCURRENT_SCENARIOS: Scenario[] = [
   { id: 'All / two concurrent runs', stage: 'All', fault: 'concurrent runs', concurrent: 2, expect: { status: 'SUCCEEDED' } },
   { id: 'All / two concurrent runs, both throttled', stage: 'All', fault: 'concurrent runs', concurrent: 2, cloud: [{ operation: 'ec2:*', error: 'RequestLimitExceeded', probability: 0.2 }], expect: { status: 'SUCCEEDED' } },
@@ -241,6 +249,7 @@ export const SCENARIOS: Scenario[] = [
   ...CLOUD_SCENARIOS,
   ...FAILURE_PATH_SCENARIOS,
   ...STOP_SCENARIOS,
+  ...TIMEOUT_SCENARIOS,
   ...CONCURRENT_SCENARIOS,
 ];
 
@@ -307,6 +316,11 @@ export async function startHarness() {
     };
     if (scenario.cloudOnFailurePath) failurePathListeners.add(onFailurePath);
 
+    const original = runtime.stepFunctions.describeStateMachine({ stateMachineArn }).definition!;
+    if (scenario.executionTimeoutSeconds !== undefined) {
+      runtime.stepFunctions.updateDefinition(stateMachineArn, JSON.stringify({ ...JSON.parse(original), TimeoutSeconds: scenario.executionTimeoutSeconds }));
+    }
+
     const mailboxBefore = runtime.cloud.mailbox().length;
     const input = scenario.input ?? {};
     const outcomes = await Promise.all(
@@ -322,6 +336,7 @@ export async function startHarness() {
     );
     // Stopped and timed-out runs are cleaned up by the EventBridge rule's deliveries.
     await runtime.settled();
+    runtime.stepFunctions.updateDefinition(stateMachineArn, original);
     failurePathListeners.delete(onFailurePath);
     const cloudFaults = faults.rules.reduce((n, r) => n + (r.fired ?? 0), 0);
     faults.clear(11);
