@@ -7,8 +7,7 @@ import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { SEVERITIES } from '../../pipeline/config';
 import { diffToPrevious, type Availability } from './diff';
-import type { ApproverDecision, PublicApproval } from './record';
-import { decisionsInOrder } from './store';
+import { decisionsInOrder, type ApproverDecision, type PublicApproval } from './record';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -154,7 +153,8 @@ export function evidencePage(input: EvidencePageInput): Html {
   const gate = e.gate;
   const diff = diffToPrevious(e);
   const subject = reviewedPhrase(approval);
-  const body = html`<h1>Approve ${subject}?</h1>
+  const title = approval.status === 'pending' ? `Approve ${subject}?` : `${subject}: ${approval.status}`;
+  const body = html`<h1>${title}</h1>
 ${input.notice ? html`<p class="notice ${input.notice.kind === 'refused' ? 'refused' : input.notice.kind === 'ok' ? 'ok' : ''}">${input.notice.text}</p>` : ''}
 <p>You are <strong>${input.approver}</strong>. ${outcomeSentence(approval)}
 ${approval.status === 'pending' ? html` Time left: <strong>${timeLeft(approval.expiresAt, now)}</strong> (until ${approval.expiresAt}).` : ''}</p>
@@ -214,5 +214,5 @@ ${decisionsTable(approval)}
 
 ${form ? html`<h2>Your decision</h2>${decisionForm(approval, form)}` : ''}
 ${input.retryForm ? retryForm(input.retryForm) : ''}`;
-  return layout(`Approve ${subject}?`, input.nonce, body);
+  return layout(title, input.nonce, body);
 }

@@ -201,6 +201,19 @@ export function newApprovalRecord(request: NewApproval): ApprovalRecord {
   });
 }
 
+/** The decisions in the order they were made. */
+export function decisionsInOrder(approval: Pick<ApprovalRecord, 'decisions'>): ApproverDecision[] {
+  return Object.values(approval.decisions).sort((a, b) => a.at.localeCompare(b.at) || a.approver.localeCompare(b.approver));
+}
+
+/** What a pending record's decisions add up to: rejected on any rejection, approved at minApprovals. */
+export function outcomeOf(approval: Pick<ApprovalRecord, 'decisions' | 'minApprovals'>): 'approved' | 'rejected' | undefined {
+  const decisions = decisionsInOrder(approval);
+  if (decisions.some((d) => d.decision === 'reject')) return 'rejected';
+  if (decisions.filter((d) => d.decision === 'approve').length >= approval.minApprovals) return 'approved';
+  return undefined;
+}
+
 /** The record without its task token: what pages, logs and callers outside the store may see. */
 export type PublicApproval = Omit<ApprovalRecord, 'taskToken'>;
 export function withoutToken(record: ApprovalRecord): PublicApproval {

@@ -21,6 +21,8 @@ import { hasErrorName } from '../common/aws-errors';
 import {
   approvalKey,
   approvalRecordSchema,
+  decisionsInOrder,
+  outcomeOf,
   withoutToken,
   type ApprovalRecord,
   type ApproverDecision,
@@ -78,19 +80,6 @@ export async function getApproval(store: Pick<ApprovalStore, 'db' | 'tableName'>
   // A malformed item is a bug or tampering, never something to act on: treat it as absent, loudly.
   if (!parsed.success) throw new Error(`approval record ${approvalId} is malformed`);
   return parsed.data;
-}
-
-/** The decisions in the order they were made. */
-export function decisionsInOrder(approval: Pick<ApprovalRecord, 'decisions'>): ApproverDecision[] {
-  return Object.values(approval.decisions).sort((a, b) => a.at.localeCompare(b.at) || a.approver.localeCompare(b.approver));
-}
-
-/** What a pending record's decisions add up to: rejected on any rejection, approved at minApprovals. */
-export function outcomeOf(approval: Pick<ApprovalRecord, 'decisions' | 'minApprovals'>): 'approved' | 'rejected' | undefined {
-  const decisions = decisionsInOrder(approval);
-  if (decisions.some((d) => d.decision === 'reject')) return 'rejected';
-  if (decisions.filter((d) => d.decision === 'approve').length >= approval.minApprovals) return 'approved';
-  return undefined;
 }
 
 export function approvalTaskOutput(approval: PublicApproval): ApprovalTaskOutput {
