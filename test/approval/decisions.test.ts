@@ -3,6 +3,8 @@
  * SendTaskSuccess / SendTaskFailure per approval, sent by the decision that closed it.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNServiceException } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { approvalKey } from '../../tasks/approval/record';
 import { getApproval, expireApproval, recordDecision } from '../../tasks/approval/store';
 import { ALICE, BOB, decide, linkFor, openPage, pendingApproval, postForm, startApprovalFixture, TOKEN, type ApprovalFixture } from './fixture';
 
@@ -119,6 +121,23 @@ describe('approval decisions', () => {
     }
   });
 
+  it('approvals racing a rejection: 20 rounds, exactly one Step Functions call each, matching the recorded status', async () => {
+    const carol = 'carol@example.com';
+    for (let round = 0; round < 20; round++) {
+      fx.sfnMock.resetHistory();
+      const record = await pendingApproval(fx, { approvers: [ALICE, BOB, carol], minApprovals: 2 });
+      const at = fx.clock.now.toISOString();
+      const vote = (approver: string, decision: 'approve' | 'reject') =>
+        recordDecision(fx.store, record.approvalId, { approver, decision, at, comment: decision === 'reject' ? 'no' : '', sourceIp: '::1', userAgent: 't' }, fx.clock.now);
+      const outcomes = await Promise.all([vote(ALICE, 'approve'), vote(carol, 'reject'), vote(BOB, 'approve')]);
+      expect(outcomes.filter((o) => o.kind === 'closed')).toHaveLength(1);
+      expect(fx.sfnMock.calls()).toHaveLength(1);
+      const status = (await getApproval(fx.store, record.approvalId))?.status;
+      const sent = { approved: fx.sfnMock.commandCalls(SendTaskSuccessCommand).length, rejected: fx.sfnMock.commandCalls(SendTaskFailureCommand).length };
+      expect(sent).toEqual(status === 'approved' ? { approved: 1, rejected: 0 } : { approved: 0, rejected: 1 });
+    }
+  });
+
   it('TaskTimedOut from Step Functions is the recorded outcome, not an error', async () => {
     const record = await pendingApproval(fx, { minApprovals: 1 });
     fx.sfnMock.on(SendTaskSuccessCommand).rejects(sfnError('TaskTimedOut'));
@@ -145,6 +164,29 @@ describe('approval decisions', () => {
     expect(await getApproval(fx.store, record.approvalId)).toMatchObject({ delivery: 'sent' });
     expect((await postForm(fx, record, form.fields)).status).toBe(409);
     expect(fx.sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(2);
+  });
+
+  it('a crash between recording the deciding vote and closing is finished by the next POST, once', async () => {
+    const record = await pendingApproval(fx);
+    await decide(fx, record, ALICE, 'approve');
+    // Bob's vote written as the store writes it, then the process "died" before the close.
+    await fx.db.send(
+      new UpdateCommand({
+        TableName: fx.store.tableName,
+        Key: approvalKey(record.approvalId),
+        UpdateExpression: 'SET #d.#b = :v',
+        ExpressionAttributeNames: { '#d': 'decisions', '#b': BOB },
+        ExpressionAttributeValues: { ':v': { approver: BOB, decision: 'approve', at: fx.clock.now.toISOString(), comment: '', sourceIp: '::1', userAgent: 't' } },
+      }),
+    );
+    expect(fx.sfnMock.calls()).toHaveLength(0);
+    const { form, text } = await openPage(fx, record, BOB);
+    expect(text).toContain('Notify the pipeline again');
+    expect(fx.sfnMock.calls()).toHaveLength(0); // the GET itself did nothing
+    expect((await postForm(fx, record, form.fields)).status).toBe(409);
+    expect((await postForm(fx, record, form.fields)).status).toBe(409);
+    expect(fx.sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(await getApproval(fx.store, record.approvalId)).toMatchObject({ status: 'approved', closedBy: BOB, delivery: 'sent' });
   });
 
   it('a decision after the run ended (approval expired) is refused with the outcome, nothing changes', async () => {
