@@ -214,6 +214,14 @@ export function outcomeOf(approval: Pick<ApprovalRecord, 'decisions' | 'minAppro
   return undefined;
 }
 
+/** Whose decision decided it: the first rejection, or the approval that reached minApprovals. */
+export function decidedBy(approval: Pick<ApprovalRecord, 'decisions' | 'minApprovals'>): string | undefined {
+  const decisions = decisionsInOrder(approval);
+  const rejection = decisions.find((d) => d.decision === 'reject');
+  if (rejection) return rejection.approver;
+  return decisions.filter((d) => d.decision === 'approve')[approval.minApprovals - 1]?.approver;
+}
+
 /** The record without its task token: what pages, logs and callers outside the store may see. */
 export type PublicApproval = Omit<ApprovalRecord, 'taskToken'>;
 export function withoutToken(record: ApprovalRecord): PublicApproval {

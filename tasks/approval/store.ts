@@ -21,6 +21,7 @@ import { hasErrorName } from '../common/aws-errors';
 import {
   approvalKey,
   approvalRecordSchema,
+  decidedBy,
   decisionsInOrder,
   outcomeOf,
   withoutToken,
@@ -187,7 +188,7 @@ async function closeIfDecided(store: ApprovalStore, record: ApprovalRecord, appr
         ExpressionAttributeValues: {
           ':outcome': outcome,
           ':now': now.toISOString(),
-          ':approver': approver,
+          ':approver': decidedBy(record) ?? approver,
           ':delivery': 'pending' satisfies Delivery,
           ':pending': 'pending',
         },

@@ -180,7 +180,8 @@ describe('approval decisions', () => {
       }),
     );
     expect(fx.sfnMock.calls()).toHaveLength(0);
-    const { form, text } = await openPage(fx, record, BOB);
+    // Alice (who had voted before) comes back: her page offers to finish it.
+    const { form, text } = await openPage(fx, record, ALICE);
     expect(text).toContain('Notify the pipeline again');
     expect(fx.sfnMock.calls()).toHaveLength(0); // the GET itself did nothing
     expect((await postForm(fx, record, form.fields)).status).toBe(409);
