@@ -10,7 +10,8 @@
  * - 'unlimited' never fails; a number fails when the count is above it.
  * - Remediation windows (maxDaysSinceFix): a counted finding with a fix available fails the gate, whatever the
  *   counts, when more whole days than its severity's window have passed since the fix became available
- *   (fixAvailableSince); on the window's last day it still passes. A fixable finding without a date fails
+ *   (fixAvailableSince); on the window's last day it still passes, and a window of 0 lets no fixable finding
+ *   through (the config's "0: not at all"). A fixable finding without a date fails
  *   closed (no date, no proof it is within the window). Findings without a fix are left to the counts; an
  *   exception removes a finding from windows as from counts.
  * - Top findings: those still counted, most severe first, then highest Inspector score; an untriaged finding
@@ -49,7 +50,8 @@ export function windowViolations(findings: readonly GateFinding[], windows: Reco
     const window = windows[finding.severity];
     if (window === 'unlimited' || !finding.fixAvailable) continue;
     const days = finding.fixAvailableSince ? daysSince(finding.fixAvailableSince, now) : undefined;
-    if (days !== undefined && days <= window) continue;
+    // A window of 0 days means a finding may not ship at all once its fix is out, even on the fix's own day.
+    if (days !== undefined && days <= window && window > 0) continue;
     const violation: WindowViolation = { vulnerabilityId: finding.vulnerabilityId, severity: finding.severity, maxDaysSinceFix: window };
     if (finding.packageName) violation.packageName = finding.packageName;
     if (finding.installedVersion) violation.installedVersion = finding.installedVersion;
@@ -64,6 +66,9 @@ export function windowViolations(findings: readonly GateFinding[], windows: Reco
 /** "HIGH CVE-2024-2961 (glibc 2.34-52): fix available since 2026-11-12, 10 days > 7 allowed". */
 export function describeWindowViolation(v: WindowViolation): string {
   const what = `${v.severity} ${v.vulnerabilityId}${v.packageName ? ` (${v.packageName}${v.installedVersion ? ` ${v.installedVersion}` : ''})` : ''}`;
+  if (v.fixAvailableSince && v.maxDaysSinceFix === 0) {
+    return `${what}: fix available since ${v.fixAvailableSince.slice(0, 10)}; a 0-day window lets no fixable ${v.severity} finding ship`;
+  }
   return v.fixAvailableSince
     ? `${what}: fix available since ${v.fixAvailableSince.slice(0, 10)}, ${plural(v.daysSinceFix ?? 0, 'day')} > ${v.maxDaysSinceFix} allowed`
     : `${what}: a fix is available but Inspector gives no date for it; the ${v.maxDaysSinceFix}-day window cannot be shown to hold (fail closed)`;

@@ -49,6 +49,13 @@ describe('remediation windows (pure gate)', () => {
     expect(evaluateScanGate([high('CVE-A', 8)], gate({ HIGH: 7 }), NOW).passed).toBe(false);
   });
 
+  it('lets no fixable finding through a 0-day window, not even on the fix\'s own day ("0: not at all")', () => {
+    const result = evaluateScanGate([high('CVE-A', 0), high('CVE-B', undefined, { fixAvailable: false })], gate({ HIGH: 0 }), NOW);
+
+    expect(result.passed).toBe(false);
+    expect(result.violations).toEqual(['HIGH CVE-A (glibc 2.34-52.amzn2023.0.8): fix available since 2026-11-22; a 0-day window lets no fixable HIGH finding ship']);
+  });
+
   it('fails whatever the counts: the count allows 3, one old fix fails', () => {
     const result = evaluateScanGate([high('CVE-A', 1), high('CVE-B', 40)], { ...gate({ HIGH: 7 }), maxFindings: { ...UNLIMITED, HIGH: 3 } }, NOW);
 
