@@ -24,7 +24,14 @@ export function clientToken(executionArn: string, purpose: string): string {
 }
 
 async function describeLaunchImage(ec2: EC2Client, imageId: string): Promise<Image & { RootDeviceName: string }> {
-  const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true }))).Images?.[0];
+  let image: Image | undefined;
+  try {
+    image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true }))).Images?.[0];
+  } catch (error) {
+    // Named here, so the RunInstances refusal below never describes a DescribeImages one.
+    if (isPermanentAwsError(error)) throw new InstanceLaunchFailed(`DescribeImages of ${imageId} (to map its volumes) was refused: ${error.name}: ${error.message}`);
+    throw error;
+  }
   if (!image?.RootDeviceName) throw new InstanceLaunchFailed(`image ${imageId} not found or has no root device: cannot map its volumes`);
   return image as Image & { RootDeviceName: string };
 }
@@ -54,8 +61,8 @@ export async function launchInstance(clients: { ec2: EC2Client }, event: LaunchI
     [TAG.version]: String(version),
   });
   const what = `the ${purpose} instance of ${run.pipeline} v${version}`;
+  const blockDevices = await blockDevicesFor(clients.ec2, event);
   try {
-    const blockDevices = await blockDevicesFor(clients.ec2, event);
     const result = await clients.ec2.send(
       new RunInstancesCommand({
         ImageId: event.imageId,
