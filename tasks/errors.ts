@@ -134,3 +134,8 @@ export const EXECUTION_ERRORS = [
   'StageFailed',
 ] as const;
 export type ExecutionError = (typeof EXECUTION_ERRORS)[number];
+
+/** The retention planner's input contradicts itself (the same image listed twice); the message names the copy. */
+export class InvalidRetentionInput extends Error {
+  override name = 'InvalidRetentionInput';
+}
