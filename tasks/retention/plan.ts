@@ -38,6 +38,7 @@
  * - Order: versions newest build first (ties by version, descending), then account, region, image id — by code
  *   unit comparison, so the plan is the same whatever the input order and locale.
  */
+import type { ImageStatus } from '../../pipeline/tags';
 import { InvalidRetentionInput } from '../errors';
 import type {
   CopyDecision,
@@ -55,15 +56,19 @@ const RELEASED = new Set(['approved', 'published', 'deprecated', 'retired']);
 const APPROVED = new Set(['approved', 'published']);
 const REJECTED = new Set(['rejected', 'expired']);
 
-const scopeKey = (account: string, region: string) => `${account}/${region}`;
 const copyKey = (c: { account: string; region: string; imageId: string }) => `${c.account}/${c.region}/${c.imageId}`;
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byScopeThenId = (a: ImageCopy, b: ImageCopy) => compare(a.account, b.account) || compare(a.region, b.region) || compare(a.imageId, b.imageId);
 
-interface VersionInfo {
+interface VersionGroup {
   version: string;
   createdMs: number;
   approved: boolean;
+  copies: ImageCopy[];
 }
+
+/** Per account, per region: whether a report says references were read, which say they were not, and so why not. */
+type Scopes = Map<string, Map<string, { readable: boolean; failures: string[]; reason: string | undefined; text?: string }>>;
 
 /** Whether a reference keeps an image, and how a person reads it. */
 function describeReference(ref: ImageReference): { counts: boolean; text: string } {
@@ -87,20 +92,27 @@ function describeReference(ref: ImageReference): { counts: boolean; text: string
   }
 }
 
-/** Versions by build time, newest first (ties by version, descending). */
-function versionsNewestFirst(inventory: readonly ImageCopy[]): VersionInfo[] {
-  const byVersion = new Map<string, VersionInfo>();
-  for (const copy of inventory) {
-    const createdMs = Date.parse(copy.creationTime);
-    const approved = copy.status !== undefined && APPROVED.has(copy.status);
-    const info = byVersion.get(copy.version);
-    if (!info) byVersion.set(copy.version, { version: copy.version, createdMs, approved });
-    else {
-      info.createdMs = Math.min(info.createdMs, createdMs);
-      info.approved ||= approved;
+/** The decision by age and status alone, before the guards; the same for every copy of a version with a status. */
+function byAge(status: ImageStatus | undefined, ageMs: number, ageDays: number, policy: RetentionInput['policy']): { decision: Decision; reason: Reason } {
+  if (status !== undefined && RELEASED.has(status)) {
+    if (ageMs > policy.deregisterAfterDays * DAY_MS) {
+      return { decision: 'deregister', reason: { code: 'past-deregister-age', text: `${ageDays} days old, more than ${policy.deregisterAfterDays}` } };
     }
+    if (ageMs > policy.deprecateAfterDays * DAY_MS) {
+      return { decision: 'deprecate', reason: { code: 'past-deprecate-age', text: `${ageDays} days old, more than ${policy.deprecateAfterDays}` } };
+    }
+    return { decision: 'keep', reason: { code: 'within-deprecate-age', text: `${ageDays} days old, not more than ${policy.deprecateAfterDays}` } };
   }
-  return [...byVersion.values()].sort((a, b) => b.createdMs - a.createdMs || compare(b.version, a.version));
+  if (status !== undefined && REJECTED.has(status)) {
+    if (ageMs > policy.rejectedRetentionDays * DAY_MS) {
+      return { decision: 'deregister', reason: { code: 'past-rejected-retention', text: `${status} ${ageDays} days ago, more than ${policy.rejectedRetentionDays}` } };
+    }
+    return { decision: 'keep', reason: { code: 'within-rejected-retention', text: `${status}, ${ageDays} days old, not more than ${policy.rejectedRetentionDays}` } };
+  }
+  if (ageMs > policy.deregisterAfterDays * DAY_MS) {
+    return { decision: 'deregister', reason: { code: 'abandoned-in-flight', text: `${status ?? 'untagged'} for ${ageDays} days, more than ${policy.deregisterAfterDays}` } };
+  }
+  return { decision: 'keep', reason: { code: 'in-flight', text: `${status ?? 'untagged'}: the lifecycle owns it` } };
 }
 
 export function planRetention(input: RetentionInput): RetentionPlan {
@@ -108,41 +120,58 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   const nowMs = Date.parse(input.now);
 
   // Scopes: unreadable when any report says so, or when no report names the scope (fail closed).
-  const scopeReason = new Map<string, string | undefined>();
+  const scopes: Scopes = new Map();
+  const scopeOf = (account: string, region: string) => {
+    let regions = scopes.get(account);
+    if (!regions) scopes.set(account, (regions = new Map()));
+    let scope = regions.get(region);
+    if (!scope) regions.set(region, (scope = { readable: false, failures: [], reason: undefined }));
+    return scope;
+  };
   for (const s of input.scopes) {
-    const key = scopeKey(s.account, s.region);
-    if (!s.readable) scopeReason.set(key, s.reason ?? 'references could not be read');
-    else if (!scopeReason.has(key)) scopeReason.set(key, undefined);
+    const scope = scopeOf(s.account, s.region);
+    if (s.readable) scope.readable = true;
+    else scope.failures.push(s.reason ?? 'references could not be read');
   }
-  const unreadable = new Map<string, { account: string; region: string; reason: string }>();
-  for (const s of input.scopes) {
-    const reason = scopeReason.get(scopeKey(s.account, s.region));
-    if (reason !== undefined) unreadable.set(scopeKey(s.account, s.region), { account: s.account, region: s.region, reason });
+  for (const regions of scopes.values()) {
+    for (const scope of regions.values()) {
+      if (scope.failures.length > 0) scope.reason = [...new Set(scope.failures)].sort(compare).join('; ');
+    }
   }
+  const scopeOfCopy = (copy: ImageCopy) => {
+    const scope = scopeOf(copy.account, copy.region);
+    if (!scope.readable && scope.failures.length === 0) scope.reason = 'references were not collected';
+    return scope;
+  };
 
-  const copies = new Map<string, ImageCopy>();
+  const seen = new Set<string>();
+  const groups = new Map<string, VersionGroup>();
   for (const copy of input.inventory) {
     const key = copyKey(copy);
-    if (copies.has(key)) throw new InvalidRetentionInput(`image ${copy.imageId} in ${copy.account} ${copy.region} is listed twice in the inventory`);
-    copies.set(key, copy);
-    const sKey = scopeKey(copy.account, copy.region);
-    if (!scopeReason.has(sKey) && !unreadable.has(sKey)) {
-      unreadable.set(sKey, { account: copy.account, region: copy.region, reason: 'references were not collected' });
+    if (seen.has(key)) throw new InvalidRetentionInput(`image ${copy.imageId} in ${copy.account} ${copy.region} is listed twice in the inventory`);
+    seen.add(key);
+    const createdMs = Date.parse(copy.creationTime);
+    const approved = copy.status !== undefined && APPROVED.has(copy.status);
+    const group = groups.get(copy.version);
+    if (!group) groups.set(copy.version, { version: copy.version, createdMs, approved, copies: [copy] });
+    else {
+      if (createdMs < group.createdMs) group.createdMs = createdMs;
+      if (approved) group.approved = true;
+      group.copies.push(copy);
     }
   }
 
   const referencesOf = new Map<string, { counting: string[]; ignored: string[] }>();
   for (const ref of input.references) {
     const key = copyKey(ref);
-    if (!copies.has(key)) continue;
+    if (!seen.has(key)) continue;
     let refs = referencesOf.get(key);
     if (!refs) referencesOf.set(key, (refs = { counting: [], ignored: [] }));
     const { counts, text } = describeReference(ref);
     (counts ? refs.counting : refs.ignored).push(text);
   }
 
-  const versions = versionsNewestFirst(input.inventory);
-  const versionInfo = new Map(versions.map((v) => [v.version, v]));
+  const versions = [...groups.values()].sort((a, b) => b.createdMs - a.createdMs || compare(b.version, a.version));
   const newest = new Set(
     versions
       .filter((v) => v.approved)
@@ -150,147 +179,117 @@ export function planRetention(input: RetentionInput): RetentionPlan {
       .map((v) => v.version),
   );
 
-  const ordered = [...copies.values()].sort((a, b) => {
-    const va = versionInfo.get(a.version)!;
-    const vb = versionInfo.get(b.version)!;
-    return vb.createdMs - va.createdMs || compare(vb.version, va.version) || compare(a.account, b.account) || compare(a.region, b.region) || compare(a.imageId, b.imageId);
-  });
-
-  const deprecateMs = policy.deprecateAfterDays * DAY_MS;
-  const deregisterMs = policy.deregisterAfterDays * DAY_MS;
-  const rejectedMs = policy.rejectedRetentionDays * DAY_MS;
-
-  const decisions: CopyDecision[] = ordered.map((copy) => {
-    const key = copyKey(copy);
-    const version = versionInfo.get(copy.version)!;
-    const ageMs = nowMs - version.createdMs;
+  const decisions: CopyDecision[] = [];
+  const entries: { copy: ImageCopy; decision: CopyDecision }[] = [];
+  const summaries: VersionSummary[] = [];
+  for (const group of versions) {
+    const ageMs = nowMs - group.createdMs;
     const ageDays = Math.floor(ageMs / DAY_MS);
-    const reasons: Reason[] = [];
+    const versionGuards: Reason[] = [];
+    if (group.version === currentVersion) versionGuards.push({ code: 'current-version', text: `version ${group.version} is the current golden image` });
+    if (newest.has(group.version)) versionGuards.push({ code: 'newest-approved', text: `version ${group.version} is among the newest ${policy.keepNewest} approved` });
+    const ageByStatus = new Map<ImageStatus | undefined, { decision: Decision; reason: Reason }>();
+    const start = decisions.length;
 
-    const scope = unreadable.get(scopeKey(copy.account, copy.region));
-    if (scope) reasons.push({ code: 'unreadable-scope', text: `references in ${copy.account} ${copy.region} unknown: ${scope.reason}` });
-    if (copy.version === currentVersion) reasons.push({ code: 'current-version', text: `version ${copy.version} is the current golden image` });
-    if (newest.has(copy.version)) reasons.push({ code: 'newest-approved', text: `version ${copy.version} is among the newest ${policy.keepNewest} approved` });
-    const refs = referencesOf.get(key);
-    if (refs) for (const text of [...refs.counting].sort(compare)) reasons.push({ code: 'referenced', text: `used by ${text}` });
-    if (copy.deregistrationProtection) reasons.push({ code: 'deregistration-protected', text: 'deregistration protection is on' });
-    if (copy.retain) reasons.push({ code: 'retain-tag', text: 'tagged gami:retain' });
-    const guarded = reasons.length > 0;
-
-    let decision: Decision;
-    const status = copy.status;
-    if (status !== undefined && RELEASED.has(status)) {
-      if (ageMs > deregisterMs) {
-        decision = 'deregister';
-        reasons.push({ code: 'past-deregister-age', text: `${ageDays} days old, more than ${policy.deregisterAfterDays}` });
-      } else if (ageMs > deprecateMs) {
-        decision = 'deprecate';
-        reasons.push({ code: 'past-deprecate-age', text: `${ageDays} days old, more than ${policy.deprecateAfterDays}` });
-      } else {
-        decision = 'keep';
-        reasons.push({ code: 'within-deprecate-age', text: `${ageDays} days old, not more than ${policy.deprecateAfterDays}` });
+    for (const copy of group.copies.sort(byScopeThenId)) {
+      const reasons: Reason[] = [];
+      const scope = scopeOfCopy(copy);
+      if (scope.reason !== undefined) {
+        scope.text ??= `references in ${copy.account} ${copy.region} unknown: ${scope.reason}`;
+        reasons.push({ code: 'unreadable-scope', text: scope.text });
       }
-    } else if (status !== undefined && REJECTED.has(status)) {
-      if (ageMs > rejectedMs) {
-        decision = 'deregister';
-        reasons.push({ code: 'past-rejected-retention', text: `${status} ${ageDays} days ago, more than ${policy.rejectedRetentionDays}` });
-      } else {
-        decision = 'keep';
-        reasons.push({ code: 'within-rejected-retention', text: `${status}, ${ageDays} days old, not more than ${policy.rejectedRetentionDays}` });
+      for (const r of versionGuards) reasons.push({ ...r });
+      const refs = referencesOf.get(copyKey(copy));
+      if (refs) for (const text of [...refs.counting].sort(compare)) reasons.push({ code: 'referenced', text: `used by ${text}` });
+      if (copy.deregistrationProtection) reasons.push({ code: 'deregistration-protected', text: 'deregistration protection is on' });
+      if (copy.retain) reasons.push({ code: 'retain-tag', text: 'tagged gami:retain' });
+      const guarded = reasons.length > 0;
+
+      let age = ageByStatus.get(copy.status);
+      if (!age) ageByStatus.set(copy.status, (age = byAge(copy.status, ageMs, ageDays, policy)));
+      reasons.push({ ...age.reason });
+      if (copy.deprecationTime !== undefined && Date.parse(copy.deprecationTime) <= nowMs) {
+        reasons.push({ code: 'already-deprecated', text: `deprecated since ${copy.deprecationTime}` });
       }
-    } else if (ageMs > deregisterMs) {
-      decision = 'deregister';
-      reasons.push({ code: 'abandoned-in-flight', text: `${status ?? 'untagged'} for ${ageDays} days, more than ${policy.deregisterAfterDays}` });
-    } else {
-      decision = 'keep';
-      reasons.push({ code: 'in-flight', text: `${status ?? 'untagged'}: the lifecycle owns it` });
-    }
-    if (guarded) decision = 'keep';
+      if (refs) for (const text of [...refs.ignored].sort(compare)) reasons.push({ code: 'ignored-reference', text: `not a use: ${text}` });
 
-    if (copy.deprecationTime !== undefined && Date.parse(copy.deprecationTime) <= nowMs) {
-      reasons.push({ code: 'already-deprecated', text: `deprecated since ${copy.deprecationTime}` });
+      const decision: CopyDecision = {
+        account: copy.account,
+        region: copy.region,
+        imageId: copy.imageId,
+        version: copy.version,
+        source: copy.source,
+        decision: guarded ? 'keep' : age.decision,
+        reasons,
+        deleteSnapshots: [],
+        ageDays,
+      };
+      if (copy.lastLaunchedTime !== undefined) decision.lastLaunchedTime = copy.lastLaunchedTime;
+      decisions.push(decision);
+      entries.push({ copy, decision });
     }
-    if (refs) for (const text of [...refs.ignored].sort(compare)) reasons.push({ code: 'ignored-reference', text: `not a use: ${text}` });
 
-    const out: CopyDecision = {
-      account: copy.account,
-      region: copy.region,
-      imageId: copy.imageId,
-      version: copy.version,
-      source: copy.source,
-      decision,
-      reasons,
-      deleteSnapshots: [],
-      ageDays,
+    // Rule 3: the source stays while any other copy of its version is kept.
+    const ofVersion = decisions.slice(start);
+    const keptElsewhere = ofVersion.filter((d) => d.decision === 'keep' && !d.source).length;
+    if (keptElsewhere > 0) {
+      for (const d of ofVersion) {
+        if (!d.source || d.decision === 'keep') continue;
+        d.decision = 'keep';
+        d.reasons.splice(d.reasons.findIndex((r) => !GUARDS.has(r.code)), 0, {
+          code: 'source-of-kept-copies',
+          text: `source of version ${d.version}, of which ${keptElsewhere} other ${keptElsewhere === 1 ? 'copy is' : 'copies are'} kept`,
+        });
+      }
+    }
+    const summary: VersionSummary = {
+      version: group.version,
+      creationTime: new Date(group.createdMs).toISOString(),
+      copies: ofVersion.length,
+      kept: 0,
+      deprecated: 0,
+      deregistered: 0,
+      retired: false,
     };
-    if (copy.lastLaunchedTime !== undefined) out.lastLaunchedTime = copy.lastLaunchedTime;
-    return out;
-  });
-
-  // Rule 3: the source stays while any other copy of its version is kept.
-  const keptElsewhere = new Map<string, number>();
-  for (const d of decisions) if (d.decision === 'keep' && !d.source) keptElsewhere.set(d.version, (keptElsewhere.get(d.version) ?? 0) + 1);
-  for (const d of decisions) {
-    const kept = keptElsewhere.get(d.version);
-    if (d.source && d.decision !== 'keep' && kept !== undefined) {
-      d.decision = 'keep';
-      const at = d.reasons.findIndex((r) => !isGuard(r.code));
-      d.reasons.splice(at < 0 ? d.reasons.length : at, 0, {
-        code: 'source-of-kept-copies',
-        text: `source of version ${d.version}, of which ${kept} other ${kept === 1 ? 'copy is' : 'copies are'} kept`,
-      });
+    for (const d of ofVersion) {
+      if (d.decision === 'keep') summary.kept++;
+      else if (d.decision === 'deprecate') summary.deprecated++;
+      else summary.deregistered++;
     }
+    summary.retired = summary.kept === 0;
+    summaries.push(summary);
   }
 
   // Rule 4: snapshots.
   const snapshotsInUse = new Set<string>();
-  for (const d of decisions) if (d.decision !== 'deregister') for (const s of copies.get(copyKey(d))!.snapshots) snapshotsInUse.add(s.snapshotId);
+  for (const { copy, decision } of entries) if (decision.decision !== 'deregister') for (const s of copy.snapshots) snapshotsInUse.add(s.snapshotId);
   const freed = new Map<string, number>();
   if (policy.deleteSnapshots) {
-    for (const d of decisions) {
-      if (d.decision !== 'deregister') continue;
-      for (const s of copies.get(copyKey(d))!.snapshots) {
+    for (const { copy, decision } of entries) {
+      if (decision.decision !== 'deregister') continue;
+      for (const s of copy.snapshots) {
         if (snapshotsInUse.has(s.snapshotId)) continue;
-        d.deleteSnapshots.push(s.snapshotId);
+        decision.deleteSnapshots.push(s.snapshotId);
         freed.set(s.snapshotId, s.sizeGiB);
       }
-      d.deleteSnapshots.sort(compare);
+      if (decision.deleteSnapshots.length > 1) decision.deleteSnapshots.sort(compare);
     }
   }
 
-  const summaries = new Map<string, VersionSummary>();
   const totals = { kept: 0, deprecated: 0, deregistered: 0, snapshotsDeleted: freed.size, freedGiB: 0 };
-  for (const d of decisions) {
-    let s = summaries.get(d.version);
-    if (!s) {
-      const v = versionInfo.get(d.version)!;
-      summaries.set(d.version, (s = { version: d.version, creationTime: new Date(v.createdMs).toISOString(), copies: 0, kept: 0, deprecated: 0, deregistered: 0, retired: false }));
-    }
-    s.copies++;
-    if (d.decision === 'keep') {
-      s.kept++;
-      totals.kept++;
-    } else if (d.decision === 'deprecate') {
-      s.deprecated++;
-      totals.deprecated++;
-    } else {
-      s.deregistered++;
-      totals.deregistered++;
-    }
+  for (const s of summaries) {
+    totals.kept += s.kept;
+    totals.deprecated += s.deprecated;
+    totals.deregistered += s.deregistered;
   }
-  for (const s of summaries.values()) s.retired = s.kept === 0;
   for (const size of freed.values()) totals.freedGiB += size;
 
-  return {
-    now: input.now,
-    decisions,
-    versions: [...summaries.values()],
-    totals,
-    unreadableScopes: [...unreadable.values()].sort((a, b) => compare(a.account, b.account) || compare(a.region, b.region)),
-  };
+  const unreadableScopes: RetentionPlan['unreadableScopes'] = [];
+  for (const [account, regions] of scopes) for (const [region, scope] of regions) if (scope.reason !== undefined) unreadableScopes.push({ account, region, reason: scope.reason });
+  unreadableScopes.sort((a, b) => compare(a.account, b.account) || compare(a.region, b.region));
+
+  return { now: input.now, decisions, versions: summaries, totals, unreadableScopes };
 }
 
+/** Reasons that keep a copy by themselves; `source-of-kept-copies` is listed after them. */
 const GUARDS = new Set<string>(['unreadable-scope', 'current-version', 'newest-approved', 'referenced', 'deregistration-protected', 'retain-tag']);
-function isGuard(code: string): boolean {
-  return GUARDS.has(code);
-}
