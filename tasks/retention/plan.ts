@@ -4,7 +4,9 @@
  *
  * Rules, per copy (one image in one account and region):
  * 1. Guards — any one keeps the copy; it is neither deprecated nor deregistered ("retired"):
- *    - its account and region's references could not be read, or were not collected at all (fail closed);
+ *    - its account and region's references could not be read, or were not collected at all (fail closed): a scope
+ *      any report calls unreadable is unreadable, whatever another report says, and the plan lists it with every
+ *      reason given;
  *    - its version is the current golden version;
  *    - its version is among the newest `keepNewest` approved versions (a version is approved when any of its
  *      copies is tagged `approved` or `published`; versions are ranked by build time, see "Age");
@@ -21,11 +23,16 @@
  *    - in flight (`building`, `testing`, `awaiting-approval`, or no status tag): kept, the lifecycle owns them,
  *      until older than `deregisterAfterDays`, then deregistered as abandoned.
  * 3. The source copy (build account, home region) is kept while any other copy of its version is kept, so a
- *    version is retired in the source only when no copy of it is kept (`source-of-kept-copies`).
+ *    version is retired in the source only when no copy of it is kept (`source-of-kept-copies`); its summary in
+ *    the plan says `retired` exactly then.
  * 4. Snapshots: a deregistered copy lists its snapshots for deletion when `deleteSnapshots` is on, except any
  *    snapshot a copy that is not deregistered also lists. Freed GiB counts each snapshot once.
  *
  * Where the issue is silent:
+ * - The policy's `rejectedRetentionDays` may not exceed `deregisterAfterDays` (the schema refuses it): a rejected
+ *   image is never kept longer than an approved one.
+ * - In-flight and untagged images are not the planner's until they are abandoned (older than the deregister age);
+ *   the planner never deprecates them.
  * - Age is the version's, not the copy's: from the earliest creation time of any of its copies (the build), so
  *   every region retires a version on the same day. "Older than N days" means more than N × 24 h.
  * - An image already deprecated (its deprecation time has passed) that the rules keep stays deprecated: the planner

@@ -213,6 +213,7 @@ describe('planRetention: guards', () => {
       reasons: [{ code: 'unreadable-scope', text: `references in ${CONSUMER} eu-west-1 unknown: AccessDenied on DescribeImageReferences` }, { code: 'past-deregister-age' }],
     });
     expect(decisionOf(plan, uncollected.imageId).decision).toBe('keep');
+    expect(decisionOf(plan, source.imageId).decision).toBe('keep');
     expect(plan.unreadableScopes).toEqual([
       { account: BUILD, region: 'ap-south-1', reason: 'references were not collected' },
       { account: CONSUMER, region: 'eu-west-1', reason: 'AccessDenied on DescribeImageReferences' },
@@ -221,6 +222,21 @@ describe('planRetention: guards', () => {
 });
 
 describe('planRetention: deprecation, snapshots, input', () => {
+  it('a scope any report calls unreadable is unreadable, with every reason given, whatever the order of the reports', () => {
+    const old = copy('1.0.0', 400, { account: CONSUMER, source: false });
+    const reports = [
+      { account: CONSUMER, region: 'eu-west-1', readable: true },
+      { account: CONSUMER, region: 'eu-west-1', readable: false, reason: 'ThrottlingException after 8 attempts' },
+      { account: CONSUMER, region: 'eu-west-1', readable: false, reason: 'AccessDenied' },
+    ];
+    for (const scopes of [reports, [...reports].reverse()]) {
+      const plan = planRetention({ ...input([copy('2', 1), old]), scopes: [{ account: BUILD, region: 'eu-west-1', readable: true }, ...scopes] });
+      expect(decisionOf(plan, old.imageId).decision).toBe('keep');
+      expect(plan.unreadableScopes).toEqual([{ account: CONSUMER, region: 'eu-west-1', reason: 'AccessDenied; ThrottlingException after 8 attempts' }]);
+    }
+  });
+
+
   it('leaves a deprecation in place on a kept image and re-plans one due, both marked already-deprecated', () => {
     const keptDeprecated = copy('2.0.0', 5, { deprecationTime: daysAgo(1) });
     const due = copy('1.0.0', 40, { status: 'deprecated', deprecationTime: daysAgo(5) });
