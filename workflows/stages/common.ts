@@ -100,11 +100,12 @@ export function invokeTask(
 }
 
 /**
- * The readable cause of a caught error: a Lambda error's cause is the JSON {errorType, errorMessage, trace};
- * the Fail state and the notification carry just its message (the history keeps the whole document).
+ * The readable cause of a caught error, as a bare JSONata expression to build larger ones from: a Lambda
+ * error's cause is the JSON {errorType, errorMessage, trace}; the Fail state and the notification carry just
+ * its message (the history keeps the whole document).
  */
-export const CAUGHT_CAUSE =
-  "{% ($c := $states.errorOutput.Cause; $c ? ($substring($c, 0, 13) = '{\"errorType\":' ? $parse($c).errorMessage : $c) : '') %}";
+export const CAUGHT_CAUSE_EXPRESSION =
+  "($c := $states.errorOutput.Cause; $c ? ($substring($c, 0, 13) = '{\"errorType\":' ? $parse($c).errorMessage : $c) : '')";
 
 /** Longest cause carried to the registry, the notification and the Fail state (the history keeps all). */
 export const MAX_CAUSE = 4000;
@@ -118,7 +119,7 @@ const KNOWN_ERRORS = `[${EXECUTION_ERRORS.map((e) => `'${e}'`).join(', ')}]`;
  * States.DataLimitExceeded is not matched by States.ALL, so it is caught by name.
  */
 export function catchInto(ctx: StageContext, state: sfn.TaskStateBase | sfn.Map | sfn.Parallel, stage: string): void {
-  const readable = CAUGHT_CAUSE.slice(3, -3);
+  const readable = CAUGHT_CAUSE_EXPRESSION;
   const assign = {
     failedStage: stage,
     error: `{% $states.errorOutput.Error in ${KNOWN_ERRORS} ? $states.errorOutput.Error : 'StageFailed' %}`,

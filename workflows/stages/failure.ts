@@ -21,7 +21,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
 import type { CleanupAction } from '../../tasks/contracts';
-import { CAUGHT_CAUSE, invokeTask, runExpression, type TaskFunctions, type TaskScope } from './common';
+import { CAUGHT_CAUSE_EXPRESSION, invokeTask, runExpression, type TaskFunctions, type TaskScope } from './common';
 
 /** Attempts of each clean-up action, on any error, before the path goes on without it (~2.5 minutes). */
 export const CLEANUP_ATTEMPTS = 5;
@@ -86,7 +86,7 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
   const instances = action('Terminate Run Instances', 'instances');
   const images = action('Reject Run Images', 'images');
   const gaveUp = (variable: string) => ({
-    [variable]: `{% {'error': $states.errorOutput.Error, 'cause': $substring(${CAUGHT_CAUSE.slice(3, -3)}, 0, 2000)} %}`,
+    [variable]: `{% {'error': $states.errorOutput.Error, 'cause': $substring(${CAUGHT_CAUSE_EXPRESSION}, 0, 2000)} %}`,
   });
 
   record.addCatch(notify, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('record')) });
