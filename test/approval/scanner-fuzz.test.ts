@@ -6,6 +6,7 @@
 import { csrfToken } from '../../tasks/approval/links';
 import type { ApprovalRecord } from '../../tasks/approval/record';
 import { ALICE, BASE, BOB, claimsOf, decide, linkFor, MALLORY, openPage, pendingApproval, startApprovalFixture, tableSnapshot, TOKEN, type ApprovalFixture } from './fixture';
+import { seededRandom } from '../../local/engine/random';
 
 let fx: ApprovalFixture;
 let record: ApprovalRecord;
@@ -57,18 +58,6 @@ describe('link scanner', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its index. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface FuzzRequest {
   method: string;
   path: string;
@@ -83,7 +72,8 @@ const JUNK = ['', ' ', '%', '%00', '\u0000', '../', '<script>', '"\'><', '𝕏',
 
 describe('fuzz', () => {
   it('1,000 seeded malformed requests → 0 responses ≥ 500, 0 state changes, 0 Step Functions calls', async () => {
-    const random = prng(20261122);
+    // The engine's seeded source, so a failing case can be replayed from its index.
+    const random = seededRandom(20261122);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
     // Seeded too, so the same 1,000 requests run every time.
     const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
