@@ -6,7 +6,9 @@
  *   - builder/test instance role with SSM core only, and its instance profile (named in the config);
  *   - one Lambda per lifecycle task (least privilege) and the lifecycle state machine;
  *   - an EventBridge rule that sends executions ending ABORTED or TIMED_OUT (no Catch runs then) to cleanup;
- *   - an SSM Inventory association on the pipeline's instances (the package inventory of every image).
+ *   - an SSM Inventory association on the pipeline's instances (the package inventory of every image);
+ *   - when approval is required: the approval API (HTTP API + one Lambda, signing key in Secrets Manager) and
+ *     one filtered email subscription per approver.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -24,6 +26,7 @@ import type { LoadedPipeline } from '../pipeline/validate';
 import { TAG } from '../pipeline/tags';
 import { GoldenAmiWorkflow } from '../workflows/golden-ami';
 import { acknowledgeKeyUse, acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
+import { ApprovalApi } from './approval-api';
 import { TaskFunctions } from './task-functions';
 
 export interface PipelineStackProps extends StackProps {
@@ -51,6 +54,7 @@ export class PipelineStack extends Stack {
   readonly tasks: TaskFunctions;
   readonly workflow: GoldenAmiWorkflow;
   readonly abortedRule: events.Rule;
+  readonly approvalApi?: ApprovalApi;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -71,7 +75,16 @@ export class PipelineStack extends Stack {
       masterKey: topicKey,
       enforceSSL: true,
     });
-    for (const email of config.notifications.emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    // One email subscription per address. Approval requests carry the message attribute `approver`: each
+    // approver's subscription lets through only their own (their personal link); everyone else's only messages
+    // without the attribute (failures, results). An address that is both gets both, in one subscription.
+    const approvers = config.approval.required ? config.approval.approvers : [];
+    for (const email of new Set([...approvers, ...config.notifications.emails])) {
+      const conditions: unknown[] = [];
+      if (approvers.includes(email)) conditions.push(email);
+      if (config.notifications.emails.includes(email)) conditions.push({ exists: false });
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email, { filterPolicy: { approver: new sns.SubscriptionFilter(conditions) } }));
+    }
 
     this.registry = new dynamodb.TableV2(this, 'Registry', {
       tableName: names.registryTable,
@@ -150,6 +163,20 @@ export class PipelineStack extends Stack {
       stateMachineName: names.stateMachine,
       builderSecurityGroupIds,
     });
+
+    // The approval API (when a person must approve): pages, decisions, the signing key of the links.
+    if (config.approval.required) {
+      this.approvalApi = new ApprovalApi(this, 'Approval', { pipelineName: config.name, registry: this.registry, stateMachine: this.workflow.stateMachine });
+      const request = this.tasks.functions.requestApproval;
+      request.addEnvironment('GAMI_APPROVAL_SECRET', this.approvalApi.signingKey.secretArn);
+      request.addEnvironment('GAMI_APPROVAL_BASE_URL', this.approvalApi.baseUrl);
+      this.approvalApi.signingKey.grantRead(request);
+      new CfnOutput(this, 'ApprovalApiUrl', { value: this.approvalApi.baseUrl });
+      new CfnOutput(this, 'ApprovalIamDecisionArn', {
+        value: this.approvalApi.api.arnForExecuteApi('POST', '/approvals/*/iam-decision', '$default'),
+        description: 'Grant execute-api:Invoke on this to IAM principals that approve with gami approve|reject',
+      });
+    }
 
     // Stopped (StopExecution) and timed-out executions skip every Catch, on AWS as locally: the same cleanup
     // function cleans up after them, marks the record and notifies (tasks/cleanup, status-change mode).

@@ -210,7 +210,21 @@ export class TaskFunctions extends Construct {
     if (props.topic) {
       props.topic.grantPublish(f.cleanup);
       acknowledgeKeyUse(f.cleanup);
+      // requestApproval emails each approver through the topic (message attribute `approver`).
+      props.topic.grantPublish(f.requestApproval);
+      acknowledgeKeyUse(f.requestApproval);
     }
+
+    // requestApproval: the base image's lineage (DescribeImages), then this pipeline's image tagged
+    // awaiting-approval or distributing — only those two values, only on images carrying the pipeline's tag.
+    // Neither is a protected status, so the Deny below does not apply and no exemption is needed here: the
+    // approval decision moves the image to `distributing`; `approved` is set by the last distribution step.
+    describe(f.requestApproval, ['ec2:DescribeImages']);
+    allow(f.requestApproval, ['ec2:CreateTags'], [ec2Arn('image/*', false)], {
+      StringEquals: { [`aws:ResourceTag/${TAG.pipeline}`]: config.name },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.status] },
+      'StringEqualsIfExists': { [`aws:RequestTag/${TAG.status}`]: ['awaiting-approval', 'distributing'] },
+    });
 
     // No task may touch an image once it is approved or published (the golden image production launches),
     // nor make one so: an explicit Deny wins over every Allow above, whatever a handler does.
@@ -242,8 +256,11 @@ export class TaskFunctions extends Construct {
     registry.grant(f.recordInventory, 'dynamodb:GetItem', 'dynamodb:PutItem');
     // runStep claims each step attempt so concurrent invocations send one command.
     registry.grant(f.runStep, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    // cleanup finds the run's record by execution and marks it failed.
+    // cleanup finds the run's record by execution and marks it failed; it expires the run's pending approval.
     registry.grant(f.cleanup, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
+    // requestApproval reads the run's scan and inventory items and the previous approved image (Query), writes
+    // the approval record and its pointer, swaps the token of a retried request.
+    registry.grant(f.requestApproval, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     for (const fn of Object.values(f)) {
       acknowledgeWildcards(

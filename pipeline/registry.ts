@@ -6,6 +6,8 @@
  *   PIPELINE#<name> / IMAGE#<000012>                   the image record: status, ids, base image, lineage
  *   PIPELINE#<name> / IMAGE#<000012>#STAGE#<Stage>     one item per stage: status, times, artifacts
  *   PIPELINE#<name> / IMAGE#<000012>#SCAN              the scan evidence: all findings and the gate result
+ *   PIPELINE#<name> / IMAGE#<000012>#APPROVAL          which approval request the run made (its opaque id, who was
+ *                                                      emailed); the request itself is APPROVAL#<id> / APPROVAL
  * Versions are zero-padded so sort order is numeric order.
  */
 export interface RegistryKey {
@@ -23,4 +25,5 @@ export const registryKeys = {
     sk: `IMAGE#${pad(version)}#STAGE#${stage}`,
   }),
   scan: (pipeline: string, version: number): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `IMAGE#${pad(version)}#SCAN` }),
+  approval: (pipeline: string, version: number): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `IMAGE#${pad(version)}#APPROVAL` }),
 };

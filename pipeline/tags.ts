@@ -12,6 +12,11 @@ export const TAG = {
   sourceRegion: 'gami:source-region',
 } as const;
 
-/** Values of the gami:status tag through an image's life. */
-export const IMAGE_STATUS = ['building', 'testing', 'awaiting-approval', 'rejected', 'expired', 'approved', 'published', 'deprecated', 'retired'] as const;
+/**
+ * Values of the gami:status tag through an image's life: building → testing → awaiting-approval (Request
+ * Approval) → distributing (after the approval decision, or when no approval is required) → approved (set by
+ * the last distribution step) → published → deprecated → retired; a failed run's image: rejected, or expired
+ * when nobody decided in time.
+ */
+export const IMAGE_STATUS = ['building', 'testing', 'awaiting-approval', 'distributing', 'rejected', 'expired', 'approved', 'published', 'deprecated', 'retired'] as const;
 export type ImageStatus = (typeof IMAGE_STATUS)[number];

@@ -26,6 +26,7 @@ export const TASK_NAMES = [
   'recordStage',
   'cleanup',
   'recordInventory',
+  'requestApproval',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -53,6 +54,9 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   cleanup: 120,
   // Pages through the instance's inventory (50 entries a page) and writes one registry item.
   recordInventory: 60,
+  // Reads the run's evidence from the registry (scan, inventories, the previous approved image), writes the
+  // approval record, tags the image, publishes one email per approver.
+  requestApproval: 60,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -378,7 +382,7 @@ export const recordInventoryResultSchema = z.strictObject({
 });
 
 // ---- registry and cleanup ----------------------------------------------------------------------------------------
-export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'] as const;
+export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Done', 'Failed'] as const;
 export const recordStageEventSchema = z.strictObject({
   run: runContextSchema,
   registryTable: z.string(),
@@ -456,4 +460,57 @@ export const statusChangeCleanupResultSchema = z.strictObject({
   recordedVersion: z.number().int().nullable(),
   notCleaned: notCleanedSchema,
   notified: z.boolean(),
+});
+
+// ---- approval --------------------------------------------------------------------------------------------------
+/** A component step's result as the Map of the bake or test stage returns it. */
+export const stepOutcomeSchema = z.object({
+  component: z.string(),
+  phase: z.enum(['build', 'validate', 'test']),
+  step: z.string(),
+  status: z.string(),
+});
+
+/**
+ * requestApproval, phase `request` (a `.waitForTaskToken` task): build the evidence from the run and the
+ * registry, store the approval record (the task token only there), tag the image awaiting-approval, publish one
+ * email per approver. The task's output is what the approval API sends with SendTaskSuccess, never this
+ * function's return value. Phase `decided` (after the decision, or when no approval is required): tag the image
+ * distributing.
+ */
+export const requestApprovalEventSchema = z.discriminatedUnion('phase', [
+  z.strictObject({
+    phase: z.literal('request'),
+    run: runContextSchema,
+    /** $states.context.Task.Token: stored on the approval record, never logged or returned. */
+    taskToken: z.string().min(1),
+    registryTable: z.string(),
+    topicArn: z.string(),
+    version: z.number().int().min(1),
+    imageId: z.string(),
+    imageName: z.string(),
+    baseImage: resolvedImageSchema,
+    components: z.array(z.string()),
+    buildSteps: z.array(stepOutcomeSchema).nullish(),
+    testSteps: z.array(stepOutcomeSchema).nullish(),
+    gate: gateResultSchema,
+    exceptions: z.array(z.strictObject({ cve: z.string(), reason: z.string(), approvedBy: z.string(), expiresOn: z.string() })),
+    reason: z.string().nullish(),
+    requestedBy: z.string().nullish(),
+    approvers: z.array(z.string().min(1)).min(1),
+    minApprovals: z.number().int().min(1),
+    timeoutHours: z.number().min(0),
+  }),
+  z.strictObject({
+    phase: z.literal('decided'),
+    run: runContextSchema,
+    imageId: z.string(),
+  }),
+]);
+export const requestApprovalResultSchema = z.strictObject({
+  approvalId: z.string().optional(),
+  expiresAt: z.string().optional(),
+  /** Approvers an email was published to by this invocation. */
+  notified: z.array(z.string()),
+  imageStatus: z.string(),
 });

@@ -131,6 +131,9 @@ export const EXECUTION_ERRORS = [
   'ScanIncomplete',
   'ScanGateFailed',
   'InventoryNotCollected',
+  // Approval: a listed approver rejected (who and why in the cause), or nobody decided in time.
+  'ApprovalRejected',
+  'ApprovalExpired',
   'StageFailed',
 ] as const;
 export type ExecutionError = (typeof EXECUTION_ERRORS)[number];

@@ -34,7 +34,14 @@
  *     Evaluate Scan Gate   evaluateScanGate {findings filter, gate, windows} → GateResult; ScanGateFailed when
  *                          over a count or a finding's fix is older than its severity's maxDaysSinceFix
  *     Terminate Test Instance, Record Scan Gate
- *  6. Record Done, Succeeded (output: the run summary)
+ *  6. Approval (workflows/stages/approval.ts)
+ *     Record Approval Requested, Request Approval  requestApproval {phase: request, taskToken, evidence} with
+ *                          .waitForTaskToken (TimeoutSeconds = approval.timeoutHours) → the approval API's
+ *                          SendTaskSuccess {decision, evidenceSha256, approvers} → $approval; SendTaskFailure
+ *                          ApprovalRejected; States.Timeout → ApprovalExpired (failure path: image expired)
+ *     Mark Image Distributing requestApproval {phase: decided}; Record Approval. required: false → recorded as
+ *                          not required, and passes.
+ *  7. Record Done, Succeeded (output: the run summary)
  *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run
  *  Instances → Mark Record Failed (three independent cleanup actions, each retried on any error and passed over
  *  when it gives up) → Notify Failure (SNS; names anything not cleaned) → Failed (Error = one of
@@ -48,8 +55,9 @@
  *   Bake      agent ≤ 10 min, each step ≤ its timeoutSeconds + about 3 min, image ≤ ~4 h (50 checks, back-off to 5 min)
  *   Test      agent ≤ 10 min, each step as above
  *   ScanGate  scanTimeoutMinutes (one check a minute), then ScanIncomplete
+ *   Approval  approval.timeoutHours, then ApprovalExpired
  *
- * Later stages (Approval, Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
+ * Later stages (Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
  * and Done: each is a builder in workflows/stages/ that takes the state after it.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -58,6 +66,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { LoadedPipeline } from '../pipeline/validate';
+import { approvalStage } from './stages/approval';
 import { bakeStage } from './stages/bake';
 import { recordStage, type StageContext, type TaskFunctions } from './stages/common';
 import { failureStage } from './stages/failure';
@@ -77,9 +86,10 @@ export interface GoldenAmiWorkflowProps {
   builderSecurityGroupIds?: string[];
 }
 
-/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), with margin. */
+/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), approval (configurable), with margin. */
 export function executionTimeout(pipeline: LoadedPipeline): Duration {
-  return Duration.hours(8).plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes));
+  const approval = pipeline.config.approval.required ? pipeline.config.approval.timeoutHours : 0;
+  return Duration.hours(8 + approval).plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes));
 }
 
 export class GoldenAmiWorkflow extends Construct {
@@ -112,6 +122,7 @@ export class GoldenAmiWorkflow extends Construct {
         reason: '{% $reason %}',
         requestedBy: '{% $requestedBy %}',
         scanGate: "{% $gate ~> |$|{}, ['topFindings']| %}",
+        approval: `{% ${config.approval.required ? '$approval' : "{'required': false}"} %}`,
         topFindings: '{% $gate.topFindings %}',
         registry: `{% {'table': '${props.registryTableName}', 'pk': 'PIPELINE#${config.name}', 'version': $version} %}`,
       },
@@ -119,7 +130,8 @@ export class GoldenAmiWorkflow extends Construct {
     const done = recordStage(ctx, 'Record Done', 'Done', 'succeeded', "{% {'imageId': $imageId, 'gate': $gate ~> |$|{}, ['topFindings']|} %}");
     done.next(succeeded);
 
-    const scan = scanGateStage(ctx, done);
+    const approval = approvalStage(ctx, { topicArn: props.topic.topicArn, components }, done);
+    const scan = scanGateStage(ctx, approval);
     const test = testStage(ctx, steps.test, scan);
     const bake = bakeStage(ctx, steps.build, components, test);
     const prepare = prepareStage(ctx, components, bake);
@@ -138,6 +150,8 @@ export class GoldenAmiWorkflow extends Construct {
         snapshotIds: [],
         buildSteps: [],
         gate: null,
+        approval: null,
+        testSteps: [],
         cleanupImages: null,
         cleanupInstances: null,
         cleanupRecord: null,
@@ -154,7 +168,7 @@ export class GoldenAmiWorkflow extends Construct {
       tracingEnabled: true,
       // Execution data stays out of the logs (it may hold findings and names); history keeps it for auditors.
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate`,
+      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate, approval`,
     });
   }
 }

@@ -13,6 +13,12 @@
  *                                        yet decided by this approver (409, showing what was recorded), a valid
  *                                        decision (400), the ticked "I have reviewed the evidence for <pipeline>
  *                                        v<version>" box and a comment to reject (422). Then the store records it.
+ *   POST /approvals/{id}/iam-decision    JSON {decision, comment}; API Gateway authorizes the route with AWS_IAM
+ *                                        (SigV4) and passes the caller in requestContext.authorizer.iam: the
+ *                                        principal's name (IAM user name, or an assumed role's session name)
+ *                                        must be a listed approver (case-insensitive). No link, no CSRF token: a
+ *                                        signed request cannot come from a link scanner or another site. JSON
+ *                                        answers with the same status codes as the form. `gami approve|reject`.
  *   anything else                        404, or 405 with Allow.
  * Every response: strict CSP (no script; the one style element by nonce), frame-ancestors 'none',
  * Referrer-Policy no-referrer, Cache-Control no-store. Every refusal is a page saying what was wrong.
@@ -46,7 +52,27 @@ export interface ApprovalAppOptions {
   now?: () => Date;
   /** The client's address. Default: API Gateway's `requestContext` (hono/aws-lambda); Node callers pass @hono/node-server's. */
   clientAddress?: (c: Context) => string | undefined;
+  /** The IAM caller of the iam-decision route. Default: API Gateway's `requestContext.authorizer.iam.userArn`. */
+  iamPrincipal?: (c: Context) => string | undefined;
 }
+
+/** `arn:aws:iam::1:user/path/alice@x` → alice@x; `arn:aws:sts::1:assumed-role/Role/alice@x` → alice@x (the session name). */
+export function principalName(arn: string): string | undefined {
+  const match = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(user|assumed-role)\/(.+)$/.exec(arn);
+  if (!match) return undefined;
+  const parts = match[3].split('/');
+  return parts[parts.length - 1] || undefined;
+}
+
+function lambdaIamPrincipal(c: Context): string | undefined {
+  const env: unknown = c.env;
+  if (typeof env !== 'object' || env === null || !('requestContext' in env)) return undefined;
+  const context = (env as { requestContext?: { authorizer?: { iam?: { userArn?: unknown } } } }).requestContext;
+  const arn = context?.authorizer?.iam?.userArn;
+  return typeof arn === 'string' ? arn : undefined;
+}
+
+const iamDecisionSchema = z.strictObject({ decision: z.enum(DECISIONS), comment: z.string().max(MAX_COMMENT_LENGTH).optional() });
 
 type AppEnv = { Variables: SecureHeadersVariables };
 
@@ -233,6 +259,56 @@ export function createApprovalApp(options: ApprovalAppOptions): Hono<AppEnv> {
       );
       logger.info('approval decision', { approvalId: record.approvalId, approver, decision, outcome: outcome.kind });
       return outcomePage(c, outcome, approver, at);
+    },
+  );
+
+  app.post(
+    '/approvals/:id/iam-decision',
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'request too large' }, 413) }),
+    async (c) => {
+      const principal = (options.iamPrincipal ?? lambdaIamPrincipal)(c);
+      const name = principal ? principalName(principal) : undefined;
+      if (!principal || !name) return c.json({ error: 'this route needs an IAM-signed request (AWS_IAM authorization)' }, 403);
+      if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) return c.json({ error: 'send JSON: {"decision": "approve"|"reject", "comment": "…"}' }, 415);
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return c.json({ error: 'malformed JSON' }, 400);
+      }
+      const parsed = iamDecisionSchema.safeParse(body);
+      if (!parsed.success) return c.json({ error: 'expected {"decision": "approve"|"reject", "comment": "…"}' }, 400);
+      const approvalId = c.req.param('id');
+      if (!/^[A-Za-z0-9_-]{43}$/.test(approvalId)) return c.json({ error: 'unknown approval' }, 404);
+      const record = await getApproval(options.store, approvalId);
+      if (!record) return c.json({ error: 'unknown approval' }, 404);
+      const approver = record.approvers.find((a) => a.toLowerCase() === name.toLowerCase());
+      if (!approver) return c.json({ error: `${principal} is not an approver of this request` }, 403);
+      const comment = (parsed.data.comment ?? '').trim();
+      if (parsed.data.decision === 'reject' && !comment) return c.json({ error: 'a rejection needs a comment' }, 422);
+      const at = now();
+      if (record.status === 'pending' && !record.decisions[approver] && Date.parse(record.expiresAt) <= at.getTime()) {
+        return c.json({ error: `the approval expired at ${record.expiresAt}` }, 410);
+      }
+      const outcome = await recordDecision(
+        options.store,
+        approvalId,
+        { approver, decision: parsed.data.decision, at: at.toISOString(), comment, sourceIp: clientAddress(c) ?? 'unknown', userAgent: `iam:${principal}`.slice(0, 500) },
+        at,
+      );
+      logger.info('approval decision', { approvalId, approver, decision: parsed.data.decision, outcome: outcome.kind, via: 'iam' });
+      if (outcome.kind === 'not-found') return c.json({ error: 'unknown approval' }, 404);
+      if (outcome.kind === 'not-approver') return c.json({ error: `${principal} is not an approver of this request` }, 403);
+      const { approval } = outcome;
+      const answer = {
+        approvalId,
+        approver,
+        outcome: outcome.kind,
+        status: approval.status,
+        recorded: approval.decisions[approver] ?? null,
+        summary: outcomeSentence(approval),
+      };
+      return c.json(answer, outcome.kind === 'recorded' || outcome.kind === 'closed' ? 200 : 409);
     },
   );
 

@@ -43,6 +43,7 @@ import { findExecutionInstances, terminate } from '../common/instances';
 import { executionTags } from '../common/ownership';
 import { logger } from '../common/powertools';
 import { CleanupIncomplete } from '../errors';
+import { expireApproval } from '../approval/store';
 import { recordStage } from '../recordStage/recordStage';
 
 export type CleanupEvent = z.output<typeof cleanupEventSchema>;
@@ -107,10 +108,14 @@ async function deprecateSoon(ec2: EC2Client, imageId: string, now: Date): Promis
   }
 }
 
-/** Tag `imageId` rejected and deprecate it; false when the image is already gone. */
-async function rejectImage(ec2: EC2Client, imageId: string, now: Date): Promise<boolean> {
+/** The status a failed run's images get: expired when nobody approved in time, rejected otherwise. */
+export type FailedImageStatus = 'rejected' | 'expired';
+export const failedImageStatus = (error: string | undefined): FailedImageStatus => (error === 'ApprovalExpired' ? 'expired' : 'rejected');
+
+/** Tag `imageId` rejected (or expired) and deprecate it; false when the image is already gone. */
+async function rejectImage(ec2: EC2Client, imageId: string, now: Date, status: FailedImageStatus = 'rejected'): Promise<boolean> {
   try {
-    await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: TAG.status, Value: 'rejected' }] }));
+    await ec2.send(new CreateTagsCommand({ Resources: [imageId], Tags: [{ Key: TAG.status, Value: status }] }));
     await deprecateSoon(ec2, imageId, now);
     return true;
   } catch (error) {
@@ -129,7 +134,7 @@ async function imageGone(ec2: EC2Client, imageId: string): Promise<boolean> {
   }
 }
 
-async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], outcome: ActionOutcome): Promise<void> {
+async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], outcome: ActionOutcome, status: FailedImageStatus = 'rejected'): Promise<void> {
   // Each id once: not again when the known image is also found by its tag, whether it was cleaned or not.
   const pending = ids.filter((id) => !outcome.done.includes(id) && !outcome.failed.some((f) => f.what === id));
   if (pending.length === 0) return;
@@ -153,7 +158,7 @@ async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], o
       continue;
     }
     try {
-      if (await rejectImage(ec2, id, new Date(run.now))) outcome.done.push(id);
+      if (await rejectImage(ec2, id, new Date(run.now), status)) outcome.done.push(id);
     } catch (error) {
       outcome.failed.push({ what: id, why: message(error) });
     }
@@ -161,16 +166,16 @@ async function verifyAndReject(ec2: EC2Client, run: RunContext, ids: string[], o
 }
 
 /** images: reject the known image first, then every image found by the execution tag. */
-export async function rejectRunImages(ec2: EC2Client, run: RunContext, imageId?: string | null): Promise<ActionOutcome> {
+export async function rejectRunImages(ec2: EC2Client, run: RunContext, imageId?: string | null, status: FailedImageStatus = 'rejected'): Promise<ActionOutcome> {
   const outcome: ActionOutcome = { done: [], failed: [] };
-  if (imageId) await verifyAndReject(ec2, run, [imageId], outcome);
+  if (imageId) await verifyAndReject(ec2, run, [imageId], outcome, status);
   let found: string[] = [];
   try {
     found = await findExecutionImages(ec2, run.executionArn);
   } catch (error) {
     outcome.failed.push({ what: `images tagged ${TAG.execution}=${run.executionName}`, why: `could not be listed: ${message(error)}` });
   }
-  await verifyAndReject(ec2, run, found, outcome);
+  await verifyAndReject(ec2, run, found, outcome, status);
   return outcome;
 }
 
@@ -213,6 +218,16 @@ export async function markRunRecord(
   return own;
 }
 
+/** Mark this run's approval expired if it is still pending (idempotent: a conditional write). */
+async function expireRunApproval(registry: DynamoDBDocumentClient, run: RunContext, table: string, version: number | null | undefined): Promise<void> {
+  if (!version) return;
+  const pointer = (await registry.send(new GetCommand({ TableName: table, Key: registryKeys.approval(run.pipeline, version), ConsistentRead: true }))).Item;
+  if (!pointer || pointer.executionArn !== run.executionArn || typeof pointer.approvalId !== 'string') return;
+  if (await expireApproval({ db: registry, tableName: table }, pointer.approvalId, new Date(run.now))) {
+    logger.info('approval expired', { approvalId: pointer.approvalId });
+  }
+}
+
 function incomplete(action: CleanupAction, outcome: ActionOutcome): CleanupIncomplete {
   const lines = outcome.failed.map((f) => `${f.what}: ${f.why}`);
   return new CleanupIncomplete(`clean-up action ${action} left ${outcome.failed.length} thing(s) not cleaned: ${lines.join('; ')}`);
@@ -223,6 +238,9 @@ export async function cleanup(clients: CleanupClients, event: CleanupEvent): Pro
   const { run, action } = event;
   logger.info('cleaning up after a failed run', { action, stage: event.stage, error: event.error, imageId: event.imageId });
   if (action === 'record') {
+    // An approval still pending (the run expired, or failed another way while waiting) is closed as expired,
+    // so its links show the outcome instead of a form that can no longer decide anything.
+    await expireRunApproval(clients.registry, run, event.registryTable, event.version);
     const recordedVersion = await markRunRecord(clients.registry, run, event.registryTable, event.version, {
       stage: event.stage,
       error: event.error,
@@ -231,7 +249,8 @@ export async function cleanup(clients: CleanupClients, event: CleanupEvent): Pro
     });
     return { action, terminated: [], rejectedImageIds: [], recordedVersion };
   }
-  const outcome = action === 'images' ? await rejectRunImages(clients.ec2, run, event.imageId) : await terminateRunInstances(clients.ec2, run);
+  const outcome =
+    action === 'images' ? await rejectRunImages(clients.ec2, run, event.imageId, failedImageStatus(event.error)) : await terminateRunInstances(clients.ec2, run);
   if (outcome.failed.length > 0) throw incomplete(action, outcome);
   return action === 'images'
     ? { action, terminated: [], rejectedImageIds: outcome.done }
@@ -307,6 +326,7 @@ export async function cleanupAfterStatusChange(
       ).Item;
       if (typeof item?.stage === 'string') stage = item.stage;
     }
+    await expireRunApproval(clients.registry, run, settings.registryTable, version);
     recordedVersion = await markRunRecord(clients.registry, run, settings.registryTable, version ?? null, { stage, error, cause, notCleaned });
   } catch (failure) {
     notCleaned.record = message(failure);

@@ -15,6 +15,10 @@ export const taskEnvSchema = z.object({
   GAMI_PIPELINE: z.string().min(1).optional(),
   GAMI_REGISTRY_TABLE: z.string().min(1).optional(),
   GAMI_TOPIC_ARN: z.string().min(1).optional(),
+  /** Approval (requestApproval and the approval API): the signing key's secret (ARN or name). */
+  GAMI_APPROVAL_SECRET: z.string().min(1).optional(),
+  /** Approval: where the approval API is served, the base of every link (the HTTP API's endpoint; locally the local server). */
+  GAMI_APPROVAL_BASE_URL: z.url().optional(),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;
 

@@ -25,21 +25,22 @@ type Stage = (typeof STAGES)[number];
 export const PROMOTED_DETAILS = ['imageId', 'snapshotIds', 'error', 'cause'] as const;
 
 /** The image's lifecycle status after `stage` reached `status`; undefined leaves it as it is. */
-export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status']): ImageStatus | undefined {
-  if (status === 'failed' || stage === 'Failed') return 'rejected';
+export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'], error?: unknown): ImageStatus | undefined {
+  if (status === 'failed' || stage === 'Failed') return error === 'ApprovalExpired' ? 'expired' : 'rejected';
   if (stage === 'Prepare' || (stage === 'Bake' && status === 'started')) return 'building';
   if (stage === 'Bake' || stage === 'Test' || stage === 'ScanGate') return 'testing';
+  if (stage === 'Approval') return status === 'started' ? 'awaiting-approval' : 'distributing';
   return undefined;
 }
 
 /**
- * Position of a stage event in a run: Prepare started (0), succeeded (1) … Done (8, 9), Failed (10, 11) last. prepare writes the
+ * Position of a stage event in a run: Prepare started (0), succeeded (1) … Approval (8, 9), Done (10, 11), Failed (12, 13) last. prepare writes the
  * IMAGE record at 0; the record only ever moves forward.
  */
 export function stageOrder(stage: Stage, status: RecordStageEvent['status']): number {
   return STAGE_ORDER.indexOf(stage) * 2 + (status === 'started' ? 0 : 1);
 }
-const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'];
+const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Done', 'Failed'];
 
 /** UpdateItem, where a failed condition means a later write already got there: nothing to do. */
 async function updateUnlessLater(registry: DynamoDBDocumentClient, command: UpdateCommand): Promise<boolean> {
@@ -98,7 +99,7 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
   set(imageUpdate, 'stageStatus', status);
   set(imageUpdate, 'updatedAt', run.now);
   set(imageUpdate, 'stageOrder', stageOrder(stage, status));
-  const imageStatus = imageStatusAfter(stage, status);
+  const imageStatus = imageStatusAfter(stage, status, details.error);
   if (imageStatus) set(imageUpdate, 'status', imageStatus);
   for (const key of PROMOTED_DETAILS) if (details[key] !== undefined) set(imageUpdate, key, details[key]);
   await updateUnlessLater(
