@@ -41,6 +41,8 @@ export const APPROVAL_API_THROTTLE = { rateLimit: 5, burstLimit: 20 };
 export interface ApprovalApiProps {
   pipelineName: string;
   registry: dynamodb.ITableV2;
+  /** The registry table's name (a literal, as the task functions get it). */
+  registryTableName: string;
   stateMachine: sfn.IStateMachine;
 }
 
@@ -82,7 +84,7 @@ export class ApprovalApi extends Construct {
       environment: {
         POWERTOOLS_SERVICE_NAME: `gami-${props.pipelineName}-approval`,
         NODE_OPTIONS: '--enable-source-maps',
-        GAMI_REGISTRY_TABLE: props.registry.tableName,
+        GAMI_REGISTRY_TABLE: props.registryTableName,
         GAMI_APPROVAL_SECRET: this.signingKey.secretArn,
       },
     };

@@ -166,7 +166,12 @@ export class PipelineStack extends Stack {
 
     // The approval API (when a person must approve): pages, decisions, the signing key of the links.
     if (config.approval.required) {
-      this.approvalApi = new ApprovalApi(this, 'Approval', { pipelineName: config.name, registry: this.registry, stateMachine: this.workflow.stateMachine });
+      this.approvalApi = new ApprovalApi(this, 'Approval', {
+        pipelineName: config.name,
+        registry: this.registry,
+        registryTableName: names.registryTable,
+        stateMachine: this.workflow.stateMachine,
+      });
       const request = this.tasks.functions.requestApproval;
       request.addEnvironment('GAMI_APPROVAL_SECRET', this.approvalApi.signingKey.secretArn);
       request.addEnvironment('GAMI_APPROVAL_BASE_URL', this.approvalApi.baseUrl);

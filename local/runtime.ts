@@ -8,7 +8,8 @@
  */
 import { Stack, Stage, type App } from 'aws-cdk-lib';
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createClient } from '../tasks/clients';
 import { definitionsFromCdk, registerFunctions, type LocalStateMachine, type SynthesizedDefinitions } from './cdk';
@@ -34,7 +35,15 @@ export interface LocalRuntimeOptions {
   account?: string;
   /** Called for every history event of every execution as it is written (live views, fault injection). */
   onEvent?: EngineOptions['onEvent'];
+  /**
+   * Where approval links point (GAMI_APPROVAL_BASE_URL of the functions): the local server's origin. Default
+   * DEFAULT_APPROVAL_BASE_URL (`gami serve`'s address); `setApprovalBaseUrl` changes it once a server listens.
+   */
+  approvalBaseUrl?: string;
 }
+
+/** `gami serve`'s default address: approval links of a runtime without a server of its own point there. */
+export const DEFAULT_APPROVAL_BASE_URL = 'http://127.0.0.1:8787';
 
 /** Credentials the local runtime hands to clients of an account: its first access key in the simulated world. */
 function credentialsOf(cloud: Cloud, account: string): { accessKeyId: string; secretAccessKey: string } {
@@ -49,8 +58,10 @@ interface TemplateResource {
 }
 
 /**
- * Create what the stacks would create in the account before any state machine runs: SNS topics and DynamoDB
- * tables with the names and keys of the synthesized templates (idempotent, so a resumed world keeps its data).
+ * Create what the stacks would create in the account before any state machine runs: SNS topics (and their
+ * email subscriptions with filter policies), DynamoDB tables with the names and keys of the synthesized
+ * templates, and Secrets Manager secrets (a generated value, like GenerateSecretString) — idempotent, so a
+ * resumed world keeps its data and its signing key.
  */
 async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definitions: SynthesizedDefinitions): Promise<void> {
   const stage = scope instanceof Stack ? Stage.of(scope) : scope;
@@ -58,13 +69,37 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
   const assembly = stage.synth(); // already synthesized by definitionsFromCdk: returns the same assembly
   const config = { region: definitions.region, credentials: credentialsOf(cloud, definitions.account) };
   const sns = createClient(SNSClient, config);
+  const secrets = createClient(SecretsManagerClient, config);
   try {
     for (const artifact of assembly.stacks) {
-      const resources = Object.values((artifact.template as { Resources?: Record<string, TemplateResource> }).Resources ?? {});
-      for (const resource of resources) {
+      const byId = (artifact.template as { Resources?: Record<string, TemplateResource> }).Resources ?? {};
+      const resources = Object.values(byId);
+      const topicArns = new Map<string, string>();
+      for (const [id, resource] of Object.entries(byId)) {
         const props = resource.Properties ?? {};
         if (resource.Type === 'AWS::SNS::Topic' && typeof props.TopicName === 'string') {
-          await sns.send(new CreateTopicCommand({ Name: props.TopicName }));
+          topicArns.set(id, (await sns.send(new CreateTopicCommand({ Name: props.TopicName }))).TopicArn!);
+        }
+      }
+      for (const resource of resources) {
+        const props = resource.Properties ?? {};
+        const topicRef = (props.TopicArn as { Ref?: string } | undefined)?.Ref;
+        if (resource.Type === 'AWS::SNS::Subscription' && topicRef && topicArns.has(topicRef) && typeof props.Endpoint === 'string') {
+          await sns.send(
+            new SubscribeCommand({
+              TopicArn: topicArns.get(topicRef),
+              Protocol: String(props.Protocol),
+              Endpoint: props.Endpoint,
+              Attributes: props.FilterPolicy ? { FilterPolicy: JSON.stringify(props.FilterPolicy) } : undefined,
+            }),
+          );
+        }
+        if (resource.Type === 'AWS::SecretsManager::Secret' && typeof props.Name === 'string') {
+          try {
+            await secrets.send(new CreateSecretCommand({ Name: props.Name, SecretString: typeof props.SecretString === 'string' ? props.SecretString : undefined }));
+          } catch (error) {
+            if ((error as Error).name !== 'ResourceExistsException') throw error;
+          }
         }
         if ((resource.Type === 'AWS::DynamoDB::GlobalTable' || resource.Type === 'AWS::DynamoDB::Table') && typeof props.TableName === 'string') {
           await cloud.ensureTable({
@@ -77,6 +112,15 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
     }
   } finally {
     sns.destroy();
+    secrets.destroy();
+  }
+}
+
+/** Functions read their environment at each invocation (registerFunctions), so this applies from the next one. */
+function setApprovalBaseUrl(definitions: SynthesizedDefinitions, url: string): void {
+  const origin = new URL(url).origin;
+  for (const fn of Object.values(definitions.functions)) {
+    if ('GAMI_APPROVAL_BASE_URL' in fn.environment) fn.environment.GAMI_APPROVAL_BASE_URL = origin;
   }
 }
 
@@ -126,6 +170,7 @@ export class LocalRuntime {
       onEvent: options.onEvent,
       clientConfig: (_service, where) => ({ region: where.region, credentials: credentialsOf(cloud, where.account) }),
     });
+    setApprovalBaseUrl(definitions, options.approvalBaseUrl ?? DEFAULT_APPROVAL_BASE_URL);
     registerFunctions(stepFunctions.engine.lambdas, definitions);
     const unregisterSfn = registerLocalSfn(stepFunctions);
     // As on AWS: every execution status change goes to EventBridge, and the stacks' rules (the one that cleans
@@ -148,6 +193,11 @@ export class LocalRuntime {
       Object.assign(process.env, saved);
     };
     return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, restore);
+  }
+
+  /** Point approval links (every function's GAMI_APPROVAL_BASE_URL) at `url`, e.g. a local server's origin. */
+  setApprovalBaseUrl(url: string): void {
+    setApprovalBaseUrl(this.definitions, url);
   }
 
   /** The synthesized state machine named `name`. */

@@ -278,6 +278,8 @@ const ARN_FORMS: Record<string, (name: string, where: { region: string; account:
   'AWS::SSM::Parameter': (n, w) => `arn:aws:ssm:${w.region}:${w.account}:parameter/${n.replace(/^\//, '')}`,
   'AWS::S3::Bucket': (n) => `arn:aws:s3:::${n}`,
   'AWS::Events::Rule': (n, w) => `arn:aws:events:${w.region}:${w.account}:rule/${n}`,
+  // The partial ARN (no random suffix): GetSecretValue accepts it, and the local runtime seeds the secret by name.
+  'AWS::SecretsManager::Secret': (n, w) => `arn:aws:secretsmanager:${w.region}:${w.account}:secret:${n}`,
 };
 
 /** Which property holds the physical name of a resource type (when the template sets one). */
@@ -291,10 +293,11 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::SSM::Parameter': 'Name',
   'AWS::S3::Bucket': 'BucketName',
   'AWS::Events::Rule': 'Name',
+  'AWS::SecretsManager::Secret': 'Name',
 };
 
 /** Resources whose Ref is their ARN rather than their name. */
-const REF_IS_ARN = new Set(['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine']);
+const REF_IS_ARN = new Set(['AWS::SNS::Topic', 'AWS::StepFunctions::StateMachine', 'AWS::SecretsManager::Secret']);
 
 class Resolver {
   constructor(

@@ -16,6 +16,7 @@ import * as autoScaling from '@aws-sdk/client-auto-scaling';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as inspector2 from '@aws-sdk/client-inspector2';
 import * as kms from '@aws-sdk/client-kms';
+import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as sns from '@aws-sdk/client-sns';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
@@ -47,6 +48,7 @@ const CLIENT_MODULES: Record<SimulatedServiceId, Record<string, unknown>> = {
   STS: sts,
   KMS: kms,
   'Auto Scaling': autoScaling,
+  'Secrets Manager': secretsManager,
 };
 const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   EC2: 'EC2ServiceException',
@@ -56,6 +58,7 @@ const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   STS: 'STSServiceException',
   KMS: 'KMSServiceException',
   'Auto Scaling': 'AutoScalingServiceException',
+  'Secrets Manager': 'SecretsManagerServiceException',
 };
 
 export interface CloudPluginOptions {

@@ -272,9 +272,18 @@ export interface ParameterRecord {
   history: Record<string, string>;
 }
 
+export interface SnsSubscriptionRecord {
+  subscriptionArn: string;
+  protocol: string;
+  endpoint: string;
+  /** The subscription's FilterPolicy (scope MessageAttributes), parsed; absent: every message. */
+  filterPolicy?: Record<string, unknown>;
+}
+
 export interface SnsTopicRecord {
   arn: string;
   name: string;
+  subscriptions?: SnsSubscriptionRecord[];
 }
 
 export interface SnsMessage {
@@ -290,6 +299,8 @@ export interface SnsMessage {
   messageDeduplicationId?: string;
   /** Epoch ms. */
   timestamp: number;
+  /** Endpoints of the subscriptions whose filter policy let the message through, when the topic had any. */
+  deliveredTo?: string[];
 }
 
 export interface RegionState {

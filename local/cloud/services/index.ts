@@ -11,6 +11,7 @@ import { autoScalingOperations } from './autoscaling';
 import { kmsOperations } from './kms';
 import { snsOperations } from './sns';
 import { ssmParameterOperations } from './ssm-parameters';
+import { secretsManagerOperations } from './secrets-manager';
 import { stsOperations } from './sts';
 import { ssmCommandOperations } from '../ssm/commands';
 import { ssmInventoryOperations } from '../ssm/inventory';
@@ -25,6 +26,7 @@ export const SERVICE_PREFIXES = {
   STS: 'sts',
   KMS: 'kms',
   'Auto Scaling': 'autoscaling',
+  'Secrets Manager': 'secretsmanager',
 } as const;
 
 export type SimulatedServiceId = keyof typeof SERVICE_PREFIXES;
@@ -39,6 +41,7 @@ export const services: Record<SimulatedServiceId, OperationTable> = {
   STS: { ...stsOperations },
   KMS: { ...kmsOperations },
   'Auto Scaling': { ...autoScalingOperations },
+  'Secrets Manager': { ...secretsManagerOperations },
 };
 
 /** The handler for `service`/`operation`, if simulated. */

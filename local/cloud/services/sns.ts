@@ -1,8 +1,20 @@
 /**
  * SNS: Publish into the local mailbox (`world.state.mailbox`, read with `mailbox()` in `local/cloud/index.ts`),
- * message attributes kept; CreateTopic so a runtime can create what CDK would have.
+ * message attributes kept, and the endpoints of the topic's subscriptions whose filter policy lets it through
+ * (`deliveredTo`); Subscribe (email subscriptions confirmed at once, FilterPolicy on message attributes) and
+ * ListSubscriptionsByTopic; CreateTopic so a runtime can create what CDK would have.
  */
-import type { CreateTopicCommandInput, CreateTopicCommandOutput, PublishCommandInput, PublishCommandOutput } from '@aws-sdk/client-sns';
+import type {
+  CreateTopicCommandInput,
+  CreateTopicCommandOutput,
+  ListSubscriptionsByTopicCommandInput,
+  ListSubscriptionsByTopicCommandOutput,
+  PublishCommandInput,
+  PublishCommandOutput,
+  SubscribeCommandInput,
+  SubscribeCommandOutput,
+} from '@aws-sdk/client-sns';
+import { filterPolicyProblem, matchesFilterPolicy } from '../sns-filter';
 import { fail } from '../errors';
 import type { Operation } from '../operations';
 import type { SnsMessage } from '../world';
@@ -54,7 +66,10 @@ export const publish: Operation<PublishCommandInput, PublishCommandOutput> = asy
     };
   }
   const messageId = ctx.world.nextUuid();
+  const subscriptions = topic.subscriptions ?? [];
+  const deliveredTo = subscriptions.filter((s) => !s.filterPolicy || matchesFilterPolicy(s.filterPolicy, attributes)).map((s) => s.endpoint);
   ctx.world.state.mailbox.push({
+    ...(subscriptions.length > 0 ? { deliveredTo } : {}),
     messageId,
     topicArn: arn,
     accountId,
@@ -78,7 +93,54 @@ export const createTopic: Operation<CreateTopicCommandInput, CreateTopicCommandO
   return { TopicArn: arn };
 };
 
+function topicOf(ctx: Parameters<typeof publish>[0], arn: string | undefined) {
+  const match = arn ? TOPIC_ARN.exec(arn) : null;
+  if (!match) fail('InvalidParameter', 'Invalid parameter: TopicArn');
+  const [, region, accountId, name] = match;
+  const topic = region === ctx.region && accountId === ctx.account ? ctx.regionState.topics[name] : undefined;
+  if (!topic) fail('NotFound', 'Topic does not exist', { httpStatusCode: 404 });
+  return topic;
+}
+
+export const subscribe: Operation<SubscribeCommandInput, SubscribeCommandOutput> = async (ctx, input) => {
+  const topic = topicOf(ctx, input.TopicArn);
+  if (input.Protocol !== 'email' && input.Protocol !== 'email-json') fail('InvalidParameter', `Invalid parameter: Protocol (only email is simulated, got ${input.Protocol})`);
+  const endpoint = input.Endpoint ?? fail('InvalidParameter', 'Invalid parameter: Endpoint');
+  if (!/^[^@\s]+@[^@\s]+$/.test(endpoint)) fail('InvalidParameter', 'Invalid parameter: Email address');
+  let filterPolicy: Record<string, unknown> | undefined;
+  const attributes = input.Attributes ?? {};
+  if (attributes.FilterPolicyScope && attributes.FilterPolicyScope !== 'MessageAttributes') fail('InvalidParameter', 'Invalid parameter: FilterPolicyScope (only MessageAttributes is simulated)');
+  if (attributes.FilterPolicy !== undefined) {
+    try {
+      filterPolicy = JSON.parse(attributes.FilterPolicy) as Record<string, unknown>;
+    } catch {
+      fail('InvalidParameter', 'Invalid parameter: FilterPolicy: failed to parse JSON');
+    }
+    const problem = filterPolicyProblem(filterPolicy);
+    if (problem) fail('InvalidParameter', `Invalid parameter: FilterPolicy: ${problem}`);
+  }
+  topic.subscriptions ??= [];
+  // Subscribing the same endpoint again returns the existing subscription (with the new filter policy).
+  const existing = topic.subscriptions.find((s) => s.protocol === input.Protocol && s.endpoint === endpoint);
+  if (existing) {
+    existing.filterPolicy = filterPolicy;
+    return { SubscriptionArn: existing.subscriptionArn };
+  }
+  const subscriptionArn = `${topic.arn}:${ctx.world.nextUuid()}`;
+  topic.subscriptions.push({ subscriptionArn, protocol: input.Protocol, endpoint, filterPolicy });
+  return { SubscriptionArn: subscriptionArn };
+};
+
+export const listSubscriptionsByTopic: Operation<ListSubscriptionsByTopicCommandInput, ListSubscriptionsByTopicCommandOutput> = async (ctx, input) => {
+  const topic = topicOf(ctx, input.TopicArn);
+  return {
+    Subscriptions: (topic.subscriptions ?? []).map((s) => ({ SubscriptionArn: s.subscriptionArn, Protocol: s.protocol, Endpoint: s.endpoint, TopicArn: topic.arn, Owner: ctx.account })),
+  };
+};
+
 export const snsOperations = {
+  Subscribe: subscribe,
+  ListSubscriptionsByTopic: listSubscriptionsByTopic,
   Publish: publish,
   CreateTopic: createTopic,
 };
