@@ -14,11 +14,11 @@ function baseImageText(config: PipelineConfig): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Stages the configuration describes but the state machine does not run yet (it ends after the scan gate).
+ * Stages the configuration describes but the state machine does not run yet (it ends after the approval).
  * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
  * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['Approval', 'Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
+export const NOT_YET_BUILT = ['Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -33,14 +33,14 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     `  scan gate: ${gate}; ${plural(c.scanGate.exceptions.length, 'exception')}; fails closed after ${c.scanGate.scanTimeoutMinutes} min without a scan`,
   );
   lines.push(...imageSpecSummaryLines(c));
-  lines.push('  runs today: bake → test → scan gate; the image stays in the source region, unshared');
+  lines.push(
+    c.approval.required
+      ? `  approval: ${c.approval.minApprovals} of ${c.approval.approvers.length} approvers (${c.approval.approvers.join(', ')}) within ${c.approval.timeoutHours} h, each by a personal signed link; one rejection rejects`
+      : '  approval: not required (recorded as such)',
+  );
+  lines.push('  runs today: bake → test → scan gate → approval; the image stays in the source region, unshared');
 
   const later: string[] = [];
-  later.push(
-    c.approval.required
-      ? `approval: ${c.approval.minApprovals} of ${c.approval.approvers.length} approvers within ${c.approval.timeoutHours} h`
-      : 'approval: not required',
-  );
   const targets = c.distribution.targetRegions.map((t) => t.region);
   later.push(
     targets.length

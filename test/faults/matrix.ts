@@ -34,6 +34,9 @@ import { TAG } from '../../pipeline/tags';
 import { createClient } from '../../tasks/clients';
 import type { TaskName } from '../../tasks/contracts';
 import { EXECUTION_ERRORS } from '../../tasks/errors';
+import { approvalLinks, decideThroughPage } from '../../bin/approval-client';
+import { startLocalServer } from '../../local/server';
+import type { ApprovalMode } from '../workflow/runtime-fixture';
 
 export const TOOLING = '111111111111';
 export const REGION = 'eu-west-1';
@@ -60,6 +63,8 @@ export interface Scenario {
   concurrent?: number;
   /** Execution input (default {}). */
   input?: unknown;
+  /** What the approvers do (default approve: each approves through the real HTTP endpoint). */
+  approval?: ApprovalMode;
   expect: { status: Status; error?: string };
 }
 
@@ -77,6 +82,7 @@ export const STAGE_TASKS: [stage: string, task: TaskName][] = [
   ['Prepare', 'recordStage'],
   ['ScanGate', 'checkScanCoverage'],
   ['ScanGate', 'evaluateScanGate'],
+  ['Approval', 'requestApproval'],
 ];
 
 const LAMBDA_KINDS: LambdaFaultKind[] = ['crash-before', 'crash-after', 'timeout-after', 'error', 'double-invoke'];
@@ -135,6 +141,17 @@ const CLOUD_SCENARIOS: Scenario[] = [
   { id: 'Test / test instance fails to start', stage: 'Test', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.instanceFailsToStart', skip: 1, count: 1 }], expect: { status: 'FAILED', error: 'InstanceLaunchFailed' } },
   { id: 'ScanGate / scan never completes', stage: 'ScanGate', fault: 'cloud resource fails', cloud: [{ behaviour: 'inspector.scanNeverCompletes' }], expect: { status: 'FAILED', error: 'ScanIncomplete' } },
   { id: 'ScanGate / ListFindings 5xx always', stage: 'ScanGate', fault: 'cloud 5xx always', cloud: [{ operation: 'inspector2:ListFindings', error: 'InternalServerException' }], expect: { status: 'FAILED', error: 'StageFailed' } },
+];
+
+/** The approval stage: a rejection, nobody deciding, the emails or the signing key failing. */
+const APPROVAL_SCENARIOS: Scenario[] = [
+  { id: 'Approval / an approver rejects', stage: 'Approval', fault: 'approval rejected', approval: 'reject', expect: { status: 'FAILED', error: 'ApprovalRejected' } },
+  { id: 'Approval / nobody decides in time', stage: 'Approval', fault: 'approval expired', approval: 'none', expect: { status: 'FAILED', error: 'ApprovalExpired' } },
+  // Two are absorbed by the SDK's own retries; six outlast them (the task fails: StageFailed) and then leave
+  // enough of Notify Failure's retries for the failure notification to get through.
+  { id: 'Approval / sns:Publish 5xx x2', stage: 'Approval', fault: 'cloud 5xx', cloud: [{ operation: 'sns:Publish', error: 'InternalError', count: 2 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Approval / sns:Publish 5xx x6', stage: 'Approval', fault: 'cloud 5xx always', cloud: [{ operation: 'sns:Publish', error: 'InternalError', count: 6 }], expect: { status: 'FAILED', error: 'StageFailed' } },
+  { id: 'Approval / secretsmanager:GetSecretValue 5xx x2', stage: 'Approval', fault: 'cloud 5xx', cloud: [{ operation: 'secretsmanager:GetSecretValue', error: 'InternalServiceError', count: 2 }], expect: { status: 'SUCCEEDED' } },
 ];
 
 /** A run that fails in ScanGate with an available image and a running test instance, for clean-up faults. */
@@ -247,6 +264,7 @@ export const SCENARIOS: Scenario[] = [
   ...transientLambdaScenarios(),
   ...persistentLambdaScenarios(),
   ...CLOUD_SCENARIOS,
+  ...APPROVAL_SCENARIOS,
   ...FAILURE_PATH_SCENARIOS,
   ...STOP_SCENARIOS,
   ...TIMEOUT_SCENARIOS,
@@ -256,7 +274,12 @@ export const SCENARIOS: Scenario[] = [
 /** What `npm test` runs: every scenario but half the transient Lambda ones (see transientLambdaScenarios). */
 export const TEST_SCENARIOS: Scenario[] = [
   ...transientLambdaScenarios(true),
-  ...SCENARIOS.filter((s) => !(s.fault.startsWith('lambda') && s.fault.endsWith(' once') && s.stage !== 'FailurePath')),
+  ...SCENARIOS.filter(
+    (s) =>
+      !(s.fault.startsWith('lambda') && s.fault.endsWith(' once') && s.stage !== 'FailurePath') &&
+      // npm test's budget: the approval stage's rejection, expiry and failing emails (all five in npm run faults).
+      s.id !== 'Approval / secretsmanager:GetSecretValue 5xx x2',
+  ),
 ];
 
 /** Test scenarios split into `parts` groups of about equal size (jest runs one file per group in parallel). */
@@ -300,6 +323,25 @@ export async function startHarness() {
   const stateMachineArn = runtime.stateMachines[names.stateMachine];
   const sfn = runtime.sfnClient();
   const registry = DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region: REGION }));
+  // Approvers decide through the real HTTP endpoint, as in the workflow tests.
+  const server = await startLocalServer({ runtime });
+  const followed = new Set<string>();
+  let approval: ApprovalMode = 'approve';
+  async function actOnApprovalEmails(): Promise<void> {
+    const links = approvalLinks(runtime.cloud.mailbox()).filter((l) => !followed.has(l.url));
+    for (const link of links) followed.add(link.url);
+    if (approval === 'none') return;
+    for (const link of approval === 'reject' ? links.slice(0, 1) : links) {
+      await decideThroughPage(link.url, approval === 'reject' ? 'reject' : 'approve', approval === 'reject' ? 'rejected by the fault matrix' : 'fault matrix');
+    }
+  }
+  const follow = (executionArn: string) =>
+    followExecution(sfn, executionArn, {
+      wait: async () => {
+        await clock.hold(actOnApprovalEmails());
+        await clock.sleep(approval === 'none' ? 3_600_000 : 60_000);
+      },
+    });
 
   async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const faults = runtime.cloud.world.faults;
@@ -322,6 +364,7 @@ export async function startHarness() {
     }
 
     const mailboxBefore = runtime.cloud.mailbox().length;
+    approval = scenario.approval ?? 'approve';
     const input = scenario.input ?? {};
     const outcomes = await Promise.all(
       Array.from({ length: scenario.concurrent ?? 1 }, async () => {
@@ -330,7 +373,7 @@ export async function startHarness() {
           await clock.sleep(scenario.stopAfterMinutes * 60_000);
           await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by the fault matrix' }));
         }
-        const description = await followExecution(sfn, executionArn!, { wait: () => clock.sleep(60_000) });
+        const description = await follow(executionArn!);
         return { executionArn: executionArn!, description };
       }),
     );
@@ -375,7 +418,8 @@ export async function startHarness() {
     if (status !== 'SUCCEEDED') {
       for (const image of images) {
         if (image.state === 'deregistered') continue;
-        const rejected = image.tags[TAG.status] === 'rejected' && image.deprecationTime !== undefined;
+        const failedStatus = description.error === 'ApprovalExpired' ? 'expired' : 'rejected';
+        const rejected = image.tags[TAG.status] === failedStatus && image.deprecationTime !== undefined;
         if (!rejected && !notification?.includes(image.imageId)) problems.push(`image ${image.imageId} is ${image.tags[TAG.status]}, deprecated: ${image.deprecationTime !== undefined}`);
       }
     } else if (images.length !== 1) {
@@ -399,7 +443,8 @@ export async function startHarness() {
       const tag = images[0]?.tags[TAG.status];
       if (record && tag !== record.status) problems.push(`registry status ${record.status} but image tag ${tag}`);
     } else if (record && !notification?.includes('Registry record')) {
-      if (record.status !== 'rejected' || record.stage !== 'Failed') problems.push(`registry record ${record.status} at ${record.stage}/${record.stageStatus}, not rejected/Failed`);
+      const failedStatus = description.error === 'ApprovalExpired' ? 'expired' : 'rejected';
+      if (record.status !== failedStatus || record.stage !== 'Failed') problems.push(`registry record ${record.status} at ${record.stage}/${record.stageStatus}, not ${failedStatus}/Failed`);
       for (const image of images) {
         if (image.state !== 'deregistered' && image.tags[TAG.status] !== record.status && !notification?.includes(image.imageId)) {
           problems.push(`registry says ${record.status}, image ${image.imageId} is tagged ${image.tags[TAG.status]}`);
@@ -412,7 +457,15 @@ export async function startHarness() {
     return problems;
   }
 
-  return { runtime, clock, runScenario, stop: () => runtime.stop() };
+  return {
+    runtime,
+    clock,
+    runScenario,
+    stop: async () => {
+      await server.close();
+      await runtime.stop();
+    },
+  };
 }
 
 /** The table `npm run faults` prints: one row per stage, one column per fault kind, clean/total per cell. */

@@ -58,7 +58,8 @@ export async function startRuntime(options: RuntimeOptions = {}) {
     const description = await followExecution(sfn, executionArn!, {
       wait: async () => {
         await clock.hold(actOnApprovalEmails());
-        await clock.sleep(60_000);
+        // Nobody deciding: a run waits out the approval's hours; poll hourly, not 4,320 times.
+        await clock.sleep(mode === 'none' ? 3_600_000 : 60_000);
       },
       onEvent: (e) => events.push(e),
     });
