@@ -176,6 +176,14 @@ export class PipelineStack extends Stack {
       request.addEnvironment('GAMI_APPROVAL_SECRET', this.approvalApi.signingKey.secretArn);
       request.addEnvironment('GAMI_APPROVAL_BASE_URL', this.approvalApi.baseUrl);
       this.approvalApi.signingKey.grantRead(request);
+      // A retried request whose approval was decided meanwhile answers its own token with the recorded decision.
+      // The ARN is built from the name: a reference to the state machine would make a cycle (it invokes this function).
+      request.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: [`arn:${this.partition}:states:${this.region}:${this.account}:stateMachine:${names.stateMachine}`],
+        }),
+      );
       new CfnOutput(this, 'ApprovalApiUrl', { value: this.approvalApi.baseUrl });
       new CfnOutput(this, 'ApprovalIamDecisionArn', {
         value: this.approvalApi.api.arnForExecuteApi('POST', '/approvals/*/iam-decision', '$default'),

@@ -1,4 +1,7 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createClient } from '../clients';
 import { ec2Client } from '../common/ec2';
+import { regionalClient } from '../common/regional';
 import { parseTaskEnv } from '../common/env';
 import { taskHandler } from '../common/handler';
 import { registryClient } from '../common/registry';
@@ -14,7 +17,7 @@ export const handler = taskHandler('requestApproval', requestApprovalEventSchema
     throw new Error('requestApproval needs GAMI_APPROVAL_SECRET and GAMI_APPROVAL_BASE_URL');
   }
   return requestApproval(
-    { ec2: ec2Client(), sns: snsClient(), registry: registryClient(), secrets: secretsClient() },
+    { ec2: ec2Client(), sns: snsClient(), registry: registryClient(), secrets: secretsClient(), sfn: regionalClient('sfn', undefined, (r) => createClient(SFNClient, { region: r })) },
     { secretId: env.GAMI_APPROVAL_SECRET ?? '', baseUrl: env.GAMI_APPROVAL_BASE_URL ?? '' },
     event,
   );

@@ -2,7 +2,8 @@
  * requestApproval — the Approval stage's task, two phases:
  *
  *   request   (.waitForTaskToken) 1. find this run's approval pointer (IMAGE#v#APPROVAL): a retried invocation
- *             (new task token) keeps the same approval and links, only its stored token is replaced;
+ *             (new task token) keeps the same approval and links, only its stored token is replaced — or, when
+ *             the approval was decided meanwhile, this token is answered with the recorded decision;
  *             2. otherwise build the evidence (scan item, inventories, the previous approved image, the base
  *             image's lineage), store the record (the token only there) and the pointer;
  *             3. tag the image gami:status=awaiting-approval;
@@ -17,15 +18,16 @@
 import { CreateTagsCommand, DescribeImagesCommand, type DescribeImagesCommandOutput, type EC2Client } from '@aws-sdk/client-ec2';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { inventoryKeys } from '../../pipeline/inventory';
 import { registryKeys } from '../../pipeline/registry';
 import { TAG } from '../../pipeline/tags';
 import { approvalLink } from '../approval/links';
-import { approvalKey, newApprovalRecord, type ApprovalRecord } from '../approval/record';
+import { approvalKey, newApprovalRecord, withoutToken, type ApprovalRecord } from '../approval/record';
 import { signingKey } from '../approval/signing-key';
-import { getApproval, putApproval } from '../approval/store';
+import { APPROVAL_REJECTED, approvalTaskOutput, getApproval, putApproval, rejectionCause } from '../approval/store';
 import { hasErrorName } from '../common/aws-errors';
 import { logger } from '../common/powertools';
 import type { requestApprovalEventSchema, requestApprovalResultSchema } from '../contracts';
@@ -40,6 +42,7 @@ export interface RequestApprovalClients {
   sns: SNSClient;
   registry: DynamoDBDocumentClient;
   secrets: SecretsManagerClient;
+  sfn: SFNClient;
 }
 
 export interface RequestApprovalSettings {
@@ -202,7 +205,16 @@ export async function requestApproval(clients: RequestApprovalClients, settings:
     // Not there yet: a concurrent invocation with this same token is writing it and sends the emails.
     if (!record) return { approvalId: pointer.approvalId, notified: [], imageStatus: 'awaiting-approval' };
     if (record.taskToken !== event.taskToken && !(await replaceToken(clients.registry, table, record.approvalId, event.taskToken))) {
-      logger.warn('approval already closed when the request was retried', { approvalId: record.approvalId, status: record.status });
+      // Decided while the earlier invocation was failing (its token was closed by that failure): answer this
+      // invocation's token with the recorded decision, so the run goes on as the approvers decided.
+      const closed = (await getApproval({ db: clients.registry, tableName: table }, record.approvalId)) ?? record;
+      logger.info('approval decided before the retried request', { approvalId: closed.approvalId, status: closed.status });
+      if (closed.status === 'approved') {
+        await clients.sfn.send(new SendTaskSuccessCommand({ taskToken: event.taskToken, output: JSON.stringify(approvalTaskOutput(withoutToken(closed))) }));
+      } else if (closed.status === 'rejected') {
+        await clients.sfn.send(new SendTaskFailureCommand({ taskToken: event.taskToken, error: APPROVAL_REJECTED, cause: rejectionCause(withoutToken(closed)) }));
+      }
+      return { approvalId: closed.approvalId, notified: [], imageStatus: 'awaiting-approval' };
     }
   } else {
     record = await createApproval(clients, event);
