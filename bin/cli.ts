@@ -3,13 +3,17 @@
  *   gami validate [paths...]   check pipeline files (or every .yaml of a directory); every problem as
  *                              file:line:col path: message (exit 2)
  *   gami schema [--check]      write (or check) pipelines/schema.json and pipelines/components/schema.json
- *   gami demo [file]           run a pipeline's lifecycle offline (npm start)
+ *   gami demo [file]           run a pipeline's lifecycle offline (npm start); prints each approver's link and
+ *                              waits for a decision in the browser (in a terminal), or approves through the
+ *                              real endpoint (--yes, --approve-as, or no terminal)
+ *   gami serve | approvals | approve | reject   the local approval server and IAM decisions (bin/approvals.ts)
  *
  * Exit codes: 0 ok; 1 a run that failed; 2 invalid input (config, arguments, files, a busy state directory),
  * always as one `error: …` line (or one line per config problem), never a stack trace; 130 interrupted.
  * Entry points: `bin/gami.js` is the installed launcher (`npx gami`), which runs bin/gami.ts with tsx, as
  * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
+import { addApprovalCommands } from './approvals';
 import { addImagesCommand } from './images';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -126,7 +130,7 @@ function expandPaths(paths: string[]): string[] {
 export function buildProgram(io: Io = defaultIo): Command {
   const env = io.env ?? process.env;
   const program = new Command('gami')
-    .description('golden-ami-pipeline: bake, test and scan-gate golden AMIs (approval, distribution and retention are coming)')
+    .description('golden-ami-pipeline: bake, test, scan-gate and approve golden AMIs (distribution and retention are coming)')
     .version(PACKAGE.version, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -201,10 +205,15 @@ export function buildProgram(io: Io = defaultIo): Command {
     .option('--speed <n>', `simulated seconds per wall second, more than 0 and at most ${MAX_SPEED} (default: ${DEFAULT_SPEED})`, parseSpeed)
     .option('--state-dir <dir>', 'where the simulated account is kept between runs; created and marked by gami', '.gami')
     .option('--fresh', 'start from a new simulated account (only in a state directory gami created)')
-    .action(async (fileArgument: string | undefined, options: { speed?: number; stateDir: string; fresh?: boolean }) => {
+    .option('--yes', 'approve as every configured approver, through the approval pages (default without a terminal)')
+    .option('--approve-as <approver...>', 'approve as these approvers through the approval pages; the others decide in the browser')
+    .option('--port <n>', 'port of the local approval server (default 8787)')
+    .action(async (fileArgument: string | undefined, options: { speed?: number; stateDir: string; fresh?: boolean; yes?: boolean; approveAs?: string[]; port?: string }) => {
       const npmProblem = swallowedByNpm(env, fileArgument);
       if (npmProblem) throw invalid(npmProblem);
       const file = fileArgument ?? 'pipelines/example.yaml';
+      const port = options.port === undefined ? undefined : Number(options.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw invalid(`--port: "${options.port}" is not a port`);
       const [checked] = validatePipelineFiles([file]);
       if (!checked.pipeline) {
         const problems = checked.diagnostics.filter((d) => d.severity === 'error');
@@ -234,6 +243,9 @@ export function buildProgram(io: Io = defaultIo): Command {
           fresh: options.fresh ?? false,
           out: io.out,
           interrupt: interrupt.signal,
+          // In a terminal a person decides in the browser; in CI (no terminal) or when asked, the demo approves.
+          approveAs: options.approveAs?.length ? options.approveAs : options.yes || !process.stdout.isTTY ? 'all' : 'browser',
+          port: port,
         });
         if (code !== 0) throw new CommanderError(code, 'gami.runFailed', '');
       } catch (error) {
@@ -245,6 +257,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     });
 
   addImagesCommand(program, io);
+  addApprovalCommands(program, io);
   return program;
 }
 

@@ -19,6 +19,8 @@ import { openStateDir } from '../local/state-dir';
 import { SEVERITIES } from '../pipeline/config';
 import { registryKeys } from '../pipeline/registry';
 import type { GateResult } from '../tasks/contracts';
+import { startLocalServer, type LocalServer } from '../local/server';
+import { approvalLinks, decideThroughPage } from './approval-client';
 import { followExecution } from './follow';
 import { cleanupLines, STAGE_STARTS, stateExitLines } from './live';
 
@@ -33,6 +35,14 @@ export interface DemoOptions {
   clock?: Clock;
   /** Aborted on Ctrl-C: the run is stopped (StopExecution), its clean-up awaited and reported. */
   interrupt?: AbortSignal;
+  /**
+   * Who approves when the run asks: 'all' (every configured approver, through the real endpoint: GET the page,
+   * POST its form), a list of approvers, or 'browser' (print the links and wait for decisions made in a browser).
+   * Default 'all' (tests, CI); the CLI passes 'browser' in a terminal unless --yes or --approve-as.
+   */
+  approveAs?: 'all' | 'browser' | string[];
+  /** Port of the local server (default 8787; a free one when it is taken). */
+  port?: number;
 }
 
 /** Poll the execution every 30 simulated seconds: a quarter of a second of wall time at 120x. */
@@ -62,6 +72,16 @@ export function gateTable(gate: GateResult): string[] {
     return `  ${s.padEnd(14)} ${String(count).padStart(5)}   ${String(max).padStart(9)}   ${ok ? 'ok' : 'OVER'}`;
   });
   return ['  severity       found   allowed', ...rows];
+}
+
+/** The local server on `port`, or on any free port when that one is taken (another demo, gami serve). */
+async function startServer(runtime: LocalRuntime, port: number): Promise<LocalServer> {
+  try {
+    return await startLocalServer({ runtime, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    return startLocalServer({ runtime, port: 0 });
+  }
 }
 
 export async function runDemo(options: DemoOptions): Promise<number> {
@@ -100,6 +120,23 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
       out(`${stamp()} ✗ interrupted before the run started; nothing to clean up`);
       return EXIT_INTERRUPTED;
     }
+    const server = await startServer(runtime, options.port ?? 8787);
+    out(`${stamp()} approval pages and the mailbox: ${server.origin}/mailbox`);
+    const approveAs = options.approveAs ?? 'all';
+    const seen = new Set(approvalLinks(runtime.cloud.mailbox()).map((l) => l.url));
+    /** Print each new approval link; approve through the endpoint as the chosen approvers. */
+    const onApprovalEmails = async () => {
+      const fresh = approvalLinks(runtime.cloud.mailbox()).filter((l) => !seen.has(l.url));
+      for (const link of fresh) {
+        seen.add(link.url);
+        out(`${stamp()}    approval link for ${link.approver}: ${link.url}`);
+        const auto = approveAs === 'all' || (Array.isArray(approveAs) && approveAs.some((a) => a.toLowerCase() === link.approver.toLowerCase()));
+        if (!auto) continue;
+        const answer = await decideThroughPage(link.url, 'approve', 'approved by the demo (--approve-as)');
+        out(`${stamp()}    ${link.approver} approved through the page: HTTP ${answer.status}`);
+      }
+      if (fresh.length > 0 && approveAs === 'browser') out(`${stamp()}    waiting for the approvers: open the links above (or ${server.origin}/mailbox) and decide`);
+    };
     const sfn = runtime.sfnClient();
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: runtime.stateMachines[names.stateMachine], input: '{}' }),
@@ -127,9 +164,16 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     };
     let done;
     try {
-      done = await followExecution(sfn, executionArn, { wait: () => clock.sleep(POLL_SIMULATED_MS), onEvent });
+      done = await followExecution(sfn, executionArn, {
+        wait: async () => {
+          await clock.hold(onApprovalEmails());
+          await clock.sleep(POLL_SIMULATED_MS);
+        },
+        onEvent,
+      });
     } finally {
       options.interrupt?.removeEventListener('abort', onInterrupt);
+      await server.close();
     }
     await stopping;
     const simMinutes = () => ((clock.now() - simStart) / 60000).toFixed(1);

@@ -13,6 +13,8 @@ export const STAGE_STARTS: Record<string, string> = {
   'Launch Builder': 'Bake',
   'Launch Test Instance': 'Test',
   'Start Scan Gate': 'ScanGate',
+  'Record Approval Requested': 'Approval',
+  'Approval Not Required': 'Approval (not required)',
   'Record Done': 'Done',
   'Reject Run Images': 'Failure',
 };
@@ -61,10 +63,12 @@ export function stateExitLines(name: string, output: Output): string[] {
     'Terminate Builder',
     'Terminate Test Instance',
     'Evaluate Scan Gate',
+    'Request Approval',
+    'Mark Image Distributing',
   ];
   if (!narrated.includes(name)) return [];
   if (failed) {
-    const label = name === 'Evaluate Scan Gate' ? 'scan gate FAILED' : `${name.toLowerCase()} failed`;
+    const label = name === 'Evaluate Scan Gate' ? 'scan gate FAILED' : name === 'Request Approval' ? 'approval did not pass' : `${name.toLowerCase()} failed`;
     return [`${label}: ${failed.error}${failed.message ? ` — ${failed.message}` : ''}`];
   }
   switch (name) {
@@ -92,6 +96,12 @@ export function stateExitLines(name: string, output: Output): string[] {
       const total = typeof output.totalFindings === 'number' ? `: ${output.totalFindings} active findings` : '';
       return [`scan gate ${output.passed ? 'PASSED' : 'FAILED'}${total}`];
     }
+    case 'Request Approval': {
+      const approvers = Array.isArray(output.approvers) ? output.approvers.map((a) => text((a as Output).approver)).filter(Boolean) : [];
+      return output.decision === 'approved' ? [`approved by ${approvers.join(', ')} (evidence sha256 ${String(output.evidenceSha256).slice(0, 12)}…)`] : [];
+    }
+    case 'Mark Image Distributing':
+      return ['image tagged gami:status=distributing'];
     default:
       return [];
   }

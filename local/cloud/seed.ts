@@ -30,13 +30,18 @@ export function addAccount(world: World, accountId: string, init: { alias?: stri
 }
 
 /** A long-term access key of an IAM user in `accountId`. */
+/** The secret of a seeded access key of the simulated account (local only; SigV4 signing against the local server). */
+export function localSecretAccessKey(accessKeyId: string): string {
+  return `local-secret-${accessKeyId}`;
+}
+
 export function addAccessKey(world: World, accountId: string, options: { accessKeyId?: string; userName?: string } = {}): AccessKeyRecord {
   world.account(accountId);
   const accessKeyId = options.accessKeyId ?? `AKIA${world.nextId('k', 16).slice(2).toUpperCase()}`;
   const userName = options.userName ?? 'gami';
   const record: AccessKeyRecord = {
     accessKeyId,
-    secretAccessKey: `local-secret-${accessKeyId}`,
+    secretAccessKey: localSecretAccessKey(accessKeyId),
     accountId,
     arn: `arn:aws:iam::${accountId}:user/${userName}`,
     userId: `AIDA${accessKeyId.slice(4)}`,

@@ -13,6 +13,10 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import type { LocalRuntime } from '../runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createClient } from '../../tasks/clients';
+import { getApproval } from '../../tasks/approval/store';
 import { apiGatewayRequest } from './api-gateway';
 import { mailboxPage, subscribers } from './mailbox';
 
@@ -32,6 +36,20 @@ export interface LocalServerOptions {
   hostname?: string;
 }
 
+function firstCredentials(runtime: LocalRuntime) {
+  const key = Object.values(runtime.cloud.world.state.accessKeys).find((k) => k.accountId === runtime.definitions.account);
+  return key ? { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } : undefined;
+}
+
+/** The approval links of the mailbox (messages carrying the `approver` attribute), oldest first. */
+export function mailboxApprovalLinks(runtime: LocalRuntime): { approver: string; url: string; subject?: string }[] {
+  return runtime.cloud.mailbox().flatMap((m) => {
+    const approver = m.messageAttributes.approver?.StringValue;
+    const url = /(https?:\/\/\S+\/approvals\/\S+)/.exec(m.message)?.[1];
+    return approver && url ? [{ approver, url, subject: m.subject }] : [];
+  });
+}
+
 export function approvalFunctionArn(runtime: LocalRuntime): string | undefined {
   return Object.values(runtime.definitions.functions).find((f) => f.entry.replace(/\\/g, '/').endsWith(APPROVAL_HANDLER_ENTRY))?.functionArn;
 }
@@ -46,6 +64,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     c.header('Referrer-Policy', 'no-referrer');
     c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
     return c.html(mailboxPage(subscribers(runtime), new Date(runtime.stepFunctions.engine.clock.now())));
+  });
+  // For `gami approvals`: every approval link the mailbox holds, and whether its approver may still decide.
+  app.get('/approvals.json', async (c) => {
+    const table = Object.values(runtime.definitions.functions).find((f) => f.environment.GAMI_REGISTRY_TABLE)?.environment.GAMI_REGISTRY_TABLE;
+    const db = DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region: runtime.definitions.region, credentials: firstCredentials(runtime) }));
+    const list = [];
+    for (const link of mailboxApprovalLinks(runtime)) {
+      const approvalId = decodeURIComponent(new URL(link.url).pathname.split('/')[2] ?? '');
+      const record = table ? await runtime.stepFunctions.engine.clock.hold(getApproval({ db, tableName: table }, approvalId).catch(() => undefined)) : undefined;
+      list.push({ approvalId, approver: link.approver, url: link.url, subject: link.subject, pending: record?.status === 'pending' && !record.decisions[link.approver], status: record?.status ?? 'unknown' });
+    }
+    db.destroy();
+    c.header('Cache-Control', 'no-store');
+    return c.json(list);
   });
   app.all('/approvals/*', async (c) => {
     if (!functionArn) return c.json({ message: 'Not Found' }, 404);

@@ -50,7 +50,7 @@ describe('gami validate', () => {
 
   it('lists as "not yet built" exactly the stages the workflow does not have (update both when a stage lands)', () => {
     // The workflow's stages, as the registry records them.
-    expect(STAGES).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed']);
+    expect(STAGES).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Done', 'Failed']);
     for (const stage of NOT_YET_BUILT) expect(STAGES).not.toContain(stage);
   });
 
