@@ -3,7 +3,13 @@
  * approval API's deployed Lambda handler behind the local server's API Gateway adapter, decisions made through
  * the real HTTP endpoint (GET the page, POST its form) — on a virtual clock.
  */
-import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { iamDecision, localApproverCredentials } from '../../bin/approvals';
+import { followExecution } from '../../bin/follow';
+import { createClient } from '../../tasks/clients';
+import type { ApprovalRecord } from '../../tasks/approval/record';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,10 +33,23 @@ async function tokensOf(env: Env, executionArn: string): Promise<string[]> {
   });
 }
 
+/** The newest approval record in the registry. */
+async function latestApproval(): Promise<ApprovalRecord> {
+  const db = DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region: REGION }));
+  const { Items = [] } = await db.send(new ScanCommand({ TableName: 'gami-registry-web-base', FilterExpression: 'sk = :sk', ExpressionAttributeValues: { ':sk': 'APPROVAL' } }));
+  db.destroy();
+  return (Items as ApprovalRecord[]).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.version - b.version).at(-1)!;
+}
+
+const seenBefore = new Set<string>();
+
 describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
   let env: Env;
   beforeAll(async () => {
     env = await startRuntime();
+  });
+  afterEach(() => {
+    for (const m of env.runtime.cloud.mailbox()) seenBefore.add(m.messageId);
   });
   afterAll(() => env.stop());
 
@@ -70,6 +89,47 @@ describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
     const image = imageOf(env, result.executionArn);
     expect(image.tags[TAG.status]).toBe('rejected');
     expect(image.deprecationTime).toBeDefined();
+    // This run's evidence had the previous approved image (v5, approved by the first test) and its difference.
+    const approval = await latestApproval();
+    expect(approval.evidence.previous).toMatchObject({ version: 5, imageId: expect.stringMatching(/^ami-/) });
+    expect(approval.evidence.packages?.length).toBeGreaterThan(0);
+    expect(approval.evidence.previous?.packages?.length).toBeGreaterThan(0);
+    expect(approval.status).toBe('rejected');
+  });
+
+  it('decides as an IAM principal through the SigV4-signed iam-decision route (gami approve), and refuses an unsigned or unlisted caller', async () => {
+    env.setApproval('none');
+    const { executionArn } = await env.sfn.send(new StartExecutionCommand({ stateMachineArn: env.stateMachineArn, input: '{}' }));
+    let answers: { status: number; body: Record<string, unknown> }[] = [];
+    const description = await followExecution(env.sfn, executionArn!, {
+      wait: async () => {
+        const requests = env.runtime.cloud.mailbox().filter((m) => m.messageAttributes.approver && !seenBefore.has(m.messageId));
+        if (requests.length === 2 && answers.length === 0) {
+          const approvalId = /\/approvals\/([A-Za-z0-9_-]{43})/.exec(requests[0].message)![1];
+          const at = new Date(env.clock.now());
+          answers = await env.clock.hold(
+            (async () => [
+              await fetch(`${env.server.origin}/approvals/${approvalId}/iam-decision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"decision":"approve"}' }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
+              await iamDecision({ base: env.server.origin, approvalId, decision: 'approve', credentials: { accessKeyId: 'AKIAGAMITOOLING11111', secretAccessKey: 'local-secret-AKIAGAMITOOLING11111' }, region: REGION, now: at }),
+              await iamDecision({ base: env.server.origin, approvalId, decision: 'approve', comment: 'via IAM', credentials: localApproverCredentials('alice.platform@example.com')!, region: REGION, now: at }),
+              await iamDecision({ base: env.server.origin, approvalId, decision: 'approve', comment: 'via IAM', credentials: localApproverCredentials('bob.security@example.com')!, region: REGION, now: at }),
+            ])(),
+          );
+        }
+        await env.clock.sleep(60_000);
+      },
+    });
+    env.setApproval('approve');
+
+    expect(answers.map((a) => a.status)).toEqual([403, 403, 200, 200]);
+    expect(answers[1].body.error).toMatch(/gami-pipeline is not an approver/);
+    expect(answers[3].body).toMatchObject({ approver: 'bob.security@example.com', outcome: 'closed', status: 'approved' });
+    expect(description.status).toBe('SUCCEEDED');
+    const output = JSON.parse(description.output!) as { approval: { approvers: { approver: string; userAgent: string }[] } };
+    expect(output.approval.approvers.map((a) => a.userAgent)).toEqual([
+      'iam:arn:aws:iam::111111111111:user/alice.platform@example.com',
+      'iam:arn:aws:iam::111111111111:user/bob.security@example.com',
+    ]);
   });
 
   it('fails with ApprovalExpired when nobody decides within timeoutHours (virtual clock): image expired and deprecated, links closed', async () => {
