@@ -221,7 +221,8 @@ export async function markRunRecord(
 /** Mark this run's approval expired if it is still pending (idempotent: a conditional write). */
 async function expireRunApproval(registry: DynamoDBDocumentClient, run: RunContext, table: string, version: number | null | undefined): Promise<void> {
   if (!version) return;
-  const pointer = (await registry.send(new GetCommand({ TableName: table, Key: registryKeys.approval(run.pipeline, version), ConsistentRead: true }))).Item;
+  const found = await registry.send(new GetCommand({ TableName: table, Key: registryKeys.approval(run.pipeline, version), ConsistentRead: true }));
+  const pointer = found?.Item;
   if (!pointer || pointer.executionArn !== run.executionArn || typeof pointer.approvalId !== 'string') return;
   if (await expireApproval({ db: registry, tableName: table }, pointer.approvalId, new Date(run.now))) {
     logger.info('approval expired', { approvalId: pointer.approvalId });
@@ -326,7 +327,10 @@ export async function cleanupAfterStatusChange(
       ).Item;
       if (typeof item?.stage === 'string') stage = item.stage;
     }
-    await expireRunApproval(clients.registry, run, settings.registryTable, version);
+    // Best effort here: a pending approval that could not be expired still closes when its time runs out.
+    await expireRunApproval(clients.registry, run, settings.registryTable, version).catch((error: unknown) =>
+      logger.warn('could not expire the run\'s pending approval', { error: message(error) }),
+    );
     recordedVersion = await markRunRecord(clients.registry, run, settings.registryTable, version ?? null, { stage, error, cause, notCleaned });
   } catch (failure) {
     notCleaned.record = message(failure);

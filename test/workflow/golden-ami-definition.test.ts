@@ -54,7 +54,8 @@ describe('golden-ami workflow definition', () => {
   it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('Start Run');
-    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60);
+    // 8 h for bake and test, the scan's 60 minutes, the approval's 72 hours.
+    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 72 * 3600);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -66,15 +67,20 @@ describe('golden-ami workflow definition', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
     const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Mark Record Failed', 'Notify Failure']);
     for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
+      // The approval's own time-out is ApprovalExpired, caught first (then the same catches as every task).
+      const catches = name === 'Request Approval' ? state.Catch?.slice(1) : state.Catch;
+      if (name === 'Request Approval') {
+        expect(state.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout', 'States.HeartbeatTimeout'], Next: 'Reject Run Images', Assign: { error: 'ApprovalExpired' } });
+      }
       // States.ALL does not match States.DataLimitExceeded: it is caught by name, first.
-      expect({ name, catches: state.Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
+      expect({ name, catches: catches?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
         name,
         catches: [
           [['States.DataLimitExceeded'], 'Reject Run Images'],
           [['States.ALL'], 'Reject Run Images'],
         ],
       });
-      expect(state.Catch?.[1]?.Assign).toMatchObject({ error: expect.stringContaining("'StageFailed'") });
+      expect(catches?.[1]?.Assign).toMatchObject({ error: expect.stringContaining("'StageFailed'") });
     }
     expect(tasks.length).toBeGreaterThan(15);
   });
