@@ -147,7 +147,12 @@ export function addApprovalCommands(program: Command, io: ApprovalsIo): void {
           credentials = await sts.config.credentials();
           sts.destroy();
         }
-        const answer = await iamDecision({ base: base.toString(), approvalId, decision, comment: options.comment, credentials, region: options.region });
+        let answer: Awaited<ReturnType<typeof iamDecision>>;
+        try {
+          answer = await iamDecision({ base: base.toString(), approvalId, decision, comment: options.comment, credentials, region: options.region });
+        } catch (error) {
+          throw invalid(`no approval API at ${base.origin} (${(error as Error).message})`);
+        }
         if (answer.status >= 300) throw new CommanderError(answer.status === 403 || answer.status === 404 ? EXIT_INVALID : 1, 'gami.decision', `${answer.status}: ${String(answer.body.error ?? answer.body.message ?? '')}`);
         io.out(`${String(answer.body.approver)}: ${String(answer.body.outcome)} — ${String(answer.body.summary)}`);
       });
