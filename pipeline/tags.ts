@@ -12,6 +12,9 @@ export const TAG = {
   sourceRegion: 'gami:source-region',
 } as const;
 
-/** Values of the gami:status tag through an image's life. */
-export const IMAGE_STATUS = ['building', 'testing', 'awaiting-approval', 'rejected', 'expired', 'approved', 'published', 'deprecated', 'retired'] as const;
+/**
+ * Values of the gami:status tag through an image's life. Copies: `pending-approval` while a speculative copy
+ * waits for the approval, `distributing` from the approval until the last distribution step tags them `approved`.
+ */
+export const IMAGE_STATUS = ['building', 'testing', 'awaiting-approval', 'pending-approval', 'distributing', 'rejected', 'expired', 'approved', 'published', 'deprecated', 'retired'] as const;
 export type ImageStatus = (typeof IMAGE_STATUS)[number];

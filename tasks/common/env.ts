@@ -15,6 +15,8 @@ export const taskEnvSchema = z.object({
   GAMI_PIPELINE: z.string().min(1).optional(),
   GAMI_REGISTRY_TABLE: z.string().min(1).optional(),
   GAMI_TOPIC_ARN: z.string().min(1).optional(),
+  /** Comma-separated target regions, where cleanup looks for the copies of a stopped or timed-out run. */
+  GAMI_COPY_REGIONS: z.string().optional(),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;
 

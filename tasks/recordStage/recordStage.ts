@@ -22,13 +22,18 @@ export type RecordStageResult = z.output<typeof recordStageResultSchema>;
 type Stage = (typeof STAGES)[number];
 
 /** Detail keys copied onto the IMAGE record as top-level attributes. */
-export const PROMOTED_DETAILS = ['imageId', 'snapshotIds', 'error', 'cause'] as const;
+export const PROMOTED_DETAILS = ['imageId', 'snapshotIds', 'error', 'cause', 'regionImages', 'shares', 'parameters'] as const;
+
+/** Of those, the distribution artifacts: a redistribution (distributeOnly) writes only these onto the IMAGE record. */
+export const DISTRIBUTION_ARTIFACTS = ['regionImages', 'shares', 'parameters'] as const;
 
 /** The image's lifecycle status after `stage` reached `status`; undefined leaves it as it is. */
 export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status']): ImageStatus | undefined {
   if (status === 'failed' || stage === 'Failed') return 'rejected';
   if (stage === 'Prepare' || (stage === 'Bake' && status === 'started')) return 'building';
   if (stage === 'Bake' || stage === 'Test' || stage === 'ScanGate') return 'testing';
+  // Copies, shares and parameters are made; the last distribution step tags the image approved.
+  if (stage === 'Distribute' || stage === 'Share' || stage === 'Publish') return 'distributing';
   return undefined;
 }
 
@@ -39,7 +44,7 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
 export function stageOrder(stage: Stage, status: RecordStageEvent['status']): number {
   return STAGE_ORDER.indexOf(stage) * 2 + (status === 'started' ? 0 : 1);
 }
-const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'];
+const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Distribute', 'Share', 'Publish', 'Done', 'Failed'];
 
 /** UpdateItem, where a failed condition means a later write already got there: nothing to do. */
 async function updateUnlessLater(registry: DynamoDBDocumentClient, command: UpdateCommand): Promise<boolean> {
@@ -93,6 +98,11 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
     }),
   );
 
+  if (event.redistribution) {
+    await recordRedistribution(clients.registry, event);
+    return { recorded: true, key: stageKey };
+  }
+
   const imageUpdate: Update = { expression: [], names: {}, values: {} };
   set(imageUpdate, 'stage', stage);
   set(imageUpdate, 'stageStatus', status);
@@ -114,4 +124,30 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
   );
 
   return { recorded: true, key: stageKey };
+}
+
+/**
+ * A distributeOnly run of an already approved version: the IMAGE record gains the new artifacts (every region's
+ * image, shares, parameters) and `lastRedistribution` (execution, stage, status, time), but keeps the stage and
+ * status the original run left — a failed redistribution must not make an approved image look rejected. Only the
+ * image's record of an existing version is updated (never created).
+ */
+async function recordRedistribution(registry: DynamoDBDocumentClient, event: RecordStageEvent): Promise<void> {
+  const { run, version, stage, status, details } = event;
+  const update: Update = { expression: [], names: {}, values: {} };
+  set(update, 'lastRedistribution', { executionArn: run.executionArn, stage, status, at: run.now });
+  set(update, 'updatedAt', run.now);
+  for (const key of DISTRIBUTION_ARTIFACTS) if (details[key] !== undefined) set(update, key, details[key]);
+  update.names['#pk'] = 'pk';
+  await updateUnlessLater(
+    registry,
+    new UpdateCommand({
+      TableName: event.registryTable,
+      Key: registryKeys.image(run.pipeline, version),
+      UpdateExpression: `SET ${update.expression.join(', ')}`,
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: update.names,
+      ExpressionAttributeValues: update.values,
+    }),
+  );
 }
