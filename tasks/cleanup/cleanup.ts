@@ -414,7 +414,8 @@ export async function cleanupAfterStatusChange(
   const cause = detail.cause || (detail.status === 'TIMED_OUT' ? 'the execution exceeded its time limit' : 'the execution was stopped');
   const images = await withAttempts(() => rejectRunImages(clients.ec2, run));
   const instances = await withAttempts(() => terminateRunInstances(clients.ec2, run));
-  const copies = await withAttempts(() => deregisterRunCopies(clients.ec2In, run, settings.copyRegions ?? []));
+  const copyRegions = settings.copyRegions ?? [];
+  const copies = await withAttempts(() => deregisterRunCopies(clients.ec2In, run, copyRegions));
   // Each entry an id, or the search that failed (e.g. "images tagged gami:execution=<name>").
   const notCleaned: NotCleaned = {
     images: images.failed.map((f) => f.what),
@@ -449,7 +450,7 @@ export async function cleanupAfterStatusChange(
     cause,
     '',
     `Clean-up: terminated ${instances.done.length ? instances.done.join(', ') : 'no instances'}; rejected and deprecated ${images.done.length ? images.done.join(', ') : 'no images'}` +
-      `; deregistered ${copies.done.length ? `copies ${copies.done.join(', ')}` : 'no copies'}.`,
+      `${copyRegions.length > 0 ? `; deregistered ${copies.done.length ? `copies ${copies.done.join(', ')} with their snapshots` : 'no copies'}` : ''}.`,
     left.length > 0 ? `NOT CLEANED (act on these): ${left.join('; ')}` : 'Nothing was left behind.',
     '',
     `Execution: ${run.executionArn}`,
@@ -466,5 +467,13 @@ export async function cleanupAfterStatusChange(
       },
     }),
   );
-  return { ...empty, terminated: instances.done, rejectedImageIds: images.done, deregistered: copies.done, recordedVersion, notCleaned, notified: true };
+  return {
+    ...empty,
+    terminated: instances.done,
+    rejectedImageIds: images.done,
+    ...(copyRegions.length > 0 ? { deregistered: copies.done } : {}),
+    recordedVersion,
+    notCleaned,
+    notified: true,
+  };
 }

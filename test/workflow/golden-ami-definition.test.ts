@@ -54,7 +54,8 @@ describe('golden-ami workflow definition', () => {
   it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('Start Run');
-    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60);
+    // 8 h for bake and test, the scan timeout, and two attempts of the copies (one wave: 2 regions, 2 at a time) of 6 h each.
+    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 2 * 6 * 3600);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -64,7 +65,7 @@ describe('golden-ami workflow definition', () => {
 
   it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
-    const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Mark Record Failed', 'Notify Failure']);
+    const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Deregister Run Copies', 'Mark Record Failed', 'Notify Failure']);
     for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
       // States.ALL does not match States.DataLimitExceeded: it is caught by name, first.
       expect({ name, catches: state.Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
@@ -82,7 +83,8 @@ describe('golden-ami workflow definition', () => {
   it('runs each clean-up action on after the one before gave up, and retries each on any error', () => {
     const chain = [
       ['Reject Run Images', 'Terminate Run Instances'],
-      ['Terminate Run Instances', 'Mark Record Failed'],
+      ['Terminate Run Instances', 'Deregister Run Copies'],
+      ['Deregister Run Copies', 'Mark Record Failed'],
       ['Mark Record Failed', 'Notify Failure'],
       ['Notify Failure', 'Failed'],
     ];
