@@ -158,3 +158,45 @@ describe('distribution', () => {
     expect(mail.message).toContain('Nothing was left behind.');
   });
 });
+
+describe('speculative copies (distribution.startBeforeApproval)', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startRuntime({ pipelineFile: 'test/fixtures/distribution-speculative.yaml', scenario: scenario() });
+  });
+  afterAll(() => env.stop());
+  afterEach(() => env.runtime.cloud.world.faults.clear());
+
+  /** When each state was entered, by name (first time). */
+  function entered(events: Awaited<ReturnType<Env['run']>>['events'], name: string): number | undefined {
+    return events.find((e) => e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name === name)?.timestamp?.getTime();
+  }
+
+  it('starts the copies before the test and the scan gate, and distributes those same copies', async () => {
+    const result = await env.run({});
+
+    expect(result.description.status).toBe('SUCCEEDED');
+    expect(entered(result.events, 'Start Copies Before Approval')!).toBeLessThan(entered(result.events, 'Start Scan Gate')!);
+    for (const region of TARGETS) {
+      // One copy per region: the Distribute stage found the speculative one and released it.
+      const copies = copiesOf(env, result.executionArn, region);
+      expect(copies).toHaveLength(1);
+      expect(copies[0].tags[TAG.status]).toBe('distributing');
+      expect(result.output.regionImages.find((r: { region: string }) => r.region === region).imageId).toBe(copies[0].imageId);
+    }
+  });
+
+  it('deregisters the speculative copies with their snapshots when the scan gate fails closed', async () => {
+    env.runtime.cloud.world.faults.add({ behaviour: 'inspector.scanNeverCompletes' });
+
+    const result = await env.run({});
+
+    expect(result.description.error).toBe('ScanIncomplete');
+    const [mail] = env.runtime.cloud.mailbox().filter((m) => m.message.includes(result.executionArn));
+    expect(mail.message).toMatch(/deregistered copies ami-[0-9a-f]+, ami-[0-9a-f]+ with their snapshots/);
+    for (const region of TARGETS) {
+      expect(copiesOf(env, result.executionArn, region)).toEqual([]);
+      expect(snapshotsOf(env, result.executionArn, region)).toEqual([]);
+    }
+  });
+});
