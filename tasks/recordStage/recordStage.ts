@@ -32,8 +32,8 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
   if (status === 'failed' || stage === 'Failed') return 'rejected';
   if (stage === 'Prepare' || (stage === 'Bake' && status === 'started')) return 'building';
   if (stage === 'Bake' || stage === 'Test' || stage === 'ScanGate') return 'testing';
-  // Copies, shares and parameters are made; the last distribution step tags the image approved.
-  if (stage === 'Distribute' || stage === 'Share' || stage === 'Publish') return 'distributing';
+  // Distribute, Share and Publish leave it as the approval decision set it (distributing, tag and record alike);
+  // the last distribution step sets approved on both.
   return undefined;
 }
 
