@@ -4,12 +4,15 @@
  *                              file:line:col path: message (exit 2)
  *   gami schema [--check]      write (or check) pipelines/schema.json and pipelines/components/schema.json
  *   gami demo [file]           run a pipeline's lifecycle offline (npm start)
+ *   gami distribute <pipeline> --version N [--local]
+ *                              copy, share and publish an approved version again, without rebuilding it
  *
  * Exit codes: 0 ok; 1 a run that failed; 2 invalid input (config, arguments, files, a busy state directory),
  * always as one `error: …` line (or one line per config problem), never a stack trace; 130 interrupted.
  * Entry points: `bin/gami.js` is the installed launcher (`npx gami`), which runs bin/gami.ts with tsx, as
  * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
+import { addDistributeCommand } from './distribute';
 import { addImagesCommand } from './images';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -128,6 +131,8 @@ export function buildProgram(io: Io = defaultIo): Command {
   const program = new Command('gami')
     .description('golden-ami-pipeline: bake, test and scan-gate golden AMIs (approval, distribution and retention are coming)')
     .version(PACKAGE.version, '-V, --version', 'print the version')
+    // Program options only before a command: `gami distribute <pipeline> --version N` has its own --version.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -245,6 +250,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     });
 
   addImagesCommand(program, io);
+  addDistributeCommand(program, io, DEFAULT_SPEED);
   return program;
 }
 

@@ -145,9 +145,12 @@ export class GoldenAmiWorkflow extends Construct {
     const publish = publishStage(ctx, finish);
     const share = shareStage(ctx, publish);
     const distribute = distributeStage(ctx, share);
-    const scan = scanGateStage(ctx, distribute);
+    // The approval stage (issue 10) goes between the scan gate and Distribute. Until it is built, a pipeline that
+    // requires approval never distributes (fail closed: no copy, share or parameter of an unapproved image).
+    const distributes = !config.approval.required;
+    const scan = scanGateStage(ctx, distributes ? distribute : finish);
     const test = testStage(ctx, steps.test, scan);
-    const bake = bakeStage(ctx, steps.build, components, startCopiesEarly(ctx, test));
+    const bake = bakeStage(ctx, steps.build, components, distributes ? startCopiesEarly(ctx, test) : test);
     const prepare = prepareStage(ctx, components, bake, distribute);
 
     const start = sfn.Pass.jsonata(this, 'Start Run', {

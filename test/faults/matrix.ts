@@ -39,7 +39,11 @@ import { EXECUTION_ERRORS } from '../../tasks/errors';
 
 export const TOOLING = '111111111111';
 export const REGION = 'eu-west-1';
-export const PIPELINE_FILE = 'pipelines/example.yaml';
+/**
+ * The example pipeline with approval not required (the approval stage is not built yet, and a pipeline that requires
+ * it stops after the scan gate), so every scenario runs the distribution stages too.
+ */
+export const PIPELINE_FILE = 'test/fixtures/distribution.yaml';
 
 type Status = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
