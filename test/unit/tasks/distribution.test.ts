@@ -12,6 +12,8 @@ import {
   EC2Client,
   type Image,
   type ImageState,
+  DeleteSnapshotCommand,
+  DescribeSnapshotsCommand,
   ModifyImageAttributeCommand,
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
@@ -22,6 +24,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { copyImageMs, INCREMENTAL_COPY_FRACTION } from '../../../local/cloud/services/ec2/timings';
 import { checkCopy } from '../../../tasks/checkCopy/checkCopy';
+import { deregisterRunCopies } from '../../../tasks/cleanup/cleanup';
 import { copyClientToken, copyImage, copyTags, reusableCopy, type CopyImageEvent } from '../../../tasks/copyImage/copyImage';
 import { publishImage, type PublishImageEvent } from '../../../tasks/publishImage/publishImage';
 import { permissionChanges, readPermissions, shareImage, type ShareImageEvent } from '../../../tasks/shareImage/shareImage';
@@ -230,6 +233,34 @@ describe('publishImage', () => {
     ssm.on(PutParameterCommand).rejects(Object.assign(new Error('Parameter value, ami-src, is not a valid aws:ec2:image data type value'), { name: 'ValidationException', $fault: 'client' }));
 
     await expect(publishImage(clients(), { ...event, accounts: [] })).rejects.toMatchObject({ name: 'PublishFailed', message: expect.stringMatching(/^111111111111 eu-west-1: PutParameter/) });
+  });
+});
+
+describe('cleanup: copies', () => {
+  it('deregisters this run\'s copies with their snapshots in every target region, never another run\'s, and deletes left-over snapshots', async () => {
+    ec2.on(DescribeImagesCommand, { Owners: ['self'] }).resolves({ Images: [{ ImageId: 'ami-ours' }, { ImageId: 'ami-reused' }] });
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ 'ami-ours': EXECUTION_ARN, 'ami-known': EXECUTION_ARN, 'ami-reused': OTHER_EXECUTION_ARN }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-left' }] });
+    const known = [{ region: 'us-east-1', imageId: 'ami-known', snapshotIds: [], accountId: '111111111111' }];
+
+    const outcome = await deregisterRunCopies(() => new EC2Client({ region: 'us-east-1' }), run, ['eu-central-1', 'us-east-1'], known);
+
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.done.sort()).toEqual(['ami-known', 'ami-ours', 'ami-ours']);
+    expect(ec2).not.toReceiveCommandWith(DeregisterImageCommand, { ImageId: 'ami-reused' });
+    expect(ec2).toReceiveCommandWith(DeregisterImageCommand, { ImageId: 'ami-known', DeleteAssociatedSnapshots: true });
+    expect(ec2).toReceiveCommandWith(DeleteSnapshotCommand, { SnapshotId: 'snap-left' });
+  });
+
+  it('names what it could not deregister, with its region', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-ours' }] });
+    ec2.on(DescribeTagsCommand).callsFake(executionTagsOf({ 'ami-ours': EXECUTION_ARN }));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    ec2.on(DeregisterImageCommand).rejects(ec2ClientError('UnauthorizedOperation', 'not allowed'));
+
+    const outcome = await deregisterRunCopies(() => new EC2Client({ region: 'us-east-1' }), run, ['us-east-1']);
+
+    expect(outcome.failed).toEqual([{ what: 'ami-ours (us-east-1)', why: 'UnauthorizedOperation: not allowed' }]);
   });
 });
 
