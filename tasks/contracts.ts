@@ -486,6 +486,8 @@ export const publishImageEventSchema = z.strictObject({
   accounts: z.array(z.strictObject({ account: z.string(), roleName: z.string() })),
   externalId: z.string(),
   version: z.number().int(),
+  /** A redistribution: never replace a parameter holding a newer version of this pipeline's image. */
+  keepNewer: z.boolean().nullish(),
 });
 export const publishedParameterSchema = z.strictObject({
   account: z.string(),

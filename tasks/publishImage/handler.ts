@@ -2,6 +2,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { createClient } from '../clients';
 import { publishImageEventSchema } from '../contracts';
+import { ec2Client } from '../common/ec2';
 import { taskHandler } from '../common/handler';
 import { regionalClient } from '../common/regional';
 import { ssmClient } from '../common/ssm';
@@ -16,6 +17,7 @@ export const handler = taskHandler('publishImage', publishImageEventSchema, (eve
       sts: sts(),
       // Clients with assumed-role credentials live for one invocation: the credentials expire after 15 minutes.
       ssmAs: (region, credentials) => createClient(SSMClient, { region, credentials }),
+      ec2: ec2Client,
     },
     event,
   ),

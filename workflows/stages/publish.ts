@@ -26,6 +26,7 @@ export function publishStage(ctx: StageContext, next: sfn.IChainable): sfn.IChai
     accounts: config.publish.accounts.map(({ account, roleName }) => ({ account, roleName })),
     externalId: crossAccountExternalId(config.name),
     version: '{% $version %}',
+    keepNewer: '{% $redistribute %}',
   }, { assign: { parameters: '{% $states.result.Payload.parameters %}' } });
   publish.next(record);
   return publish;

@@ -202,7 +202,12 @@ describe('publishImage', () => {
     externalId: 'gami-web-base',
     version: 5,
   };
-  const clients = () => ({ ssm: () => new SSMClient({ region: 'eu-west-1' }), sts: new STSClient({ region: 'eu-west-1' }), ssmAs: () => new SSMClient({ region: 'eu-west-1' }) });
+  const clients = () => ({
+    ssm: () => new SSMClient({ region: 'eu-west-1' }),
+    sts: new STSClient({ region: 'eu-west-1' }),
+    ssmAs: () => new SSMClient({ region: 'eu-west-1' }),
+    ec2: () => new EC2Client({ region: 'eu-west-1' }),
+  });
 
   it('writes an aws:ec2:image parameter per region and consumer account, through the role with the external id', async () => {
     ssm.on(GetParameterCommand).rejects(Object.assign(new Error('not found'), { name: 'ParameterNotFound', $fault: 'client' }));
@@ -225,6 +230,17 @@ describe('publishImage', () => {
     const result = await publishImage(clients(), { ...event, accounts: [] });
 
     expect(result.parameters[0].version).toBe(7);
+    expect(ssm).not.toReceiveCommand(PutParameterCommand);
+  });
+
+  it('never moves a parameter back to an older version in a redistribution', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-newer', Version: 9 } });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-newer', Tags: [{ Key: 'gami:pipeline', Value: 'web-base' }, { Key: 'gami:version', Value: '6' }] }] });
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'a', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date() } });
+
+    const result = await publishImage(clients(), { ...event, keepNewer: true });
+
+    expect(result.parameters).toEqual([]);
     expect(ssm).not.toReceiveCommand(PutParameterCommand);
   });
 
