@@ -23,7 +23,7 @@
  */
 import { StartExecutionCommand, StopExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { followExecution } from '../../bin/follow';
 import { buildApp, LOCAL_CONTEXT } from '../../infra/app';
 import { resourceNames } from '../../infra/pipeline-stack';
@@ -429,16 +429,21 @@ export async function startHarness() {
     if (images.filter((i) => i.state !== 'failed').length > 1) problems.push(`${images.length} images for one run`);
 
     // 4. The registry record: terminal and consistent with the tags.
-    const records = await registry.send(
-      new QueryCommand({
+    // Every page: a harness that has run many scenarios holds more than one 1 MB page of registry items.
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: registry },
+      {
         TableName: resourceNames(config.name).registryTable,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :image)',
         FilterExpression: 'executionArn = :execution AND attribute_exists(imageName)',
         ExpressionAttributeValues: { ':pk': `PIPELINE#${config.name}`, ':image': 'IMAGE#', ':execution': executionArn },
-      }),
+      },
     );
-    const [record] = records.Items ?? [];
-    if ((records.Items ?? []).length > 1) problems.push(`${records.Items?.length} registry records for one run`);
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    const records = { Items: items };
+    const [record] = records.Items;
+    if (records.Items.length > 1) problems.push(`${records.Items.length} registry records for one run`);
     if (status === 'SUCCEEDED') {
       if (record?.stage !== 'Done' || record.stageStatus !== 'succeeded') problems.push(`registry record at ${record?.stage}/${record?.stageStatus}, not Done/succeeded`);
       const tag = images[0]?.tags[TAG.status];
