@@ -260,6 +260,8 @@ const STOP_SCENARIOS: Scenario[] = [
   { id: 'Bake / stopped while the builder runs', stage: 'Bake', fault: 'stopped', stopAfterMinutes: 4, expect: { status: 'ABORTED' } },
   { id: 'Test / stopped while the test instance runs', stage: 'Test', fault: 'stopped', stopAfterMinutes: 16, expect: { status: 'ABORTED' } },
   { id: 'ScanGate / stopped while waiting for the scan', stage: 'ScanGate', fault: 'stopped', cloud: FAILING_RUN, stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
+  // The gate passes at about 33 minutes; the copies take about 17: stopped while they are pending.
+  { id: 'Distribute / stopped while copying', stage: 'Distribute', fault: 'stopped', stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
 ];
 
 /** Runs that exceed the execution's time limit: no Catch runs either; the EventBridge rule's cleanup does. */
