@@ -1,6 +1,7 @@
 /**
  * Stage — Distribute: copy the run's image into every target region and wait until each copy is available.
  *
+ *   Record Distribute Started  recordStage Distribute started {targetRegions}
  *   Copy To Regions        Map over distribution.targetRegions, MaxConcurrency = copyConcurrency; per region:
  *     Copy Image To Region copyImage {source, region, key alias, attempt, status} → {imageId, reused}
  *                          (ClientToken from execution + region + attempt; an existing copy is reused)
@@ -43,13 +44,19 @@ export function sourceRegionImage(sourceRegion: string): string {
 }
 
 /** Record a distribution stage; a redistribution ($redistribute) keeps the approved record's status. */
-export function recordDistributionStage(ctx: StageContext, name: string, stage: 'Distribute' | 'Share' | 'Publish', details: string): sfn.TaskStateBase {
+export function recordDistributionStage(
+  ctx: StageContext,
+  name: string,
+  stage: 'Distribute' | 'Share' | 'Publish',
+  details: string,
+  status: 'started' | 'succeeded' = 'succeeded',
+): sfn.TaskStateBase {
   return stageTask(ctx, stage, name, 'recordStage', {
     run: runArgument(ctx.config.name),
     registryTable: ctx.registryTable,
     version: '{% $version %}',
     stage,
-    status: 'succeeded',
+    status,
     details,
     redistribution: '{% $redistribute %}',
   });
@@ -84,9 +91,19 @@ export function distributeStage(ctx: StageContext, next: sfn.IChainable): sfn.IC
 
   const record = recordDistributionStage(ctx, 'Record Distributed', 'Distribute', "{% {'regionImages': $regionImages} %}");
   record.next(next);
+  // The record says Distribute while the copies run: a stopped run's clean-up and its notification name the stage.
+  const started = recordDistributionStage(
+    ctx,
+    'Record Distribute Started',
+    'Distribute',
+    `{% {'targetRegions': ${JSON.stringify(distribution.targetRegions.map((t) => t.region)).replace(/"/g, "'")}} %}`,
+    'started',
+  );
 
   if (distribution.targetRegions.length === 0) {
-    return sfn.Pass.jsonata(ctx.scope, 'No Target Regions', { assign: { regionImages: `{% [${sourceRegionImage(distribution.sourceRegion)}] %}` } }).next(record);
+    return started.next(
+      sfn.Pass.jsonata(ctx.scope, 'No Target Regions', { assign: { regionImages: `{% [${sourceRegionImage(distribution.sourceRegion)}] %}` } }).next(record),
+    );
   }
 
   // ---- one region (Map iteration; its variables live in the iteration) ----
@@ -163,7 +180,7 @@ export function distributeStage(ctx: StageContext, next: sfn.IChainable): sfn.IC
     .when(sfn.Condition.jsonata('{% $count($copies[failed = true]) > 0 %}'), regionsFailed)
     .otherwise(record);
   map.next(complete);
-  return map;
+  return started.next(map);
 }
 
 /**
