@@ -7,6 +7,9 @@
  *                              waits for a decision in the browser (in a terminal), or approves through the
  *                              real endpoint (--yes, --approve-as, or no terminal)
  *   gami serve | approvals | approve | reject   the local approval server and IAM decisions (bin/approvals.ts)
+ *   gami demo [file]           run a pipeline's lifecycle offline (npm start)
+ *   gami distribute <pipeline> --version N [--local]
+ *                              copy, share and publish an approved version again, without rebuilding it
  *
  * Exit codes: 0 ok; 1 a run that failed; 2 invalid input (config, arguments, files, a busy state directory),
  * always as one `error: …` line (or one line per config problem), never a stack trace; 130 interrupted.
@@ -14,6 +17,7 @@
  * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
 import { addApprovalCommands } from './approvals';
+import { addDistributeCommand } from './distribute';
 import { addImagesCommand } from './images';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -130,8 +134,10 @@ function expandPaths(paths: string[]): string[] {
 export function buildProgram(io: Io = defaultIo): Command {
   const env = io.env ?? process.env;
   const program = new Command('gami')
-    .description('golden-ami-pipeline: bake, test, scan-gate and approve golden AMIs (distribution and retention are coming)')
+    .description('golden-ami-pipeline: bake, test, scan-gate, approve and distribute golden AMIs (launch templates and retention are coming)')
     .version(PACKAGE.version, '-V, --version', 'print the version')
+    // Program options only before a command: `gami distribute <pipeline> --version N` has its own --version.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -258,6 +264,7 @@ export function buildProgram(io: Io = defaultIo): Command {
 
   addImagesCommand(program, io);
   addApprovalCommands(program, io);
+  addDistributeCommand(program, io, DEFAULT_SPEED);
   return program;
 }
 

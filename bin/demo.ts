@@ -43,6 +43,10 @@ export interface DemoOptions {
   approveAs?: 'all' | 'browser' | string[];
   /** Port of the local server (default 8787; a free one when it is taken). */
   port?: number;
+  /** Execution input (default {}), e.g. {distributeOnly: {version}} for `gami distribute --local`. */
+  input?: Record<string, unknown>;
+  /** The command named in the state directory's lock (default gami demo). */
+  command?: string;
 }
 
 /** Poll the execution every 30 simulated seconds: a quarter of a second of wall time at 120x. */
@@ -63,6 +67,26 @@ export const INTERRUPT_CAUSE = 'interrupted by Ctrl-C in gami demo';
 /** Exit code of an interrupted run (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;
 
+
+/** The distribution part of a run's summary: copies, shares, parameters. */
+export function distributionLines(summary: Record<string, unknown>): string[] {
+  const list = (value: unknown) => (Array.isArray(value) ? (value as Record<string, unknown>[]) : []);
+  const copies = list(summary.regionImages).slice(1);
+  const shares = list(summary.shares);
+  const parameters = list(summary.parameters);
+  const lines: string[] = [];
+  if (copies.length > 0) lines.push(`  copies: ${copies.map((c) => `${String(c.region)} ${String(c.imageId)}`).join(', ')}`);
+  if (shares.length > 0) {
+    const p = (shares[0].launchPermissions ?? {}) as Record<string, string[] | undefined>;
+    const principals = [...(p.accounts ?? []), ...(p.organizationArns ?? []), ...(p.organizationalUnitArns ?? [])];
+    lines.push(`  shared in ${shares.length} region(s) with ${principals.join(', ') || 'nobody'}; never public`);
+  }
+  if (parameters.length > 0) {
+    const accounts = [...new Set(parameters.map((p) => String(p.account)))];
+    lines.push(`  published ${String(parameters[0].name)} in ${parameters.length} place(s): ${accounts.length} account(s) × ${new Set(parameters.map((p) => String(p.region))).size} region(s)`);
+  }
+  return lines;
+}
 
 export function gateTable(gate: GateResult): string[] {
   const rows = SEVERITIES.map((s) => {
@@ -87,7 +111,7 @@ async function startServer(runtime: LocalRuntime, port: number): Promise<LocalSe
 export async function runDemo(options: DemoOptions): Promise<number> {
   const wallStart = Date.now();
   // Checked, marked and locked before anything reads or writes it; --fresh empties only a directory gami made.
-  const stateDir = openStateDir(options.stateDir, { fresh: options.fresh, command: 'gami demo' });
+  const stateDir = openStateDir(options.stateDir, { fresh: options.fresh, command: options.command ?? 'gami demo' });
   try {
     return await runLocked(options, wallStart);
   } finally {
@@ -139,10 +163,10 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     };
     const sfn = runtime.sfnClient();
     const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: runtime.stateMachines[names.stateMachine], input: '{}' }),
+      new StartExecutionCommand({ stateMachineArn: runtime.stateMachines[names.stateMachine], input: JSON.stringify(options.input ?? {}) }),
     );
     const executionArn = started.executionArn!;
-    out(`${stamp()} started ${executionArn} with input {}`);
+    out(`${stamp()} started ${executionArn} with input ${JSON.stringify(options.input ?? {})}`);
 
     // Ctrl-C: stop the execution the way the console's "Stop execution" does; the follow loop then sees
     // ABORTED, and the stack's status-change rule runs the clean-up (awaited below).
@@ -182,11 +206,14 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     out('');
     if (done.status === 'SUCCEEDED') {
       const summary = json(done.output);
-      const gate = summary.scanGate as GateResult;
-      out(`✓ ${pipeline.name} v${String(summary.version)}: ${String(summary.imageId)} (${String(summary.imageName)}) in ${String(summary.region)}`);
+      const gate = summary.scanGate as GateResult | null;
+      out(`✓ ${pipeline.name} v${String(summary.version)}: ${String(summary.imageId)} (${String(summary.imageName)}) in ${String(summary.region)}${summary.redistribution ? ' (redistributed, not rebuilt)' : ''}`);
       out(`  base image: ${(summary.baseImage as { imageId: string; name: string }).imageId} (${(summary.baseImage as { name: string }).name})`);
-      out(`  scan gate: ${gate.passed ? 'passed' : 'failed'}${gate.exceptionsApplied.length ? `; exceptions applied: ${gate.exceptionsApplied.map((e) => e.cve).join(', ')}` : ''}`);
-      for (const line of gateTable(gate)) out(line);
+      if (gate) {
+        out(`  scan gate: ${gate.passed ? 'passed' : 'failed'}${gate.exceptionsApplied.length ? `; exceptions applied: ${gate.exceptionsApplied.map((e) => e.cve).join(', ')}` : ''}`);
+        for (const line of gateTable(gate)) out(line);
+      }
+      for (const line of distributionLines(summary)) out(line);
       const key = registryKeys.image(pipeline.name, Number(summary.version));
       out(`  registry: table ${names.registryTable}, pk ${key.pk}, sk ${key.sk} (simulated DynamoDB under ${options.stateDir}/dynamodb)`);
     } else {

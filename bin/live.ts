@@ -15,11 +15,17 @@ export const STAGE_STARTS: Record<string, string> = {
   'Start Scan Gate': 'ScanGate',
   'Record Approval Requested': 'Approval',
   'Approval Not Required': 'Approval (not required)',
+  'Start Copies Before Approval': 'Distribute (speculative copies, before approval)',
+  'Copy To Regions': 'Distribute',
+  'Share In Regions': 'Share',
+  'Publish Latest Image': 'Publish',
   'Record Done': 'Done',
   'Reject Run Images': 'Failure',
 };
 
 type Output = Record<string, unknown>;
+
+const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined);
 
@@ -65,6 +71,11 @@ export function stateExitLines(name: string, output: Output): string[] {
     'Evaluate Scan Gate',
     'Request Approval',
     'Mark Image Distributing',
+    'Start Copy Before Approval',
+    'Region Copied',
+    'Region Copy Failed',
+    'Share Image In Region',
+    'Publish Latest Image',
   ];
   if (!narrated.includes(name)) return [];
   if (failed) {
@@ -91,6 +102,24 @@ export function stateExitLines(name: string, output: Output): string[] {
       const terminated = Array.isArray(output.terminated) ? output.terminated.filter((id) => typeof id === 'string') : [];
       return [`terminated ${terminated.join(', ') || '(already gone)'}`];
     }
+    case 'Start Copy Before Approval':
+      return text(output.imageId) ? [`copying to ${text(output.region) ?? '?'} before approval: ${text(output.imageId)} (pending-approval)`] : [];
+    case 'Region Copied':
+      return text(output.imageId) ? [`copy available in ${text(output.region) ?? '?'}: ${text(output.imageId)}`] : [];
+    case 'Region Copy Failed':
+      return [`copy FAILED in ${text(output.region) ?? '?'}: ${text(output.reason) ?? 'no reason given'}`];
+    case 'Share Image In Region': {
+      const p = (typeof output.launchPermissions === 'object' && output.launchPermissions !== null ? output.launchPermissions : {}) as Output;
+      const principals = [...ids(p.accounts), ...ids(p.organizationArns), ...ids(p.organizationalUnitArns)];
+      const grants = Array.isArray(output.kmsGrants) ? output.kmsGrants.length : 0;
+      return text(output.imageId)
+        ? [`shared ${text(output.imageId)} in ${text(output.region) ?? '?'} with ${principals.join(', ') || 'nobody'}; ${grants} KMS grant(s); not public`]
+        : [];
+    }
+    case 'Publish Latest Image': {
+      const parameters = Array.isArray(output.parameters) ? (output.parameters as Output[]) : [];
+      return parameters.map((p) => `published ${text(p.name) ?? '?'} = ${text(p.imageId) ?? '?'} in ${text(p.account) ?? '?'}/${text(p.region) ?? '?'} (version ${text(p.version) ?? '?'})`);
+    }
     case 'Evaluate Scan Gate': {
       if (typeof output.passed !== 'boolean') return [];
       const total = typeof output.totalFindings === 'number' ? `: ${output.totalFindings} active findings` : '';
@@ -111,7 +140,6 @@ export function stateExitLines(name: string, output: Output): string[] {
 type CleanupResult = z.output<typeof statusChangeCleanupResultSchema>;
 export type { StatusChangeDelivery };
 
-const ids = (list: unknown): string[] => (Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
 
 /** Lines saying what the clean-up of a stopped or timed-out run did, and what it could not clean. */
 export function cleanupLines(executionArn: string, deliveries: readonly StatusChangeDelivery[]): string[] {

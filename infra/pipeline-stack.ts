@@ -197,6 +197,7 @@ export class PipelineStack extends Stack {
     cleanup.addEnvironment('GAMI_PIPELINE', config.name);
     cleanup.addEnvironment('GAMI_REGISTRY_TABLE', names.registryTable);
     cleanup.addEnvironment('GAMI_TOPIC_ARN', this.topic.topicArn);
+    cleanup.addEnvironment('GAMI_COPY_REGIONS', config.distribution.targetRegions.map((t) => t.region).join(','));
     this.abortedRule = new events.Rule(this, 'AbortedOrTimedOut', {
       description: `Clean up after ${config.name} executions that were stopped or timed out`,
       eventPattern: {

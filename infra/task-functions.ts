@@ -134,6 +134,8 @@ export class TaskFunctions extends Construct {
       wildcards.set(fn, [...(wildcards.get(fn) ?? []), ...resources.filter((r) => r.includes('*'))]);
     };
     const describe = (fn: lambda.IFunction, actions: string[]) => allow(fn, actions, ['*']);
+    const anyRegionEc2 = (resource: string) => `arn:${partition}:ec2:*:${resource.startsWith('image/') || resource.startsWith('snapshot/') ? '' : account}:${resource}`;
+    const spec = resolveImageSpec(config);
 
     // prepare: resolve the base image, allocate the version (DescribeImages also reads the account's own
     // images' versions). Parameters: only AWS's public ones, and the one the config names — never any other
@@ -162,7 +164,6 @@ export class TaskFunctions extends Construct {
     describe(f.launchInstance, ['ec2:DescribeImages']);
     // The builder's volumes are encrypted with the spec's customer managed key: EC2 uses it on the launcher's
     // behalf (kms:ViaService), through a grant for the volume.
-    const spec = resolveImageSpec(config);
     if (spec.encrypted && spec.kmsKeyAlias) {
       allow(
         f.launchInstance,
@@ -205,8 +206,49 @@ export class TaskFunctions extends Construct {
     describe(f.checkScanCoverage, ['inspector2:ListCoverage']);
     describe(f.evaluateScanGate, ['inspector2:ListFindings']);
 
-    describe(f.cleanup, ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeTags']);
+    describe(f.cleanup, ['ec2:DescribeInstances', 'ec2:DescribeImages', 'ec2:DescribeTags', 'ec2:DescribeSnapshots']);
     allow(f.cleanup, ['ec2:TerminateInstances', 'ec2:CreateTags', 'ec2:EnableImageDeprecation'], [ec2Arn('instance/*'), ec2Arn('image/*', false)], tagged);
+    // The copies of a failed run, in every target region, and their snapshots.
+    allow(f.cleanup, ['ec2:DeregisterImage', 'ec2:DeleteSnapshot'], [anyRegionEc2('image/*'), anyRegionEc2('snapshot/*')], tagged);
+
+    // ---- distribution: copies in the target regions, shares, parameters ----
+    const keyAliases = [
+      ...new Set(
+        [spec.encrypted ? spec.kmsKeyAlias : undefined, ...config.distribution.targetRegions.map((t) => t.kmsKeyAlias)].filter((a): a is string => a !== undefined),
+      ),
+    ];
+    const anyRegionKey = `arn:${partition}:kms:*:${account}:key/*`;
+    describe(f.copyImage, ['ec2:DescribeImages', 'ec2:DescribeTags']);
+    describe(f.checkCopy, ['ec2:DescribeImages']);
+    // CopyImage reads the source image (this pipeline's) and creates the copy, which must carry the pipeline tag.
+    allow(f.copyImage, ['ec2:CopyImage'], [anyRegionEc2('image/*')], tagged);
+    allow(f.copyImage, ['ec2:CopyImage'], [anyRegionEc2('image/*'), anyRegionEc2('snapshot/*')], taggingNew);
+    allow(f.copyImage, ['ec2:CreateTags'], [anyRegionEc2('image/*'), anyRegionEc2('snapshot/*')], { StringEquals: { 'ec2:CreateAction': 'CopyImage' } });
+    // A released speculative copy is re-tagged distributing; a failed copy of this run is deregistered before the retry.
+    allow(f.copyImage, ['ec2:CreateTags', 'ec2:DeregisterImage', 'ec2:DeleteSnapshot'], [anyRegionEc2('image/*'), anyRegionEc2('snapshot/*')], tagged);
+    if (keyAliases.length > 0) {
+      // EC2 decrypts the source snapshots and encrypts the copies with each region's key, on the caller's behalf.
+      allow(
+        f.copyImage,
+        ['kms:DescribeKey', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant'],
+        [anyRegionKey],
+        { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' }, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAliases } },
+      );
+      // Grants for the consumer accounts on the regions' keys (and the key lookup by alias).
+      allow(f.shareImage, ['kms:DescribeKey', 'kms:CreateGrant'], [anyRegionKey], { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': keyAliases } });
+    }
+    describe(f.shareImage, ['ec2:DescribeImageAttribute']);
+    allow(f.shareImage, ['ec2:ModifyImageAttribute'], [anyRegionEc2('image/*')], tagged);
+    allow(f.shareImage, ['ec2:ModifySnapshotAttribute'], [anyRegionEc2('snapshot/*')], tagged);
+    if (config.publish) {
+      const parameter = config.publish.ssmParameter;
+      // A redistribution reads the version of the image a parameter holds, so it never moves it back.
+      describe(f.publishImage, ['ec2:DescribeImages']);
+      allow(f.publishImage, ['ssm:GetParameter', 'ssm:PutParameter'], [`arn:${partition}:ssm:*:${account}:parameter${parameter}`]);
+      if (config.publish.accounts.length > 0) {
+        allow(f.publishImage, ['sts:AssumeRole'], config.publish.accounts.map((a) => `arn:${partition}:iam::${a.account}:role/${a.roleName}`));
+      }
+    }
     if (props.topic) {
       props.topic.grantPublish(f.cleanup);
       acknowledgeKeyUse(f.cleanup);
@@ -229,12 +271,16 @@ export class TaskFunctions extends Construct {
     // No task may touch an image once it is approved or published (the golden image production launches),
     // nor make one so: an explicit Deny wins over every Allow above, whatever a handler does.
     const protectedStatuses = ['approved', 'published'];
-    for (const fn of Object.values(f)) {
+    for (const [task, fn] of Object.entries(f)) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
-          actions: IMAGE_MUTATIONS,
-          resources: [ec2Arn('image/*', false)],
+          // Narrow exemption: shareImage may change launch permissions of approved images, because a redistribution
+          // (distributeOnly) shares an already approved image with a new account or organizational unit. Its handler
+          // calls ModifyImageAttribute with LaunchPermission only; every other mutation stays denied.
+          actions: task === 'shareImage' ? IMAGE_MUTATIONS.filter((a) => a !== 'ec2:ModifyImageAttribute') : IMAGE_MUTATIONS,
+          // Every region: the copies are golden images too.
+          resources: [anyRegionEc2('image/*')],
           conditions: { StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses } },
         }),
       );

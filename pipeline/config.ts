@@ -24,9 +24,12 @@ import {
   MAX_TAGS_PER_RESOURCE,
   MAX_TAG_VALUE_LENGTH,
   MAX_USER_TAGS,
+  MAX_TIME_BASED_COPY_MINUTES,
   MAX_VOLUME_SIZE_GIB,
+  MIN_TIME_BASED_COPY_MINUTES,
   PIPELINE_IMAGE_TAG_KEYS,
   RESERVED_TAG_PREFIX,
+  TIME_BASED_COPY_STEP_MINUTES,
 } from './limits';
 import { imageSpecSchema } from './image-spec';
 import { AWS_REGIONS, isAwsRegion } from './regions';
@@ -299,6 +302,23 @@ export const distributionSchema = z
       .boolean()
       .default(false)
       .describe('Start copies while approval is pending; unapproved copies are deregistered. Default: false.'),
+    copyCompletionMinutes: z
+      .number({ error: (iss) => `copyCompletionMinutes must be a whole number of minutes, got ${quote(iss.input)}` })
+      .int({ error: (iss) => `copyCompletionMinutes must be a whole number of minutes, got ${quote(iss.input)}` })
+      .min(MIN_TIME_BASED_COPY_MINUTES, {
+        error: (iss) => `copyCompletionMinutes must be at least ${MIN_TIME_BASED_COPY_MINUTES} (time-based copy), got ${quote(iss.input)}`,
+      })
+      .max(MAX_TIME_BASED_COPY_MINUTES, {
+        error: (iss) => `copyCompletionMinutes must be at most ${MAX_TIME_BASED_COPY_MINUTES} (48 hours, time-based copy), got ${quote(iss.input)}`,
+      })
+      .refine((minutes) => minutes % TIME_BASED_COPY_STEP_MINUTES === 0, {
+        error: (iss) => `copyCompletionMinutes must be a multiple of ${TIME_BASED_COPY_STEP_MINUTES}, got ${quote(iss.input)}`,
+      })
+      .optional()
+      .describe(
+        'Time-based copy: every copy completes within this many minutes (15 to 2880, in 15-minute steps; ' +
+          'SnapshotCopyCompletionDurationMinutes). Default: a standard, best-effort copy.',
+      ),
   })
   .describe('Multi-region copy.');
 
@@ -317,6 +337,13 @@ export const sharingSchema = z
       )
       .default([])
       .describe('Share with organizational units.'),
+    snapshotPermissions: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also give sharing.accounts create-volume permission on every copy's snapshots (needed only to create volumes or " +
+          'copy the snapshots themselves; launching needs none). Default: false.',
+      ),
   })
   .describe('Launch and snapshot permissions. Images are never made public: there is no way to say so.');
 
@@ -348,9 +375,24 @@ export const launchTemplateSchema = z
   })
   .describe('A launch template that gets a new version with the new image. Give launchTemplateId or launchTemplateName.');
 
+export const publishAccountSchema = z
+  .strictObject({
+    account: accountId.describe('Consumer account that gets the parameter in every region (the image must be shared with it).'),
+    roleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, { error: (iss) => `${quote(iss.input)} is not an IAM role name` })
+      .default('GamiLaunchTemplateUpdater')
+      .describe('Role assumed in that account (target-account stack). Default: GamiLaunchTemplateUpdater.'),
+  })
+  .describe('A consumer account whose own parameter store gets the latest image id.');
+
 export const publishSchema = z
   .strictObject({
     ssmParameter: ssmParameterName.describe('SSM parameter (in every region) that holds the latest golden image id, data type aws:ec2:image.'),
+    accounts: z
+      .array(publishAccountSchema)
+      .default([])
+      .describe('Consumer accounts that get the same parameter in their own account, through their role. Default: none.'),
   })
   .describe('Where consumers find the latest image.');
 

@@ -63,6 +63,14 @@ export const MAX_VOLUME_SIZE_GIB = 16384;
 export const MAX_CONCURRENT_SNAPSHOT_COPIES = 20;
 
 /**
+ * Time-based copy (CopyImage SnapshotCopyCompletionDurationMinutes): 15 minutes to 48 hours, in 15-minute steps.
+ * Amazon EBS User Guide, "Time-based copies".
+ */
+export const MIN_TIME_BASED_COPY_MINUTES = 15;
+export const MAX_TIME_BASED_COPY_MINUTES = 48 * 60;
+export const TIME_BASED_COPY_STEP_MINUTES = 15;
+
+/**
  * Components per pipeline. EC2 Image Builder allows 20 build and test components per recipe (Image Builder API,
  * ImageRecipe/ContainerRecipe `components`); adopted here as the same bound for the same kind of document list.
  */

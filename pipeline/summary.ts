@@ -14,11 +14,11 @@ function baseImageText(config: PipelineConfig): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Stages the configuration describes but the state machine does not run yet (it ends after the approval).
+ * Stages the configuration describes but the state machine does not run yet (it ends after the scan gate).
  * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
  * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
+export const NOT_YET_BUILT = ['UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -33,33 +33,39 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     `  scan gate: ${gate}; ${plural(c.scanGate.exceptions.length, 'exception')}; fails closed after ${c.scanGate.scanTimeoutMinutes} min without a scan`,
   );
   lines.push(...imageSpecSummaryLines(c));
-  lines.push(
-    c.approval.required
-      ? `  approval: ${c.approval.minApprovals} of ${c.approval.approvers.length} approvers (${c.approval.approvers.join(', ')}) within ${c.approval.timeoutHours} h, each by a personal signed link; one rejection rejects`
-      : '  approval: not required (recorded as such)',
-  );
-  lines.push('  runs today: bake → test → scan gate → approval; the image stays in the source region, unshared');
-
-  const later: string[] = [];
   const targets = c.distribution.targetRegions.map((t) => t.region);
-  later.push(
+  const distribution = [
     targets.length
-      ? `copies to ${targets.join(', ')} (${c.distribution.copyConcurrency} at a time${c.distribution.startBeforeApproval ? ', starting before approval' : ''})`
+      ? `copies to ${targets.join(', ')} (${c.distribution.copyConcurrency} at a time${c.distribution.startBeforeApproval ? ', starting before approval' : ''}` +
+        `${c.distribution.copyCompletionMinutes ? `, each within ${c.distribution.copyCompletionMinutes} min` : ''})`
       : 'copies: none (stays in the source region)',
-  );
+  ];
   const shares = [
     ...(c.sharing.accounts.length ? [plural(c.sharing.accounts.length, 'account')] : []),
     ...(c.sharing.organizationArn ? ['the organization'] : []),
     ...(c.sharing.organizationalUnitArns.length ? [plural(c.sharing.organizationalUnitArns.length, 'OU')] : []),
   ];
-  later.push(`shares with ${shares.length ? shares.join(', ') : 'no one'}; never public`);
+  distribution.push(`shares with ${shares.length ? shares.join(', ') : 'no one'}${c.sharing.snapshotPermissions ? ' (snapshots too)' : ''}; never public`);
+  if (c.publish) {
+    const accounts = c.publish.accounts.length ? ` and in ${plural(c.publish.accounts.length, 'consumer account')}` : '';
+    distribution.push(`publishes the image id to ${c.publish.ssmParameter} in every region${accounts}`);
+  }
+
+  lines.push(
+    c.approval.required
+      ? `  approval: ${c.approval.minApprovals} of ${c.approval.approvers.length} approvers (${c.approval.approvers.join(', ')}) within ${c.approval.timeoutHours} h, each by a personal signed link; one rejection rejects`
+      : '  approval: not required (recorded as such)',
+  );
+  lines.push(`  runs today: bake → test → scan gate → approval → distribute → share → publish:`);
+  for (const line of distribution) lines.push(`    ${line}`);
+
+  const later: string[] = [];
   if (c.launchTemplates.length) {
     later.push(
       `updates ${plural(c.launchTemplates.length, 'launch template')}: ` +
         c.launchTemplates.map((t) => `${t.launchTemplateName ?? t.launchTemplateId} (${t.account}/${t.region})`).join(', '),
     );
   }
-  if (c.publish) later.push(`publishes the image id to ${c.publish.ssmParameter}`);
   const r = c.retention;
   later.push(
     `retention: keeps the newest ${r.keepNewest}, deprecates after ${r.deprecateAfterDays} d, deregisters after ${r.deregisterAfterDays} d` +

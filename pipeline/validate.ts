@@ -22,6 +22,7 @@ import {
   retentionSchema,
   scanGateSchema,
   scheduleSchema,
+  publishSchema,
   sharingSchema,
   type PipelineConfig,
 } from './config';
@@ -503,6 +504,17 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
     sharing.organizationalUnitArns.forEach((ou, i) => {
       const ouOrg = ou.split('/')[1];
       if (orgId && ouOrg !== orgId) report(['sharing', 'organizationalUnitArns', i], `this OU belongs to organization ${ouOrg}, not ${orgId} (organizationArn)`);
+    });
+  }
+
+  // A consumer account's aws:ec2:image parameter must name an image it can see: shared with it by account (or,
+  // unknowable here, through the organization or an OU).
+  const publish = quietly(publishSchema, raw.publish);
+  if (publish && sharing && !sharing.organizationArn && sharing.organizationalUnitArns.length === 0) {
+    publish.accounts.forEach(({ account }, i) => {
+      if (!sharing.accounts.includes(account)) {
+        report(['publish', 'accounts', i, 'account'], `account ${account} is not in sharing.accounts: its parameter could not name an image it can see`);
+      }
     });
   }
 

@@ -27,6 +27,10 @@ export const TASK_NAMES = [
   'cleanup',
   'recordInventory',
   'requestApproval',
+  'copyImage',
+  'checkCopy',
+  'shareImage',
+  'publishImage',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -57,6 +61,13 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   // Reads the run's evidence from the registry (scan, inventories, the previous approved image), writes the
   // approval record, tags the image, publishes one email per approver.
   requestApproval: 60,
+  // One CopyImage (after a DescribeImages for an earlier copy); CopyImage answers in seconds.
+  copyImage: 60,
+  checkCopy: 60,
+  // Launch permissions, snapshot permissions and KMS grants of one region, then the check that nothing is public.
+  shareImage: 120,
+  // One PutParameter per region, in the source account and in every consumer account (each role assumed once).
+  publishImage: 120,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -101,6 +112,14 @@ export const executionInputSchema = z
       .describe('Override the configured base image for this run.'),
     reason: z.string().max(500).optional().describe('Why this run was started (shown to approvers and auditors).'),
     requestedBy: z.string().max(200).optional().describe('Who started it (defaults to the schedule or console user).'),
+    distributeOnly: z
+      .strictObject({ version: z.number().int().min(1) })
+      .optional()
+      .describe('Run only the distribution stages for this already approved version (no bake): e.g. after adding a region or an account.'),
+  })
+  .refine((input) => !(input.distributeOnly && input.baseImage), {
+    error: 'distributeOnly redistributes an existing image; it cannot be combined with baseImage',
+    path: ['distributeOnly'],
   })
   .describe('Execution input. {} runs the pipeline as configured.');
 export type ExecutionInput = z.output<typeof executionInputSchema>;
@@ -136,6 +155,8 @@ export const prepareResultSchema = z.strictObject({
   baseImage: resolvedImageSchema,
   reason: z.string(),
   requestedBy: z.string(),
+  /** Given for `distributeOnly`: the approved image of that version, which the distribution stages start from. */
+  redistribution: z.strictObject({ imageId: z.string(), snapshotIds: z.array(z.string()) }).optional(),
 });
 
 // ---- instances -------------------------------------------------------------------------------------------------
@@ -381,8 +402,108 @@ export const recordInventoryResultSchema = z.strictObject({
   changes: z.strictObject({ added: z.number().int(), removed: z.number().int(), changed: z.number().int() }).optional(),
 });
 
+// ---- distribution ------------------------------------------------------------------------------------------------
+/** Copy statuses: a speculative copy waits for the approval as pending-approval; every other copy is distributing. */
+export const COPY_STATUSES = ['distributing', 'pending-approval'] as const;
+
+/** One region's golden image: the source image (first) or a copy. The state machine's `$regionImages` holds these. */
+export const regionImageSchema = z.strictObject({
+  region: z.string(),
+  imageId: z.string(),
+  snapshotIds: z.array(z.string()),
+  accountId: z.string(),
+});
+export type RegionImage = z.output<typeof regionImageSchema>;
+
+export const copyImageEventSchema = z.strictObject({
+  run: runContextSchema,
+  sourceImageId: z.string(),
+  sourceRegion: z.string(),
+  /** Destination region (the function calls CopyImage there). */
+  region: z.string(),
+  /** Customer managed key of the destination region; absent: the account's default EBS key (never shareable). */
+  kmsKeyAlias: z.string().nullish(),
+  encrypted: z.boolean(),
+  imageName: z.string(),
+  version: z.number().int(),
+  /** 1, or 2 when the first copy failed: the failed copy is deregistered and a new one started. */
+  attempt: z.number().int().min(1).max(2),
+  status: z.enum(COPY_STATUSES),
+  /** Time-based copy (config distribution.copyCompletionMinutes). */
+  copyCompletionMinutes: z.number().int().nullish(),
+});
+export const copyImageResultSchema = z.strictObject({
+  region: z.string(),
+  imageId: z.string(),
+  /** True when a copy of the source already existed in the region (an earlier run, a speculative copy). */
+  reused: z.boolean(),
+});
+
+export const checkCopyEventSchema = z.strictObject({
+  run: runContextSchema,
+  region: z.string(),
+  imageId: z.string(),
+  /** When `run.now` has reached it while the copy is still pending, the copy counts as failed. */
+  deadline: isoTime,
+});
+export const checkCopyResultSchema = z.strictObject({
+  state: z.enum(['pending', 'available', 'failed']),
+  snapshotIds: z.array(z.string()),
+  accountId: z.string(),
+  /** Why a copy failed (EC2's state reason, or the deadline). */
+  reason: z.string().optional(),
+});
+
+export const sharingSettingsSchema = z.strictObject({
+  accounts: z.array(z.string()),
+  organizationArn: z.string().nullish(),
+  organizationalUnitArns: z.array(z.string()),
+  snapshotPermissions: z.boolean(),
+});
+export type SharingSettings = z.output<typeof sharingSettingsSchema>;
+
+export const shareImageEventSchema = z.strictObject({
+  run: runContextSchema,
+  image: regionImageSchema,
+  sharing: sharingSettingsSchema,
+  /** Accounts that must be able to use the region's key (share targets, launch template and parameter accounts). */
+  keyAccounts: z.array(z.string()),
+  /** The region's customer managed key (alias); absent for an unencrypted image. */
+  kmsKeyAlias: z.string().nullish(),
+});
+export const shareImageResultSchema = z.strictObject({
+  region: z.string(),
+  imageId: z.string(),
+  /** Launch permissions as DescribeImageAttribute reads them back after sharing (the verification). */
+  launchPermissions: z.strictObject({ accounts: z.array(z.string()), organizationArns: z.array(z.string()), organizationalUnitArns: z.array(z.string()) }),
+  /** Launch permissions removed because the configuration no longer names them. */
+  removed: z.array(z.string()),
+  snapshotPermissions: z.array(z.strictObject({ snapshotId: z.string(), accounts: z.array(z.string()) })),
+  kmsGrants: z.array(z.strictObject({ account: z.string(), keyArn: z.string(), grantId: z.string() })),
+});
+
+export const publishImageEventSchema = z.strictObject({
+  run: runContextSchema,
+  parameterName: z.string(),
+  regionImages: z.array(regionImageSchema).min(1),
+  /** Consumer accounts that get the parameter too, through their role (config publish.accounts). */
+  accounts: z.array(z.strictObject({ account: z.string(), roleName: z.string() })),
+  externalId: z.string(),
+  version: z.number().int(),
+  /** A redistribution: never replace a parameter holding a newer version of this pipeline's image. */
+  keepNewer: z.boolean().nullish(),
+});
+export const publishedParameterSchema = z.strictObject({
+  account: z.string(),
+  region: z.string(),
+  name: z.string(),
+  imageId: z.string(),
+  version: z.number().int(),
+});
+export const publishImageResultSchema = z.strictObject({ parameters: z.array(publishedParameterSchema) });
+
 // ---- registry and cleanup ----------------------------------------------------------------------------------------
-export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Done', 'Failed'] as const;
+export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'Done', 'Failed'] as const;
 export const recordStageEventSchema = z.strictObject({
   run: runContextSchema,
   registryTable: z.string(),
@@ -391,17 +512,24 @@ export const recordStageEventSchema = z.strictObject({
   status: z.enum(['started', 'succeeded', 'failed']),
   /** Stage artifacts (image id, instance ids, gate result …), stored as the stage's record. */
   details: z.record(z.string(), z.unknown()),
+  /**
+   * A distributeOnly run of an approved version: the IMAGE record gains the artifacts and a lastRedistribution
+   * entry, but its stage and status stay as the original run left them.
+   */
+  redistribution: z.boolean().nullish(),
 });
 export const recordStageResultSchema = z.strictObject({ recorded: z.literal(true), key: z.strictObject({ pk: z.string(), sk: z.string() }) });
 
 /** The independent clean-up actions of the failure path, each its own state with its own retries. */
-export const CLEANUP_ACTIONS = ['images', 'instances', 'record'] as const;
+export const CLEANUP_ACTIONS = ['images', 'instances', 'copies', 'record'] as const;
 export type CleanupAction = (typeof CLEANUP_ACTIONS)[number];
 
 /** What a clean-up action could not do; the notification names every id. */
 export const notCleanedSchema = z.strictObject({
   instances: z.array(z.string()),
   images: z.array(z.string()),
+  /** Copies in target regions (and their snapshots) not deregistered. */
+  copies: z.array(z.string()).optional(),
   /** Why the registry record could not be marked, when it could not. */
   record: z.string().optional(),
 });
@@ -422,12 +550,20 @@ export const cleanupEventSchema = z.strictObject({
   cause: z.string(),
   /** For `record`: what the earlier actions could not clean, stored with the record for auditors. */
   notCleaned: notCleanedSchema.optional(),
+  /** For `copies`: the target regions searched for copies tagged with the execution. */
+  copyRegions: z.array(z.string()).optional(),
+  /** For `copies`: the copies the state machine knows ($regionImages; the source region's entry is skipped). */
+  regionImages: z.array(regionImageSchema).nullish(),
+  /** A distributeOnly run: the record keeps its status (the approved image stays approved). */
+  redistribution: z.boolean().nullish(),
 });
 export const cleanupResultSchema = z.strictObject({
   action: z.enum(CLEANUP_ACTIONS),
   /** Instances now terminated (instances), images now tagged rejected and deprecated (images). */
   terminated: z.array(z.string()),
   rejectedImageIds: z.array(z.string()),
+  /** Copies now deregistered with their snapshots (copies). */
+  deregistered: z.array(z.string()).optional(),
   /** The version whose record is now terminal (record); null when the run never got one. */
   recordedVersion: z.number().int().nullable().optional(),
 });
@@ -457,6 +593,7 @@ export const statusChangeCleanupResultSchema = z.strictObject({
   status: z.string(),
   terminated: z.array(z.string()),
   rejectedImageIds: z.array(z.string()),
+  deregistered: z.array(z.string()).optional(),
   recordedVersion: z.number().int().nullable(),
   notCleaned: notCleanedSchema,
   notified: z.boolean(),

@@ -115,6 +115,26 @@ export class RegistryConflict extends Error {
   override name = 'RegistryConflict';
 }
 
+/** A distributeOnly run named a version whose image is not approved; the message names the image. */
+export class ImageNotApproved extends Error {
+  override name = 'ImageNotApproved';
+}
+
+/** A region's copy failed twice (or never completed); the message names every such region. */
+export class RegionCopyFailed extends Error {
+  override name = 'RegionCopyFailed';
+}
+
+/** Launch permissions, snapshot permissions or KMS grants could not be set, or the image was found public. */
+export class ShareFailed extends Error {
+  override name = 'ShareFailed';
+}
+
+/** The latest-image parameter could not be written in a region or account. */
+export class PublishFailed extends Error {
+  override name = 'PublishFailed';
+}
+
 /**
  * The closed set of errors a failed lifecycle execution ends with (the `Error` of its Fail state). Every
  * named task error above that can end a run, plus StageFailed: anything unexpected (retries exhausted, a
@@ -134,6 +154,10 @@ export const EXECUTION_ERRORS = [
   // Approval: a listed approver rejected (who and why in the cause), or nobody decided in time.
   'ApprovalRejected',
   'ApprovalExpired',
+  'ImageNotApproved',
+  'RegionCopyFailed',
+  'ShareFailed',
+  'PublishFailed',
   'StageFailed',
 ] as const;
 export type ExecutionError = (typeof EXECUTION_ERRORS)[number];

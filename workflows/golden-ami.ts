@@ -4,7 +4,8 @@
  *
  * Execution input (all optional, validated by `prepare`; a malformed field fails the run with
  * InvalidExecutionInput naming it): `baseImage` ({amiId} | {ssmParameter} | {owner, namePattern}) overrides the
- * configured base image for this run; `reason` and `requestedBy` go to the audit trail.
+ * configured base image for this run; `reason` and `requestedBy` go to the audit trail; `distributeOnly`
+ * ({version}) runs only Distribute → Share → Publish for that version's approved image (ImageNotApproved otherwise).
  *
  *  1. Start Run            Pass      assigns the variables every later state may read (nulls until known)
  *  2. Prepare Run          prepare   {run, input, config} → {version, imageName, baseImage, reason, requestedBy}
@@ -41,9 +42,15 @@
  *                          ApprovalRejected; States.Timeout → ApprovalExpired (failure path: image expired)
  *     Mark Image Distributing requestApproval {phase: decided}; Record Approval. required: false → recorded as
  *                          not required, and passes.
- *  7. Record Done, Succeeded (output: the run summary)
+ *  7. Distribute (stages/distribute.ts)  Map over target regions: copyImage → checkCopy with back-off, one retry;
+ *                          RegionCopyFailed naming the regions                                → $regionImages
+ *     (startBeforeApproval: the copies are started right after Bake, pending-approval, and found again here)
+ *  8. Share (stages/share.ts)     Map over $regionImages: shareImage (launch/snapshot permissions, KMS grants,
+ *                          never public); ShareFailed                                           → $shares
+ *  9. Publish (stages/publish.ts) publishImage: aws:ec2:image parameter per region and consumer account → $parameters
+ * 10. Record Done, Succeeded (output: the run summary); a redistribution skips Record Done
  *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run
- *  Instances → Mark Record Failed (three independent cleanup actions, each retried on any error and passed over
+ *  Instances → Deregister Run Copies → Mark Record Failed (four independent cleanup actions, each retried on any error and passed over
  *  when it gives up) → Notify Failure (SNS; names anything not cleaned) → Failed (Error = one of
  *  EXECUTION_ERRORS: the stage's named error, or StageFailed with the stage, original error and cause).
  *  Stopped and timed-out executions skip every Catch: the stack's EventBridge rule runs the same cleanup.
@@ -56,9 +63,9 @@
  *   Test      agent ≤ 10 min, each step as above
  *   ScanGate  scanTimeoutMinutes (one check a minute), then ScanIncomplete
  *   Approval  approval.timeoutHours, then ApprovalExpired
+ *   Distribute each copy ≤ 6 h (or copyCompletionMinutes + 30 min), twice at most, copyConcurrency regions at a time
  *
- * Later stages (Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
- * and Done: each is a builder in workflows/stages/ that takes the state after it.
+ * Later stages (UpdateLaunchTemplates, Retention between Publish and Done) are builders in workflows/stages/ that take the state after them.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -70,9 +77,12 @@ import { approvalStage } from './stages/approval';
 import { bakeStage } from './stages/bake';
 import { recordStage, type StageContext, type TaskFunctions } from './stages/common';
 import { failureStage } from './stages/failure';
+import { copyDeadlineMinutes, distributeStage, startCopiesEarly } from './stages/distribute';
 import { componentSteps } from './stages/instance';
 import { prepareStage } from './stages/prepare';
+import { publishStage } from './stages/publish';
 import { scanGateStage } from './stages/scan-gate';
+import { shareStage } from './stages/share';
 import { testStage } from './stages/test';
 
 export interface GoldenAmiWorkflowProps {
@@ -86,10 +96,13 @@ export interface GoldenAmiWorkflowProps {
   builderSecurityGroupIds?: string[];
 }
 
-/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), approval (configurable), with margin. */
+/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), approval (configurable), copies (two attempts per wave of regions), with margin. */
 export function executionTimeout(pipeline: LoadedPipeline): Duration {
-  const approval = pipeline.config.approval.required ? pipeline.config.approval.timeoutHours : 0;
-  return Duration.hours(8 + approval).plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes));
+  const { distribution, scanGate, approval } = pipeline.config;
+  const approvalHours = approval.required ? approval.timeoutHours : 0;
+  const waves = Math.ceil(distribution.targetRegions.length / distribution.copyConcurrency);
+  const copyMinutes = waves * 2 * copyDeadlineMinutes(distribution.copyCompletionMinutes);
+  return Duration.hours(8 + approvalHours).plus(Duration.minutes(scanGate.scanTimeoutMinutes + copyMinutes));
 }
 
 export class GoldenAmiWorkflow extends Construct {
@@ -121,20 +134,32 @@ export class GoldenAmiWorkflow extends Construct {
         baseImage: '{% $baseImage %}',
         reason: '{% $reason %}',
         requestedBy: '{% $requestedBy %}',
-        scanGate: "{% $gate ~> |$|{}, ['topFindings']| %}",
+        // A redistribution has no gate of its own (the version's record keeps the one it passed).
+        scanGate: "{% $gate ? ($gate ~> |$|{}, ['topFindings']|) : null %}",
+        topFindings: '{% $gate ? $gate.topFindings : [] %}',
         approval: `{% ${config.approval.required ? '$approval' : "{'required': false}"} %}`,
-        topFindings: '{% $gate.topFindings %}',
+        regionImages: '{% $regionImages %}',
+        shares: '{% $shares %}',
+        parameters: '{% $parameters %}',
+        redistribution: '{% $redistribute %}',
         registry: `{% {'table': '${props.registryTableName}', 'pk': 'PIPELINE#${config.name}', 'version': $version} %}`,
       },
     });
     const done = recordStage(ctx, 'Record Done', 'Done', 'succeeded', "{% {'imageId': $imageId, 'gate': $gate ~> |$|{}, ['topFindings']|} %}");
     done.next(succeeded);
+    // A redistribution (distributeOnly) leaves the version's Done record to the run that built it.
+    const finish = sfn.Choice.jsonata(this, 'Redistribution?')
+      .when(sfn.Condition.jsonata('{% $redistribute %}'), succeeded)
+      .otherwise(done);
 
-    const approval = approvalStage(ctx, { topicArn: props.topic.topicArn, components }, done);
+    const publish = publishStage(ctx, finish);
+    const share = shareStage(ctx, publish);
+    const distribute = distributeStage(ctx, share);
+    const approval = approvalStage(ctx, { topicArn: props.topic.topicArn, components }, distribute);
     const scan = scanGateStage(ctx, approval);
     const test = testStage(ctx, steps.test, scan);
-    const bake = bakeStage(ctx, steps.build, components, test);
-    const prepare = prepareStage(ctx, components, bake);
+    const bake = bakeStage(ctx, steps.build, components, startCopiesEarly(ctx, test));
+    const prepare = prepareStage(ctx, components, bake, distribute);
 
     const start = sfn.Pass.jsonata(this, 'Start Run', {
       comment: `Golden AMI lifecycle of pipeline ${config.name}`,
@@ -152,8 +177,14 @@ export class GoldenAmiWorkflow extends Construct {
         gate: null,
         approval: null,
         testSteps: [],
+        redistribute: false,
+        copies: [],
+        regionImages: [],
+        shares: [],
+        parameters: [],
         cleanupImages: null,
         cleanupInstances: null,
+        cleanupCopies: null,
         cleanupRecord: null,
       },
     });
@@ -168,7 +199,7 @@ export class GoldenAmiWorkflow extends Construct {
       tracingEnabled: true,
       // Execution data stays out of the logs (it may hold findings and names); history keeps it for auditors.
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate, approval`,
+      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate, approval, distribute, share, publish`,
     });
   }
 }

@@ -8,6 +8,11 @@
  *              before the state machine saw its id, is caught too. The known id is handled first, so it is
  *              rejected even when the search by tag keeps failing.
  *   instances  terminate every instance of the execution that is still alive.
+ *   copies     deregister every copy of the run in every target region, with its snapshots: the copies the state
+ *              machine knows ($regionImages) and every own image tagged with this execution in those regions
+ *              (a speculative copy, a copy whose id was lost), then any snapshot tagged with the execution that
+ *              no image uses any more. Copies of earlier runs that this run reused are tagged with their own
+ *              execution and left alone.
  *   record     mark the registry record failed (terminal), with what could not be cleaned. The version is the
  *              one Prepare returned or, when its result was lost (a time-out after it wrote), the one found
  *              by execution.
@@ -26,9 +31,12 @@
  */
 import {
   CreateTagsCommand,
+  DeleteSnapshotCommand,
+  DeregisterImageCommand,
   DescribeImagesCommand,
   EnableImageDeprecationCommand,
   paginateDescribeImages,
+  paginateDescribeSnapshots,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
@@ -36,7 +44,16 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { registryKeys } from '../../pipeline/registry';
 import { TAG } from '../../pipeline/tags';
-import type { CleanupAction, cleanupEventSchema, cleanupResultSchema, ExecutionStatusChange, NotCleaned, RunContext, statusChangeCleanupResultSchema } from '../contracts';
+import type {
+  CleanupAction,
+  cleanupEventSchema,
+  cleanupResultSchema,
+  ExecutionStatusChange,
+  NotCleaned,
+  RegionImage,
+  RunContext,
+  statusChangeCleanupResultSchema,
+} from '../contracts';
 import { hasErrorName } from '../common/aws-errors';
 import { findOwnVersion } from '../common/image-record';
 import { findExecutionInstances, terminate } from '../common/instances';
@@ -52,6 +69,8 @@ export type StatusChangeCleanupResult = z.output<typeof statusChangeCleanupResul
 
 export interface CleanupClients {
   ec2: EC2Client;
+  /** The EC2 client of another region (target regions of copies). */
+  ec2In: (region: string) => EC2Client;
   registry: DynamoDBDocumentClient;
 }
 
@@ -197,6 +216,89 @@ export async function terminateRunInstances(ec2: EC2Client, run: RunContext): Pr
   return outcome;
 }
 
+/** Own snapshots in the client's region tagged with this execution. */
+async function findExecutionSnapshots(ec2: EC2Client, executionArn: string): Promise<string[]> {
+  const ids: string[] = [];
+  const pages = paginateDescribeSnapshots({ client: ec2 }, { OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG.execution}`, Values: [executionArn] }] });
+  for await (const page of pages) for (const snapshot of page.Snapshots ?? []) if (snapshot.SnapshotId) ids.push(snapshot.SnapshotId);
+  return ids;
+}
+
+/** Deregister `imageId` with its snapshots (left-over snapshots are deleted by tag afterwards). */
+async function deregisterWithSnapshots(ec2: EC2Client, imageId: string): Promise<void> {
+  try {
+    await ec2.send(new DeregisterImageCommand({ ImageId: imageId, DeleteAssociatedSnapshots: true }));
+  } catch (error) {
+    if (!hasErrorName(error, 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable')) throw error;
+  }
+}
+
+/** copies of one region: deregister the run's copies (ownership checked), then delete its left-over snapshots. */
+async function deregisterRegionCopies(ec2: EC2Client, run: RunContext, region: string, known: string[], outcome: ActionOutcome): Promise<void> {
+  let found: string[] = [];
+  try {
+    found = await findExecutionImages(ec2, run.executionArn);
+  } catch (error) {
+    outcome.failed.push({ what: `copies in ${region} tagged ${TAG.execution}=${run.executionName}`, why: `could not be listed: ${message(error)}` });
+  }
+  const ids = [...new Set([...known, ...found])];
+  if (ids.length > 0) {
+    let owners: Map<string, string>;
+    try {
+      owners = await executionTags(ec2, ids);
+    } catch (error) {
+      for (const id of ids) outcome.failed.push({ what: `${id} (${region})`, why: `its ${TAG.execution} tag could not be checked: ${message(error)}` });
+      return;
+    }
+    for (const id of ids) {
+      const owner = owners.get(id);
+      if (owner !== run.executionArn) {
+        // Another run's copy (reused by this one) or one already gone: never touched.
+        if (owner === undefined && !(await imageGone(ec2, id))) {
+          outcome.failed.push({ what: `${id} (${region})`, why: `no ${TAG.execution} tag confirms it as this run's copy; not touched` });
+        }
+        continue;
+      }
+      try {
+        await deregisterWithSnapshots(ec2, id);
+        outcome.done.push(id);
+      } catch (error) {
+        outcome.failed.push({ what: `${id} (${region})`, why: message(error) });
+      }
+    }
+  }
+  // Snapshots of the run's copies that survived their image (DeleteAssociatedSnapshots skipped or failed).
+  try {
+    for (const snapshotId of await findExecutionSnapshots(ec2, run.executionArn)) {
+      try {
+        await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
+      } catch (error) {
+        // In use by an image of this run that could not be deregistered: that image is already named.
+        if (hasErrorName(error, 'InvalidSnapshot.NotFound', 'InvalidSnapshot.InUse')) continue;
+        outcome.failed.push({ what: `${snapshotId} (${region})`, why: message(error) });
+      }
+    }
+  } catch (error) {
+    outcome.failed.push({ what: `snapshots in ${region} tagged ${TAG.execution}=${run.executionName}`, why: `could not be listed: ${message(error)}` });
+  }
+}
+
+/** copies: every target region, each independently (one region failing does not stop the others). */
+export async function deregisterRunCopies(
+  ec2In: (region: string) => EC2Client,
+  run: RunContext,
+  regions: readonly string[],
+  known: readonly RegionImage[] = [],
+): Promise<ActionOutcome> {
+  const outcome: ActionOutcome = { done: [], failed: [] };
+  const all = [...new Set([...regions, ...known.map((k) => k.region)])];
+  for (const region of all) {
+    const ids = known.filter((k) => k.region === region).map((k) => k.imageId);
+    await deregisterRegionCopies(ec2In(region), run, region, ids, outcome);
+  }
+  return outcome;
+}
+
 interface RecordFailure {
   stage: string;
   error: string;
@@ -211,7 +313,15 @@ export async function markRunRecord(
   table: string,
   version: number | null | undefined,
   failure: RecordFailure,
+  redistribution = false,
 ): Promise<number | null> {
+  if (redistribution) {
+    // The approved image stays approved: only the failed distribution stage and lastRedistribution are written.
+    if (version === null || version === undefined) return null;
+    const stage = DISTRIBUTION_STAGES.find((s) => s === failure.stage) ?? 'Distribute';
+    await recordStage({ registry }, { run, registryTable: table, version, stage, status: 'failed', details: { ...failure }, redistribution: true });
+    return version;
+  }
   const own = version ?? (await findOwnVersion(registry, table, run.pipeline, run.executionArn));
   if (own === undefined) return null;
   await recordStage({ registry }, { run, registryTable: table, version: own, stage: 'Failed', status: 'failed', details: { ...failure } });
@@ -228,6 +338,7 @@ async function expireRunApproval(registry: DynamoDBDocumentClient, run: RunConte
     logger.info('approval expired', { approvalId: pointer.approvalId });
   }
 }
+const DISTRIBUTION_STAGES = ['Distribute', 'Share', 'Publish'] as const;
 
 function incomplete(action: CleanupAction, outcome: ActionOutcome): CleanupIncomplete {
   const lines = outcome.failed.map((f) => `${f.what}: ${f.why}`);
@@ -247,11 +358,16 @@ export async function cleanup(clients: CleanupClients, event: CleanupEvent): Pro
       error: event.error,
       cause: event.cause,
       notCleaned: event.notCleaned,
-    });
+    }, event.redistribution === true);
     return { action, terminated: [], rejectedImageIds: [], recordedVersion };
   }
-  const outcome =
-    action === 'images' ? await rejectRunImages(clients.ec2, run, event.imageId, failedImageStatus(event.error)) : await terminateRunInstances(clients.ec2, run);
+  if (action === 'copies') {
+    const known = (event.regionImages ?? []).filter((image) => (event.copyRegions ?? []).includes(image.region));
+    const outcome = await deregisterRunCopies(clients.ec2In, run, event.copyRegions ?? [], known);
+    if (outcome.failed.length > 0) throw incomplete(action, outcome);
+    return { action, terminated: [], rejectedImageIds: [], deregistered: outcome.done };
+  }
+  const outcome = action === 'images' ? await rejectRunImages(clients.ec2, run, event.imageId, failedImageStatus(event.error)) : await terminateRunInstances(clients.ec2, run);
   if (outcome.failed.length > 0) throw incomplete(action, outcome);
   return action === 'images'
     ? { action, terminated: [], rejectedImageIds: outcome.done }
@@ -276,6 +392,8 @@ export interface StatusChangeSettings {
   pipeline: string;
   registryTable: string;
   topicArn: string;
+  /** Target regions searched for the run's copies. */
+  copyRegions?: string[];
 }
 
 /** The error name an ABORTED or TIMED_OUT execution is recorded and notified with. */
@@ -314,8 +432,14 @@ export async function cleanupAfterStatusChange(
   const cause = detail.cause || (detail.status === 'TIMED_OUT' ? 'the execution exceeded its time limit' : 'the execution was stopped');
   const images = await withAttempts(() => rejectRunImages(clients.ec2, run));
   const instances = await withAttempts(() => terminateRunInstances(clients.ec2, run));
+  const copyRegions = settings.copyRegions ?? [];
+  const copies = await withAttempts(() => deregisterRunCopies(clients.ec2In, run, copyRegions));
   // Each entry an id, or the search that failed (e.g. "images tagged gami:execution=<name>").
-  const notCleaned: NotCleaned = { images: images.failed.map((f) => f.what), instances: instances.failed.map((f) => f.what) };
+  const notCleaned: NotCleaned = {
+    images: images.failed.map((f) => f.what),
+    instances: instances.failed.map((f) => f.what),
+    ...(copies.failed.length > 0 ? { copies: copies.failed.map((f) => f.what) } : {}),
+  };
 
   let stage = 'unknown';
   let recordedVersion: number | null = null;
@@ -339,6 +463,7 @@ export async function cleanupAfterStatusChange(
   const left = [
     ...instances.failed.map((f) => `${f.what.startsWith('i-') ? 'instance ' : ''}${f.what}: ${f.why}`),
     ...images.failed.map((f) => `${f.what.startsWith('ami-') ? 'image ' : ''}${f.what}: ${f.why}`),
+    ...copies.failed.map((f) => `${f.what.startsWith('ami-') ? 'copy ' : ''}${f.what}: ${f.why}`),
     ...(notCleaned.record ? [`registry record: ${notCleaned.record}`] : []),
   ];
   const lines = [
@@ -346,7 +471,8 @@ export async function cleanupAfterStatusChange(
     '',
     cause,
     '',
-    `Clean-up: terminated ${instances.done.length ? instances.done.join(', ') : 'no instances'}; rejected and deprecated ${images.done.length ? images.done.join(', ') : 'no images'}.`,
+    `Clean-up: terminated ${instances.done.length ? instances.done.join(', ') : 'no instances'}; rejected and deprecated ${images.done.length ? images.done.join(', ') : 'no images'}` +
+      `${copyRegions.length > 0 ? `; deregistered ${copies.done.length ? `copies ${copies.done.join(', ')} with their snapshots` : 'no copies'}` : ''}.`,
     left.length > 0 ? `NOT CLEANED (act on these): ${left.join('; ')}` : 'Nothing was left behind.',
     '',
     `Execution: ${run.executionArn}`,
@@ -363,5 +489,13 @@ export async function cleanupAfterStatusChange(
       },
     }),
   );
-  return { ...empty, terminated: instances.done, rejectedImageIds: images.done, recordedVersion, notCleaned, notified: true };
+  return {
+    ...empty,
+    terminated: instances.done,
+    rejectedImageIds: images.done,
+    ...(copyRegions.length > 0 ? { deregistered: copies.done } : {}),
+    recordedVersion,
+    notCleaned,
+    notified: true,
+  };
 }

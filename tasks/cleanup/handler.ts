@@ -7,7 +7,7 @@ import { registryClient } from '../common/registry';
 import { snsClient } from '../common/sns';
 import { cleanup, cleanupAfterStatusChange } from './cleanup';
 
-const stateMachineHandler = taskHandler('cleanup', cleanupEventSchema, (event) => cleanup({ ec2: ec2Client(), registry: registryClient() }, event));
+const stateMachineHandler = taskHandler('cleanup', cleanupEventSchema, (event) => cleanup({ ec2: ec2Client(), ec2In: ec2Client, registry: registryClient() }, event));
 
 /**
  * Two callers: the state machine's failure path (one action per invocation), and the stack's EventBridge rule
@@ -23,9 +23,14 @@ export const handler = async (event: unknown, context?: Parameters<typeof stateM
     throw new Error('cleanup needs GAMI_PIPELINE, GAMI_REGISTRY_TABLE and GAMI_TOPIC_ARN to clean up after an execution status change');
   }
   const result = await cleanupAfterStatusChange(
-    { ec2: ec2Client(), registry: registryClient(), sns: snsClient() },
+    { ec2: ec2Client(), ec2In: ec2Client, registry: registryClient(), sns: snsClient() },
     statusChange,
-    { pipeline: env.GAMI_PIPELINE, registryTable: env.GAMI_REGISTRY_TABLE, topicArn: env.GAMI_TOPIC_ARN },
+    {
+      pipeline: env.GAMI_PIPELINE,
+      registryTable: env.GAMI_REGISTRY_TABLE,
+      topicArn: env.GAMI_TOPIC_ARN,
+      copyRegions: env.GAMI_COPY_REGIONS ? env.GAMI_COPY_REGIONS.split(',') : [],
+    },
   );
   logger.info('cleaned up after an execution status change', { result });
   return result;

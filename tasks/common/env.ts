@@ -19,6 +19,8 @@ export const taskEnvSchema = z.object({
   GAMI_APPROVAL_SECRET: z.string().min(1).optional(),
   /** Approval: where the approval API is served, the base of every link (the HTTP API's endpoint; locally the local server). */
   GAMI_APPROVAL_BASE_URL: z.url().optional(),
+  /** Comma-separated target regions, where cleanup looks for the copies of a stopped or timed-out run. */
+  GAMI_COPY_REGIONS: z.string().optional(),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;
 

@@ -11,6 +11,7 @@ import { renderImageName } from '../../pipeline/naming';
 import { registryKeys } from '../../pipeline/registry';
 import {
   executionInputSchema,
+  resolvedImageSchema,
   type ExecutionInput,
   type prepareEventSchema,
   type prepareResultSchema,
@@ -21,7 +22,8 @@ import { formatIssues } from '../common/issues';
 import { allocateVersion, findOwnVersion } from '../common/image-record';
 import { inputLimitViolation } from '../common/input-limits';
 import { TAG, type ImageStatus } from '../../pipeline/tags';
-import { BaseImageNotFound, BaseImageNotTrusted, InvalidExecutionInput, InvalidTaskEvent, RegistryConflict } from '../errors';
+import { BaseImageNotFound, BaseImageNotTrusted, ImageNotApproved, InvalidExecutionInput, InvalidTaskEvent, RegistryConflict } from '../errors';
+import { snapshotIdsOf } from '../common/images';
 
 export type PrepareEvent = z.output<typeof prepareEventSchema>;
 export type PrepareResult = z.output<typeof prepareResultSchema>;
@@ -238,9 +240,49 @@ function chooseSource(input: ExecutionInput, configured: BaseImageSource): BaseI
   return override;
 }
 
+/** Statuses an image may be redistributed in: approved by the last distribution step (and not retired since). */
+export const REDISTRIBUTABLE: readonly ImageStatus[] = ['approved'];
+
+/**
+ * distributeOnly: the approved image of an earlier version, found through its registry record, checked by its
+ * own `gami:status` tag (the tag IAM protects, not the record alone). Nothing is written: the record belongs to
+ * the run that built the image, and the distribution stages add to it.
+ */
+export async function prepareRedistribution(clients: PrepareClients, event: PrepareEvent, input: ExecutionInput, version: number): Promise<PrepareResult> {
+  const { run, config } = event;
+  const record = (await clients.registry.send(new GetCommand({ TableName: config.registryTable, Key: registryKeys.image(run.pipeline, version), ConsistentRead: true }))).Item;
+  if (!record) throw new InvalidExecutionInput(`invalid execution input: distributeOnly.version: ${run.pipeline} has no version ${version} in the registry`);
+  const label = `${run.pipeline} version ${version}${typeof record.imageName === 'string' ? ` (${record.imageName})` : ''}`;
+  if (typeof record.imageId !== 'string') throw new ImageNotApproved(`${label} has no image (its run ended in ${String(record.stage)}); only approved images are redistributed`);
+  let image: Image | undefined;
+  try {
+    image = (await clients.ec2.send(new DescribeImagesCommand({ ImageIds: [record.imageId], IncludeDeprecated: true, IncludeDisabled: true }))).Images?.[0];
+  } catch (error) {
+    if (!hasErrorName(error, 'InvalidAMIID.')) throw error;
+  }
+  if (!image) throw new ImageNotApproved(`${label}: image ${record.imageId} no longer exists; only approved images are redistributed`);
+  const status = image.Tags?.find((t) => t.Key === TAG.status)?.Value;
+  if (!status || !REDISTRIBUTABLE.includes(status as ImageStatus) || image.State !== 'available') {
+    throw new ImageNotApproved(
+      `${image.Name ?? label} (${record.imageId}), ${run.pipeline} version ${version}, is not approved ` +
+        `(${TAG.status}=${status ?? 'none'}, state ${image.State ?? 'unknown'}); only approved images are redistributed`,
+    );
+  }
+  const baseImage = resolvedImageSchema.safeParse(record.baseImage);
+  return {
+    version,
+    imageName: image.Name ?? String(record.imageName),
+    baseImage: baseImage.success ? baseImage.data : { imageId: '', name: '', ownerId: '', creationDate: '', source: 'unknown (not in the registry record)' },
+    reason: input.reason ?? DEFAULT_REASON,
+    requestedBy: input.requestedBy ?? DEFAULT_REQUESTED_BY,
+    redistribution: { imageId: record.imageId, snapshotIds: snapshotIdsOf(image) },
+  };
+}
+
 export async function prepare(clients: PrepareClients, event: PrepareEvent): Promise<PrepareResult> {
   const input = parseExecutionInput(event.input);
   const { run, config } = event;
+  if (input.distributeOnly) return prepareRedistribution(clients, event, input, input.distributeOnly.version);
 
   const configured = baseImageSchema.safeParse(config.baseImage);
   if (!configured.success) throw new InvalidTaskEvent(`prepare: invalid event: config.baseImage: ${formatIssues(configured.error)}`);

@@ -22,7 +22,10 @@ export type RecordStageResult = z.output<typeof recordStageResultSchema>;
 type Stage = (typeof STAGES)[number];
 
 /** Detail keys copied onto the IMAGE record as top-level attributes. */
-export const PROMOTED_DETAILS = ['imageId', 'snapshotIds', 'error', 'cause'] as const;
+export const PROMOTED_DETAILS = ['imageId', 'snapshotIds', 'error', 'cause', 'regionImages', 'shares', 'parameters'] as const;
+
+/** Of those, the distribution artifacts: a redistribution (distributeOnly) writes only these onto the IMAGE record. */
+export const DISTRIBUTION_ARTIFACTS = ['regionImages', 'shares', 'parameters'] as const;
 
 /** The image's lifecycle status after `stage` reached `status`; undefined leaves it as it is. */
 export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'], error?: unknown): ImageStatus | undefined {
@@ -30,6 +33,8 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
   if (stage === 'Prepare' || (stage === 'Bake' && status === 'started')) return 'building';
   if (stage === 'Bake' || stage === 'Test' || stage === 'ScanGate') return 'testing';
   if (stage === 'Approval') return status === 'started' ? 'awaiting-approval' : 'distributing';
+  // Distribute, Share and Publish leave it as the approval decision set it (distributing, tag and record alike);
+  // the last distribution step sets approved on both.
   return undefined;
 }
 
@@ -40,7 +45,7 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
 export function stageOrder(stage: Stage, status: RecordStageEvent['status']): number {
   return STAGE_ORDER.indexOf(stage) * 2 + (status === 'started' ? 0 : 1);
 }
-const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Done', 'Failed'];
+const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'Done', 'Failed'];
 
 /** UpdateItem, where a failed condition means a later write already got there: nothing to do. */
 async function updateUnlessLater(registry: DynamoDBDocumentClient, command: UpdateCommand): Promise<boolean> {
@@ -94,6 +99,11 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
     }),
   );
 
+  if (event.redistribution) {
+    await recordRedistribution(clients.registry, event);
+    return { recorded: true, key: stageKey };
+  }
+
   const imageUpdate: Update = { expression: [], names: {}, values: {} };
   set(imageUpdate, 'stage', stage);
   set(imageUpdate, 'stageStatus', status);
@@ -115,4 +125,30 @@ export async function recordStage(clients: { registry: DynamoDBDocumentClient },
   );
 
   return { recorded: true, key: stageKey };
+}
+
+/**
+ * A distributeOnly run of an already approved version: the IMAGE record gains the new artifacts (every region's
+ * image, shares, parameters) and `lastRedistribution` (execution, stage, status, time), but keeps the stage and
+ * status the original run left — a failed redistribution must not make an approved image look rejected. Only the
+ * image's record of an existing version is updated (never created).
+ */
+async function recordRedistribution(registry: DynamoDBDocumentClient, event: RecordStageEvent): Promise<void> {
+  const { run, version, stage, status, details } = event;
+  const update: Update = { expression: [], names: {}, values: {} };
+  set(update, 'lastRedistribution', { executionArn: run.executionArn, stage, status, at: run.now });
+  set(update, 'updatedAt', run.now);
+  for (const key of DISTRIBUTION_ARTIFACTS) if (details[key] !== undefined) set(update, key, details[key]);
+  update.names['#pk'] = 'pk';
+  await updateUnlessLater(
+    registry,
+    new UpdateCommand({
+      TableName: event.registryTable,
+      Key: registryKeys.image(run.pipeline, version),
+      UpdateExpression: `SET ${update.expression.join(', ')}`,
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: update.names,
+      ExpressionAttributeValues: update.values,
+    }),
+  );
 }

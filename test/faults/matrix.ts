@@ -13,7 +13,9 @@
  *      names it;
  *   4. the registry record is terminal and consistent with the image's tags — unless the notification says
  *      it could not be marked;
- *   5. a run that did not succeed sent a notification.
+ *   5. a run that did not succeed sent a notification;
+ *   6. copies: a run that did not succeed left no copy (nor a snapshot of one) in any target region — unless the
+ *      notification names it; a successful run has exactly one available copy per target region.
  *
  * Shared by `test/faults/*.test.ts` (jest: TEST_SCENARIOS, every stage × fault kind cell) and `npm run faults`
  * (bench/faults.ts runs SCENARIOS, all of them, and prints the table). Adding a
@@ -21,7 +23,7 @@
  */
 import { StartExecutionCommand, StopExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { followExecution } from '../../bin/follow';
 import { buildApp, LOCAL_CONTEXT } from '../../infra/app';
 import { resourceNames } from '../../infra/pipeline-stack';
@@ -40,6 +42,7 @@ import type { ApprovalMode } from '../workflow/runtime-fixture';
 
 export const TOOLING = '111111111111';
 export const REGION = 'eu-west-1';
+/** The example pipeline: every scenario runs every stage, approval through the real endpoint included. */
 export const PIPELINE_FILE = 'pipelines/example.yaml';
 
 type Status = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
@@ -83,7 +86,14 @@ export const STAGE_TASKS: [stage: string, task: TaskName][] = [
   ['ScanGate', 'checkScanCoverage'],
   ['ScanGate', 'evaluateScanGate'],
   ['Approval', 'requestApproval'],
+  ['Distribute', 'copyImage'],
+  ['Distribute', 'checkCopy'],
+  ['Share', 'shareImage'],
+  ['Publish', 'publishImage'],
 ];
+
+/** Stages whose transient Lambda scenarios run only in `npm run faults` (npm test takes DISTRIBUTION_TEST_SCENARIOS). */
+const DISTRIBUTION_STAGES = ['Distribute', 'Share', 'Publish'];
 
 const LAMBDA_KINDS: LambdaFaultKind[] = ['crash-before', 'crash-after', 'timeout-after', 'error', 'double-invoke'];
 
@@ -112,6 +122,7 @@ function persistentLambdaScenarios(): Scenario[] {
     // The second launch is the test instance's.
     ['Test', 'launchInstance', 2],
     ['ScanGate', 'evaluateScanGate', 1],
+    ['Share', 'shareImage', 1],
   ];
   const kinds: LambdaFaultKind[] = ['crash-before', 'crash-after', 'timeout-after', 'error'];
   return targets.flatMap(([stage, task, from]) =>
@@ -141,6 +152,13 @@ const CLOUD_SCENARIOS: Scenario[] = [
   { id: 'Test / test instance fails to start', stage: 'Test', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.instanceFailsToStart', skip: 1, count: 1 }], expect: { status: 'FAILED', error: 'InstanceLaunchFailed' } },
   { id: 'ScanGate / scan never completes', stage: 'ScanGate', fault: 'cloud resource fails', cloud: [{ behaviour: 'inspector.scanNeverCompletes' }], expect: { status: 'FAILED', error: 'ScanIncomplete' } },
   { id: 'ScanGate / ListFindings 5xx always', stage: 'ScanGate', fault: 'cloud 5xx always', cloud: [{ operation: 'inspector2:ListFindings', error: 'InternalServerException' }], expect: { status: 'FAILED', error: 'StageFailed' } },
+  { id: 'Distribute / one copy fails once (retried)', stage: 'Distribute', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.copyFails', region: 'us-east-1', count: 1 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Distribute / one region\'s copies fail', stage: 'Distribute', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.copyFails', region: 'us-east-1' }], expect: { status: 'FAILED', error: 'RegionCopyFailed' } },
+  { id: 'Distribute / ec2:CopyImage / 5xx x3', stage: 'Distribute', fault: 'cloud 5xx', cloud: [{ operation: 'ec2:CopyImage', error: 'InternalError', count: 3 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Distribute / ec2:CopyImage / 50% throttled', stage: 'Distribute', fault: 'cloud throttling', cloud: [{ operation: 'ec2:CopyImage', error: 'RequestLimitExceeded', probability: 0.5 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Share / kms:CreateGrant / 5xx always', stage: 'Share', fault: 'cloud 5xx always', cloud: [{ operation: 'kms:CreateGrant', error: 'KMSInternalException', httpStatusCode: 500 }], expect: { status: 'FAILED', error: 'StageFailed' } },
+  { id: 'Share / ec2:ModifyImageAttribute / 5xx x3', stage: 'Share', fault: 'cloud 5xx', cloud: [{ operation: 'ec2:ModifyImageAttribute', error: 'InternalError', count: 3 }], expect: { status: 'SUCCEEDED' } },
+  { id: 'Publish / ssm:PutParameter / 5xx always', stage: 'Publish', fault: 'cloud 5xx always', cloud: [{ operation: 'ssm:PutParameter', error: 'InternalServerError' }], expect: { status: 'FAILED', error: 'StageFailed' } },
 ];
 
 /** The approval stage: a rejection, nobody deciding, the emails or the signing key failing. */
@@ -153,6 +171,8 @@ const APPROVAL_SCENARIOS: Scenario[] = [
   { id: 'Approval / sns:Publish 5xx x6', stage: 'Approval', fault: 'cloud 5xx always', cloud: [{ operation: 'sns:Publish', error: 'InternalError', count: 6 }], expect: { status: 'FAILED', error: 'StageFailed' } },
   { id: 'Approval / secretsmanager:GetSecretValue 5xx x2', stage: 'Approval', fault: 'cloud 5xx', cloud: [{ operation: 'secretsmanager:GetSecretValue', error: 'InternalServiceError', count: 2 }], expect: { status: 'SUCCEEDED' } },
 ];
+/** A run that fails in Publish after its copies exist in every target region (copies are then cleaned up). */
+const FAILING_AFTER_COPIES: FaultRule[] = [{ operation: 'ssm:PutParameter', error: 'InternalServerError' }];
 
 /** A run that fails in ScanGate with an available image and a running test instance, for clean-up faults. */
 const FAILING_RUN: FaultRule[] = [{ behaviour: 'inspector.scanNeverCompletes' }];
@@ -209,6 +229,14 @@ const FAILURE_PATH_SCENARIOS: Scenario[] = [
     expect: { status: 'FAILED', error: 'ScanIncomplete' },
   },
   {
+    id: 'FailurePath / copies: ec2:DeregisterImage / 5xx always (named in the notification)',
+    stage: 'FailurePath',
+    fault: 'cloud 5xx always',
+    cloud: FAILING_AFTER_COPIES,
+    cloudOnFailurePath: [{ operation: 'ec2:DeregisterImage', error: 'InternalError' }],
+    expect: { status: 'FAILED', error: 'StageFailed' },
+  },
+  {
     id: 'FailurePath / sns:Publish / 5xx x3',
     stage: 'FailurePath',
     fault: 'cloud 5xx',
@@ -245,6 +273,8 @@ const STOP_SCENARIOS: Scenario[] = [
   { id: 'Bake / stopped while the builder runs', stage: 'Bake', fault: 'stopped', stopAfterMinutes: 4, expect: { status: 'ABORTED' } },
   { id: 'Test / stopped while the test instance runs', stage: 'Test', fault: 'stopped', stopAfterMinutes: 16, expect: { status: 'ABORTED' } },
   { id: 'ScanGate / stopped while waiting for the scan', stage: 'ScanGate', fault: 'stopped', cloud: FAILING_RUN, stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
+  // The gate passes at about 33 minutes; the copies take about 17: stopped while they are pending.
+  { id: 'Distribute / stopped while copying', stage: 'Distribute', fault: 'stopped', stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
 ];
 
 /** Runs that exceed the execution's time limit: no Catch runs either; the EventBridge rule's cleanup does. */
@@ -271,15 +301,25 @@ export const SCENARIOS: Scenario[] = [
   ...CONCURRENT_SCENARIOS,
 ];
 
-/** What `npm test` runs: every scenario but half the transient Lambda ones (see transientLambdaScenarios). */
+/** The distribution scenarios `npm test` runs (four; the rest run in `npm run faults`). */
+const DISTRIBUTION_TEST_SCENARIOS = [
+  'Distribute / copyImage / crash-after once',
+  'Distribute / one region\'s copies fail',
+  'Share / shareImage / error always',
+  'FailurePath / copies: ec2:DeregisterImage / 5xx always (named in the notification)',
+];
+
+/** What `npm test` runs: every scenario but half the transient Lambda ones (see transientLambdaScenarios), and four of distribution's. */
 export const TEST_SCENARIOS: Scenario[] = [
-  ...transientLambdaScenarios(true),
+  ...transientLambdaScenarios(true).filter((s) => !DISTRIBUTION_STAGES.includes(s.stage)),
   ...SCENARIOS.filter(
     (s) =>
       !(s.fault.startsWith('lambda') && s.fault.endsWith(' once') && s.stage !== 'FailurePath') &&
+      !(DISTRIBUTION_STAGES.includes(s.stage) || s.cloud === FAILING_AFTER_COPIES) &&
       // npm test's budget: the approval stage's rejection, expiry and failing emails (all five in npm run faults).
       s.id !== 'Approval / secretsmanager:GetSecretValue 5xx x2',
   ),
+  ...SCENARIOS.filter((s) => DISTRIBUTION_TEST_SCENARIOS.includes(s.id)),
 ];
 
 /** Test scenarios split into `parts` groups of about equal size (jest runs one file per group in parallel). */
@@ -428,16 +468,21 @@ export async function startHarness() {
     if (images.filter((i) => i.state !== 'failed').length > 1) problems.push(`${images.length} images for one run`);
 
     // 4. The registry record: terminal and consistent with the tags.
-    const records = await registry.send(
-      new QueryCommand({
+    // Every page: a harness that has run many scenarios holds more than one 1 MB page of registry items.
+    const items: Record<string, unknown>[] = [];
+    const pages = paginateQuery(
+      { client: registry },
+      {
         TableName: resourceNames(config.name).registryTable,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :image)',
         FilterExpression: 'executionArn = :execution AND attribute_exists(imageName)',
         ExpressionAttributeValues: { ':pk': `PIPELINE#${config.name}`, ':image': 'IMAGE#', ':execution': executionArn },
-      }),
+      },
     );
-    const [record] = records.Items ?? [];
-    if ((records.Items ?? []).length > 1) problems.push(`${records.Items?.length} registry records for one run`);
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    const records = { Items: items };
+    const [record] = records.Items;
+    if (records.Items.length > 1) problems.push(`${records.Items.length} registry records for one run`);
     if (status === 'SUCCEEDED') {
       if (record?.stage !== 'Done' || record.stageStatus !== 'succeeded') problems.push(`registry record at ${record?.stage}/${record?.stageStatus}, not Done/succeeded`);
       const tag = images[0]?.tags[TAG.status];
@@ -454,6 +499,19 @@ export async function startHarness() {
 
     // 5. A notification for every run that did not succeed.
     if (status !== 'SUCCEEDED' && !notification) problems.push('no notification');
+
+    // 6. Copies: none left by a run that did not succeed (nor their snapshots); one per region after success.
+    for (const { region: target } of config.distribution.targetRegions) {
+      const state = runtime.cloud.world.region(TOOLING, target);
+      const copies = Object.values(state.images).filter((i) => i.tags[TAG.execution] === executionArn && i.state !== 'deregistered');
+      if (status === 'SUCCEEDED') {
+        if (copies.length !== 1 || copies[0].state !== 'available') problems.push(`${target}: ${copies.length} copies (${copies.map((c) => c.state).join(', ')}), expected one available`);
+        continue;
+      }
+      for (const copy of copies) if (!notification?.includes(copy.imageId)) problems.push(`copy ${copy.imageId} left in ${target}`);
+      const snapshots = Object.values(state.snapshots).filter((sn) => sn.tags[TAG.execution] === executionArn);
+      if (copies.length === 0) for (const snapshot of snapshots) problems.push(`snapshot ${snapshot.snapshotId} of a copy left in ${target}`);
+    }
     return problems;
   }
 

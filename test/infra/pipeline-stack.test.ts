@@ -153,7 +153,10 @@ describe('task functions and their permissions', () => {
         task,
         denies: [
           expect.objectContaining({
-            Action: IMAGE_MUTATIONS,
+            // shareImage's one exemption: launch permissions of an approved image (a redistribution shares it anew).
+            Action: task === 'shareImage' ? IMAGE_MUTATIONS.filter((a) => a !== 'ec2:ModifyImageAttribute') : IMAGE_MUTATIONS,
+            // In every region: copies are golden images too.
+            Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::image/*']] },
             Condition: { StringEquals: { 'aws:ResourceTag/gami:status': ['approved', 'published'] } },
           }),
           expect.objectContaining({
@@ -174,9 +177,34 @@ describe('task functions and their permissions', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::parameter/aws/service/*']] },
       }),
     ]);
-    for (const task of TASK_NAMES.filter((t) => t !== 'prepare')) {
+    for (const task of TASK_NAMES.filter((t) => t !== 'prepare' && t !== 'publishImage')) {
       expect({ task, grants: grantsOf(task, 'ssm:GetParameter') }).toEqual({ task, grants: [] });
     }
+  });
+
+  it('lets publishImage read and write only the published parameter, and assume only the configured consumer roles', () => {
+    const parameter = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:*:', { Ref: 'AWS::AccountId' }, ':parameter/golden/web-base/latest']] };
+    expect(grantsOf('publishImage', 'ssm:PutParameter')).toEqual([expect.objectContaining({ Resource: parameter })]);
+    expect(grantsOf('publishImage', 'ssm:GetParameter')).toEqual([expect.objectContaining({ Resource: parameter })]);
+    // The example publishes in one consumer account too (publish.accounts): only that account's role.
+    expect(grantsOf('publishImage', 'sts:AssumeRole')).toEqual([
+      expect.objectContaining({ Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/GamiLaunchTemplateUpdater']] } }),
+    ]);
+    for (const task of TASK_NAMES.filter((t) => t !== 'publishImage')) expect({ task, grants: grantsOf(task, 'ssm:PutParameter') }).toEqual({ task, grants: [] });
+  });
+
+  it('lets only copyImage copy, only shareImage share, and cleanup and copyImage deregister, each on this pipeline\'s images', () => {
+    const tagged = { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } };
+    for (const task of TASK_NAMES) {
+      expect({ task, copies: grantsOf(task, 'ec2:CopyImage').length > 0 }).toEqual({ task, copies: task === 'copyImage' });
+      expect({ task, shares: grantsOf(task, 'ec2:ModifyImageAttribute').length > 0 }).toEqual({ task, shares: task === 'shareImage' || task === 'checkImage' });
+      expect({ task, grants: grantsOf(task, 'kms:CreateGrant').filter((g) => !JSON.stringify(g).includes('GrantIsForAWSResource') && !JSON.stringify(g).includes('kms:ViaService')).length > 0 }).toEqual({
+        task,
+        grants: task === 'shareImage',
+      });
+    }
+    expect(grantsOf('shareImage', 'ec2:ModifyImageAttribute')).toEqual([expect.objectContaining({ Condition: tagged })]);
+    expect(grantsOf('cleanup', 'ec2:DeregisterImage')).toEqual([expect.objectContaining({ Condition: tagged })]);
   });
 
   it('gives each function the timeout of FUNCTION_TIMEOUT_SECONDS', () => {

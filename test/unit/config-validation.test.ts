@@ -257,6 +257,24 @@ describe('validatePipelineFile', () => {
       ['x.yaml:26:3 YAML: Map keys must be unique'],
     ],
     [
+      'a time-based copy not in 15-minute steps',
+      '  sourceKmsKeyAlias: alias/gami-ami\n',
+      '  sourceKmsKeyAlias: alias/gami-ami\n  copyCompletionMinutes: 20\n',
+      ['x.yaml:18:26 distribution.copyCompletionMinutes: copyCompletionMinutes must be a multiple of 15, got 20'],
+    ],
+    [
+      'a time-based copy over 48 hours',
+      '  sourceKmsKeyAlias: alias/gami-ami\n',
+      '  sourceKmsKeyAlias: alias/gami-ami\n  copyCompletionMinutes: 2895\n',
+      ['x.yaml:18:26 distribution.copyCompletionMinutes: copyCompletionMinutes must be at most 2880 (48 hours, time-based copy), got 2895'],
+    ],
+    [
+      'a parameter account the image is not shared with',
+      'retention:\n',
+      'publish:\n  ssmParameter: /golden/web/latest\n  accounts:\n    - account: "444444444444"\nretention:\n',
+      ['x.yaml:27:16 publish.accounts[0].account: account 444444444444 is not in sharing.accounts: its parameter could not name an image it can see'],
+    ],
+    [
       'broken YAML',
       'sharing:\n',
       'sharing:\n  - : [\n',

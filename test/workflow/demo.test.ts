@@ -22,7 +22,7 @@ describe('npm start (gami demo)', () => {
     // Assess
     expect(code).toBe(0);
     const stages = first.filter((l) => l.includes('── ')).map((l) => l.split('── ')[1]);
-    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Done']);
+    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'Done']);
     // Without a terminal the demo prints each approver's link and approves through the page as each of them.
     const links = first.filter((l) => l.includes('approval link for '));
     expect(links.map((l) => /approval link for (\S+):/.exec(l)?.[1])).toEqual(['alice.platform@example.com', 'bob.security@example.com']);

@@ -54,8 +54,9 @@ describe('golden-ami workflow definition', () => {
   it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('Start Run');
-    // 8 h for bake and test, the scan's 60 minutes, the approval's 72 hours.
-    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 72 * 3600);
+    // 8 h for bake and test, the scan's 60 minutes, the approval's 72 hours, and two attempts of the copies (one
+    // wave: 2 regions, 2 at a time) of 6 h each.
+    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 72 * 3600 + 2 * 6 * 3600);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -65,7 +66,7 @@ describe('golden-ami workflow definition', () => {
 
   it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
-    const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Mark Record Failed', 'Notify Failure']);
+    const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Deregister Run Copies', 'Mark Record Failed', 'Notify Failure']);
     for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
       // The approval's own time-out is ApprovalExpired, caught first (then the same catches as every task).
       const catches = name === 'Request Approval' ? state.Catch?.slice(1) : state.Catch;
@@ -88,7 +89,8 @@ describe('golden-ami workflow definition', () => {
   it('runs each clean-up action on after the one before gave up, and retries each on any error', () => {
     const chain = [
       ['Reject Run Images', 'Terminate Run Instances'],
-      ['Terminate Run Instances', 'Mark Record Failed'],
+      ['Terminate Run Instances', 'Deregister Run Copies'],
+      ['Deregister Run Copies', 'Mark Record Failed'],
       ['Mark Record Failed', 'Notify Failure'],
       ['Notify Failure', 'Failed'],
     ];

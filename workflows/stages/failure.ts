@@ -1,9 +1,11 @@
 /**
- * The failure path every stage's Catch leads to. Three independent clean-up actions, each its own state with
+ * The failure path every stage's Catch leads to. Four independent clean-up actions, each its own state with
  * its own retries on *any* error, so that one that keeps failing never stops the others:
  *
  *   Reject Run Images        cleanup {action: images}     tag the run's images rejected, deprecate them
  *   Terminate Run Instances  cleanup {action: instances}  terminate every live instance of the execution
+ *   Deregister Run Copies    cleanup {action: copies}     deregister the run's copies in every target region,
+ *                                                         with their snapshots (speculative ones included)
  *   Mark Record Failed       cleanup {action: record}     the registry record terminal (rejected, Failed),
  *                                                         with what could not be cleaned; found by execution
  *                                                         when Prepare's result was lost
@@ -29,10 +31,11 @@ export const CLEANUP_ATTEMPTS = 5;
 /** The variable an action's outcome is assigned to: its result, or {error, cause} when it gave up. */
 const outcomeVariable = (action: CleanupAction) => `cleanup${action[0].toUpperCase()}${action.slice(1)}`;
 
-/** What could not be cleaned, from the three outcomes, as the contract's notCleaned shape. */
+/** What could not be cleaned, from the outcomes, as the contract's notCleaned shape. */
 const NOT_CLEANED =
   "{'instances': $cleanupInstances.error ? [$cleanupInstances.error & ': ' & $cleanupInstances.cause] : [], " +
-  "'images': $cleanupImages.error ? [$cleanupImages.error & ': ' & $cleanupImages.cause] : []}";
+  "'images': $cleanupImages.error ? [$cleanupImages.error & ': ' & $cleanupImages.cause] : [], " +
+  "'copies': $cleanupCopies.error ? [$cleanupCopies.error & ': ' & $cleanupCopies.cause] : []}";
 
 export function failureStage(scope: Construct, config: PipelineConfig, functions: TaskFunctions, registryTable: string, topic: sns.ITopic): sfn.State {
   const ctx: TaskScope = { scope, functions };
@@ -42,13 +45,15 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
   // When an action gave up (its function kept failing), name what the state machine itself knows: the run's
   // image and the instances it launched, so a person can act even if the clean-up function never ran.
   const notCleanedLines =
-    "$append($append(" +
+    "$append($append($append(" +
     "$cleanupImages.error ? ['Images (' & ($imageId ? $imageId & ', and ' : '') & 'any tagged with this execution): ' & $cleanupImages.cause] : [], " +
     "$cleanupInstances.error ? ['Instances (' & ($count([$builderId, $testInstanceId]) > 0 ? $join([$builderId, $testInstanceId], ', ') & ', and ' : '') & 'any tagged with this execution): ' & $cleanupInstances.cause] : []), " +
+    "$cleanupCopies.error ? ['Copies in target regions (' & ($count($regionImages[region != '" + config.distribution.sourceRegion + "']) > 0 ? $join($regionImages[region != '" + config.distribution.sourceRegion + "'].(imageId & ' in ' & region), ', ') & ', and ' : '') & 'any tagged with this execution), with their snapshots: ' & $cleanupCopies.cause] : []), " +
     "$cleanupRecord.error ? ['Registry record' & ($version ? ' of version ' & $version : '') & ' not marked failed: ' & $cleanupRecord.cause] : [])";
   const cleanedLines =
     "'Clean-up: rejected and deprecated ' & ($count($cleanupImages.rejectedImageIds) > 0 ? $join($cleanupImages.rejectedImageIds, ', ') : 'no images') & " +
-    "'; terminated ' & ($count($cleanupInstances.terminated) > 0 ? $join($cleanupInstances.terminated, ', ') : 'no instances') & '.'";
+    "'; terminated ' & ($count($cleanupInstances.terminated) > 0 ? $join($cleanupInstances.terminated, ', ') : 'no instances') & " +
+    "'; deregistered ' & ($count($cleanupCopies.deregistered) > 0 ? 'copies ' & $join($cleanupCopies.deregistered, ', ') & ' with their snapshots' : 'no copies') & '.'";
   const notify = tasks.CallAwsService.jsonata(scope, 'Notify Failure', {
     service: 'sns',
     action: 'publish',
@@ -82,7 +87,9 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
     state.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: CLEANUP_ATTEMPTS, backoffRate: 2, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL });
     return state;
   };
-  const record = action('Mark Record Failed', 'record', { notCleaned: NOT_CLEANED });
+  const record = action('Mark Record Failed', 'record', { notCleaned: NOT_CLEANED, redistribution: '$redistribute' });
+  const copyRegions = JSON.stringify(config.distribution.targetRegions.map((t) => t.region)).replace(/"/g, "'");
+  const copies = action('Deregister Run Copies', 'copies', { copyRegions, regionImages: '$regionImages' });
   const instances = action('Terminate Run Instances', 'instances');
   const images = action('Reject Run Images', 'images');
   const gaveUp = (variable: string) => ({
@@ -91,8 +98,10 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
 
   record.addCatch(notify, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('record')) });
   record.next(notify);
-  instances.addCatch(record, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('instances')) });
-  instances.next(record);
+  copies.addCatch(record, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('copies')) });
+  copies.next(record);
+  instances.addCatch(copies, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('instances')) });
+  instances.next(copies);
   images.addCatch(instances, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('images')) });
   images.next(instances);
   return images;

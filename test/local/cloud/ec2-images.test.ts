@@ -261,6 +261,32 @@ describe('CopyImage', () => {
   });
 });
 
+describe('CopyImage durations', () => {
+  it('copies incrementally after the first copy under a key, and within a time-based copy\'s duration', async () => {
+    // Prepare: a key nothing was copied under yet: the first copy from eu-west-1 is full, the next incremental.
+    const { createKey } = await import('../../../local/cloud/services/kms');
+    createKey(env.cloud.world, TOOLING, 'us-east-1', { aliases: ['alias/timing'] });
+    const virginia = clients.ec2('us-east-1');
+    const copyOf = (SourceImageId: string, Name: string, minutes?: number) =>
+      virginia.send(new CopyImageCommand({ SourceImageId, SourceRegion: REGION, Name, Encrypted: true, KmsKeyId: 'alias/timing', SnapshotCopyCompletionDurationMinutes: minutes }));
+    const sources = [await goldenImage('timed-1'), await goldenImage('timed-2'), await goldenImage('timed-3'), await goldenImage('timed-4')];
+    const full = await copyOf(sources[0], 'timed-1');
+    const incremental = await copyOf(sources[1], 'timed-2');
+    const timeBased = await copyOf(sources[2], 'timed-3', 15);
+
+    // Act: 8 GiB images; incremental = 2 min + a quarter of 8 GiB at 30 s/GiB = 3 min; time-based: a minute at 500 MiB/s.
+    await elapse(env.clock, 60_000);
+    const afterOneMinute = await describe1(timeBased.ImageId ?? '', 'us-east-1');
+    await elapse(env.clock, 2 * 60_000);
+    const afterThree = [await describe1(full.ImageId ?? '', 'us-east-1'), await describe1(incremental.ImageId ?? '', 'us-east-1')];
+
+    // Assess
+    expect(afterOneMinute.State).toBe('available');
+    expect(afterThree.map((i) => i.State)).toEqual(['pending', 'available']);
+    await expect(copyOf(sources[3], 'timed-4', 20)).rejects.toMatchObject({ name: 'InvalidParameterValue', message: expect.stringContaining('15 to 2880 in increments of 15') });
+  });
+});
+
 describe('sharing', () => {
   it('shares with an account, the organization and an OU; the other account then sees and launches it', async () => {
     const ec2 = clients.ec2(REGION);

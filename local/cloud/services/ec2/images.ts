@@ -68,13 +68,10 @@ import {
 } from './limits';
 import { imagesUsingSnapshot, newSnapshot } from './snapshots';
 import { checkImageBootMode, checkVolume, imageDevices } from './volumes';
-import {
-  COPY_IMAGE_BASE_MS,
-  COPY_IMAGE_PER_GIB_CROSS_REGION_MS,
-  COPY_IMAGE_PER_GIB_SAME_REGION_MS,
-  CREATE_IMAGE_PER_SNAPSHOT_MS,
-  REBOOT_AGENT_OFFLINE_MS,
-} from './timings';
+import { copyImageMs, CREATE_IMAGE_PER_SNAPSHOT_MS, REBOOT_AGENT_OFFLINE_MS } from './timings';
+
+/** Region extension: completed-or-started copies per `<source region>|<key>` (the first is full, later incremental). */
+const COPY_HISTORY = 'ec2.copyHistory';
 
 // ---------------------------------------------------------------------------------------------------- transitions
 
@@ -528,6 +525,11 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
   checkImageQuota(world.imageIds(account, region).length);
   checkConcurrentCopies(Object.values(ctx.regionState.images).filter((i) => i.state === 'pending' && i.sourceImageId !== undefined).length);
   if (input.KmsKeyId && input.Encrypted !== true) fail('InvalidParameterCombination', 'KmsKeyId can be specified only when Encrypted is true');
+  const completion = input.SnapshotCopyCompletionDurationMinutes;
+  if (completion !== undefined && (!Number.isInteger(completion) || completion < 15 || completion > 2880 || completion % 15 !== 0)) {
+    // Range and step: EBS user guide, time-based-copies (the message is an assumption).
+    fail('InvalidParameterValue', `SnapshotCopyCompletionDurationMinutes must be 15 to 2880 in increments of 15, got ${completion} (message: assumption)`);
+  }
   const encryptedSource = source.blockDeviceMappings.find((b) => b.encrypted);
   if (input.Encrypted === false && encryptedSource) {
     fail('InvalidRequest', `Snapshot ${encryptedSource.snapshotId} is encrypted. Creating an unencrypted copy from an encrypted snapshot is not supported.`);
@@ -554,7 +556,6 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
     }
   }
   const imageId = world.nextId('ami');
-  const totalGiB = source.blockDeviceMappings.reduce((sum, b) => sum + b.volumeSize, 0);
   const devices: BlockDeviceRecord[] = source.blockDeviceMappings.map((b) => {
     const snapshot = newSnapshot(world, account, region, {
       volumeSize: b.volumeSize,
@@ -589,9 +590,18 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
   for (const [key, value] of Object.entries(copiedTags)) world.setImageTag(account, region, image, key, value);
   for (const [key, value] of Object.entries(imageTags)) world.setImageTag(account, region, image, key, value);
   for (const device of devices) Object.assign(ctx.regionState.snapshots[device.snapshotId].tags, snapshotTags);
-  const perGiB = sourceRegion === region ? COPY_IMAGE_PER_GIB_SAME_REGION_MS : COPY_IMAGE_PER_GIB_CROSS_REGION_MS;
+  // The first copy from a source region under a key is full; later ones are incremental (timings.ts).
+  const history = world.regionExtension<Record<string, number>>(account, region, COPY_HISTORY, () => ({}));
+  const lineage = `${sourceRegion}|${kmsKeyArn ?? 'unencrypted'}`;
+  const duration = copyImageMs({
+    snapshotGiB: source.blockDeviceMappings.map((b) => b.volumeSize),
+    crossRegion: sourceRegion !== region,
+    incremental: history[lineage] !== undefined,
+    completionMinutes: input.SnapshotCopyCompletionDurationMinutes,
+  });
+  history[lineage] = (history[lineage] ?? 0) + 1;
   const failCopy = ctx.faults.fires('ec2.copyFails', ctx.scope);
-  world.schedule(COPY_IMAGE_BASE_MS + perGiB * totalGiB, 'ec2.imageReady', { accountId: account, region, resourceId: imageId }, {
+  world.schedule(duration, 'ec2.imageReady', { accountId: account, region, resourceId: imageId }, {
     fail: failCopy,
     reasonCode: 'Server.InternalError',
     reasonMessage: `Server.InternalError: Copy of ${sourceImageId} from ${sourceRegion} failed`,

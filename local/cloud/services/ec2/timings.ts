@@ -36,16 +36,40 @@ export const FAILED_LAUNCH_MS = 5_000;
  */
 export const CREATE_IMAGE_PER_SNAPSHOT_MS = 9.5 * 60_000;
 /**
- * CopyImage: a fixed part plus a part proportional to size. Assumption: AWS documents standard copies as best effort
- * with no figure (EC2 user guide, how-ami-copy-works / CopyingAMIs); first copies are full, later ones incremental,
- * which the simulation does not distinguish. (Time-based copies, not simulated, run at 500 MiB/s per snapshot:
- * EBS user guide, time-based-copies.)
+ * CopyImage (standard copy): a fixed part plus a part proportional to the data copied. AWS documents standard copies
+ * as best effort with no figure (EC2 user guide, how-ami-copy-works / CopyingAMIs), so the rates are assumptions;
+ * what the simulation takes from the documentation is the shape: the first copy into a destination region (or under
+ * a new KMS key there) copies every block, later copies of the same lineage only the changed blocks (how-ami-copy-works:
+ * "incremental"). The minute and the per-GiB figures are assumptions.
  */
 export const COPY_IMAGE_BASE_MS = 2 * 60_000;
-/** Assumption (see COPY_IMAGE_BASE_MS). */
+/** Assumption (see COPY_IMAGE_BASE_MS): ~34 MiB/s across regions. */
 export const COPY_IMAGE_PER_GIB_CROSS_REGION_MS = 30_000;
 /** Assumption (see COPY_IMAGE_BASE_MS). */
 export const COPY_IMAGE_PER_GIB_SAME_REGION_MS = 10_000;
+/**
+ * Share of the blocks an incremental copy transfers. Assumption: AWS publishes no figure; a weekly rebuild of a
+ * patched base changes a fraction of the volume (package updates, logs cleaned), taken here as a quarter.
+ */
+export const INCREMENTAL_COPY_FRACTION = 0.25;
+/**
+ * Time-based copy (SnapshotCopyCompletionDurationMinutes): completes within the requested duration (15 min-48 h,
+ * 15-minute steps), each snapshot copied at up to 500 MiB/s. Source: EBS user guide, time-based-copies. The
+ * simulation completes it at the snapshots' copy time at that rate (largest snapshot), never later than requested.
+ */
+export const TIME_BASED_COPY_MIB_PER_SECOND = 500;
+
+/** How long a CopyImage takes in the simulation (see the figures above). */
+export function copyImageMs(options: { snapshotGiB: number[]; crossRegion: boolean; incremental: boolean; completionMinutes?: number }): number {
+  const totalGiB = options.snapshotGiB.reduce((sum, size) => sum + size, 0) * (options.incremental ? INCREMENTAL_COPY_FRACTION : 1);
+  if (options.completionMinutes !== undefined) {
+    const largest = Math.max(0, ...options.snapshotGiB) * (options.incremental ? INCREMENTAL_COPY_FRACTION : 1);
+    const atRate = ((largest * 1024) / TIME_BASED_COPY_MIB_PER_SECOND) * 1000;
+    return Math.min(options.completionMinutes * 60_000, Math.max(60_000, atRate));
+  }
+  const perGiB = options.crossRegion ? COPY_IMAGE_PER_GIB_CROSS_REGION_MS : COPY_IMAGE_PER_GIB_SAME_REGION_MS;
+  return COPY_IMAGE_BASE_MS + perGiB * totalGiB;
+}
 /**
  * Auto Scaling instance refresh, per instance replaced. Source for 300 s: the default health check grace period,
  * which instance refresh uses as warm-up when none is set (Auto Scaling API reference, RefreshPreferences

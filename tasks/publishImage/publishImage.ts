@@ -1,0 +1,115 @@
+/**
+ * publishImage: the latest golden image id as an SSM parameter (data type aws:ec2:image, so SSM checks the value
+ * is an image the account can see) in every region — in the tooling account, and in each consumer account of
+ * publish.accounts through its role (sts:AssumeRole with the pipeline's ExternalId), holding that region's copy.
+ *
+ * Check before write: a parameter already holding the image id is left as it is (no new parameter version), so a
+ * retried or repeated publish changes nothing. A redistribution (`keepNewer`) never moves a parameter back: where
+ * the tooling account's parameter holds an image of this pipeline with a higher `gami:version`, that region is
+ * skipped, in the tooling account and in every consumer account. Permanent refusals become PublishFailed naming the account, the
+ * region and the call; throttling and server faults pass through.
+ */
+import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { z } from 'zod';
+import { crossAccountRoleArn } from '../../pipeline/cross-account';
+import { TAG } from '../../pipeline/tags';
+import type { publishImageEventSchema, publishImageResultSchema, RegionImage } from '../contracts';
+import { hasErrorName, isPermanentAwsError } from '../common/aws-errors';
+import { PublishFailed } from '../errors';
+
+export type PublishImageEvent = z.output<typeof publishImageEventSchema>;
+export type PublishImageResult = z.output<typeof publishImageResultSchema>;
+type Published = PublishImageResult['parameters'][number];
+
+/** Credentials of an assumed role, as the SDK clients take them. */
+export interface RoleCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+export interface PublishClients {
+  /** The tooling account's SSM client of a region. */
+  ssm: (region: string) => SSMClient;
+  sts: STSClient;
+  /** An SSM client of a region acting with assumed-role credentials. */
+  ssmAs: (region: string, credentials: RoleCredentials) => SSMClient;
+  /** The tooling account's EC2 client of a region (reads the version of the image a parameter holds). */
+  ec2: (region: string) => EC2Client;
+}
+
+async function step<T>(where: string, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isPermanentAwsError(error)) throw new PublishFailed(`${where}: ${what} was refused: ${error.name}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function currentValue(ssm: SSMClient, where: string, name: string): Promise<{ value?: string; version?: number }> {
+  try {
+    const current = (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter;
+    return { value: current?.Value, version: current?.Version };
+  } catch (error) {
+    if (hasErrorName(error, 'ParameterNotFound')) return {};
+    if (isPermanentAwsError(error)) throw new PublishFailed(`${where}: GetParameter ${name} was refused: ${error.name}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The `gami:version` of an own image of `pipeline` (undefined when it is not one, or gone). */
+async function versionOf(ec2: EC2Client, imageId: string, pipeline: string): Promise<number | undefined> {
+  try {
+    const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true }))).Images?.[0];
+    const tag = (key: string) => image?.Tags?.find((t) => t.Key === key)?.Value;
+    return tag(TAG.pipeline) === pipeline && /^\d+$/.test(tag(TAG.version) ?? '') ? Number(tag(TAG.version)) : undefined;
+  } catch (error) {
+    if (hasErrorName(error, 'InvalidAMIID.')) return undefined;
+    throw error;
+  }
+}
+
+/** Write `name` = the image id unless it already holds it; returns the parameter's version. */
+async function putLatest(ssm: SSMClient, where: string, name: string, image: RegionImage, description: string): Promise<number> {
+  const current = await currentValue(ssm, where, name);
+  if (current.value === image.imageId && current.version !== undefined) return current.version;
+  const put = await step(where, `PutParameter ${name}=${image.imageId}`, () =>
+    ssm.send(new PutParameterCommand({ Name: name, Value: image.imageId, Type: 'String', DataType: 'aws:ec2:image', Overwrite: true, Description: description })),
+  );
+  return put.Version ?? 0;
+}
+
+export async function publishImage(clients: PublishClients, event: PublishImageEvent): Promise<PublishImageResult> {
+  const { run, parameterName, regionImages } = event;
+  const description = `Latest golden image of ${run.pipeline}: version ${event.version} (${run.executionName})`.slice(0, 1024);
+  const parameters: Published[] = [];
+  const published: RegionImage[] = [];
+  for (const image of regionImages) {
+    const where = `${image.accountId} ${image.region}`;
+    if (event.keepNewer) {
+      const current = await currentValue(clients.ssm(image.region), where, parameterName);
+      const holds = current.value && current.value !== image.imageId ? await versionOf(clients.ec2(image.region), current.value, run.pipeline) : undefined;
+      if (holds !== undefined && holds > event.version) continue;
+    }
+    const version = await putLatest(clients.ssm(image.region), where, parameterName, image, description);
+    parameters.push({ account: image.accountId, region: image.region, name: parameterName, imageId: image.imageId, version });
+    published.push(image);
+  }
+  for (const { account, roleName } of event.accounts) {
+    const roleArn = crossAccountRoleArn(account, roleName, run.executionArn.split(':')[1] || 'aws');
+    const assumed = await step(account, `AssumeRole ${roleArn}`, () =>
+      clients.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: `gami-publish-${event.version}`, ExternalId: event.externalId, DurationSeconds: 900 })),
+    );
+    const c = assumed.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new PublishFailed(`${account}: AssumeRole ${roleArn} returned no credentials`);
+    const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+    for (const image of published) {
+      const version = await putLatest(clients.ssmAs(image.region, credentials), `${account} ${image.region}`, parameterName, image, description);
+      parameters.push({ account, region: image.region, name: parameterName, imageId: image.imageId, version });
+    }
+  }
+  return { parameters };
+}
