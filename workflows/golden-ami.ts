@@ -34,7 +34,11 @@
  *     Evaluate Scan Gate   evaluateScanGate {findings filter, gate, windows} → GateResult; ScanGateFailed when
  *                          over a count or a finding's fix is older than its severity's maxDaysSinceFix
  *     Terminate Test Instance, Record Scan Gate
- *  6. Record Done, Succeeded (output: the run summary)
+ *  6. UpdateLaunchTemplates (workflows/stages/launch-templates.ts): every configured launch template gets a new
+ *     default version with the image, the listed groups an instance refresh — all or nothing: any failure rolls
+ *     back every template changed (previous default, refreshes cancelled) → LaunchTemplateUpdateFailed. Then Mark
+ *     Approved: image and copies watermarked, protected from deregistration, tagged gami:status=approved
+ *  7. Record Done, Succeeded (output: the run summary)
  *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run
  *  Instances → Mark Record Failed (three independent cleanup actions, each retried on any error and passed over
  *  when it gives up) → Notify Failure (SNS; names anything not cleaned) → Failed (Error = one of
@@ -48,6 +52,7 @@
  *   Bake      agent ≤ 10 min, each step ≤ its timeoutSeconds + about 3 min, image ≤ ~4 h (50 checks, back-off to 5 min)
  *   Test      agent ≤ 10 min, each step as above
  *   ScanGate  scanTimeoutMinutes (one check a minute), then ScanIncomplete
+ *   LaunchTemplates  the longest refreshTimeoutMinutes (checks back off from 1 to 5 min), then LaunchTemplateUpdateFailed
  *
  * Later stages (Approval, Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
  * and Done: each is a builder in workflows/stages/ that takes the state after it.
@@ -61,6 +66,7 @@ import type { LoadedPipeline } from '../pipeline/validate';
 import { bakeStage } from './stages/bake';
 import { recordStage, type StageContext, type TaskFunctions } from './stages/common';
 import { failureStage } from './stages/failure';
+import { launchTemplatesStage, launchTemplatesWait } from './stages/launch-templates';
 import { componentSteps } from './stages/instance';
 import { prepareStage } from './stages/prepare';
 import { scanGateStage } from './stages/scan-gate';
@@ -77,9 +83,11 @@ export interface GoldenAmiWorkflowProps {
   builderSecurityGroupIds?: string[];
 }
 
-/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), with margin. */
+/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), instance refreshes, with margin. */
 export function executionTimeout(pipeline: LoadedPipeline): Duration {
-  return Duration.hours(8).plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes));
+  return Duration.hours(8)
+    .plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes))
+    .plus(launchTemplatesWait({ config: pipeline.config }));
 }
 
 export class GoldenAmiWorkflow extends Construct {
@@ -119,7 +127,8 @@ export class GoldenAmiWorkflow extends Construct {
     const done = recordStage(ctx, 'Record Done', 'Done', 'succeeded', "{% {'imageId': $imageId, 'gate': $gate ~> |$|{}, ['topFindings']|} %}");
     done.next(succeeded);
 
-    const scan = scanGateStage(ctx, done);
+    const launchTemplates = launchTemplatesStage(ctx, done);
+    const scan = scanGateStage(ctx, launchTemplates);
     const test = testStage(ctx, steps.test, scan);
     const bake = bakeStage(ctx, steps.build, components, test);
     const prepare = prepareStage(ctx, components, bake);
@@ -138,6 +147,13 @@ export class GoldenAmiWorkflow extends Construct {
         snapshotIds: [],
         buildSteps: [],
         gate: null,
+        regionImages: null,
+        launchTemplates: null,
+        refreshWait: null,
+        refreshesDone: null,
+        rollback: null,
+        templateCause: null,
+        approved: null,
         cleanupImages: null,
         cleanupInstances: null,
         cleanupRecord: null,

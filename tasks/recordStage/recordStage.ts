@@ -29,17 +29,19 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
   if (status === 'failed' || stage === 'Failed') return 'rejected';
   if (stage === 'Prepare' || (stage === 'Bake' && status === 'started')) return 'building';
   if (stage === 'Bake' || stage === 'Test' || stage === 'ScanGate') return 'testing';
+  // Mark Approved has tagged the image and every copy approved just before this record.
+  if (stage === 'LaunchTemplates' && status === 'succeeded') return 'approved';
   return undefined;
 }
 
 /**
- * Position of a stage event in a run: Prepare started (0), succeeded (1) … Done (8, 9), Failed (10, 11) last. prepare writes the
+ * Position of a stage event in a run: Prepare started (0), succeeded (1) … LaunchTemplates (8, 9), Done (10, 11), Failed (12, 13) last. prepare writes the
  * IMAGE record at 0; the record only ever moves forward.
  */
 export function stageOrder(stage: Stage, status: RecordStageEvent['status']): number {
   return STAGE_ORDER.indexOf(stage) * 2 + (status === 'started' ? 0 : 1);
 }
-const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed'];
+const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'LaunchTemplates', 'Done', 'Failed'];
 
 /** UpdateItem, where a failed condition means a later write already got there: nothing to do. */
 async function updateUnlessLater(registry: DynamoDBDocumentClient, command: UpdateCommand): Promise<boolean> {

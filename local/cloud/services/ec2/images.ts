@@ -19,6 +19,10 @@ import type {
   DisableImageBlockPublicAccessCommandOutput,
   DisableImageDeprecationCommandInput,
   DisableImageDeprecationCommandOutput,
+  AttachImageWatermarkCommandInput,
+  AttachImageWatermarkCommandOutput,
+  DetachImageWatermarkCommandInput,
+  DetachImageWatermarkCommandOutput,
   DisableImageDeregistrationProtectionCommandInput,
   DisableImageDeregistrationProtectionCommandOutput,
   EnableImageBlockPublicAccessCommandInput,
@@ -153,6 +157,15 @@ export function imageOut(image: ImageRecord, caller: string, now: number): Image
     SourceImageRegion: image.sourceRegion,
     // Tags are per account: other accounts never see the owner's tags on a shared image.
     Tags: owner ? tagsOut(image.tags) : undefined,
+    ImageWatermarks: image.watermarks?.length
+      ? image.watermarks.map((w) => ({
+          WatermarkKey: w.key,
+          SourceImageRegion: w.sourceImageRegion,
+          SourceImageId: w.sourceImageId,
+          SourceImageCreationTime: new Date(w.sourceImageCreationTime),
+          WatermarkCreationTime: new Date(w.creationTime),
+        }))
+      : undefined,
   };
 }
 
@@ -584,6 +597,8 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
     sourceRegion,
     clientToken: input.ClientToken,
     software: clone(source.software),
+    // Watermarks travel with copies (where and on which image they were first attached stays).
+    ...(source.watermarks?.length ? { watermarks: source.watermarks.map((w) => ({ ...w })) } : {}),
   };
   world.putImage(account, region, image);
   for (const [key, value] of Object.entries(copiedTags)) world.setImageTag(account, region, image, key, value);
@@ -871,4 +886,30 @@ export const describeImageReferences: Operation<DescribeImageReferencesCommandIn
     queryFingerprint: JSON.stringify([imageIds, input.ResourceTypes, input.IncludeAllResourceTypes]),
   });
   return { ImageReferences: page.items, NextToken: page.nextToken };
+};
+
+// ---------------------------------------------------------------------------------------------------- watermarks
+
+const WATERMARK_NAME = /^[\w()[\] ./'@-]{3,128}$/;
+
+/** AttachImageWatermark: the caller's own image gets `<caller account>:<name>` (attaching the same key again is a no-op). */
+export const attachImageWatermark: Operation<AttachImageWatermarkCommandInput, AttachImageWatermarkCommandOutput> = async (ctx, input) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  const name = requireString(input.WatermarkName, 'WatermarkName');
+  if (!WATERMARK_NAME.test(name)) fail('InvalidParameterValue', `The watermark name '${name}' is not valid: 3-128 letters, digits, spaces and ()[]./'@-_`);
+  if (image.state !== 'available') fail('IncorrectState', `Image ${image.imageId} is not in the available state.`);
+  const key = `${ctx.account}:${name}`;
+  const watermarks = (image.watermarks ??= []);
+  if (!watermarks.some((w) => w.key === key)) {
+    watermarks.push({ key, sourceImageRegion: ctx.region, sourceImageId: image.imageId, sourceImageCreationTime: image.creationDate, creationTime: ctx.clock.now() });
+  }
+  return { WatermarkKey: key };
+};
+
+export const detachImageWatermark: Operation<DetachImageWatermarkCommandInput, DetachImageWatermarkCommandOutput> = async (ctx, input) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  const key = requireString(input.WatermarkKey, 'WatermarkKey');
+  if (!image.watermarks?.some((w) => w.key === key)) fail('InvalidParameterValue', `Image ${image.imageId} has no watermark ${key}.`);
+  image.watermarks = image.watermarks.filter((w) => w.key !== key);
+  return { Return: true };
 };

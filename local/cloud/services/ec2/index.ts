@@ -25,6 +25,8 @@ export const ec2Operations = {
   EnableImageDeregistrationProtection: images.enableImageDeregistrationProtection,
   DisableImageDeregistrationProtection: images.disableImageDeregistrationProtection,
   DeregisterImage: images.deregisterImage,
+  AttachImageWatermark: images.attachImageWatermark,
+  DetachImageWatermark: images.detachImageWatermark,
   GetImageBlockPublicAccessState: images.getImageBlockPublicAccessState,
   EnableImageBlockPublicAccess: images.enableImageBlockPublicAccess,
   DisableImageBlockPublicAccess: images.disableImageBlockPublicAccess,
