@@ -110,7 +110,7 @@ describe('launch template stage', () => {
       changed = template(env, PROD, 'web-prod').defaultVersion !== prodBefore;
     }
     expect(changed).toBe(true);
-    await env.sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by the test' }));
+    await env.sfn.send(new StopExecutionCommand({ executionArn: executionArn!, cause: 'stopped by the test' }));
     await env.runtime.settled();
 
     // Assess: both templates back, the refresh cancelled, the image rejected.
@@ -120,7 +120,7 @@ describe('launch template stage', () => {
     expect(['Cancelling', 'Cancelled']).toContain(group.instanceRefreshes.at(-1)?.status);
     const images = Object.values(env.runtime.cloud.world.region('111111111111', REGION).images).filter((i) => i.tags[TAG.execution] === executionArn);
     expect(images.map((i) => i.tags[TAG.status])).toEqual(['rejected']);
-    const mail = env.runtime.cloud.mailbox().find((m) => m.message.includes(executionArn));
+    const mail = env.runtime.cloud.mailbox().find((m) => m.message.includes(executionArn!));
     expect(mail?.message).toContain(`Launch templates rolled back: web-prod (222222222222/eu-west-1): default back to ${prodBefore}`);
   });
 });
