@@ -241,6 +241,7 @@ export class TaskFunctions extends Construct {
     if (props.topic) {
       props.topic.grantPublish(f.cleanup);
       acknowledgeKeyUse(f.cleanup);
+      if (f.cleanup.role) acknowledgeKeyUse(f.cleanup.role);
     }
 
     // Launch templates in consumer accounts: only through the role GamiTargetAccountStack deploys there (with the
