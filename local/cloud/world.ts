@@ -63,6 +63,8 @@ export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'termi
 export interface InstanceRecord {
   instanceId: string;
   imageId: string;
+  /** False when launched in Allowed AMIs audit mode from an image the criteria do not allow (absent otherwise). */
+  imageAllowed?: false;
   instanceType: string;
   architecture: string;
   platformDetails: string;

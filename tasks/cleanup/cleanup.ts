@@ -46,6 +46,7 @@ import { CleanupIncomplete } from '../errors';
 import { recordStage } from '../recordStage/recordStage';
 import type { CrossAccountClients } from '../common/cross-account';
 import { rollBackRun } from '../rollbackLaunchTemplates/rollbackLaunchTemplates';
+import { runChanges } from '../common/template-changes';
 
 export type CleanupEvent = z.output<typeof cleanupEventSchema>;
 export type CleanupResult = z.output<typeof cleanupResultSchema>;
@@ -301,7 +302,8 @@ export async function cleanupAfterStatusChange(
   let ownVersion: number | undefined;
   try {
     ownVersion = await findOwnVersion(clients.registry, settings.registryTable, run.pipeline, run.executionArn);
-    if (ownVersion !== undefined) {
+    // Only a run that reached the launch template stage has records (and needs the consumer accounts' roles).
+    if (ownVersion !== undefined && (await runChanges(clients.registry, settings.registryTable, run, ownVersion)).length > 0) {
       const targets = clients.targets(run);
       let rollback = await rollBackRun({ registry: clients.registry, targets }, run, settings.registryTable, ownVersion);
       for (let attempt = 2; attempt <= STATUS_CHANGE_ATTEMPTS && rollback.failed.length > 0; attempt++) {

@@ -97,5 +97,5 @@ export async function runChanges(registry: DynamoDBDocumentClient, table: string
     items.push(...((page.Items ?? []) as TemplateChangeItem[]));
     start = page.LastEvaluatedKey;
   } while (start);
-  return items.filter((i) => i.executionArn === run.executionArn);
+  return items.filter((i) => i.executionArn === run.executionArn && typeof i.sk === 'string' && i.sk.startsWith(templatePrefix(version)));
 }

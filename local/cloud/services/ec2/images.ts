@@ -46,6 +46,7 @@ import { decodeToken, encodeToken, pageSize, paginate, type Operation } from '..
 import type { BlockDeviceRecord, ImageRecord, LaunchPermissionRecord, World } from '../../world';
 import { AMAZON_OWNER_ID, registerTransition } from '../../world';
 import { canUseKey, defaultEbsKey, findKey } from '../kms';
+import { allowedImagesSettings, imageAllowed } from './allowed-images';
 import {
   anyMatches,
   canLaunch,
@@ -453,12 +454,21 @@ function firstAfter(segment: Segment, seq: number): number {
 export const describeImages: Operation<DescribeImagesCommandInput, DescribeImagesCommandOutput> = async (ctx, input) => {
   const { world, account, region } = ctx;
   const filters = parseFilters(input.Filters, IMAGE_FILTERS);
+  // Allowed AMIs: when enabled only allowed images are discoverable; when on at all, each says whether it is allowed.
+  const allowedState = allowedImagesSettings(world, account, region).state;
+  const discoverable = (image: ImageRecord) => allowedState !== 'enabled' || imageAllowed(world, account, region, image);
+  const withAllowed = (out: Image, image: ImageRecord): Image =>
+    allowedState === 'disabled' ? out : { ...out, ImageAllowed: imageAllowed(world, account, region, image) };
   if (input.ImageIds && input.ImageIds.length > 0) {
     if (input.MaxResults !== undefined) fail('InvalidParameterCombination', 'The parameter ImageIds cannot be used with the parameter MaxResults');
     const images = input.ImageIds.map((id) => visibleImage(world, region, account, id).image);
     const wanted = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
     const owned = (image: ImageRecord) => wanted.length === 0 || wanted.includes(image.ownerId) || (image.imageOwnerAlias !== undefined && wanted.includes(image.imageOwnerAlias));
-    return { Images: images.filter((image) => owned(image) && filters.every((f) => imageFilterMatches(f, image, account))).map((image) => imageOut(image, account, ctx.clock.now())) };
+    return {
+      Images: images
+        .filter((image) => owned(image) && discoverable(image) && filters.every((f) => imageFilterMatches(f, image, account)))
+        .map((image) => withAllowed(imageOut(image, account, ctx.clock.now()), image)),
+    };
   }
   const owners = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
   const aliasOwners = owners.filter((o) => !/^\d{12}$/.test(o));
@@ -476,6 +486,7 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
     if (image.state === 'deregistered') return false;
     if (owners.length > 0 && !idOwners.includes(image.ownerId) && !(image.imageOwnerAlias && aliasOwners.includes(image.imageOwnerAlias))) return false;
     if (!canLaunch(world, image, account)) return false;
+    if (!discoverable(image)) return false;
     if (executable.length > 0) {
       const p = image.launchPermissions;
       const ok = executable.some((u) => {
@@ -505,7 +516,7 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
   const token = input.NextToken ? decodeToken(input.NextToken, options) : undefined;
   const page = pageOfImages(segments, matches, size, token?.k);
   return {
-    Images: page.items.map((image) => imageOut(image, account, ctx.clock.now())),
+    Images: page.items.map((image) => withAllowed(imageOut(image, account, ctx.clock.now()), image)),
     NextToken: page.next ? encodeToken({ o: 0, q: options.queryFingerprint, k: page.next }) : undefined,
   };
 };

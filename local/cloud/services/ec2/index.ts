@@ -1,4 +1,5 @@
 /** Every simulated EC2 operation, by command name. */
+import * as allowedImages from './allowed-images';
 import * as images from './images';
 import * as instances from './instances';
 import * as launchTemplates from './launch-templates';
@@ -31,6 +32,10 @@ export const ec2Operations = {
   EnableImageBlockPublicAccess: images.enableImageBlockPublicAccess,
   DisableImageBlockPublicAccess: images.disableImageBlockPublicAccess,
   DescribeImageReferences: images.describeImageReferences,
+  GetAllowedImagesSettings: allowedImages.getAllowedImagesSettings,
+  EnableAllowedImagesSettings: allowedImages.enableAllowedImagesSettings,
+  DisableAllowedImagesSettings: allowedImages.disableAllowedImagesSettings,
+  ReplaceImageCriteriaInAllowedImagesSettings: allowedImages.replaceImageCriteriaInAllowedImagesSettings,
   DescribeRegions: regions.describeRegions,
   CreateTags: tags.createTags,
   DeleteTags: tags.deleteTags,
