@@ -11,12 +11,12 @@
  * Throttling and server errors pass through unwrapped (retried by the state machine).
  */
 import { DescribeLaunchTemplatesCommand, CreateLaunchTemplateVersionCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
-import { StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstanceRefreshesCommand, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { LaunchTemplateTarget, RefreshRef, TemplateChange, updateLaunchTemplatesEventSchema, updateLaunchTemplatesResultSchema } from '../contracts';
 import { LaunchTemplateUpdateFailed } from '../errors';
-import { isAwsError, isPermanentAwsError } from '../common/aws-errors';
+import { hasErrorName, isAwsError, isPermanentAwsError } from '../common/aws-errors';
 import type { CrossAccountClients } from '../common/cross-account';
 import { logger } from '../common/powertools';
 import { recordIntent, templateLabel, updateChange, type TemplateChangeItem } from '../common/template-changes';
@@ -137,10 +137,20 @@ async function startRefreshes(clients: UpdateLaunchTemplatesClients, event: Upda
       refs.push(known);
       continue;
     }
-    const started = await onTarget(`${group} (${target.account}/${target.region})`, 'StartInstanceRefresh', () =>
-      autoScaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: group, Strategy: 'Rolling', Preferences: refreshPreferences(target) })),
-    );
-    if (!started.InstanceRefreshId) throw new LaunchTemplateUpdateFailed(`${group} (${target.account}/${target.region}): StartInstanceRefresh returned no id`);
+    const label = `${group} (${target.account}/${target.region})`;
+    const started = await onTarget(label, 'StartInstanceRefresh', async () => {
+      try {
+        return await autoScaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: group, Strategy: 'Rolling', Preferences: refreshPreferences(target) }));
+      } catch (error) {
+        if (!hasErrorName(error, 'InstanceRefreshInProgress', 'InstanceRefreshInProgressFault')) throw error;
+        // Ours, if it started after this task's state was entered (a retry or a duplicate invocation whose start was
+        // not recorded yet): it rolls out the group's $Default, the version just set. Anyone else's is a refusal.
+        const active = (await autoScaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, MaxRecords: 1 }))).InstanceRefreshes?.[0];
+        if (active?.InstanceRefreshId && active.StartTime && active.StartTime.getTime() >= new Date(event.run.now).getTime()) return { InstanceRefreshId: active.InstanceRefreshId };
+        throw error;
+      }
+    });
+    if (!started.InstanceRefreshId) throw new LaunchTemplateUpdateFailed(`${label}: StartInstanceRefresh returned no id`);
     const ref: RefreshRef = {
       account: target.account,
       region: target.region,

@@ -13,7 +13,9 @@
  *      names it;
  *   4. the registry record is terminal and consistent with the image's tags — unless the notification says
  *      it could not be marked;
- *   5. a run that did not succeed sent a notification.
+ *   5. a run that did not succeed sent a notification;
+ *   6. launch templates all or nothing: after a failed or stopped run no template's default is a version it made and
+ *      no refresh runs (unless the notification names it); after a successful one every template has its version.
  *
  * Shared by `test/faults/*.test.ts` (jest: TEST_SCENARIOS, every stage × fault kind cell) and `npm run faults`
  * (bench/faults.ts runs SCENARIOS, all of them, and prints the table). Adding a
@@ -36,6 +38,9 @@ import type { TaskName } from '../../tasks/contracts';
 import { EXECUTION_ERRORS } from '../../tasks/errors';
 
 export const TOOLING = '111111111111';
+/** The example's consumer accounts (launch templates web-prod and web-staging). */
+export const PROD = '222222222222';
+export const STAGING = '333333333333';
 export const REGION = 'eu-west-1';
 export const PIPELINE_FILE = 'pipelines/example.yaml';
 
@@ -54,6 +59,8 @@ export interface Scenario {
   cloudOnFailurePath?: FaultRule[];
   /** Stop the execution this many simulated minutes after it started. */
   stopAfterMinutes?: number;
+  /** Stop the execution on the first minute after it entered this state (independent of earlier stages' durations). */
+  stopAtState?: string;
   /** Give the state machine this execution timeout (seconds) for the scenario, so the run times out. */
   executionTimeoutSeconds?: number;
   /** Run this many executions at once (each must satisfy the invariants on its own). */
@@ -77,6 +84,9 @@ export const STAGE_TASKS: [stage: string, task: TaskName][] = [
   ['Prepare', 'recordStage'],
   ['ScanGate', 'checkScanCoverage'],
   ['ScanGate', 'evaluateScanGate'],
+  ['LaunchTemplates', 'updateLaunchTemplates'],
+  ['LaunchTemplates', 'checkInstanceRefreshes'],
+  ['LaunchTemplates', 'markApproved'],
 ];
 
 const LAMBDA_KINDS: LambdaFaultKind[] = ['crash-before', 'crash-after', 'timeout-after', 'error', 'double-invoke'];
@@ -135,6 +145,22 @@ const CLOUD_SCENARIOS: Scenario[] = [
   { id: 'Test / test instance fails to start', stage: 'Test', fault: 'cloud resource fails', cloud: [{ behaviour: 'ec2.instanceFailsToStart', skip: 1, count: 1 }], expect: { status: 'FAILED', error: 'InstanceLaunchFailed' } },
   { id: 'ScanGate / scan never completes', stage: 'ScanGate', fault: 'cloud resource fails', cloud: [{ behaviour: 'inspector.scanNeverCompletes' }], expect: { status: 'FAILED', error: 'ScanIncomplete' } },
   { id: 'ScanGate / ListFindings 5xx always', stage: 'ScanGate', fault: 'cloud 5xx always', cloud: [{ operation: 'inspector2:ListFindings', error: 'InternalServerException' }], expect: { status: 'FAILED', error: 'StageFailed' } },
+  { id: 'LaunchTemplates / autoscaling / 30% throttled', stage: 'LaunchTemplates', fault: 'cloud throttling', cloud: [{ operation: 'autoscaling:*', error: 'Throttling', probability: 0.3 }], expect: { status: 'SUCCEEDED' } },
+  {
+    id: "LaunchTemplates / the second account refuses the new version",
+    stage: 'LaunchTemplates',
+    fault: 'cloud refusal',
+    cloud: [{ operation: 'ec2:CreateLaunchTemplateVersion', accountId: STAGING, error: 'UnauthorizedOperation', httpStatusCode: 403 }],
+    expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' },
+  },
+  { id: 'LaunchTemplates / instance refresh fails', stage: 'LaunchTemplates', fault: 'cloud resource fails', cloud: [{ behaviour: 'autoscaling.refreshFails' }], expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' } },
+  {
+    id: 'LaunchTemplates / rollback: ModifyLaunchTemplate 5xx x3',
+    stage: 'LaunchTemplates',
+    fault: 'cloud 5xx',
+    cloud: [{ behaviour: 'autoscaling.refreshFails' }, { operation: 'ec2:ModifyLaunchTemplate', accountId: PROD, error: 'InternalError', skip: 1, count: 3 }],
+    expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' },
+  },
 ];
 
 /** A run that fails in ScanGate with an available image and a running test instance, for clean-up faults. */
@@ -228,6 +254,8 @@ const STOP_SCENARIOS: Scenario[] = [
   { id: 'Bake / stopped while the builder runs', stage: 'Bake', fault: 'stopped', stopAfterMinutes: 4, expect: { status: 'ABORTED' } },
   { id: 'Test / stopped while the test instance runs', stage: 'Test', fault: 'stopped', stopAfterMinutes: 16, expect: { status: 'ABORTED' } },
   { id: 'ScanGate / stopped while waiting for the scan', stage: 'ScanGate', fault: 'stopped', cloud: FAILING_RUN, stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
+  // web-prod-asg's instance refresh runs (two replacements of 6 minutes each) while the stage waits for it.
+  { id: 'LaunchTemplates / stopped while the instance refresh runs', stage: 'LaunchTemplates', fault: 'stopped', stopAtState: 'Wait For Instance Refreshes', expect: { status: 'ABORTED' } },
 ];
 
 /** Runs that exceed the execution's time limit: no Catch runs either; the EventBridge rule's cleanup does. */
@@ -253,11 +281,19 @@ export const SCENARIOS: Scenario[] = [
   ...CONCURRENT_SCENARIOS,
 ];
 
+/** The launch template stage's scenarios `npm test` runs (its budget); `npm run faults` runs all of them. */
+const LAUNCH_TEMPLATE_TEST_SCENARIOS = new Set([
+  'LaunchTemplates / the second account refuses the new version',
+  'LaunchTemplates / instance refresh fails',
+  'LaunchTemplates / stopped while the instance refresh runs',
+  'LaunchTemplates / updateLaunchTemplates / double-invoke once',
+]);
+
 /** What `npm test` runs: every scenario but half the transient Lambda ones (see transientLambdaScenarios). */
 export const TEST_SCENARIOS: Scenario[] = [
   ...transientLambdaScenarios(true),
   ...SCENARIOS.filter((s) => !(s.fault.startsWith('lambda') && s.fault.endsWith(' once') && s.stage !== 'FailurePath')),
-];
+].filter((s) => s.stage !== 'LaunchTemplates' || LAUNCH_TEMPLATE_TEST_SCENARIOS.has(s.id));
 
 /** Test scenarios split into `parts` groups of about equal size (jest runs one file per group in parallel). */
 export function partOf(part: number, parts: number): Scenario[] {
@@ -329,6 +365,17 @@ export async function startHarness() {
         if (scenario.stopAfterMinutes !== undefined) {
           await clock.sleep(scenario.stopAfterMinutes * 60_000);
           await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by the fault matrix' }));
+        }
+        if (scenario.stopAtState !== undefined) {
+          let reached = false;
+          const watch = (event: EngineEvent) => {
+            if (event.stateEnteredEventDetails?.name === scenario.stopAtState) reached = true;
+          };
+          failurePathListeners.add(watch);
+          // A day at most: the state is reached within the run's own time limit or the scenario is wrong.
+          for (let minute = 0; minute < 24 * 60 && !reached; minute++) await clock.sleep(60_000);
+          failurePathListeners.delete(watch);
+          await sfn.send(new StopExecutionCommand({ executionArn, cause: `stopped by the fault matrix at ${scenario.stopAtState}` }));
         }
         const description = await followExecution(sfn, executionArn!, { wait: () => clock.sleep(60_000) });
         return { executionArn: executionArn!, description };
@@ -409,6 +456,28 @@ export async function startHarness() {
 
     // 5. A notification for every run that did not succeed.
     if (status !== 'SUCCEEDED' && !notification) problems.push('no notification');
+
+    // 6. Launch templates all or nothing: a run that did not succeed left no template's default at a version it
+    //    created, and no instance refresh running (or the notification names them); a successful run made a version
+    //    of every configured template, and the default is the pipeline's.
+    for (const target of config.launchTemplates) {
+      const state = runtime.cloud.world.region(target.account, target.region);
+      const lt = Object.values(state.launchTemplates).find((t) => t.launchTemplateName === target.launchTemplateName || t.launchTemplateId === target.launchTemplateId);
+      if (!lt) continue;
+      const byRun = (v: number) => lt.versions[String(v)]?.versionDescription?.includes(`execution ${executionArn.split(':').pop()}`) ?? false;
+      const label = `launch template ${lt.launchTemplateName} (${target.account}/${target.region})`;
+      // Concurrent runs each set their own version: the default is one of the pipeline's runs', and this run made one.
+      const byPipeline = lt.versions[String(lt.defaultVersion)]?.versionDescription?.startsWith(`golden-ami-pipeline ${config.name} `) ?? false;
+      const created = Object.keys(lt.versions).some((v) => byRun(Number(v)));
+      if (status === 'SUCCEEDED' && (!byPipeline || !created)) problems.push(`${label}: default ${lt.defaultVersion} is not a version the run (or a concurrent one) made`);
+      if (status !== 'SUCCEEDED' && byRun(lt.defaultVersion) && !notification?.includes(lt.launchTemplateName)) problems.push(`${label}: left at the run's version ${lt.defaultVersion}`);
+      if (status !== 'SUCCEEDED') {
+        for (const group of target.autoScalingGroups) {
+          const active = state.autoScalingGroups[group]?.instanceRefreshes.filter((r) => r.status === 'InProgress' || r.status === 'Pending') ?? [];
+          if (active.length > 0 && !notification?.includes(group)) problems.push(`${group}: instance refresh ${active[0].instanceRefreshId} left ${active[0].status}`);
+        }
+      }
+    }
     return problems;
   }
 
