@@ -14,11 +14,12 @@ function baseImageText(config: PipelineConfig): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Stages the configuration describes but the state machine does not run yet (it ends after the scan gate).
+ * Stages the configuration describes but the state machine does not run yet (it runs bake, test, scan gate and the
+ * launch template update).
  * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
  * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['Approval', 'Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
+export const NOT_YET_BUILT = ['Approval', 'Distribute', 'Share', 'Publish', 'Retention', 'Schedule'] as const;
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -33,7 +34,22 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     `  scan gate: ${gate}; ${plural(c.scanGate.exceptions.length, 'exception')}; fails closed after ${c.scanGate.scanTimeoutMinutes} min without a scan`,
   );
   lines.push(...imageSpecSummaryLines(c));
-  lines.push('  runs today: bake → test → scan gate; the image stays in the source region, unshared');
+  lines.push(
+    `  runs today: bake → test → scan gate → ${c.launchTemplates.length ? 'launch templates' : 'no launch templates'} → marked approved; ` +
+      'the image stays in the source region, unshared',
+  );
+  if (c.launchTemplates.length) {
+    lines.push(
+      `  updates ${plural(c.launchTemplates.length, 'launch template')}, all or nothing (rolled back on any failure): ` +
+        c.launchTemplates
+          .map(
+            (t) =>
+              `${t.launchTemplateName ?? t.launchTemplateId} (${t.account}/${t.region}${t.autoScalingGroups.length ? `; refreshes ${t.autoScalingGroups.join(', ')} at ≥ ${t.minHealthyPercentage} % healthy` : ''})`,
+          )
+          .join(', '),
+    );
+  }
+  lines.push(`  approved images: watermarked ${c.name}, protected from deregistration, tagged gami:status=approved`);
 
   const later: string[] = [];
   later.push(
@@ -53,12 +69,6 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     ...(c.sharing.organizationalUnitArns.length ? [plural(c.sharing.organizationalUnitArns.length, 'OU')] : []),
   ];
   later.push(`shares with ${shares.length ? shares.join(', ') : 'no one'}; never public`);
-  if (c.launchTemplates.length) {
-    later.push(
-      `updates ${plural(c.launchTemplates.length, 'launch template')}: ` +
-        c.launchTemplates.map((t) => `${t.launchTemplateName ?? t.launchTemplateId} (${t.account}/${t.region})`).join(', '),
-    );
-  }
   if (c.publish) later.push(`publishes the image id to ${c.publish.ssmParameter}`);
   const r = c.retention;
   later.push(
