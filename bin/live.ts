@@ -13,6 +13,7 @@ export const STAGE_STARTS: Record<string, string> = {
   'Launch Builder': 'Bake',
   'Launch Test Instance': 'Test',
   'Start Scan Gate': 'ScanGate',
+  'Seed Region Images': 'LaunchTemplates',
   'Record Done': 'Done',
   'Reject Run Images': 'Failure',
 };
@@ -61,6 +62,9 @@ export function stateExitLines(name: string, output: Output): string[] {
     'Terminate Builder',
     'Terminate Test Instance',
     'Evaluate Scan Gate',
+    'Update Launch Templates',
+    'Roll Back Launch Templates',
+    'Mark Approved',
   ];
   if (!narrated.includes(name)) return [];
   if (failed) {
@@ -92,6 +96,26 @@ export function stateExitLines(name: string, output: Output): string[] {
       const total = typeof output.totalFindings === 'number' ? `: ${output.totalFindings} active findings` : '';
       return [`scan gate ${output.passed ? 'PASSED' : 'FAILED'}${total}`];
     }
+    case 'Update Launch Templates': {
+      const templates = Array.isArray(output.templates) ? (output.templates as Output[]) : [];
+      const refreshes = Array.isArray(output.refreshes) ? (output.refreshes as Output[]) : [];
+      return [
+        ...templates.map(
+          (t) =>
+            `launch template ${text(t.launchTemplateName)} (${text(t.account)}/${text(t.region)}): version ${text(t.newVersion)} ` +
+            `${t.defaultSet === true ? `is the default (was ${text(t.previousDefaultVersion)})` : 'created'}`,
+        ),
+        ...refreshes.map((r) => `instance refresh of ${text(r.autoScalingGroupName)} (${text(r.account)}/${text(r.region)}) started`),
+      ];
+    }
+    case 'Roll Back Launch Templates': {
+      const lines = [...(Array.isArray(output.rolledBack) ? output.rolledBack : []), ...(Array.isArray(output.cancelledRefreshes) ? output.cancelledRefreshes : [])];
+      return lines.filter((l): l is string => typeof l === 'string').map((l) => `rolled back ${l}`);
+    }
+    case 'Mark Approved': {
+      const approved = Array.isArray(output.approved) ? (output.approved as Output[]) : [];
+      return approved.map((a) => `approved ${text(a.imageId)} in ${text(a.region)}: watermark ${text(a.watermarkKey)}, protected from deregistration`);
+    }
     default:
       return [];
   }
@@ -117,8 +141,9 @@ export function cleanupLines(executionArn: string, deliveries: readonly StatusCh
         `rejected and deprecated ${rejected.join(', ') || 'no image (none was made)'}`,
     ];
     const not = result.notCleaned;
-    if (not && (ids(not.instances).length > 0 || ids(not.images).length > 0 || not.record)) {
+    if (not && (ids(not.instances).length > 0 || ids(not.images).length > 0 || not.record || ids(not.launchTemplates).length > 0)) {
       const parts = [
+        ids(not.launchTemplates).length > 0 && `launch templates ${ids(not.launchTemplates).join('; ')}`,
         ids(not.instances).length > 0 && `instances ${ids(not.instances).join(', ')}`,
         ids(not.images).length > 0 && `images ${ids(not.images).join(', ')}`,
         not.record && `registry record ${not.record}`,
