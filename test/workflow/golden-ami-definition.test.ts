@@ -54,7 +54,8 @@ describe('golden-ami workflow definition', () => {
   it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('Start Run');
-    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60);
+    // 8 h, the scan timeout (60 min), and the instance refreshes' (120 min) plus one back-off step (5 min).
+    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 125 * 60);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -65,7 +66,20 @@ describe('golden-ami workflow definition', () => {
   it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
     const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Mark Record Failed', 'Notify Failure']);
-    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
+    // The launch template stage's update and check go to its rollback first, which then fails into the failure path
+    // with LaunchTemplateUpdateFailed (its own test: test/workflow/launch-templates.test.ts); the rollback is caught.
+    const toRollback = new Set(['Update Launch Templates', 'Check Instance Refreshes']);
+    for (const name of toRollback) {
+      expect({ name, catches: states[name].Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
+        name,
+        catches: [
+          [['States.DataLimitExceeded'], 'Roll Back Launch Templates'],
+          [['States.ALL'], 'Roll Back Launch Templates'],
+        ],
+      });
+    }
+    expect(states['Roll Back Launch Templates'].Catch?.map((c) => [c.ErrorEquals, c.Next])).toEqual([[['States.ALL'], 'Launch Template Rollback Incomplete']]);
+    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n) && !toRollback.has(n) && n !== 'Roll Back Launch Templates')) {
       // States.ALL does not match States.DataLimitExceeded: it is caught by name, first.
       expect({ name, catches: state.Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
         name,
