@@ -4,6 +4,9 @@
  * approved — or, when anything fails or the run is stopped mid-stage, every template back where it was.
  */
 import { StopExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { putLaunchTemplate } from '../../local/cloud/services/ec2/launch-templates';
 import { TAG } from '../../pipeline/tags';
 import { startRuntime } from './runtime-fixture';
@@ -122,5 +125,46 @@ describe('launch template stage', () => {
     expect(images.map((i) => i.tags[TAG.status])).toEqual(['rejected']);
     const mail = env.runtime.cloud.mailbox().find((m) => m.message.includes(executionArn!));
     expect(mail?.message).toContain(`Launch templates rolled back: web-prod (222222222222/eu-west-1): default back to ${prodBefore}`);
+  });
+});
+
+describe('launch template stage, refresh slower than its time limit', () => {
+  let env: Env;
+  let dir: string;
+  beforeAll(async () => {
+    // The fixture with a 5-minute refresh limit: web-prod-asg's two replacements take 12 minutes.
+    dir = mkdtempSync(join(tmpdir(), 'gami-lt-'));
+    const file = join(dir, 'slow-refresh.yaml');
+    const text = readFileSync('test/fixtures/launch-templates.yaml', 'utf8')
+      .replaceAll('../../pipelines/components/', 'components/')
+      .replace('    autoScalingGroups: [web-prod-asg]', '    autoScalingGroups: [web-prod-asg]\n    refreshTimeoutMinutes: 5');
+    writeFileSync(file, text);
+    symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
+    env = await startRuntime({ pipelineFile: file });
+    const world = env.runtime.cloud.world;
+    const image = Object.values(world.region('111111111111', REGION).images).find((i) => i.tags[TAG.version] === '4');
+    putLaunchTemplate(world, STAGING, REGION, { name: 'web-staging-euw1', data: { ImageId: image!.imageId }, createdBy: 'seed' });
+  });
+  afterAll(async () => {
+    await env.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('cancels the running refresh and sets every template back when the refresh outlasts its limit', async () => {
+    // Arrange
+    const prodBefore = template(env, PROD, 'web-prod').defaultVersion;
+    const stagingBefore = template(env, STAGING, 'web-staging-euw1').defaultVersion;
+
+    // Act
+    const result = await env.run({});
+
+    // Assess
+    expect(result.description.error).toBe('LaunchTemplateUpdateFailed');
+    expect(result.description.cause).toMatch(/instance refresh not finished by .*: web-prod-asg \(222222222222\/eu-west-1\) InProgress at 50 %/);
+    expect(result.description.cause).toMatch(/web-prod-asg \(222222222222\/eu-west-1\): refresh [-0-9a-f]+ cancelled/);
+    const group = env.runtime.cloud.world.region(PROD, REGION).autoScalingGroups['web-prod-asg'];
+    expect(['Cancelling', 'Cancelled']).toContain(group.instanceRefreshes.at(-1)?.status);
+    expect(template(env, PROD, 'web-prod').defaultVersion).toBe(prodBefore);
+    expect(template(env, STAGING, 'web-staging-euw1').defaultVersion).toBe(stagingBefore);
   });
 });
