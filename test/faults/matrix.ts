@@ -155,6 +155,13 @@ const CLOUD_SCENARIOS: Scenario[] = [
   },
   { id: 'LaunchTemplates / instance refresh fails', stage: 'LaunchTemplates', fault: 'cloud resource fails', cloud: [{ behaviour: 'autoscaling.refreshFails' }], expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' } },
   {
+    id: 'LaunchTemplates / markApproved / error always (templates go back)',
+    stage: 'LaunchTemplates',
+    fault: 'lambda error always',
+    lambda: [{ function: 'markApproved', kind: 'error', error: 'Lambda.ServiceException' }],
+    expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' },
+  },
+  {
     id: 'LaunchTemplates / rollback: ModifyLaunchTemplate 5xx x3',
     stage: 'LaunchTemplates',
     fault: 'cloud 5xx',

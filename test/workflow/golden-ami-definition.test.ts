@@ -66,9 +66,9 @@ describe('golden-ami workflow definition', () => {
   it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
     const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Mark Record Failed', 'Notify Failure']);
-    // The launch template stage's update and check go to its rollback first, which then fails into the failure path
+    // The launch template stage's update, check and approval go to its rollback first, which then fails into the failure path
     // with LaunchTemplateUpdateFailed (its own test: test/workflow/launch-templates.test.ts); the rollback is caught.
-    const toRollback = new Set(['Update Launch Templates', 'Check Instance Refreshes']);
+    const toRollback = new Set(['Update Launch Templates', 'Check Instance Refreshes', 'Mark Approved']);
     for (const name of toRollback) {
       expect({ name, catches: states[name].Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
         name,

@@ -15,7 +15,7 @@
  *                             protected from deregistration, tagged gami:status=approved
  *   Record LaunchTemplates    recordStage succeeded
  *
- * Any error of Update or Check (after their retries) → Roll Back Launch Templates (rollbackLaunchTemplates: every
+ * Any error of Update, Check or Mark Approved (after their retries) → Roll Back Launch Templates (rollbackLaunchTemplates: every
  * template the run changed back to its previous default, running refreshes cancelled; retried on any error) → the
  * failure path with LaunchTemplateUpdateFailed, whose cause says what failed and what was rolled back. A rollback
  * that cannot finish still fails the run with LaunchTemplateUpdateFailed, its cause naming what is left. An execution
@@ -25,7 +25,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { LaunchTemplateTarget } from '../../tasks/contracts';
-import { CAUGHT_CAUSE_EXPRESSION, invokeTask, MAX_CAUSE, recordStage, runArgument, stageTask, type StageContext } from './common';
+import { CAUGHT_CAUSE_EXPRESSION, invokeTask, MAX_CAUSE, recordStage, runArgument, type StageContext } from './common';
 
 const STAGE = 'LaunchTemplates';
 export const REFRESH_FIRST_WAIT_SECONDS = 60;
@@ -67,7 +67,7 @@ export function launchTemplatesStage(ctx: StageContext, next: sfn.IChainable): s
   );
   record.next(next);
 
-  const markApproved = stageTask(ctx, STAGE, 'Mark Approved', 'markApproved', { run, regionImages: '{% $regionImages %}', watermarkName: config.name }, {
+  const markApproved = invokeTask(ctx, 'Mark Approved', 'markApproved', { run, regionImages: '{% $regionImages %}', watermarkName: config.name }, {
     assign: { approved: '{% $states.result.Payload %}' },
   });
   markApproved.next(record);
@@ -130,6 +130,9 @@ export function launchTemplatesStage(ctx: StageContext, next: sfn.IChainable): s
   }, { assign: { launchTemplates: '{% $states.result.Payload %}', refreshWait: REFRESH_FIRST_WAIT_SECONDS } });
   toRollback(update);
   update.next(started);
+  // The templates already point at the image: if it cannot be approved, they go back too (the failure path then
+  // rejects the image, which it could not do to templates still launching it).
+  toRollback(markApproved);
 
   const recordStarted = recordStage(ctx, 'Record LaunchTemplates Started', STAGE, 'started', `{% {'targets': ${ctx.config.launchTemplates.length}, 'regionImages': $regionImages} %}`);
   recordStarted.next(ctx.config.launchTemplates.length > 0 ? update : markApproved);
