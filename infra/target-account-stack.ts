@@ -26,6 +26,9 @@ import { CROSS_ACCOUNT_TASKS, crossAccountRoleName, type CrossAccountTask } from
 
 export type EnforceApprovedImages = 'audit' | 'enforce';
 
+/** The construct id aws-cdk-lib gives the one provider function of every AwsCustomResource in a stack. */
+const AWS_CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
 export interface TargetLaunchTemplate {
   region: string;
   launchTemplateId?: string;
@@ -189,22 +192,32 @@ export class GamiTargetAccountStack extends Stack {
     }
   }
 
-  /** The AwsCustomResource provider function CDK creates (one per stack). */
+  /**
+   * The AwsCustomResource provider function CDK creates (one per stack, a fixed construct id) and the policy each
+   * custom resource gets: acknowledged on them only, not on the stack.
+   */
   private acknowledgeCustomResourceProvider(): void {
-    Validations.of(this).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: "CDK's AwsCustomResource provider writes its own logs with the minimal managed policy.",
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'The AwsCustomResource calls (DescribeLaunchTemplates, the account-level Allowed AMIs settings) have no resource-level permissions.',
-      },
-      {
-        id: 'AwsSolutions-L1',
-        reason: "CDK's AwsCustomResource provider runtime is chosen by aws-cdk-lib; it is updated with the library.",
-      },
-    );
+    const provider = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    const policies = this.node.findAll().filter((c) => c instanceof cr.AwsCustomResource);
+    for (const scope of [...(provider ? [provider] : []), ...policies]) {
+      Validations.of(scope).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'The AwsCustomResource calls (DescribeLaunchTemplates, the account-level Allowed AMIs settings) have no resource-level permissions.',
+        },
+      );
+    }
+    if (provider) {
+      Validations.of(provider).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: "CDK's AwsCustomResource provider writes its own logs with the minimal managed policy.",
+        },
+        {
+          id: 'AwsSolutions-L1',
+          reason: "CDK's AwsCustomResource provider runtime is chosen by aws-cdk-lib; it is updated with the library.",
+        },
+      );
+    }
   }
 }

@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { checkInstanceRefreshesEventSchema, checkInstanceRefreshesResultSchema, RefreshRef } from '../contracts';
 import { LaunchTemplateUpdateFailed } from '../errors';
 import type { CrossAccountClients } from '../common/cross-account';
-import { onTarget } from '../updateLaunchTemplates/updateLaunchTemplates';
+import { onTarget } from '../common/target-errors';
 
 export type CheckInstanceRefreshesEvent = z.output<typeof checkInstanceRefreshesEventSchema>;
 export type CheckInstanceRefreshesResult = z.output<typeof checkInstanceRefreshesResultSchema>;

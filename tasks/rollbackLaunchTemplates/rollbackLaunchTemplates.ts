@@ -22,7 +22,7 @@ import { hasErrorName } from '../common/aws-errors';
 import type { CrossAccountClients } from '../common/cross-account';
 import { logger } from '../common/powertools';
 import { runChanges, templateLabel, updateChange, type TemplateChangeItem } from '../common/template-changes';
-import { describeError } from '../updateLaunchTemplates/plan';
+import { describeError } from '../common/target-errors';
 
 export type RollbackLaunchTemplatesEvent = z.output<typeof rollbackLaunchTemplatesEventSchema>;
 export type RollbackLaunchTemplatesResult = z.output<typeof rollbackLaunchTemplatesResultSchema>;

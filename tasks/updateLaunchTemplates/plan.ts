@@ -39,8 +39,3 @@ export function refreshDeadline(now: string, targets: readonly LaunchTemplateTar
   const minutes = Math.max(0, ...targets.filter((t) => t.autoScalingGroups.length > 0).map((t) => t.refreshTimeoutMinutes));
   return new Date(new Date(now).getTime() + minutes * 60_000).toISOString();
 }
-
-/** Why an AWS call failed, for a person: "AccessDenied: User … is not authorized …". */
-export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}

@@ -16,11 +16,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { LaunchTemplateTarget, RefreshRef, TemplateChange, updateLaunchTemplatesEventSchema, updateLaunchTemplatesResultSchema } from '../contracts';
 import { LaunchTemplateUpdateFailed } from '../errors';
-import { hasErrorName, isAwsError, isPermanentAwsError } from '../common/aws-errors';
+import { hasErrorName } from '../common/aws-errors';
+import { onTarget } from '../common/target-errors';
 import type { CrossAccountClients } from '../common/cross-account';
 import { logger } from '../common/powertools';
 import { recordIntent, templateLabel, updateChange, type TemplateChangeItem } from '../common/template-changes';
-import { describeError, imageForTarget, refreshDeadline, refreshPreferences, versionClientToken, versionDescription } from './plan';
+import { imageForTarget, refreshDeadline, refreshPreferences, versionClientToken, versionDescription } from './plan';
 
 export type UpdateLaunchTemplatesEvent = z.output<typeof updateLaunchTemplatesEventSchema>;
 export type UpdateLaunchTemplatesResult = z.output<typeof updateLaunchTemplatesResultSchema>;
@@ -28,17 +29,6 @@ export type UpdateLaunchTemplatesResult = z.output<typeof updateLaunchTemplatesR
 export interface UpdateLaunchTemplatesClients {
   registry: DynamoDBDocumentClient;
   targets: CrossAccountClients;
-}
-
-/** Run `call`; a refusal (or any non-AWS error) becomes LaunchTemplateUpdateFailed naming the target and step. */
-export async function onTarget<T>(label: string, step: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof LaunchTemplateUpdateFailed) throw error;
-    if (isAwsError(error) && !isPermanentAwsError(error)) throw error;
-    throw new LaunchTemplateUpdateFailed(`${label}: ${step} failed: ${describeError(error)}`);
-  }
 }
 
 interface Updated {
