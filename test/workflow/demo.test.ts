@@ -22,7 +22,9 @@ describe('npm start (gami demo)', () => {
     // Assess
     expect(code).toBe(0);
     const stages = first.filter((l) => l.includes('── ')).map((l) => l.split('── ')[1]);
-    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Done']);
+    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'LaunchTemplates', 'Done']);
+    expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/launch template web-prod \(222222222222\/eu-west-1\): version 2 is the default \(was 1\)$/)]));
+    expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/approved ami-[0-9a-f]+ in eu-west-1: watermark 111111111111:web-base, protected from deregistration$/)]));
     expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/^✓ web-base v5: ami-[0-9a-f]+ \(web-base-5-20261122\) in eu-west-1$/)]));
     expect(first).toContain('  CRITICAL           0           0   ok');
     expect(first).toContain('  registry: table gami-registry-web-base, pk PIPELINE#web-base, sk IMAGE#000005 (simulated DynamoDB under ' + stateDir + '/dynamodb)');
