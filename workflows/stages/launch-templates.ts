@@ -80,10 +80,10 @@ export function launchTemplatesStage(ctx: StageContext, next: sfn.IChainable): s
   };
   const rolledBack = failed(
     'Launch Templates Rolled Back',
-    "$templateCause & ' Rolled back: ' & ($count($rollback.rolledBack) > 0 ? $join($rollback.rolledBack, '; ') : 'no template had been changed') & " +
+    "$templateCause & '. Rolled back: ' & ($count($rollback.rolledBack) > 0 ? $join($rollback.rolledBack, '; ') : 'no template had been changed') & " +
       "($count($rollback.cancelledRefreshes) > 0 ? '; ' & $join($rollback.cancelledRefreshes, '; ') : '') & '.'",
   );
-  const rollbackIncomplete = failed('Launch Template Rollback Incomplete', `$templateCause & ' ROLLBACK INCOMPLETE (act on these): ' & (${CAUGHT_CAUSE_EXPRESSION})`);
+  const rollbackIncomplete = failed('Launch Template Rollback Incomplete', `$templateCause & '. ROLLBACK INCOMPLETE (act on these): ' & (${CAUGHT_CAUSE_EXPRESSION})`);
   const rollback = invokeTask(ctx, 'Roll Back Launch Templates', 'rollbackLaunchTemplates', {
     run,
     registryTable: ctx.registryTable,
