@@ -25,6 +25,8 @@ export interface TemplateChangeItem extends AssumedRole {
   newVersion?: number;
   imageId: string;
   setDefault: boolean;
+  /** The groups the run refreshes: a rollback also cancels a refresh whose start was not recorded (a crash). */
+  autoScalingGroups?: string[];
   refreshes: RefreshRef[];
   state: TemplateChangeState;
   recordedAt: string;

@@ -2,7 +2,8 @@
  * rollbackLaunchTemplates: undo what this run did to launch templates and Auto Scaling groups, from the registry's
  * records alone (tasks/common/template-changes.ts), so it works whether the stage failed, crashed or was stopped:
  *
- *   1. every instance refresh the run started that is still running is cancelled (CancelInstanceRefresh). Instances
+ *   1. every instance refresh the run started that is still running is cancelled (CancelInstanceRefresh) — recorded
+ *      ones, and on a group the run refreshes, one that started after the record was written. Instances
  *      already replaced keep the new image until the next refresh: Auto Scaling cannot roll back a group that
  *      follows $Default, and the image stays available (it is rejected and deprecated, not deregistered);
  *   2. every template whose default is the version this run created gets its previous default back. A default
@@ -16,7 +17,7 @@ import { CancelInstanceRefreshCommand, DescribeInstanceRefreshesCommand } from '
 import { DescribeLaunchTemplatesCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import type { rollbackLaunchTemplatesEventSchema, rollbackLaunchTemplatesResultSchema, RunContext } from '../contracts';
+import type { RefreshRef, rollbackLaunchTemplatesEventSchema, rollbackLaunchTemplatesResultSchema, RunContext } from '../contracts';
 import { LaunchTemplateRollbackIncomplete } from '../errors';
 import { hasErrorName } from '../common/aws-errors';
 import type { CrossAccountClients } from '../common/cross-account';
@@ -47,9 +48,36 @@ export function defaultDecision(item: Pick<TemplateChangeItem, 'previousDefaultV
   return 'moved';
 }
 
+/**
+ * The refreshes to look at: every one recorded, and for a group the run refreshes without a recorded one, the group's
+ * latest refresh if it started after the record was written (a start whose answer was lost in a crash).
+ */
+async function runRefreshes(clients: RollbackClients, item: TemplateChangeItem): Promise<RefreshRef[]> {
+  const refs = [...item.refreshes];
+  for (const group of item.autoScalingGroups ?? []) {
+    if (refs.some((r) => r.autoScalingGroupName === group)) continue;
+    const latest = (
+      await clients.targets.for(item).autoScaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: group, MaxRecords: 1 }))
+    ).InstanceRefreshes?.[0];
+    if (latest?.InstanceRefreshId && latest.StartTime && latest.StartTime.getTime() >= new Date(item.recordedAt).getTime()) {
+      refs.push({ ...pickRole(item), autoScalingGroupName: group, instanceRefreshId: latest.InstanceRefreshId, launchTemplateId: item.launchTemplateId });
+    }
+  }
+  return refs;
+}
+
+const pickRole = (item: TemplateChangeItem) => ({ account: item.account, region: item.region, roleName: item.roleName, externalId: item.externalId });
+
 async function cancelRefreshes(clients: RollbackClients, item: TemplateChangeItem, outcome: RollbackOutcome): Promise<boolean> {
   let ok = true;
-  for (const ref of item.refreshes) {
+  let refs: RefreshRef[];
+  try {
+    refs = await runRefreshes(clients, item);
+  } catch (error) {
+    outcome.failed.push(`${templateLabel(item)}: its groups' refreshes could not be listed: ${describeError(error)}`);
+    return false;
+  }
+  for (const ref of refs) {
     const label = `${ref.autoScalingGroupName} (${ref.account}/${ref.region})`;
     try {
       const { autoScaling } = clients.targets.for(ref);

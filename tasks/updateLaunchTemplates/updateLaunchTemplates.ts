@@ -68,6 +68,7 @@ async function updateTemplate(clients: UpdateLaunchTemplatesClients, event: Upda
     previousDefaultVersion: template.DefaultVersionNumber,
     imageId: image.imageId,
     setDefault: target.setDefault,
+    autoScalingGroups: target.autoScalingGroups,
     recordedAt: run.now,
   });
   const created = await onTarget(label, 'CreateLaunchTemplateVersion', () =>

@@ -3,7 +3,7 @@
  * gets, the idempotency of a retried update (the first recorded default stays the one to roll back to), refusals
  * named, throttling passed through, refresh verdicts, rollback decisions, and Mark Approved's order.
  */
-import { AutoScalingClient, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CancelInstanceRefreshCommand, DescribeInstanceRefreshesCommand, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
 import {
   AttachImageWatermarkCommand,
   CreateLaunchTemplateVersionCommand,
@@ -16,14 +16,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { judgeRefreshes, type RefreshState } from '../../../tasks/checkInstanceRefreshes/checkInstanceRefreshes';
 import type { LaunchTemplateTarget, RefreshRef } from '../../../tasks/contracts';
 import { CrossAccountClients, sessionName } from '../../../tasks/common/cross-account';
 import { markApproved, pendingSteps } from '../../../tasks/markApproved/markApproved';
-import { defaultDecision } from '../../../tasks/rollbackLaunchTemplates/rollbackLaunchTemplates';
+import { defaultDecision, rollbackLaunchTemplates } from '../../../tasks/rollbackLaunchTemplates/rollbackLaunchTemplates';
 import { imageForTarget, refreshDeadline, versionClientToken, versionDescription } from '../../../tasks/updateLaunchTemplates/plan';
 import { updateLaunchTemplates } from '../../../tasks/updateLaunchTemplates/updateLaunchTemplates';
 import { ec2ClientError, run } from './fixtures';
@@ -165,6 +165,42 @@ describe('updateLaunchTemplates', () => {
     });
     ec2.on(DescribeLaunchTemplatesCommand).rejects(ec2ClientError('RequestLimitExceeded'));
     await expect(updateLaunchTemplates(clients(), event)).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+  });
+});
+
+describe('rollbackLaunchTemplates', () => {
+  it("sets the default back and cancels a refresh whose start was never recorded (a crash), and marks the record", async () => {
+    // Arrange: the run recorded default 3 → 4 and the group, but crashed before recording the refresh it started.
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          pk: 'PIPELINE#web-base', sk: 'IMAGE#000012#TEMPLATE#222222222222#eu-west-1#lt-1', executionArn: run.executionArn,
+          account: '222222222222', region: 'eu-west-1', roleName: 'GamiLaunchTemplateUpdater', externalId: 'gami-web-base',
+          launchTemplateId: 'lt-1', launchTemplateName: 'web-prod', previousDefaultVersion: 3, newVersion: 4, state: 'changed',
+          autoScalingGroups: ['web-prod-asg'], refreshes: [], recordedAt: run.now,
+        },
+      ],
+    });
+    autoScaling.on(DescribeInstanceRefreshesCommand).resolves({
+      InstanceRefreshes: [{ InstanceRefreshId: 'r-9', Status: 'InProgress', StartTime: new Date(Date.parse(run.now) + 60_000), AutoScalingGroupName: 'web-prod-asg' }],
+    });
+    autoScaling.on(CancelInstanceRefreshCommand).resolves({ InstanceRefreshId: 'r-9' });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-1', DefaultVersionNumber: 4 }] });
+
+    // Act
+    const result = await rollbackLaunchTemplates(
+      { registry: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), targets: new CrossAccountClients(run, new STSClient({ region: 'eu-west-1' })) },
+      { run, registryTable: 'gami-registry', version: 12 },
+    );
+
+    // Assess
+    expect(autoScaling).toHaveReceivedCommandWith(CancelInstanceRefreshCommand, { AutoScalingGroupName: 'web-prod-asg' });
+    expect(ec2).toHaveReceivedCommandWith(ModifyLaunchTemplateCommand, { LaunchTemplateId: 'lt-1', DefaultVersion: '3' });
+    expect(result).toEqual({
+      rolledBack: ['web-prod (222222222222/eu-west-1): default back to 3 (from 4)'],
+      cancelledRefreshes: ['web-prod-asg (222222222222/eu-west-1): refresh r-9 cancelled'],
+    });
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { ExpressionAttributeValues: expect.objectContaining({ ':state': 'rolled-back' }) });
   });
 });
 
