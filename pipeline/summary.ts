@@ -35,7 +35,7 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
   );
   lines.push(...imageSpecSummaryLines(c));
   lines.push(
-    `  runs today: bake → test → scan gate → ${c.launchTemplates.length ? 'launch templates' : 'no launch templates'} → marked approved; ` +
+    `  runs today: bake → test → scan gate → ${c.launchTemplates.length ? 'launch templates → ' : ''}marked approved; ` +
       'the image stays in the source region, unshared',
   );
   if (c.launchTemplates.length) {
