@@ -19,6 +19,7 @@ export const STAGE_STARTS: Record<string, string> = {
   'Copy To Regions': 'Distribute',
   'Share In Regions': 'Share',
   'Publish Latest Image': 'Publish',
+  'Record LaunchTemplates Started': 'LaunchTemplates',
   'Record Done': 'Done',
   'Reject Run Images': 'Failure',
 };
@@ -76,6 +77,9 @@ export function stateExitLines(name: string, output: Output): string[] {
     'Region Copy Failed',
     'Share Image In Region',
     'Publish Latest Image',
+    'Update Launch Templates',
+    'Roll Back Launch Templates',
+    'Mark Approved',
   ];
   if (!narrated.includes(name)) return [];
   if (failed) {
@@ -131,6 +135,26 @@ export function stateExitLines(name: string, output: Output): string[] {
     }
     case 'Mark Image Distributing':
       return ['image tagged gami:status=distributing'];
+    case 'Update Launch Templates': {
+      const templates = Array.isArray(output.templates) ? (output.templates as Output[]) : [];
+      const refreshes = Array.isArray(output.refreshes) ? (output.refreshes as Output[]) : [];
+      return [
+        ...templates.map(
+          (t) =>
+            `launch template ${text(t.launchTemplateName)} (${text(t.account)}/${text(t.region)}): version ${text(t.newVersion)} ` +
+            `${t.defaultSet === true ? `is the default (was ${text(t.previousDefaultVersion)})` : 'created'}`,
+        ),
+        ...refreshes.map((r) => `instance refresh of ${text(r.autoScalingGroupName)} (${text(r.account)}/${text(r.region)}) started`),
+      ];
+    }
+    case 'Roll Back Launch Templates': {
+      const lines = [...(Array.isArray(output.rolledBack) ? output.rolledBack : []), ...(Array.isArray(output.cancelledRefreshes) ? output.cancelledRefreshes : [])];
+      return lines.filter((l): l is string => typeof l === 'string').map((l) => `rolled back ${l}`);
+    }
+    case 'Mark Approved': {
+      const approved = Array.isArray(output.approved) ? (output.approved as Output[]) : [];
+      return approved.map((a) => `approved ${text(a.imageId)} in ${text(a.region)}: watermark ${text(a.watermarkKey)}, protected from deregistration`);
+    }
     default:
       return [];
   }
@@ -155,8 +179,9 @@ export function cleanupLines(executionArn: string, deliveries: readonly StatusCh
         `rejected and deprecated ${rejected.join(', ') || 'no image (none was made)'}`,
     ];
     const not = result.notCleaned;
-    if (not && (ids(not.instances).length > 0 || ids(not.images).length > 0 || not.record)) {
+    if (not && (ids(not.instances).length > 0 || ids(not.images).length > 0 || not.record || ids(not.launchTemplates).length > 0)) {
       const parts = [
+        ids(not.launchTemplates).length > 0 && `launch templates ${ids(not.launchTemplates).join('; ')}`,
         ids(not.instances).length > 0 && `instances ${ids(not.instances).join(', ')}`,
         ids(not.images).length > 0 && `images ${ids(not.images).join(', ')}`,
         not.record && `registry record ${not.record}`,

@@ -7,6 +7,7 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { formatDiagnostic, validatePipelineFiles, type LoadedPipeline } from '../pipeline/validate';
 import { PipelineStack, resourceNames } from './pipeline-stack';
+import { GamiTargetAccountStack, targetAccountProps, type EnforceApprovedImages } from './target-account-stack';
 import { LOCAL_CODE_CONTEXT } from './task-functions';
 
 /** CDK context for running the app locally: no bundling, placeholder function code (see LOCAL_CODE_CONTEXT). */
@@ -41,11 +42,44 @@ export function loadPipelines(files: string[], only?: string[]): LoadedPipeline[
   return pipelines.filter((p) => only.includes(p.config.name));
 }
 
-export function buildApp(options: BuildAppOptions): { app: App; stacks: PipelineStack[] } {
+/**
+ * `cdk synth -c targetAccount=222222222222 -c toolingAccount=111111111111 [-c enforceApprovedImages=audit|enforce]`:
+ * instead of the pipeline stacks, one GamiTargetAccountStack per selected pipeline that updates launch templates in
+ * that account (`gami-target-<pipeline>`, in the region of its first template there), to deploy in that account.
+ */
+function buildTargetAccountStacks(app: App, pipelines: LoadedPipeline[], targetAccount: string): GamiTargetAccountStack[] {
+  const toolingAccount = app.node.tryGetContext('toolingAccount') as string | undefined;
+  if (!toolingAccount || !/^\d{12}$/.test(toolingAccount)) {
+    throw new InvalidPipelineConfig('-c targetAccount needs -c toolingAccount=<12-digit id of the account the pipeline is deployed in>');
+  }
+  const enforce = app.node.tryGetContext('enforceApprovedImages') as string | undefined;
+  if (enforce !== undefined && enforce !== 'audit' && enforce !== 'enforce') {
+    throw new InvalidPipelineConfig(`-c enforceApprovedImages: "${enforce}" is neither audit nor enforce`);
+  }
+  const selected = pipelines.filter((p) => p.config.launchTemplates.some((t) => t.account === targetAccount));
+  if (selected.length === 0) throw new InvalidPipelineConfig(`-c targetAccount: no selected pipeline updates a launch template in account ${targetAccount}`);
+  return selected.map(
+    (p) =>
+      new GamiTargetAccountStack(app, `gami-target-${p.config.name}`, {
+        ...targetAccountProps(p.config, targetAccount, toolingAccount),
+        enforceApprovedImages: enforce as EnforceApprovedImages | undefined,
+        description: `golden-ami-pipeline: what pipeline ${p.config.name} may do in account ${targetAccount}`,
+        env: { account: targetAccount, region: p.config.launchTemplates.find((t) => t.account === targetAccount)?.region },
+      }),
+  );
+}
+
+export function buildApp(options: BuildAppOptions): { app: App; stacks: PipelineStack[]; targetStacks: GamiTargetAccountStack[] } {
   const { files, only, nag = true, ...appProps } = options;
   const app = new App(appProps);
   const selected = app.node.tryGetContext('pipelines') as string | undefined;
   const names = only ?? selected?.split(',').map((s) => s.trim()).filter(Boolean);
+  const targetAccount = app.node.tryGetContext('targetAccount') as string | undefined;
+  if (targetAccount !== undefined) {
+    const targetStacks = buildTargetAccountStacks(app, loadPipelines(files, names), String(targetAccount));
+    if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+    return { app, stacks: [], targetStacks };
+  }
   const stacks = loadPipelines(files, names).map(
     (pipeline) =>
       new PipelineStack(app, resourceNames(pipeline.config.name).stack, {
@@ -57,5 +91,5 @@ export function buildApp(options: BuildAppOptions): { app: App; stacks: Pipeline
   );
   // cdk-nag 3 plugs into CDK's Validations API (the Aspects form of cdk-nag 2 is gone).
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { app, stacks };
+  return { app, stacks, targetStacks: [] };
 }

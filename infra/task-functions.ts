@@ -35,6 +35,8 @@ export const IMAGE_MUTATIONS = [
   'ec2:ModifyImageAttribute',
   'ec2:ResetImageAttribute',
   'ec2:DisableImageDeregistrationProtection',
+  'ec2:AttachImageWatermark',
+  'ec2:DetachImageWatermark',
 ];
 /**
  * Context flag for local runs and tests: give each function a placeholder inline code instead of a
@@ -50,6 +52,26 @@ export function handlerEntry(task: TaskName): string {
   return `tasks/${task}/handler.ts`;
 }
 
+
+/**
+ * The functions that act in consumer accounts (sts:AssumeRole of GamiTargetAccountStack's role), with fixed role
+ * names so that the target-account stack can trust exactly them: `gami-<pipeline>-<suffix>` (≤ 64 characters for
+ * a 40-character pipeline name). cleanup rolls back the launch templates of a stopped or timed-out execution.
+ */
+export const CROSS_ACCOUNT_TASKS = {
+  updateLaunchTemplates: 'lt-update',
+  checkInstanceRefreshes: 'lt-check',
+  rollbackLaunchTemplates: 'lt-rollback',
+  cleanup: 'cleanup',
+  // Writes the latest-image parameter in consumer accounts (publish.accounts) through the same role.
+  publishImage: 'publish',
+} as const satisfies Partial<Record<TaskName, string>>;
+export type CrossAccountTask = keyof typeof CROSS_ACCOUNT_TASKS;
+
+/** IAM role name of a cross-account task function. */
+export function crossAccountRoleName(pipelineName: string, task: CrossAccountTask): string {
+  return `gami-${pipelineName}-${CROSS_ACCOUNT_TASKS[task]}`;
+}
 
 export interface TaskFunctionsProps {
   config: PipelineConfig;
@@ -73,7 +95,18 @@ export class TaskFunctions extends Construct {
         retention: logs.RetentionDays.ONE_YEAR,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      let role: iam.Role | undefined;
+      if (task in CROSS_ACCOUNT_TASKS) {
+        role = new iam.Role(this, `${task}ServiceRole`, {
+          roleName: crossAccountRoleName(config.name, task as CrossAccountTask),
+          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+          managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+          description: `golden-ami-pipeline ${config.name}: ${task}, trusted by GamiTargetAccountStack in consumer accounts`,
+        });
+        acknowledgeManagedPolicy(role, 'service-role/AWSLambdaBasicExecutionRole', 'The minimal managed policy that lets the function write its own logs.');
+      }
       const common: lambda.FunctionOptions & { runtime: lambda.Runtime } = {
+        role,
         description: `golden-ami-pipeline ${config.name}: ${task}`,
         runtime: lambda.Runtime.NODEJS_22_X,
         architecture: lambda.Architecture.ARM_64,
@@ -252,6 +285,7 @@ export class TaskFunctions extends Construct {
     if (props.topic) {
       props.topic.grantPublish(f.cleanup);
       acknowledgeKeyUse(f.cleanup);
+      if (f.cleanup.role) acknowledgeKeyUse(f.cleanup.role);
       // requestApproval emails each approver through the topic (message attribute `approver`).
       props.topic.grantPublish(f.requestApproval);
       acknowledgeKeyUse(f.requestApproval);
@@ -268,8 +302,31 @@ export class TaskFunctions extends Construct {
       'StringEqualsIfExists': { [`aws:RequestTag/${TAG.status}`]: ['awaiting-approval', 'distributing'] },
     });
 
+    // Launch templates in consumer accounts: only through the role GamiTargetAccountStack deploys there (with the
+    // pipeline's ExternalId); that role is limited to the named templates and groups.
+    const targetRoles = [...new Set(config.launchTemplates.map((t) => `arn:${partition}:iam::${t.account}:role/${t.roleName}`))];
+    if (targetRoles.length > 0) {
+      // publishImage assumes only the roles of publish.accounts (below).
+      for (const task of Object.keys(CROSS_ACCOUNT_TASKS) as CrossAccountTask[]) if (task !== 'publishImage') allow(f[task], ['sts:AssumeRole'], targetRoles);
+    }
+    // The stage's records of each template change (previous default, new version, refreshes), read by rollbacks.
+    registry.grant(f.updateLaunchTemplates, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    registry.grant(f.rollbackLaunchTemplates, 'dynamodb:Query', 'dynamodb:UpdateItem');
+    registry.grant(f.cleanup, 'dynamodb:Query', 'dynamodb:UpdateItem');
+
+    // markApproved: watermark, deregistration protection and the approved tag on this pipeline's own images, in
+    // the source and every target region (copies live in this account).
+    const imageRegions = [config.distribution.sourceRegion, ...config.distribution.targetRegions.map((t) => t.region)];
+    const imageArns = [...new Set(imageRegions)].map((r) => `arn:${partition}:ec2:${r}::image/*`);
+    describe(f.markApproved, ['ec2:DescribeImages']);
+    allow(f.markApproved, ['ec2:AttachImageWatermark', 'ec2:EnableImageDeregistrationProtection', 'ec2:CreateTags'], imageArns, tagged);
+
     // No task may touch an image once it is approved or published (the golden image production launches),
     // nor make one so: an explicit Deny wins over every Allow above, whatever a handler does.
+    //
+    // Two narrow exemptions. markApproved may tag an image approved (the second Deny is narrowed for it to `published`
+    // only). It keeps the first Deny: once an image is approved it can change nothing on it either, which is why it
+    // watermarks and protects the image BEFORE tagging it (tasks/markApproved), and skips what is already done.
     const protectedStatuses = ['approved', 'published'];
     for (const [task, fn] of Object.entries(f)) {
       fn.addToRolePolicy(
@@ -289,7 +346,7 @@ export class TaskFunctions extends Construct {
           effect: iam.Effect.DENY,
           actions: ['ec2:CreateTags'],
           resources: ['*'],
-          conditions: { StringEquals: { [`aws:RequestTag/${TAG.status}`]: protectedStatuses } },
+          conditions: { StringEquals: { [`aws:RequestTag/${TAG.status}`]: task === 'markApproved' ? ['published'] : protectedStatuses } },
         }),
       );
     }
@@ -309,8 +366,10 @@ export class TaskFunctions extends Construct {
     registry.grant(f.requestApproval, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     for (const fn of Object.values(f)) {
-      acknowledgeWildcards(
-        fn,
+      // A cross-account function's role is its own construct (fixed name), not the function's child.
+      const scopes = fn.role && fn.role.node.scope !== fn ? [fn, fn.role] : [fn];
+      for (const scope of scopes) acknowledgeWildcards(
+        scope,
         // X-Ray's PutTraceSegments/PutTelemetryRecords (tracing ACTIVE) take only "*".
         ['*', ...(wildcards.get(fn) ?? [])],
         'Describe, List and Get calls of EC2, SSM and Inspector, and X-Ray writes, have no resource-level permissions; ' +

@@ -371,7 +371,26 @@ export const launchTemplateSchema = z
       .string()
       .regex(/^[\w+=,.@-]{1,64}$/, { error: (iss) => `${quote(iss.input)} is not an IAM role name` })
       .default('GamiLaunchTemplateUpdater')
-      .describe('Role assumed in that account. Default: GamiLaunchTemplateUpdater.'),
+      .describe('Role assumed in that account (deployed by GamiTargetAccountStack). Default: GamiLaunchTemplateUpdater.'),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, { error: (iss) => `${quote(iss.input)} is not an STS external id (2-1224 of letters, digits, +=,.@:/-_)` })
+      .optional()
+      .describe('ExternalId given to sts:AssumeRole; the role in that account requires it. Default: gami-<pipeline name>.'),
+    minHealthyPercentage: z
+      .number({ error: (iss) => `${quote(iss.input)} is not a percentage` })
+      .int({ error: (iss) => `${quote(iss.input)} is not a whole percentage` })
+      .min(0, { error: 'minHealthyPercentage is at least 0' })
+      .max(100, { error: 'minHealthyPercentage is at most 100' })
+      .default(90)
+      .describe('Instance refresh: share of the group kept in service while instances are replaced. Default: 90.'),
+    skipMatching: z
+      .boolean()
+      .default(true)
+      .describe('Instance refresh: leave instances that already run the new launch template version. Default: true.'),
+    refreshTimeoutMinutes: positive('refreshTimeoutMinutes', 24 * 60)
+      .default(120)
+      .describe('How long to wait for the instance refreshes before rolling everything back. Default: 120.'),
   })
   .describe('A launch template that gets a new version with the new image. Give launchTemplateId or launchTemplateName.');
 
@@ -541,9 +560,16 @@ export const pipelineConfigObject = z
 /** Default IAM name of the builder instance profile: one per pipeline, so two pipelines can share an account. */
 export const defaultInstanceProfile = (pipelineName: string): string => `gami-${pipelineName}-builder`;
 
+/**
+ * Default STS external id of a pipeline's cross-account role: the same string the target-account stack
+ * (infra/target-account-stack.ts) requires unless both are given another.
+ */
+export const defaultExternalId = (pipelineName: string): string => `gami-${pipelineName}`;
+
 export const pipelineConfigSchema = pipelineConfigObject.transform((config) => ({
   ...config,
   build: { ...config.build, instanceProfile: config.build.instanceProfile ?? defaultInstanceProfile(config.name) },
+  launchTemplates: config.launchTemplates.map((t) => ({ ...t, externalId: t.externalId ?? defaultExternalId(config.name) })),
 }));
 
 /** The configuration as written (defaults optional). */

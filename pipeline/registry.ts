@@ -8,6 +8,9 @@
  *   PIPELINE#<name> / IMAGE#<000012>#SCAN              the scan evidence: all findings and the gate result
  *   PIPELINE#<name> / IMAGE#<000012>#APPROVAL          which approval request the run made (its opaque id, who was
  *                                                      emailed); the request itself is APPROVAL#<id> / APPROVAL
+ *   PIPELINE#<name> / IMAGE#<000012>#TEMPLATE#<account>#<region>#<template>
+ *                                                      one launch template the run changed: previous default,
+ *                                                      new version, refreshes, rolled back or not
  * Versions are zero-padded so sort order is numeric order.
  */
 export interface RegistryKey {
@@ -16,6 +19,9 @@ export interface RegistryKey {
 }
 
 const pad = (version: number) => String(version).padStart(6, '0');
+
+/** Sort-key prefix of every launch template item of a version (Query with begins_with). */
+export const templatePrefix = (version: number): string => `IMAGE#${pad(version)}#TEMPLATE#`;
 
 export const registryKeys = {
   counter: (pipeline: string): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: 'COUNTER' }),
@@ -26,4 +32,9 @@ export const registryKeys = {
   }),
   scan: (pipeline: string, version: number): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `IMAGE#${pad(version)}#SCAN` }),
   approval: (pipeline: string, version: number): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `IMAGE#${pad(version)}#APPROVAL` }),
+  /** What a run changed on one launch template (previous default, new version, refreshes), written before the change. */
+  template: (pipeline: string, version: number, account: string, region: string, template: string): RegistryKey => ({
+    pk: `PIPELINE#${pipeline}`,
+    sk: `${templatePrefix(version)}${account}#${region}#${template}`,
+  }),
 };

@@ -14,11 +14,12 @@ function baseImageText(config: PipelineConfig): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Stages the configuration describes but the state machine does not run yet (it ends after the scan gate).
+ * Stages the configuration describes but the state machine does not run yet (it runs bake, test, scan gate and the
+ * launch template update).
  * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
  * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
+export const NOT_YET_BUILT = ['Retention', 'Schedule'] as const;
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -50,22 +51,28 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     const accounts = c.publish.accounts.length ? ` and in ${plural(c.publish.accounts.length, 'consumer account')}` : '';
     distribution.push(`publishes the image id to ${c.publish.ssmParameter} in every region${accounts}`);
   }
+  if (c.launchTemplates.length) {
+    distribution.push(
+      `updates ${plural(c.launchTemplates.length, 'launch template')}, all or nothing (rolled back on any failure): ` +
+        c.launchTemplates
+          .map(
+            (t) =>
+              `${t.launchTemplateName ?? t.launchTemplateId} (${t.account}/${t.region}${t.autoScalingGroups.length ? `; refreshes ${t.autoScalingGroups.join(', ')} at ≥ ${t.minHealthyPercentage} % healthy` : ''})`,
+          )
+          .join(', '),
+    );
+  }
+  distribution.push(`marks the image and its copies approved: watermarked ${c.name}, protected from deregistration, tagged gami:status=approved`);
 
   lines.push(
     c.approval.required
       ? `  approval: ${c.approval.minApprovals} of ${c.approval.approvers.length} approvers (${c.approval.approvers.join(', ')}) within ${c.approval.timeoutHours} h, each by a personal signed link; one rejection rejects`
       : '  approval: not required (recorded as such)',
   );
-  lines.push(`  runs today: bake → test → scan gate → approval → distribute → share → publish:`);
+  lines.push(`  runs today: bake → test → scan gate → approval → distribute → share → publish → launch templates:`);
   for (const line of distribution) lines.push(`    ${line}`);
 
   const later: string[] = [];
-  if (c.launchTemplates.length) {
-    later.push(
-      `updates ${plural(c.launchTemplates.length, 'launch template')}: ` +
-        c.launchTemplates.map((t) => `${t.launchTemplateName ?? t.launchTemplateId} (${t.account}/${t.region})`).join(', '),
-    );
-  }
   const r = c.retention;
   later.push(
     `retention: keeps the newest ${r.keepNewest}, deprecates after ${r.deprecateAfterDays} d, deregisters after ${r.deregisterAfterDays} d` +

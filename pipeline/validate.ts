@@ -532,6 +532,12 @@ function crossFieldRules(raw: Record<string, unknown>, report: Report, now: Date
         `${template.region} is neither the source region nor a target region (${regions.join(', ')}): the image will not exist there`,
       );
     }
+    if (!template.setDefault && template.autoScalingGroups.length > 0) {
+      report(
+        ['launchTemplates', i, 'autoScalingGroups'],
+        'an instance refresh replaces instances from the version the group launches ($Default): with setDefault false the new version would not be rolled out',
+      );
+    }
     const key = `${template.account}/${template.region}/${ids[0]}`;
     if (templateKeys.has(key)) report(['launchTemplates', i], `this launch template is listed twice (also launchTemplates[${templateKeys.get(key)}])`);
     templateKeys.set(key, i);

@@ -31,6 +31,10 @@ export const TASK_NAMES = [
   'checkCopy',
   'shareImage',
   'publishImage',
+  'updateLaunchTemplates',
+  'checkInstanceRefreshes',
+  'rollbackLaunchTemplates',
+  'markApproved',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -68,6 +72,12 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   shareImage: 120,
   // One PutParameter per region, in the source account and in every consumer account (each role assumed once).
   publishImage: 120,
+  // Per target: AssumeRole, a version, the default, a refresh per group — sequentially, for up to a hundred targets.
+  updateLaunchTemplates: 300,
+  checkInstanceRefreshes: 60,
+  rollbackLaunchTemplates: 300,
+  // Per region: watermark, deregistration protection, tags.
+  markApproved: 120,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -503,7 +513,7 @@ export const publishedParameterSchema = z.strictObject({
 export const publishImageResultSchema = z.strictObject({ parameters: z.array(publishedParameterSchema) });
 
 // ---- registry and cleanup ----------------------------------------------------------------------------------------
-export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'Done', 'Failed'] as const;
+export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Done', 'Failed'] as const;
 export const recordStageEventSchema = z.strictObject({
   run: runContextSchema,
   registryTable: z.string(),
@@ -532,6 +542,8 @@ export const notCleanedSchema = z.strictObject({
   copies: z.array(z.string()).optional(),
   /** Why the registry record could not be marked, when it could not. */
   record: z.string().optional(),
+  /** Launch templates of a stopped execution that could not be set back (status-change clean-up). */
+  launchTemplates: z.array(z.string()).optional(),
 });
 export type NotCleaned = z.output<typeof notCleanedSchema>;
 
@@ -650,4 +662,97 @@ export const requestApprovalResultSchema = z.strictObject({
   /** Approvers an email was published to by this invocation. */
   notified: z.array(z.string()),
   imageStatus: z.string(),
+});
+
+// ---- launch templates and Mark Approved ------------------------------------------------------------------------------
+// (regionImageSchema, the state machine's `$regionImages`: see distribution above.)
+
+/** The role a task assumes in a consumer account (GamiTargetAccountStack's role). */
+export const assumedRoleSchema = z.strictObject({
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string(),
+  roleName: z.string(),
+  externalId: z.string(),
+});
+export type AssumedRole = z.output<typeof assumedRoleSchema>;
+
+/** One configured launch template (config `launchTemplates[]`, with defaults), embedded at synth time. */
+export const launchTemplateTargetSchema = assumedRoleSchema.extend({
+  launchTemplateId: z.string().optional(),
+  launchTemplateName: z.string().optional(),
+  setDefault: z.boolean(),
+  autoScalingGroups: z.array(z.string()),
+  minHealthyPercentage: z.number().int().min(0).max(100),
+  skipMatching: z.boolean(),
+  refreshTimeoutMinutes: z.number().int().min(1),
+});
+export type LaunchTemplateTarget = z.output<typeof launchTemplateTargetSchema>;
+
+/** What the run changed on one launch template (also its registry item, so an interrupted run can be rolled back). */
+export const templateChangeSchema = assumedRoleSchema.extend({
+  launchTemplateId: z.string(),
+  launchTemplateName: z.string(),
+  /** The default version before this run: what a rollback sets back. */
+  previousDefaultVersion: z.number().int(),
+  newVersion: z.number().int(),
+  imageId: z.string(),
+  defaultSet: z.boolean(),
+});
+export type TemplateChange = z.output<typeof templateChangeSchema>;
+
+export const refreshRefSchema = assumedRoleSchema.extend({
+  autoScalingGroupName: z.string(),
+  instanceRefreshId: z.string(),
+  /** Of the template whose new version the refresh rolls out. */
+  launchTemplateId: z.string(),
+});
+export type RefreshRef = z.output<typeof refreshRefSchema>;
+
+export const updateLaunchTemplatesEventSchema = z.strictObject({
+  run: runContextSchema,
+  registryTable: z.string(),
+  version: z.number().int(),
+  targets: z.array(launchTemplateTargetSchema),
+  regionImages: z.array(regionImageSchema).min(1),
+});
+export const updateLaunchTemplatesResultSchema = z.strictObject({
+  templates: z.array(templateChangeSchema),
+  refreshes: z.array(refreshRefSchema),
+  /** When the refreshes must have finished (the longest refreshTimeoutMinutes of a target with groups). */
+  refreshDeadline: isoTime,
+});
+
+export const checkInstanceRefreshesEventSchema = z.strictObject({
+  run: runContextSchema,
+  refreshes: z.array(refreshRefSchema),
+  deadline: isoTime,
+});
+export const checkInstanceRefreshesResultSchema = z.strictObject({
+  /** True when every refresh has succeeded; a failed, cancelled or late one throws LaunchTemplateUpdateFailed. */
+  done: z.boolean(),
+  refreshes: z.array(
+    z.strictObject({ autoScalingGroupName: z.string(), account: z.string(), region: z.string(), status: z.string(), percentageComplete: z.number().optional() }),
+  ),
+});
+
+export const rollbackLaunchTemplatesEventSchema = z.strictObject({
+  run: runContextSchema,
+  registryTable: z.string(),
+  version: z.number().int(),
+});
+export const rollbackLaunchTemplatesResultSchema = z.strictObject({
+  /** "web-prod (222222222222/eu-west-1): default back to 1", one line per template. */
+  rolledBack: z.array(z.string()),
+  /** "web-prod-asg (222222222222/eu-west-1): refresh <id> cancelled". */
+  cancelledRefreshes: z.array(z.string()),
+});
+
+export const markApprovedEventSchema = z.strictObject({
+  run: runContextSchema,
+  regionImages: z.array(regionImageSchema).min(1),
+  /** The AMI watermark's name (the pipeline's name): its key is <account>:<name>. */
+  watermarkName: z.string(),
+});
+export const markApprovedResultSchema = z.strictObject({
+  approved: z.array(z.strictObject({ region: z.string(), imageId: z.string(), watermarkKey: z.string() })),
 });

@@ -136,6 +136,21 @@ export class PublishFailed extends Error {
 }
 
 /**
+ * A launch template target could not be updated (role not assumable, template or version refused, default not
+ * set) or an instance refresh failed, was cancelled or outlasted its time: every template changed by the run is set
+ * back to its previous default and running refreshes are cancelled; the run then fails with this name and a cause
+ * naming what was rolled back.
+ */
+export class LaunchTemplateUpdateFailed extends Error {
+  override name = 'LaunchTemplateUpdateFailed';
+}
+
+/** A rollback could not restore every template or cancel every refresh: the message names each one left. */
+export class LaunchTemplateRollbackIncomplete extends Error {
+  override name = 'LaunchTemplateRollbackIncomplete';
+}
+
+/**
  * The closed set of errors a failed lifecycle execution ends with (the `Error` of its Fail state). Every
  * named task error above that can end a run, plus StageFailed: anything unexpected (retries exhausted, a
  * Lambda crash or time-out, a data limit) — its Cause names the stage, the original error and its cause.
@@ -158,6 +173,7 @@ export const EXECUTION_ERRORS = [
   'RegionCopyFailed',
   'ShareFailed',
   'PublishFailed',
+  'LaunchTemplateUpdateFailed',
   'StageFailed',
 ] as const;
 export type ExecutionError = (typeof EXECUTION_ERRORS)[number];

@@ -48,7 +48,11 @@
  *  8. Share (stages/share.ts)     Map over $regionImages: shareImage (launch/snapshot permissions, KMS grants,
  *                          never public); ShareFailed                                           → $shares
  *  9. Publish (stages/publish.ts) publishImage: aws:ec2:image parameter per region and consumer account → $parameters
- * 10. Record Done, Succeeded (output: the run summary); a redistribution skips Record Done
+ * 10. UpdateLaunchTemplates (workflows/stages/launch-templates.ts): every configured launch template gets a new
+ *     default version with the image, the listed groups an instance refresh — all or nothing: any failure rolls
+ *     back every template changed (previous default, refreshes cancelled) → LaunchTemplateUpdateFailed. Then Mark
+ *     Approved: image and copies watermarked, protected from deregistration, tagged gami:status=approved
+ * 11. Record Done, Succeeded (output: the run summary); a redistribution skips Record Done
  *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run
  *  Instances → Deregister Run Copies → Mark Record Failed (four independent cleanup actions, each retried on any error and passed over
  *  when it gives up) → Notify Failure (SNS; names anything not cleaned) → Failed (Error = one of
@@ -64,8 +68,9 @@
  *   ScanGate  scanTimeoutMinutes (one check a minute), then ScanIncomplete
  *   Approval  approval.timeoutHours, then ApprovalExpired
  *   Distribute each copy ≤ 6 h (or copyCompletionMinutes + 30 min), twice at most, copyConcurrency regions at a time
+ *   LaunchTemplates  the longest refreshTimeoutMinutes (checks back off from 1 to 5 min), then LaunchTemplateUpdateFailed
  *
- * Later stages (UpdateLaunchTemplates, Retention between Publish and Done) are builders in workflows/stages/ that take the state after them.
+ * Later stages (Retention, between UpdateLaunchTemplates and Done) are builders in workflows/stages/ that take the state after them.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -78,6 +83,7 @@ import { bakeStage } from './stages/bake';
 import { recordStage, type StageContext, type TaskFunctions } from './stages/common';
 import { failureStage } from './stages/failure';
 import { copyDeadlineMinutes, distributeStage, startCopiesEarly } from './stages/distribute';
+import { launchTemplatesStage, launchTemplatesWait } from './stages/launch-templates';
 import { componentSteps } from './stages/instance';
 import { prepareStage } from './stages/prepare';
 import { publishStage } from './stages/publish';
@@ -96,13 +102,15 @@ export interface GoldenAmiWorkflowProps {
   builderSecurityGroupIds?: string[];
 }
 
-/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), approval (configurable), copies (two attempts per wave of regions), with margin. */
+/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), approval (configurable), copies (two attempts per wave of regions), instance refreshes, with margin. */
 export function executionTimeout(pipeline: LoadedPipeline): Duration {
   const { distribution, scanGate, approval } = pipeline.config;
   const approvalHours = approval.required ? approval.timeoutHours : 0;
   const waves = Math.ceil(distribution.targetRegions.length / distribution.copyConcurrency);
   const copyMinutes = waves * 2 * copyDeadlineMinutes(distribution.copyCompletionMinutes);
-  return Duration.hours(8 + approvalHours).plus(Duration.minutes(scanGate.scanTimeoutMinutes + copyMinutes));
+  return Duration.hours(8 + approvalHours)
+    .plus(Duration.minutes(scanGate.scanTimeoutMinutes + copyMinutes))
+    .plus(launchTemplatesWait({ config: pipeline.config }));
 }
 
 export class GoldenAmiWorkflow extends Construct {
@@ -152,7 +160,8 @@ export class GoldenAmiWorkflow extends Construct {
       .when(sfn.Condition.jsonata('{% $redistribute %}'), succeeded)
       .otherwise(done);
 
-    const publish = publishStage(ctx, finish);
+    const launchTemplates = launchTemplatesStage(ctx, finish);
+    const publish = publishStage(ctx, launchTemplates);
     const share = shareStage(ctx, publish);
     const distribute = distributeStage(ctx, share);
     const approval = approvalStage(ctx, { topicArn: props.topic.topicArn, components }, distribute);
@@ -182,6 +191,12 @@ export class GoldenAmiWorkflow extends Construct {
         regionImages: [],
         shares: [],
         parameters: [],
+        launchTemplates: null,
+        refreshWait: null,
+        refreshesDone: null,
+        rollback: null,
+        templateCause: null,
+        approved: null,
         cleanupImages: null,
         cleanupInstances: null,
         cleanupCopies: null,
@@ -199,7 +214,7 @@ export class GoldenAmiWorkflow extends Construct {
       tracingEnabled: true,
       // Execution data stays out of the logs (it may hold findings and names); history keeps it for auditors.
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate, approval, distribute, share, publish`,
+      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate, approval, distribute, share, publish, launch templates`,
     });
   }
 }

@@ -22,7 +22,8 @@ export type BehaviourFault =
   | 'ec2.instanceFailsToStart'
   | 'inspector.scanNeverCompletes'
   | 'ssm.agentNeverOnline'
-  | 'ssm.commandFails';
+  | 'ssm.commandFails'
+  | 'autoscaling.refreshFails';
 
 export interface FaultScope {
   accountId?: string;

@@ -113,7 +113,17 @@ const accountSpec = z
     /** Long-term access keys of IAM users (`AKIA…`, 16-128 characters). */
     accessKeys: z.array(z.object({ accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/), user: z.string().default('gami') }).strict()).default([]),
     roles: z
-      .array(z.object({ name: z.string(), trustedPrincipals: z.array(z.string()).default([]), managedPolicies: z.array(z.string()).default([]) }).strict())
+      .array(
+        z
+          .object({
+            name: z.string(),
+            trustedPrincipals: z.array(z.string()).default([]),
+            managedPolicies: z.array(z.string()).default([]),
+            /** The trust policy's sts:ExternalId condition. */
+            externalId: z.string().optional(),
+          })
+          .strict(),
+      )
       .default([]),
     instanceProfiles: z.array(z.object({ name: z.string(), role: z.string() }).strict()).default([]),
     kmsKeys: z.array(kmsKeySpec).default([]),

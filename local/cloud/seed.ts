@@ -50,12 +50,17 @@ export function addAccessKey(world: World, accountId: string, options: { accessK
   return record;
 }
 
-export function addRole(world: World, accountId: string, init: { name: string; trustedPrincipals: string[]; managedPolicies?: string[] }): RoleRecord {
+export function addRole(
+  world: World,
+  accountId: string,
+  init: { name: string; trustedPrincipals: string[]; managedPolicies?: string[]; externalId?: string },
+): RoleRecord {
   const role: RoleRecord = {
     name: init.name,
     arn: `arn:aws:iam::${accountId}:role/${init.name}`,
     trustedPrincipals: [...init.trustedPrincipals],
     managedPolicies: [...(init.managedPolicies ?? [])],
+    ...(init.externalId !== undefined ? { externalId: init.externalId } : {}),
   };
   world.account(accountId).roles[init.name] = role;
   return role;

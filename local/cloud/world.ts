@@ -32,6 +32,8 @@ export interface RoleRecord {
   /** Principals the trust policy allows to assume the role, e.g. `arn:aws:iam::111111111111:root`. */
   trustedPrincipals: string[];
   managedPolicies: string[];
+  /** The trust policy's `sts:ExternalId` condition: AssumeRole must give exactly this. */
+  externalId?: string;
 }
 
 export interface InstanceProfileRecord {
@@ -61,6 +63,8 @@ export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'termi
 export interface InstanceRecord {
   instanceId: string;
   imageId: string;
+  /** False when launched in Allowed AMIs audit mode from an image the criteria do not allow (absent otherwise). */
+  imageAllowed?: false;
   instanceType: string;
   architecture: string;
   platformDetails: string;
@@ -166,6 +170,11 @@ export interface ImageRecord {
   sourceImageId?: string;
   sourceRegion?: string;
   clientToken?: string;
+  /**
+   * AMI watermarks (AttachImageWatermark): key `<account>:<name>`, where and on which image it was first attached.
+   * CopyImage carries them to the copy; every account that can see the image sees them.
+   */
+  watermarks?: { key: string; sourceImageRegion: string; sourceImageId: string; sourceImageCreationTime: number; creationTime: number }[];
   /** Epoch ms of the last RunInstances with this image (any account), as EC2 tracks it for the owner. */
   lastLaunchedTime?: number;
   /** Registration order in its account+region (set by `World.putImage`): listing order and page cursors. */
@@ -213,7 +222,8 @@ export interface LaunchTemplateRecord {
 
 export interface InstanceRefreshRecord {
   instanceRefreshId: string;
-  status: 'Pending' | 'InProgress' | 'Successful' | 'Failed' | 'Cancelled';
+  status: 'Pending' | 'InProgress' | 'Successful' | 'Failed' | 'Cancelling' | 'Cancelled';
+  statusReason?: string;
   startTime: number;
   endTime?: number;
   percentageComplete: number;

@@ -62,6 +62,9 @@ import { logger } from '../common/powertools';
 import { CleanupIncomplete } from '../errors';
 import { expireApproval } from '../approval/store';
 import { recordStage } from '../recordStage/recordStage';
+import type { CrossAccountClients } from '../common/cross-account';
+import { rollBackRun } from '../rollbackLaunchTemplates/rollbackLaunchTemplates';
+import { runChanges } from '../common/template-changes';
 
 export type CleanupEvent = z.output<typeof cleanupEventSchema>;
 export type CleanupResult = z.output<typeof cleanupResultSchema>;
@@ -403,10 +406,11 @@ export function statusChangeError(status: string): string {
 
 /**
  * Everything the failure path would have done, for an execution that ended ABORTED or TIMED_OUT (no Catch
- * runs then): reject its images, terminate its instances, mark its record, notify. Other statuses are ignored.
+ * runs then): roll back the launch templates it changed, reject its images, terminate its instances, mark its
+ * record, notify. Other statuses are ignored.
  */
 export async function cleanupAfterStatusChange(
-  clients: CleanupClients & { sns: SNSClient },
+  clients: CleanupClients & { sns: SNSClient; targets: (run: RunContext) => CrossAccountClients },
   event: ExecutionStatusChange,
   settings: StatusChangeSettings,
 ): Promise<StatusChangeCleanupResult> {
@@ -430,6 +434,25 @@ export async function cleanupAfterStatusChange(
 
   const error = statusChangeError(detail.status);
   const cause = detail.cause || (detail.status === 'TIMED_OUT' ? 'the execution exceeded its time limit' : 'the execution was stopped');
+  // Launch templates first: a template left pointing at an image about to be rejected is what breaks fleets.
+  // The registry's records of this execution's template changes say what to set back (all-or-nothing).
+  const templates: ActionOutcome = { done: [], failed: [] };
+  let ownVersion: number | undefined;
+  try {
+    ownVersion = await findOwnVersion(clients.registry, settings.registryTable, run.pipeline, run.executionArn);
+    // Only a run that reached the launch template stage has records (and needs the consumer accounts' roles).
+    if (ownVersion !== undefined && (await runChanges(clients.registry, settings.registryTable, run, ownVersion)).length > 0) {
+      const targets = clients.targets(run);
+      let rollback = await rollBackRun({ registry: clients.registry, targets }, run, settings.registryTable, ownVersion);
+      for (let attempt = 2; attempt <= STATUS_CHANGE_ATTEMPTS && rollback.failed.length > 0; attempt++) {
+        rollback = await rollBackRun({ registry: clients.registry, targets }, run, settings.registryTable, ownVersion);
+      }
+      templates.done.push(...rollback.rolledBack, ...rollback.cancelledRefreshes);
+      templates.failed.push(...rollback.failed.map((line) => ({ what: line.slice(0, line.indexOf(': ')), why: line.slice(line.indexOf(': ') + 2) })));
+    }
+  } catch (failure) {
+    templates.failed.push({ what: 'launch templates changed by this run', why: `could not be rolled back: ${message(failure)}` });
+  }
   const images = await withAttempts(() => rejectRunImages(clients.ec2, run));
   const instances = await withAttempts(() => terminateRunInstances(clients.ec2, run));
   const copyRegions = settings.copyRegions ?? [];
@@ -439,12 +462,13 @@ export async function cleanupAfterStatusChange(
     images: images.failed.map((f) => f.what),
     instances: instances.failed.map((f) => f.what),
     ...(copies.failed.length > 0 ? { copies: copies.failed.map((f) => f.what) } : {}),
+    ...(templates.failed.length ? { launchTemplates: templates.failed.map((f) => `${f.what}: ${f.why}`) } : {}),
   };
 
   let stage = 'unknown';
   let recordedVersion: number | null = null;
   try {
-    const version = await findOwnVersion(clients.registry, settings.registryTable, run.pipeline, run.executionArn);
+    const version = ownVersion ?? (await findOwnVersion(clients.registry, settings.registryTable, run.pipeline, run.executionArn));
     if (version !== undefined) {
       const item = (
         await clients.registry.send(new GetCommand({ TableName: settings.registryTable, Key: registryKeys.image(run.pipeline, version), ConsistentRead: true }))
@@ -461,6 +485,7 @@ export async function cleanupAfterStatusChange(
   }
 
   const left = [
+    ...templates.failed.map((f) => `launch template ${f.what}: ${f.why}`),
     ...instances.failed.map((f) => `${f.what.startsWith('i-') ? 'instance ' : ''}${f.what}: ${f.why}`),
     ...images.failed.map((f) => `${f.what.startsWith('ami-') ? 'image ' : ''}${f.what}: ${f.why}`),
     ...copies.failed.map((f) => `${f.what.startsWith('ami-') ? 'copy ' : ''}${f.what}: ${f.why}`),
@@ -473,6 +498,7 @@ export async function cleanupAfterStatusChange(
     '',
     `Clean-up: terminated ${instances.done.length ? instances.done.join(', ') : 'no instances'}; rejected and deprecated ${images.done.length ? images.done.join(', ') : 'no images'}` +
       `${copyRegions.length > 0 ? `; deregistered ${copies.done.length ? `copies ${copies.done.join(', ')} with their snapshots` : 'no copies'}` : ''}.`,
+    ...(templates.done.length ? [`Launch templates rolled back: ${templates.done.join('; ')}.`] : []),
     left.length > 0 ? `NOT CLEANED (act on these): ${left.join('; ')}` : 'Nothing was left behind.',
     '',
     `Execution: ${run.executionArn}`,

@@ -5,6 +5,7 @@ import { parseTaskEvent, taskHandler } from '../common/handler';
 import { logger } from '../common/powertools';
 import { registryClient } from '../common/registry';
 import { snsClient } from '../common/sns';
+import { CrossAccountClients } from '../common/cross-account';
 import { cleanup, cleanupAfterStatusChange } from './cleanup';
 
 const stateMachineHandler = taskHandler('cleanup', cleanupEventSchema, (event) => cleanup({ ec2: ec2Client(), ec2In: ec2Client, registry: registryClient() }, event));
@@ -23,7 +24,7 @@ export const handler = async (event: unknown, context?: Parameters<typeof stateM
     throw new Error('cleanup needs GAMI_PIPELINE, GAMI_REGISTRY_TABLE and GAMI_TOPIC_ARN to clean up after an execution status change');
   }
   const result = await cleanupAfterStatusChange(
-    { ec2: ec2Client(), ec2In: ec2Client, registry: registryClient(), sns: snsClient() },
+    { ec2: ec2Client(), ec2In: ec2Client, registry: registryClient(), sns: snsClient(), targets: (run) => new CrossAccountClients(run) },
     statusChange,
     {
       pipeline: env.GAMI_PIPELINE,

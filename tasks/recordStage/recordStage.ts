@@ -34,18 +34,19 @@ export function imageStatusAfter(stage: Stage, status: RecordStageEvent['status'
   if (stage === 'Bake' || stage === 'Test' || stage === 'ScanGate') return 'testing';
   if (stage === 'Approval') return status === 'started' ? 'awaiting-approval' : 'distributing';
   // Distribute, Share and Publish leave it as the approval decision set it (distributing, tag and record alike);
-  // the last distribution step sets approved on both.
+  // the last distribution step, Mark Approved, tags the image and every copy approved just before this record.
+  if (stage === 'LaunchTemplates' && status === 'succeeded') return 'approved';
   return undefined;
 }
 
 /**
- * Position of a stage event in a run: Prepare started (0), succeeded (1) … Approval (8, 9), Done (10, 11), Failed (12, 13) last. prepare writes the
+ * Position of a stage event in a run: Prepare started (0), succeeded (1) … LaunchTemplates (16, 17), Done (18, 19), Failed (20, 21) last. prepare writes the
  * IMAGE record at 0; the record only ever moves forward.
  */
 export function stageOrder(stage: Stage, status: RecordStageEvent['status']): number {
   return STAGE_ORDER.indexOf(stage) * 2 + (status === 'started' ? 0 : 1);
 }
-const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'Done', 'Failed'];
+const STAGE_ORDER: readonly Stage[] = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Done', 'Failed'];
 
 /** UpdateItem, where a failed condition means a later write already got there: nothing to do. */
 async function updateUnlessLater(registry: DynamoDBDocumentClient, command: UpdateCommand): Promise<boolean> {

@@ -16,6 +16,8 @@
  *   5. a run that did not succeed sent a notification;
  *   6. copies: a run that did not succeed left no copy (nor a snapshot of one) in any target region — unless the
  *      notification names it; a successful run has exactly one available copy per target region.
+ *   7. launch templates all or nothing: after a failed or stopped run no template's default is a version it made and
+ *      no refresh runs (unless the notification names it); after a successful one every template has its version.
  *
  * Shared by `test/faults/*.test.ts` (jest: TEST_SCENARIOS, every stage × fault kind cell) and `npm run faults`
  * (bench/faults.ts runs SCENARIOS, all of them, and prints the table). Adding a
@@ -41,6 +43,9 @@ import { startLocalServer } from '../../local/server';
 import type { ApprovalMode } from '../workflow/runtime-fixture';
 
 export const TOOLING = '111111111111';
+/** The example's consumer accounts (launch templates web-prod and web-staging). */
+export const PROD = '222222222222';
+export const STAGING = '333333333333';
 export const REGION = 'eu-west-1';
 /** The example pipeline: every scenario runs every stage, approval through the real endpoint included. */
 export const PIPELINE_FILE = 'pipelines/example.yaml';
@@ -60,6 +65,8 @@ export interface Scenario {
   cloudOnFailurePath?: FaultRule[];
   /** Stop the execution this many simulated minutes after it started. */
   stopAfterMinutes?: number;
+  /** Stop the execution on the first minute after it entered this state (independent of earlier stages' durations). */
+  stopAtState?: string;
   /** Give the state machine this execution timeout (seconds) for the scenario, so the run times out. */
   executionTimeoutSeconds?: number;
   /** Run this many executions at once (each must satisfy the invariants on its own). */
@@ -90,6 +97,9 @@ export const STAGE_TASKS: [stage: string, task: TaskName][] = [
   ['Distribute', 'checkCopy'],
   ['Share', 'shareImage'],
   ['Publish', 'publishImage'],
+  ['LaunchTemplates', 'updateLaunchTemplates'],
+  ['LaunchTemplates', 'checkInstanceRefreshes'],
+  ['LaunchTemplates', 'markApproved'],
 ];
 
 /** Stages whose transient Lambda scenarios run only in `npm run faults` (npm test takes DISTRIBUTION_TEST_SCENARIOS). */
@@ -159,6 +169,29 @@ const CLOUD_SCENARIOS: Scenario[] = [
   { id: 'Share / kms:CreateGrant / 5xx always', stage: 'Share', fault: 'cloud 5xx always', cloud: [{ operation: 'kms:CreateGrant', error: 'KMSInternalException', httpStatusCode: 500 }], expect: { status: 'FAILED', error: 'StageFailed' } },
   { id: 'Share / ec2:ModifyImageAttribute / 5xx x3', stage: 'Share', fault: 'cloud 5xx', cloud: [{ operation: 'ec2:ModifyImageAttribute', error: 'InternalError', count: 3 }], expect: { status: 'SUCCEEDED' } },
   { id: 'Publish / ssm:PutParameter / 5xx always', stage: 'Publish', fault: 'cloud 5xx always', cloud: [{ operation: 'ssm:PutParameter', error: 'InternalServerError' }], expect: { status: 'FAILED', error: 'StageFailed' } },
+  { id: 'LaunchTemplates / autoscaling / 30% throttled', stage: 'LaunchTemplates', fault: 'cloud throttling', cloud: [{ operation: 'autoscaling:*', error: 'Throttling', probability: 0.3 }], expect: { status: 'SUCCEEDED' } },
+  {
+    id: "LaunchTemplates / the second account refuses the new version",
+    stage: 'LaunchTemplates',
+    fault: 'cloud refusal',
+    cloud: [{ operation: 'ec2:CreateLaunchTemplateVersion', accountId: STAGING, error: 'UnauthorizedOperation', httpStatusCode: 403 }],
+    expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' },
+  },
+  { id: 'LaunchTemplates / instance refresh fails', stage: 'LaunchTemplates', fault: 'cloud resource fails', cloud: [{ behaviour: 'autoscaling.refreshFails' }], expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' } },
+  {
+    id: 'LaunchTemplates / markApproved / error always (templates go back)',
+    stage: 'LaunchTemplates',
+    fault: 'lambda error always',
+    lambda: [{ function: 'markApproved', kind: 'error', error: 'Lambda.ServiceException' }],
+    expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' },
+  },
+  {
+    id: 'LaunchTemplates / rollback: ModifyLaunchTemplate 5xx x3',
+    stage: 'LaunchTemplates',
+    fault: 'cloud 5xx',
+    cloud: [{ behaviour: 'autoscaling.refreshFails' }, { operation: 'ec2:ModifyLaunchTemplate', accountId: PROD, error: 'InternalError', skip: 1, count: 3 }],
+    expect: { status: 'FAILED', error: 'LaunchTemplateUpdateFailed' },
+  },
 ];
 
 /** The approval stage: a rejection, nobody deciding, the emails or the signing key failing. */
@@ -275,6 +308,8 @@ const STOP_SCENARIOS: Scenario[] = [
   { id: 'ScanGate / stopped while waiting for the scan', stage: 'ScanGate', fault: 'stopped', cloud: FAILING_RUN, stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
   // The gate passes at about 33 minutes; the copies take about 17: stopped while they are pending.
   { id: 'Distribute / stopped while copying', stage: 'Distribute', fault: 'stopped', stopAfterMinutes: 40, expect: { status: 'ABORTED' } },
+  // web-prod-asg's instance refresh runs (two replacements of 6 minutes each) while the stage waits for it.
+  { id: 'LaunchTemplates / stopped while the instance refresh runs', stage: 'LaunchTemplates', fault: 'stopped', stopAtState: 'Wait For Instance Refreshes', expect: { status: 'ABORTED' } },
 ];
 
 /** Runs that exceed the execution's time limit: no Catch runs either; the EventBridge rule's cleanup does. */
@@ -309,7 +344,18 @@ const DISTRIBUTION_TEST_SCENARIOS = [
   'FailurePath / copies: ec2:DeregisterImage / 5xx always (named in the notification)',
 ];
 
-/** What `npm test` runs: every scenario but half the transient Lambda ones (see transientLambdaScenarios), and four of distribution's. */
+/** The launch template stage's scenarios `npm test` runs (its budget); `npm run faults` runs all of them. */
+const LAUNCH_TEMPLATE_TEST_SCENARIOS = new Set([
+  'LaunchTemplates / the second account refuses the new version',
+  'LaunchTemplates / instance refresh fails',
+  'LaunchTemplates / stopped while the instance refresh runs',
+  'LaunchTemplates / updateLaunchTemplates / double-invoke once',
+]);
+
+/**
+ * What `npm test` runs: every scenario but half the transient Lambda ones (see transientLambdaScenarios), and four
+ * each of distribution's and the launch template stage's.
+ */
 export const TEST_SCENARIOS: Scenario[] = [
   ...transientLambdaScenarios(true).filter((s) => !DISTRIBUTION_STAGES.includes(s.stage)),
   ...SCENARIOS.filter(
@@ -320,7 +366,7 @@ export const TEST_SCENARIOS: Scenario[] = [
       s.id !== 'Approval / secretsmanager:GetSecretValue 5xx x2',
   ),
   ...SCENARIOS.filter((s) => DISTRIBUTION_TEST_SCENARIOS.includes(s.id)),
-];
+].filter((s) => s.stage !== 'LaunchTemplates' || LAUNCH_TEMPLATE_TEST_SCENARIOS.has(s.id));
 
 /** Test scenarios split into `parts` groups of about equal size (jest runs one file per group in parallel). */
 export function partOf(part: number, parts: number): Scenario[] {
@@ -410,8 +456,26 @@ export async function startHarness() {
       Array.from({ length: scenario.concurrent ?? 1 }, async () => {
         const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
         if (scenario.stopAfterMinutes !== undefined) {
-          await clock.sleep(scenario.stopAfterMinutes * 60_000);
+          // Minute by minute, deciding approvals as they come (a stop after the approval must find the run past it).
+          for (let minute = 0; minute < scenario.stopAfterMinutes; minute++) {
+            await clock.hold(actOnApprovalEmails());
+            await clock.sleep(60_000);
+          }
           await sfn.send(new StopExecutionCommand({ executionArn, cause: 'stopped by the fault matrix' }));
+        }
+        if (scenario.stopAtState !== undefined) {
+          let reached = false;
+          const watch = (event: EngineEvent) => {
+            if (event.stateEnteredEventDetails?.name === scenario.stopAtState) reached = true;
+          };
+          failurePathListeners.add(watch);
+          // A day at most: the state is reached within the run's own time limit or the scenario is wrong.
+          for (let minute = 0; minute < 24 * 60 && !reached; minute++) {
+            await clock.hold(actOnApprovalEmails());
+            await clock.sleep(60_000);
+          }
+          failurePathListeners.delete(watch);
+          await sfn.send(new StopExecutionCommand({ executionArn, cause: `stopped by the fault matrix at ${scenario.stopAtState}` }));
         }
         const description = await follow(executionArn!);
         return { executionArn: executionArn!, description };
@@ -511,6 +575,27 @@ export async function startHarness() {
       for (const copy of copies) if (!notification?.includes(copy.imageId)) problems.push(`copy ${copy.imageId} left in ${target}`);
       const snapshots = Object.values(state.snapshots).filter((sn) => sn.tags[TAG.execution] === executionArn);
       if (copies.length === 0) for (const snapshot of snapshots) problems.push(`snapshot ${snapshot.snapshotId} of a copy left in ${target}`);
+    }
+    // 7. Launch templates all or nothing: a run that did not succeed left no template's default at a version it
+    //    created, and no instance refresh running (or the notification names them); a successful run made a version
+    //    of every configured template, and the default is the pipeline's.
+    for (const target of config.launchTemplates) {
+      const state = runtime.cloud.world.region(target.account, target.region);
+      const lt = Object.values(state.launchTemplates).find((t) => t.launchTemplateName === target.launchTemplateName || t.launchTemplateId === target.launchTemplateId);
+      if (!lt) continue;
+      const byRun = (v: number) => lt.versions[String(v)]?.versionDescription?.includes(`execution ${executionArn.split(':').pop()}`) ?? false;
+      const label = `launch template ${lt.launchTemplateName} (${target.account}/${target.region})`;
+      // Concurrent runs each set their own version: the default is one of the pipeline's runs', and this run made one.
+      const byPipeline = lt.versions[String(lt.defaultVersion)]?.versionDescription?.startsWith(`golden-ami-pipeline ${config.name} `) ?? false;
+      const created = Object.keys(lt.versions).some((v) => byRun(Number(v)));
+      if (status === 'SUCCEEDED' && (!byPipeline || !created)) problems.push(`${label}: default ${lt.defaultVersion} is not a version the run (or a concurrent one) made`);
+      if (status !== 'SUCCEEDED' && byRun(lt.defaultVersion) && !notification?.includes(lt.launchTemplateName)) problems.push(`${label}: left at the run's version ${lt.defaultVersion}`);
+      if (status !== 'SUCCEEDED') {
+        for (const group of target.autoScalingGroups) {
+          const active = state.autoScalingGroups[group]?.instanceRefreshes.filter((r) => r.status === 'InProgress' || r.status === 'Pending') ?? [];
+          if (active.length > 0 && !notification?.includes(group)) problems.push(`${group}: instance refresh ${active[0].instanceRefreshId} left ${active[0].status}`);
+        }
+      }
     }
     return problems;
   }

@@ -146,7 +146,7 @@ describe('task functions and their permissions', () => {
     }
   });
 
-  it('denies every task any change to an approved or published image, and tagging one so', () => {
+  it('denies every task any change to an approved or published image, and tagging one so — but markApproved may tag approved', () => {
     for (const task of TASK_NAMES) {
       const denies = policyOf(task).filter((st) => st.Effect === 'Deny');
       expect({ task, denies }).toEqual({
@@ -162,11 +162,24 @@ describe('task functions and their permissions', () => {
           expect.objectContaining({
             Action: 'ec2:CreateTags',
             Resource: '*',
-            Condition: { StringEquals: { 'aws:RequestTag/gami:status': ['approved', 'published'] } },
+            // The one exemption (infra/task-functions.ts): markApproved moves images to approved, never to published.
+            Condition: { StringEquals: { 'aws:RequestTag/gami:status': task === 'markApproved' ? ['published'] : ['approved', 'published'] } },
           }),
         ],
       });
     }
+  });
+
+  it('lets only the cross-account tasks assume the consumer roles, under fixed role names the target stack trusts', () => {
+    const prodRole = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/GamiLaunchTemplateUpdater']] };
+    for (const task of TASK_NAMES) {
+      const grants = grantsOf(task, 'sts:AssumeRole');
+      const crossAccount = ['updateLaunchTemplates', 'checkInstanceRefreshes', 'rollbackLaunchTemplates', 'cleanup', 'publishImage'].includes(task);
+      expect({ task, assumes: grants.length > 0 }).toEqual({ task, assumes: crossAccount });
+      if (crossAccount) expect(JSON.stringify(grants)).toContain(JSON.stringify(prodRole));
+    }
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'gami-web-base-lt-update' });
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'gami-web-base-cleanup' });
   });
 
   it('lets prepare read only AWS public parameters and the configured base image parameter', () => {

@@ -86,7 +86,15 @@ describe('validatePipelineFile', () => {
     });
     expect(config.approval).toEqual({ required: true, approvers: ['alice@example.com'], minApprovals: 1, timeoutHours: 72 });
     expect(config.distribution).toMatchObject({ encrypted: true, copyConcurrency: 2, startBeforeApproval: false });
-    expect(config.launchTemplates[0]).toMatchObject({ setDefault: true, autoScalingGroups: [], roleName: 'GamiLaunchTemplateUpdater' });
+    expect(config.launchTemplates[0]).toMatchObject({
+      setDefault: true,
+      autoScalingGroups: [],
+      roleName: 'GamiLaunchTemplateUpdater',
+      externalId: 'gami-web-base',
+      minHealthyPercentage: 90,
+      skipMatching: true,
+      refreshTimeoutMinutes: 120,
+    });
     expect(config.retention).toEqual({ keepNewest: 3, deprecateAfterDays: 30, deregisterAfterDays: 90, deleteSnapshots: true, dryRun: false });
     expect(config.naming.pattern).toBe('{pipeline}-{version}-{yyyymmdd}');
     expect(result.pipeline!.components.map((c) => c.document.name)).toEqual(['os-update']);
@@ -142,6 +150,20 @@ describe('validatePipelineFile', () => {
       [
         'x.yaml:22:13 launchTemplates[0].region: us-west-2 is neither the source region nor a target region (eu-west-1, eu-central-1): the image will not exist there',
       ],
+    ],
+    [
+      'instance refresh of a version that is not made the default',
+      '    launchTemplateName: web-prod',
+      '    launchTemplateName: web-prod\n    setDefault: false\n    autoScalingGroups: [web-prod-asg]',
+      [
+        'x.yaml:25:24 launchTemplates[0].autoScalingGroups: an instance refresh replaces instances from the version the group launches ($Default): with setDefault false the new version would not be rolled out',
+      ],
+    ],
+    [
+      'minimum healthy percentage over 100',
+      '    launchTemplateName: web-prod',
+      '    launchTemplateName: web-prod\n    minHealthyPercentage: 110',
+      ['x.yaml:24:27 launchTemplates[0].minHealthyPercentage: minHealthyPercentage is at most 100'],
     ],
     [
       'sharing encrypted images without a customer key in a target region',

@@ -33,6 +33,24 @@ describe('stateExitLines', () => {
     expect(stateExitLines('Evaluate Scan Gate', { passed: false })).toEqual(['scan gate FAILED']);
   });
 
+  it("prints each launch template's new default and each refresh, the rollback, and the approval", () => {
+    expect(
+      stateExitLines('Update Launch Templates', {
+        templates: [{ launchTemplateName: 'web-prod', account: '222222222222', region: 'eu-west-1', newVersion: 2, previousDefaultVersion: 1, defaultSet: true }],
+        refreshes: [{ autoScalingGroupName: 'web-prod-asg', account: '222222222222', region: 'eu-west-1' }],
+      }),
+    ).toEqual(['launch template web-prod (222222222222/eu-west-1): version 2 is the default (was 1)', 'instance refresh of web-prod-asg (222222222222/eu-west-1) started']);
+    expect(stateExitLines('Roll Back Launch Templates', { rolledBack: ['web-prod (222222222222/eu-west-1): default back to 1'], cancelledRefreshes: [] })).toEqual([
+      'rolled back web-prod (222222222222/eu-west-1): default back to 1',
+    ]);
+    expect(stateExitLines('Mark Approved', { approved: [{ imageId: 'ami-1', region: 'eu-west-1', watermarkKey: '111111111111:web-base' }] })).toEqual([
+      'approved ami-1 in eu-west-1: watermark 111111111111:web-base, protected from deregistration',
+    ]);
+    expect(stateExitLines('Update Launch Templates', { Error: 'LaunchTemplateUpdateFailed', Cause: lambdaCause('LaunchTemplateUpdateFailed', 'web-staging: refused') })).toEqual([
+      'update launch templates failed: LaunchTemplateUpdateFailed — web-staging: refused',
+    ]);
+  });
+
   it('prints steps, instances and images only when their ids are there', () => {
     expect(stateExitLines('Build: Step Finished', { status: 'Success', component: 'os-update', phase: 'build', step: 'UpdatePackages' })).toEqual([
       'Success  os-update/build/UpdatePackages',

@@ -53,7 +53,7 @@ describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
   });
   afterAll(() => env.stop());
 
-  it('continues after both approvals through the page; the image moves to distributing; no token anywhere', async () => {
+  it('continues after both approvals through the page; the image is approved once distributed; no token anywhere', async () => {
     const result = await env.run({});
 
     expect(result.description.status).toBe('SUCCEEDED');
@@ -63,7 +63,8 @@ describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
       evidenceSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       approvers: [expect.objectContaining({ approver: expect.any(String), comment: 'evidence reviewed' }), expect.objectContaining({ comment: 'evidence reviewed' })],
     });
-    expect(imageOf(env, result.executionArn).tags[TAG.status]).toBe('distributing');
+    // distributing from the decision on; approved by the last distribution step (Mark Approved).
+    expect(imageOf(env, result.executionArn).tags[TAG.status]).toBe('approved');
     // Each approver's email went to that approver alone; the notification list got none of them.
     const requests = env.runtime.cloud.mailbox().filter((m) => m.messageAttributes.approver);
     expect(requests.map((m) => m.deliveredTo)).toEqual([['alice.platform@example.com'], ['bob.security@example.com']]);
@@ -168,12 +169,12 @@ describe('approval not required', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('records "not required" and passes: no email, image distributing', async () => {
+  it('records "not required" and passes: no email, the image distributed and approved', async () => {
     const result = await env.run({});
 
     expect(result.description.status).toBe('SUCCEEDED');
     expect(result.output.approval).toEqual({ required: false });
     expect(env.runtime.cloud.mailbox().filter((m) => m.messageAttributes.approver)).toEqual([]);
-    expect(imageOf(env, result.executionArn).tags[TAG.status]).toBe('distributing');
+    expect(imageOf(env, result.executionArn).tags[TAG.status]).toBe('approved');
   });
 });

@@ -22,13 +22,15 @@ describe('npm start (gami demo)', () => {
     // Assess
     expect(code).toBe(0);
     const stages = first.filter((l) => l.includes('── ')).map((l) => l.split('── ')[1]);
-    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'Done']);
+    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Done']);
     // Without a terminal the demo prints each approver's link and approves through the page as each of them.
     const links = first.filter((l) => l.includes('approval link for '));
     expect(links.map((l) => /approval link for (\S+):/.exec(l)?.[1])).toEqual(['alice.platform@example.com', 'bob.security@example.com']);
     expect(links.every((l) => /http:\/\/127\.0\.0\.1:\d+\/approvals\/[A-Za-z0-9_-]{43}\?a=/.test(l))).toBe(true);
     expect(first.filter((l) => l.includes('approved through the page: HTTP 200'))).toHaveLength(2);
     expect(first.some((l) => l.includes('approved by alice.platform@example.com, bob.security@example.com'))).toBe(true);
+    expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/launch template web-prod \(222222222222\/eu-west-1\): version 2 is the default \(was 1\)$/)]));
+    expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/approved ami-[0-9a-f]+ in eu-west-1: watermark 111111111111:web-base, protected from deregistration$/)]));
     expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/^✓ web-base v5: ami-[0-9a-f]+ \(web-base-5-20261122\) in eu-west-1$/)]));
     expect(first).toContain('  CRITICAL           0           0   ok');
     expect(first).toContain('  registry: table gami-registry-web-base, pk PIPELINE#web-base, sk IMAGE#000005 (simulated DynamoDB under ' + stateDir + '/dynamodb)');

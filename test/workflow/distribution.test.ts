@@ -70,7 +70,7 @@ describe('distribution', () => {
     for (const region of TARGETS) {
       const [copy] = copiesOf(env, first.executionArn, region);
       expect(copy).toMatchObject({ state: 'available', sourceImageId: first.output.imageId, sourceRegion: SOURCE });
-      expect(copy.tags).toMatchObject({ [TAG.status]: 'distributing', [TAG.sourceImage]: first.output.imageId, [TAG.sourceRegion]: SOURCE, CostCenter: '4711' });
+      expect(copy.tags).toMatchObject({ [TAG.status]: 'approved', [TAG.sourceImage]: first.output.imageId, [TAG.sourceRegion]: SOURCE, CostCenter: '4711' });
       expect(copy.blockDeviceMappings.every((b) => b.encrypted && b.kmsKeyId?.includes(`:kms:${region}:${TOOLING}:`))).toBe(true);
       // Shared with exactly the configured principals, never public.
       expect(copy.launchPermissions).toEqual({ userIds: [PROD, STAGING], groups: [], organizationArns: [], organizationalUnitArns: [] });
@@ -181,7 +181,7 @@ describe('speculative copies (distribution.startBeforeApproval)', () => {
       // One copy per region: the Distribute stage found the speculative one and released it.
       const copies = copiesOf(env, result.executionArn, region);
       expect(copies).toHaveLength(1);
-      expect(copies[0].tags[TAG.status]).toBe('distributing');
+      expect(copies[0].tags[TAG.status]).toBe('approved');
       expect(result.output.regionImages.find((r: { region: string }) => r.region === region).imageId).toBe(copies[0].imageId);
     }
   });

@@ -54,9 +54,9 @@ describe('golden-ami workflow definition', () => {
   it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('Start Run');
-    // 8 h for bake and test, the scan's 60 minutes, the approval's 72 hours, and two attempts of the copies (one
-    // wave: 2 regions, 2 at a time) of 6 h each.
-    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 72 * 3600 + 2 * 6 * 3600);
+    // 8 h for bake and test, the scan's 60 minutes, the approval's 72 hours, two attempts of the copies (one wave:
+    // 2 regions, 2 at a time) of 6 h each, and the instance refreshes' (120 min) plus one back-off step (5 min).
+    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 72 * 3600 + 2 * 6 * 3600 + 125 * 60);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -67,7 +67,20 @@ describe('golden-ami workflow definition', () => {
   it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
     const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Deregister Run Copies', 'Mark Record Failed', 'Notify Failure']);
-    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
+    // The launch template stage's update, check and approval go to its rollback first, which then fails into the failure path
+    // with LaunchTemplateUpdateFailed (its own test: test/workflow/launch-templates.test.ts); the rollback is caught.
+    const toRollback = new Set(['Update Launch Templates', 'Check Instance Refreshes', 'Mark Approved']);
+    for (const name of toRollback) {
+      expect({ name, catches: states[name].Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
+        name,
+        catches: [
+          [['States.DataLimitExceeded'], 'Roll Back Launch Templates'],
+          [['States.ALL'], 'Roll Back Launch Templates'],
+        ],
+      });
+    }
+    expect(states['Roll Back Launch Templates'].Catch?.map((c) => [c.ErrorEquals, c.Next])).toEqual([[['States.ALL'], 'Launch Template Rollback Incomplete']]);
+    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n) && !toRollback.has(n) && n !== 'Roll Back Launch Templates')) {
       // The approval's own time-out is ApprovalExpired, caught first (then the same catches as every task).
       const catches = name === 'Request Approval' ? state.Catch?.slice(1) : state.Catch;
       if (name === 'Request Approval') {

@@ -1,7 +1,12 @@
 /**
- * Auto Scaling: DescribeAutoScalingGroups, StartInstanceRefresh (one refresh at a time; on completion every
- * instance is replaced by one launched from the group's — or the desired configuration's — launch template
- * version), DescribeInstanceRefreshes.
+ * Auto Scaling: DescribeAutoScalingGroups, StartInstanceRefresh (one refresh at a time; every instance is replaced
+ * by one launched from the group's — or the desired configuration's — launch template version, in batches the
+ * minimum healthy percentage allows), DescribeInstanceRefreshes, CancelInstanceRefresh (replacements not yet made
+ * are not made; the refresh is Cancelling, then Cancelled a little later, as on AWS).
+ *
+ * A refresh fails when a replacement cannot launch (no template version, image not available) or when the
+ * behaviour fault `autoscaling.refreshFails` fires at a replacement (as when new instances fail their health
+ * checks): status Failed with a reason, the instances replaced so far staying.
  */
 import type {
   AutoScalingGroup,
@@ -9,6 +14,8 @@ import type {
   DescribeAutoScalingGroupsCommandOutput,
   DescribeInstanceRefreshesCommandInput,
   DescribeInstanceRefreshesCommandOutput,
+  CancelInstanceRefreshCommandInput,
+  CancelInstanceRefreshCommandOutput,
   StartInstanceRefreshCommandInput,
   StartInstanceRefreshCommandOutput,
 } from '@aws-sdk/client-auto-scaling';
@@ -104,6 +111,13 @@ registerTransition('autoscaling.refreshStep', (world, t) => {
   const image = imageId ? Object.values(world.state.accounts).map((a) => a.regions[t.region]?.images[imageId]).find(Boolean) : undefined;
   if (!template || !image || image.state !== 'available') {
     refresh.status = 'Failed';
+    refresh.statusReason = `Instance refresh failed: the launch template version ${spec.version} cannot launch (image ${data?.ImageId ?? 'none'} not available).`;
+    refresh.endTime = world.now();
+    return;
+  }
+  if (world.faults.fires('autoscaling.refreshFails', { accountId: t.accountId, region: t.region })) {
+    refresh.status = 'Failed';
+    refresh.statusReason = 'Instance refresh failed: new instances failed their health checks (simulated fault autoscaling.refreshFails).';
     refresh.endTime = world.now();
     return;
   }
@@ -150,6 +164,34 @@ registerTransition('autoscaling.refreshStep', (world, t) => {
   }
 });
 
+/** Instances a refresh replaces at once: what the minimum healthy percentage lets go out of service, at least one. */
+export function refreshBatchSize(total: number, minHealthyPercentage: number): number {
+  return Math.max(1, total - Math.ceil((total * minHealthyPercentage) / 100));
+}
+
+/** A cancelled refresh settles from Cancelling to Cancelled (an assumption: AWS gives no figure; a minute here). */
+export const REFRESH_CANCEL_MS = 60_000;
+
+registerTransition('autoscaling.refreshCancelled', (world, t) => {
+  const group = world.region(t.accountId, t.region).autoScalingGroups[t.resourceId];
+  const refresh = group?.instanceRefreshes.find((r) => r.instanceRefreshId === t.data?.refreshId);
+  if (refresh?.status !== 'Cancelling') return;
+  refresh.status = 'Cancelled';
+  refresh.endTime = world.now();
+});
+
+export const cancelInstanceRefresh: Operation<CancelInstanceRefreshCommandInput, CancelInstanceRefreshCommandOutput> = async (ctx, input) => {
+  const name = input.AutoScalingGroupName ?? fail('ValidationError', 'AutoScalingGroupName is required');
+  const group = ctx.regionState.autoScalingGroups[name] ?? fail('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
+  const active = group.instanceRefreshes.find((r) => r.status === 'Pending' || r.status === 'InProgress');
+  if (!active) fail('ActiveInstanceRefreshNotFound', `No in progress or pending Instance Refresh found for Auto Scaling group ${name}`);
+  // Replacements still scheduled see a status other than InProgress and do nothing.
+  active.status = 'Cancelling';
+  active.statusReason = 'Instance refresh was cancelled by a user.';
+  ctx.world.schedule(REFRESH_CANCEL_MS, 'autoscaling.refreshCancelled', { accountId: ctx.account, region: ctx.region, resourceId: name }, { refreshId: active.instanceRefreshId });
+  return { InstanceRefreshId: active.instanceRefreshId };
+};
+
 export const startInstanceRefresh: Operation<StartInstanceRefreshCommandInput, StartInstanceRefreshCommandOutput> = async (ctx, input) => {
   const name = input.AutoScalingGroupName ?? fail('ValidationError', 'AutoScalingGroupName is required');
   const group = ctx.regionState.autoScalingGroups[name] ?? fail('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
@@ -179,9 +221,13 @@ export const startInstanceRefresh: Operation<StartInstanceRefreshCommandInput, S
     refresh.percentageComplete = 100;
     refresh.endTime = ctx.clock.now();
   }
-  // One replacement after another (MinHealthyPercentage 90-100 % on small groups replaces one at a time).
+  // Replacements in batches of what MinHealthyPercentage leaves out of service (at least one instance at a time;
+  // 90 % on a group of 2 replaces one at a time), each batch taking the warm-up time.
+  const minHealthy = input.Preferences?.MinHealthyPercentage ?? 90;
+  if (!Number.isInteger(minHealthy) || minHealthy < 0 || minHealthy > 100) fail('ValidationError', `MinHealthyPercentage must be between 0 and 100`);
+  const batch = refreshBatchSize(total, minHealthy);
   for (let index = 0; index < total; index++) {
-    ctx.world.schedule(INSTANCE_REFRESH_PER_INSTANCE_MS * (index + 1), 'autoscaling.refreshStep', { accountId: ctx.account, region: ctx.region, resourceId: name }, {
+    ctx.world.schedule(INSTANCE_REFRESH_PER_INSTANCE_MS * (Math.floor(index / batch) + 1), 'autoscaling.refreshStep', { accountId: ctx.account, region: ctx.region, resourceId: name }, {
       refreshId,
       launchTemplate,
       index,
@@ -206,6 +252,8 @@ export const describeInstanceRefreshes: Operation<DescribeInstanceRefreshesComma
       StartTime: new Date(r.startTime),
       EndTime: r.endTime !== undefined ? new Date(r.endTime) : undefined,
       PercentageComplete: r.percentageComplete,
+      StatusReason: r.statusReason,
+      Preferences: r.preferences,
     })),
     NextToken: page.nextToken,
   };
@@ -215,4 +263,5 @@ export const autoScalingOperations = {
   DescribeAutoScalingGroups: describeAutoScalingGroups,
   StartInstanceRefresh: startInstanceRefresh,
   DescribeInstanceRefreshes: describeInstanceRefreshes,
+  CancelInstanceRefresh: cancelInstanceRefresh,
 };

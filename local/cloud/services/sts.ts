@@ -1,6 +1,7 @@
 /**
- * STS: AssumeRole (the role must exist and trust the caller; the credentials it returns are bound to the
- * role's account) and GetCallerIdentity.
+ * STS: AssumeRole (the role must exist and trust the caller, and when its trust policy has an sts:ExternalId
+ * condition the request must carry exactly that id; the credentials it returns are bound to the role's account)
+ * and GetCallerIdentity.
  */
 import type {
   AssumeRoleCommandInput,
@@ -34,6 +35,11 @@ export const assumeRole: Operation<AssumeRoleCommandInput, AssumeRoleCommandOutp
   const callerRole = chained ? `arn:aws:iam::${ctx.account}:role/${ctx.callerArn.split('/')[1]}` : undefined;
   const trusted = role.trustedPrincipals.some((p) => p === callerRoot || p === ctx.account || p === ctx.callerArn || (callerRole !== undefined && p === callerRole));
   if (!trusted) return denied();
+  // A trust policy with an sts:ExternalId condition refuses a request without exactly that id (the same AccessDenied).
+  if (role.externalId !== undefined && input.ExternalId !== role.externalId) return denied();
+  if (input.ExternalId !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(input.ExternalId)) {
+    fail('ValidationError', `1 validation error detected: Value '${input.ExternalId}' at 'externalId' failed to satisfy constraint`);
+  }
   const accessKeyId = `ASIA${ctx.world.nextId('k', 16).slice(2).toUpperCase()}`;
   const roleId = `AROA${Buffer.from(role.arn).toString('hex').slice(0, 17).toUpperCase()}`;
   const expiresAt = ctx.clock.now() + duration * 1000;

@@ -24,7 +24,12 @@ afterEach(async () => {
 
 async function assumeUpdater(account: string, durationSeconds?: number): Promise<Credentials> {
   const out = await clients.sts('eu-west-1').send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/GamiLaunchTemplateUpdater`, RoleSessionName: 'gami-web-base', DurationSeconds: durationSeconds }),
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${account}:role/GamiLaunchTemplateUpdater`,
+      RoleSessionName: 'gami-web-base',
+      ExternalId: 'gami-web-base',
+      DurationSeconds: durationSeconds,
+    }),
   );
   return { accessKeyId: out.Credentials?.AccessKeyId ?? '', secretAccessKey: out.Credentials?.SecretAccessKey ?? '', sessionToken: out.Credentials?.SessionToken };
 }

@@ -19,6 +19,10 @@ import type {
   DisableImageBlockPublicAccessCommandOutput,
   DisableImageDeprecationCommandInput,
   DisableImageDeprecationCommandOutput,
+  AttachImageWatermarkCommandInput,
+  AttachImageWatermarkCommandOutput,
+  DetachImageWatermarkCommandInput,
+  DetachImageWatermarkCommandOutput,
   DisableImageDeregistrationProtectionCommandInput,
   DisableImageDeregistrationProtectionCommandOutput,
   EnableImageBlockPublicAccessCommandInput,
@@ -42,6 +46,7 @@ import { decodeToken, encodeToken, pageSize, paginate, type Operation } from '..
 import type { BlockDeviceRecord, ImageRecord, LaunchPermissionRecord, World } from '../../world';
 import { AMAZON_OWNER_ID, registerTransition } from '../../world';
 import { canUseKey, defaultEbsKey, findKey } from '../kms';
+import { allowedImagesSettings, imageAllowed } from './allowed-images';
 import {
   anyMatches,
   canLaunch,
@@ -150,6 +155,15 @@ export function imageOut(image: ImageRecord, caller: string, now: number): Image
     SourceImageRegion: image.sourceRegion,
     // Tags are per account: other accounts never see the owner's tags on a shared image.
     Tags: owner ? tagsOut(image.tags) : undefined,
+    ImageWatermarks: image.watermarks?.length
+      ? image.watermarks.map((w) => ({
+          WatermarkKey: w.key,
+          SourceImageRegion: w.sourceImageRegion,
+          SourceImageId: w.sourceImageId,
+          SourceImageCreationTime: new Date(w.sourceImageCreationTime),
+          WatermarkCreationTime: new Date(w.creationTime),
+        }))
+      : undefined,
   };
 }
 
@@ -437,12 +451,21 @@ function firstAfter(segment: Segment, seq: number): number {
 export const describeImages: Operation<DescribeImagesCommandInput, DescribeImagesCommandOutput> = async (ctx, input) => {
   const { world, account, region } = ctx;
   const filters = parseFilters(input.Filters, IMAGE_FILTERS);
+  // Allowed AMIs: when enabled only allowed images are discoverable; when on at all, each says whether it is allowed.
+  const allowedState = allowedImagesSettings(world, account, region).state;
+  const discoverable = (image: ImageRecord) => allowedState !== 'enabled' || imageAllowed(world, account, region, image);
+  const withAllowed = (out: Image, image: ImageRecord): Image =>
+    allowedState === 'disabled' ? out : { ...out, ImageAllowed: imageAllowed(world, account, region, image) };
   if (input.ImageIds && input.ImageIds.length > 0) {
     if (input.MaxResults !== undefined) fail('InvalidParameterCombination', 'The parameter ImageIds cannot be used with the parameter MaxResults');
     const images = input.ImageIds.map((id) => visibleImage(world, region, account, id).image);
     const wanted = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
     const owned = (image: ImageRecord) => wanted.length === 0 || wanted.includes(image.ownerId) || (image.imageOwnerAlias !== undefined && wanted.includes(image.imageOwnerAlias));
-    return { Images: images.filter((image) => owned(image) && filters.every((f) => imageFilterMatches(f, image, account))).map((image) => imageOut(image, account, ctx.clock.now())) };
+    return {
+      Images: images
+        .filter((image) => owned(image) && discoverable(image) && filters.every((f) => imageFilterMatches(f, image, account)))
+        .map((image) => withAllowed(imageOut(image, account, ctx.clock.now()), image)),
+    };
   }
   const owners = (input.Owners ?? []).map((o) => (o === 'self' ? account : o));
   const aliasOwners = owners.filter((o) => !/^\d{12}$/.test(o));
@@ -460,6 +483,7 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
     if (image.state === 'deregistered') return false;
     if (owners.length > 0 && !idOwners.includes(image.ownerId) && !(image.imageOwnerAlias && aliasOwners.includes(image.imageOwnerAlias))) return false;
     if (!canLaunch(world, image, account)) return false;
+    if (!discoverable(image)) return false;
     if (executable.length > 0) {
       const p = image.launchPermissions;
       const ok = executable.some((u) => {
@@ -489,7 +513,7 @@ export const describeImages: Operation<DescribeImagesCommandInput, DescribeImage
   const token = input.NextToken ? decodeToken(input.NextToken, options) : undefined;
   const page = pageOfImages(segments, matches, size, token?.k);
   return {
-    Images: page.items.map((image) => imageOut(image, account, ctx.clock.now())),
+    Images: page.items.map((image) => withAllowed(imageOut(image, account, ctx.clock.now()), image)),
     NextToken: page.next ? encodeToken({ o: 0, q: options.queryFingerprint, k: page.next }) : undefined,
   };
 };
@@ -585,6 +609,8 @@ export const copyImage: Operation<CopyImageCommandInput, CopyImageCommandOutput>
     sourceRegion,
     clientToken: input.ClientToken,
     software: clone(source.software),
+    // Watermarks travel with copies (where and on which image they were first attached stays).
+    ...(source.watermarks?.length ? { watermarks: source.watermarks.map((w) => ({ ...w })) } : {}),
   };
   world.putImage(account, region, image);
   for (const [key, value] of Object.entries(copiedTags)) world.setImageTag(account, region, image, key, value);
@@ -881,4 +907,30 @@ export const describeImageReferences: Operation<DescribeImageReferencesCommandIn
     queryFingerprint: JSON.stringify([imageIds, input.ResourceTypes, input.IncludeAllResourceTypes]),
   });
   return { ImageReferences: page.items, NextToken: page.nextToken };
+};
+
+// ---------------------------------------------------------------------------------------------------- watermarks
+
+const WATERMARK_NAME = /^[\w()[\] ./'@-]{3,128}$/;
+
+/** AttachImageWatermark: the caller's own image gets `<caller account>:<name>` (attaching the same key again is a no-op). */
+export const attachImageWatermark: Operation<AttachImageWatermarkCommandInput, AttachImageWatermarkCommandOutput> = async (ctx, input) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  const name = requireString(input.WatermarkName, 'WatermarkName');
+  if (!WATERMARK_NAME.test(name)) fail('InvalidParameterValue', `The watermark name '${name}' is not valid: 3-128 letters, digits, spaces and ()[]./'@-_`);
+  if (image.state !== 'available') fail('IncorrectState', `Image ${image.imageId} is not in the available state.`);
+  const key = `${ctx.account}:${name}`;
+  const watermarks = (image.watermarks ??= []);
+  if (!watermarks.some((w) => w.key === key)) {
+    watermarks.push({ key, sourceImageRegion: ctx.region, sourceImageId: image.imageId, sourceImageCreationTime: image.creationDate, creationTime: ctx.clock.now() });
+  }
+  return { WatermarkKey: key };
+};
+
+export const detachImageWatermark: Operation<DetachImageWatermarkCommandInput, DetachImageWatermarkCommandOutput> = async (ctx, input) => {
+  const image = ownedImage(ctx.world, ctx.region, ctx.account, requireString(input.ImageId, 'ImageId'));
+  const key = requireString(input.WatermarkKey, 'WatermarkKey');
+  if (!image.watermarks?.some((w) => w.key === key)) fail('InvalidParameterValue', `Image ${image.imageId} has no watermark ${key}.`);
+  image.watermarks = image.watermarks.filter((w) => w.key !== key);
+  return { Return: true };
 };

@@ -1,4 +1,5 @@
 /** Every simulated EC2 operation, by command name. */
+import * as allowedImages from './allowed-images';
 import * as images from './images';
 import * as instances from './instances';
 import * as launchTemplates from './launch-templates';
@@ -25,10 +26,16 @@ export const ec2Operations = {
   EnableImageDeregistrationProtection: images.enableImageDeregistrationProtection,
   DisableImageDeregistrationProtection: images.disableImageDeregistrationProtection,
   DeregisterImage: images.deregisterImage,
+  AttachImageWatermark: images.attachImageWatermark,
+  DetachImageWatermark: images.detachImageWatermark,
   GetImageBlockPublicAccessState: images.getImageBlockPublicAccessState,
   EnableImageBlockPublicAccess: images.enableImageBlockPublicAccess,
   DisableImageBlockPublicAccess: images.disableImageBlockPublicAccess,
   DescribeImageReferences: images.describeImageReferences,
+  GetAllowedImagesSettings: allowedImages.getAllowedImagesSettings,
+  EnableAllowedImagesSettings: allowedImages.enableAllowedImagesSettings,
+  DisableAllowedImagesSettings: allowedImages.disableAllowedImagesSettings,
+  ReplaceImageCriteriaInAllowedImagesSettings: allowedImages.replaceImageCriteriaInAllowedImagesSettings,
   DescribeRegions: regions.describeRegions,
   CreateTags: tags.createTags,
   DeleteTags: tags.deleteTags,

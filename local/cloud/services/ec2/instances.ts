@@ -25,6 +25,7 @@ import type { InstanceRecord, InstanceStateName, LaunchTemplateRecord, World } f
 import { registerTransition } from '../../world';
 import { bootSoftware } from '../../packages/base-images';
 import { canUseKey, findKey } from '../kms';
+import { checkLaunchAllowed } from './allowed-images';
 import { anyMatches, checkIdFormat, iso, parseFilters, STATE_CODES, tagFilterMatches, tagsFor, tagsOut, visibleImage } from './common';
 import { launchBootMode, launchVolumes } from './volumes';
 import { launchTemplateImageId } from './images';
@@ -190,6 +191,8 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
   if (!imageRef) fail('MissingParameter', 'The request must contain the parameter ImageId');
   const { image, ownerId } = visibleImage(world, region, account, imageRef);
   if (image.state !== 'available') fail('InvalidAMIID.Unavailable', `The image '${imageRef}' is not available (state: ${image.state})`);
+  // Allowed AMIs: refused when enabled, flagged in audit mode.
+  const imageAllowed = checkLaunchAllowed(world, account, region, image);
   const min = input.MinCount ?? 1;
   const max = input.MaxCount ?? min;
   if (min < 1 || max < min) fail('InvalidParameterValue', 'MinCount and MaxCount must be at least 1 and MinCount <= MaxCount');
@@ -222,6 +225,7 @@ export const runInstances: Operation<RunInstancesCommandInput, RunInstancesComma
     const instance: InstanceRecord = {
       instanceId,
       imageId: image.imageId,
+      ...(imageAllowed ? {} : { imageAllowed: false }),
       instanceType,
       architecture: image.architecture,
       platform: image.platform,
