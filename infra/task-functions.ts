@@ -212,18 +212,84 @@ export class TaskFunctions extends Construct {
       acknowledgeKeyUse(f.cleanup);
     }
 
+    // retention: reads images, references, templates, groups, instances and snapshots in every region (its
+    // consumer-account reads go through the target-account role, which allows the same reads there); changes
+    // only this pipeline's images and snapshots, in any region (copies live in the target regions).
+    describe(f.retention, [
+      'ec2:DescribeImages',
+      'ec2:DescribeImageReferences',
+      'ec2:DescribeLaunchTemplates',
+      'ec2:DescribeLaunchTemplateVersions',
+      'ec2:DescribeInstances',
+      'ec2:DescribeSnapshots',
+      'autoscaling:DescribeAutoScalingGroups',
+    ]);
+    const anyRegionImage = `arn:${partition}:ec2:*::image/*`;
+    allow(f.retention, ['ec2:EnableImageDeprecation', 'ec2:DeregisterImage'], [anyRegionImage], tagged);
+    allow(f.retention, ['ec2:CreateTags'], [anyRegionImage], {
+      ...tagged,
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.status] },
+    });
+    allow(f.retention, ['ec2:DeleteSnapshot'], [`arn:${partition}:ec2:*::snapshot/*`], tagged);
+    if (config.publish) {
+      allow(f.retention, ['ssm:GetParameter'], [`arn:${partition}:ssm:${config.distribution.sourceRegion}:${account}:parameter${config.publish.ssmParameter}`]);
+    }
+    const consumerRoles = new Map<string, string>();
+    for (const t of config.launchTemplates) if (!consumerRoles.has(t.account)) consumerRoles.set(t.account, t.roleName);
+    for (const a of config.sharing.accounts) if (!consumerRoles.has(a)) consumerRoles.set(a, 'GamiLaunchTemplateUpdater');
+    if (consumerRoles.size > 0) {
+      allow(f.retention, ['sts:AssumeRole'], [...consumerRoles].map(([a, role]) => `arn:${partition}:iam::${a}:role/${role}`));
+    }
+
     // No task may touch an image once it is approved or published (the golden image production launches),
     // nor make one so: an explicit Deny wins over every Allow above, whatever a handler does.
     const protectedStatuses = ['approved', 'published'];
     for (const fn of Object.values(f)) {
+      // The one narrow exemption: retention retires approved and published images — it may deprecate and
+      // deregister them and set their status tag to deprecated or retired, and nothing else (no other tag,
+      // no other status, no attribute, no lifting of deregistration protection). Which image it retires is
+      // the planner's (never the current golden image, never one in use), which IAM cannot express.
+      const retiring = fn === f.retention ? ['ec2:CreateTags', 'ec2:EnableImageDeprecation', 'ec2:DeregisterImage'] : [];
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
-          actions: IMAGE_MUTATIONS,
+          actions: IMAGE_MUTATIONS.filter((a) => !retiring.includes(a)),
           resources: [ec2Arn('image/*', false)],
           conditions: { StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses } },
         }),
       );
+      if (fn === f.retention) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            actions: IMAGE_MUTATIONS.filter((a) => !retiring.includes(a)),
+            resources: [anyRegionImage],
+            conditions: { StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses } },
+          }),
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            actions: ['ec2:CreateTags'],
+            resources: [anyRegionImage],
+            conditions: {
+              StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses },
+              StringNotEquals: { [`aws:RequestTag/${TAG.status}`]: ['deprecated', 'retired'] },
+            },
+          }),
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            actions: ['ec2:CreateTags'],
+            resources: [anyRegionImage],
+            conditions: {
+              StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses },
+              'ForAnyValue:StringNotEquals': { 'aws:TagKeys': [TAG.status] },
+            },
+          }),
+        );
+      }
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
@@ -244,6 +310,8 @@ export class TaskFunctions extends Construct {
     registry.grant(f.runStep, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     // cleanup finds the run's record by execution and marks it failed.
     registry.grant(f.cleanup, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
+    // retention stores its batches and report, reads them back, marks retired versions' records.
+    registry.grant(f.retention, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
 
     for (const fn of Object.values(f)) {
       acknowledgeWildcards(

@@ -6,6 +6,9 @@
  *   PIPELINE#<name> / IMAGE#<000012>                   the image record: status, ids, base image, lineage
  *   PIPELINE#<name> / IMAGE#<000012>#STAGE#<Stage>     one item per stage: status, times, artifacts
  *   PIPELINE#<name> / IMAGE#<000012>#SCAN              the scan evidence: all findings and the gate result
+ *   PIPELINE#<name> / RETENTION#<sweep>                retention: the plan's summary, then the report (JSON and
+ *                                                      Markdown) of one sweep or lifecycle Retention stage
+ *   PIPELINE#<name> / RETENTION#<sweep>#BATCH#<00001>  one batch of the executor's image actions and their results
  * Versions are zero-padded so sort order is numeric order.
  */
 export interface RegistryKey {
@@ -23,4 +26,9 @@ export const registryKeys = {
     sk: `IMAGE#${pad(version)}#STAGE#${stage}`,
   }),
   scan: (pipeline: string, version: number): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `IMAGE#${pad(version)}#SCAN` }),
+  retention: (pipeline: string, sweep: string): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `RETENTION#${sweep}` }),
+  retentionBatch: (pipeline: string, sweep: string, batch: number): RegistryKey => ({
+    pk: `PIPELINE#${pipeline}`,
+    sk: `RETENTION#${sweep}#BATCH#${String(batch).padStart(5, '0')}`,
+  }),
 };

@@ -34,7 +34,9 @@
  *     Evaluate Scan Gate   evaluateScanGate {findings filter, gate, windows} → GateResult; ScanGateFailed when
  *                          over a count or a finding's fix is older than its severity's maxDaysSinceFix
  *     Terminate Test Instance, Record Scan Gate
- *  6. Record Done, Succeeded (output: the run summary)
+ *  6. Retention (workflows/stages/retention.ts): plan, retire in paced batches, report; a Retention failure is
+ *     recorded and notified and does not fail the release
+ *  7. Record Done, Succeeded (output: the run summary)
  *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run
  *  Instances → Mark Record Failed (three independent cleanup actions, each retried on any error and passed over
  *  when it gives up) → Notify Failure (SNS; names anything not cleaned) → Failed (Error = one of
@@ -63,6 +65,7 @@ import { recordStage, type StageContext, type TaskFunctions } from './stages/com
 import { failureStage } from './stages/failure';
 import { componentSteps } from './stages/instance';
 import { prepareStage } from './stages/prepare';
+import { retentionStage } from './stages/retention';
 import { scanGateStage } from './stages/scan-gate';
 import { testStage } from './stages/test';
 
@@ -113,13 +116,15 @@ export class GoldenAmiWorkflow extends Construct {
         requestedBy: '{% $requestedBy %}',
         scanGate: "{% $gate ~> |$|{}, ['topFindings']| %}",
         topFindings: '{% $gate.topFindings %}',
+        retention: "{% $retentionReport ? $retentionReport : {'error': $retentionError, 'cause': $retentionCause} %}",
         registry: `{% {'table': '${props.registryTableName}', 'pk': 'PIPELINE#${config.name}', 'version': $version} %}`,
       },
     });
     const done = recordStage(ctx, 'Record Done', 'Done', 'succeeded', "{% {'imageId': $imageId, 'gate': $gate ~> |$|{}, ['topFindings']|} %}");
     done.next(succeeded);
 
-    const scan = scanGateStage(ctx, done);
+    const retention = retentionStage(ctx, done, props.topic);
+    const scan = scanGateStage(ctx, retention);
     const test = testStage(ctx, steps.test, scan);
     const bake = bakeStage(ctx, steps.build, components, test);
     const prepare = prepareStage(ctx, components, bake);
@@ -141,6 +146,11 @@ export class GoldenAmiWorkflow extends Construct {
         cleanupImages: null,
         cleanupInstances: null,
         cleanupRecord: null,
+        retention: null,
+        retentionBatch: null,
+        retentionReport: null,
+        retentionError: null,
+        retentionCause: null,
       },
     });
     start.next(prepare);

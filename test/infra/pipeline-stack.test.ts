@@ -146,7 +146,7 @@ describe('task functions and their permissions', () => {
   });
 
   it('denies every task any change to an approved or published image, and tagging one so', () => {
-    for (const task of TASK_NAMES) {
+    for (const task of TASK_NAMES.filter((t) => t !== 'retention')) {
       const denies = policyOf(task).filter((st) => st.Effect === 'Deny');
       expect({ task, denies }).toEqual({
         task,
@@ -173,9 +173,45 @@ describe('task functions and their permissions', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::parameter/aws/service/*']] },
       }),
     ]);
-    for (const task of TASK_NAMES.filter((t) => t !== 'prepare')) {
+    for (const task of TASK_NAMES.filter((t) => t !== 'prepare' && t !== 'retention')) {
       expect({ task, grants: grantsOf(task, 'ssm:GetParameter') }).toEqual({ task, grants: [] });
     }
+  });
+
+  it('exempts retention narrowly: it may deprecate, deregister and tag an approved image deprecated or retired, nothing else', () => {
+    const denies = policyOf('retention').filter((st) => st.Effect === 'Deny');
+    const protectedImage = { 'aws:ResourceTag/gami:status': ['approved', 'published'] };
+    const others = IMAGE_MUTATIONS.filter((a) => !['ec2:CreateTags', 'ec2:EnableImageDeprecation', 'ec2:DeregisterImage'].includes(a));
+    expect(denies).toEqual([
+      expect.objectContaining({ Action: others, Condition: { StringEquals: protectedImage } }),
+      expect.objectContaining({ Action: others, Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::image/*']] }, Condition: { StringEquals: protectedImage } }),
+      expect.objectContaining({
+        Action: 'ec2:CreateTags',
+        Condition: { StringEquals: protectedImage, StringNotEquals: { 'aws:RequestTag/gami:status': ['deprecated', 'retired'] } },
+      }),
+      expect.objectContaining({
+        Action: 'ec2:CreateTags',
+        Condition: { StringEquals: protectedImage, 'ForAnyValue:StringNotEquals': { 'aws:TagKeys': ['gami:status'] } },
+      }),
+      expect.objectContaining({ Action: 'ec2:CreateTags', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/gami:status': ['approved', 'published'] } } }),
+    ]);
+    const pipelineTag = { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } };
+    expect(grantsOf('retention', 'ec2:DeregisterImage')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('retention', 'ec2:DeleteSnapshot')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('retention', 'sts:AssumeRole')).toHaveLength(1);
+    for (const task of TASK_NAMES.filter((t) => t !== 'retention')) {
+      expect({ task, grants: grantsOf(task, 'ec2:DeregisterImage') }).toEqual({ task, grants: [] });
+    }
+  });
+
+  it('runs the retention sweep from an EventBridge Scheduler schedule, daily by default', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'gami-web-base-retention-sweep',
+      ScheduleExpression: 'cron(0 4 * * ? *)',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('RetentionSweep') }, RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 3 }) }),
+    });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'gami-web-base-retention-sweep' });
   });
 
   it('gives each function the timeout of FUNCTION_TIMEOUT_SECONDS', () => {

@@ -1,0 +1,183 @@
+/**
+ * The retention report (pure): what was kept and why, what was deprecated and deregistered, freed GiB, what
+ * could not be read, and tag compliance — as JSON and as Markdown, one per sweep (or lifecycle Retention stage).
+ *
+ * Built in two steps because planning and executing are separate invocations: `summarizePlan` keeps what the
+ * report needs from the plan (the registry item RETENTION#<sweep>), `finishReport` adds the executor's results.
+ * The report is bounded so it fits one DynamoDB item (400 KB) at 100,000 images: per version at most
+ * MAX_KEPT_LISTED kept copies with their reasons, at most MAX_LISTED images per list and compliance issues,
+ * versions newest first until MAX_VERSIONS; counts are always complete, and every image's own result stays in
+ * its batch item (RETENTION#<sweep>#BATCH#<n>).
+ */
+import type { ComplianceIssue } from './collect';
+import type { ActionResult, RetentionAction } from './batches';
+import type { RetentionPlan } from './model';
+
+export const MAX_KEPT_LISTED = 10;
+export const MAX_LISTED = 200;
+export const MAX_VERSIONS = 300;
+
+export interface Totals {
+  kept: number;
+  deprecated: number;
+  deregistered: number;
+  snapshotsDeleted: number;
+  freedGiB: number;
+}
+
+export interface VersionLine {
+  version: string;
+  creationTime: string;
+  copies: number;
+  kept: number;
+  deprecated: number;
+  deregistered: number;
+  retired: boolean;
+  /** Kept copies and why (`account/region imageId: reason; reason`). */
+  keptBecause: string[];
+  moreKept: number;
+}
+
+export interface ReportBase {
+  pipeline: string;
+  sweepId: string;
+  trigger: 'lifecycle' | 'sweep';
+  now: string;
+  dryRun: boolean;
+  images: number;
+  planned: Totals;
+  /** Actions the executor takes (deprecations of images already deprecated need none). */
+  actions: number;
+  deprecateActions: number;
+  batches: number;
+  versions: VersionLine[];
+  olderVersions: number;
+  unreadableScopes: { account: string; region: string; reason: string }[];
+  compliance: { count: number; issues: ComplianceIssue[] };
+  describeImagesCalls: Record<string, number>;
+}
+
+export interface RetentionReport extends ReportBase {
+  /** What this sweep changed (nothing on a dry run; actions found already done are not counted). */
+  done: Totals;
+  /** Copies the plan deprecates that already were (tag and time): left as they are. */
+  alreadyDeprecated: number;
+  deprecatedImages: string[];
+  deregisteredImages: string[];
+  failures: string[];
+  failed: number;
+  snapshotsLeft: string[];
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+const deprecateActions = (base: ReportBase) => base.deprecateActions;
+
+export function summarizePlan(
+  plan: RetentionPlan,
+  meta: { pipeline: string; sweepId: string; trigger: 'lifecycle' | 'sweep'; dryRun: boolean; compliance: ComplianceIssue[]; describeImagesCalls: Record<string, number> },
+  actions: RetentionAction[],
+  batches: number,
+): ReportBase {
+  const keptByVersion = new Map<string, string[]>();
+  for (const d of plan.decisions) {
+    if (d.decision !== 'keep') continue;
+    const list = keptByVersion.get(d.version) ?? [];
+    list.push(`${d.account}/${d.region} ${d.imageId}: ${d.reasons.filter((r) => r.code !== 'ignored-reference').map((r) => r.text).join('; ')}`);
+    keptByVersion.set(d.version, list);
+  }
+  const versions = plan.versions.slice(0, MAX_VERSIONS).map((v) => {
+    const kept = keptByVersion.get(v.version) ?? [];
+    return { ...v, keptBecause: kept.slice(0, MAX_KEPT_LISTED), moreKept: Math.max(0, kept.length - MAX_KEPT_LISTED) };
+  });
+  return {
+    pipeline: meta.pipeline,
+    sweepId: meta.sweepId,
+    trigger: meta.trigger,
+    now: plan.now,
+    dryRun: meta.dryRun,
+    images: plan.decisions.length,
+    planned: { ...plan.totals, freedGiB: round(plan.totals.freedGiB) },
+    actions: actions.length,
+    deprecateActions: actions.filter((a) => a.kind === 'deprecate').length,
+    batches,
+    versions,
+    olderVersions: Math.max(0, plan.versions.length - MAX_VERSIONS),
+    unreadableScopes: plan.unreadableScopes,
+    compliance: { count: meta.compliance.length, issues: meta.compliance.slice(0, MAX_LISTED) },
+    describeImagesCalls: meta.describeImagesCalls,
+  };
+}
+
+export function finishReport(base: ReportBase, done: { action: RetentionAction; result: ActionResult }[]): RetentionReport {
+  const totals: Totals = { kept: base.planned.kept, deprecated: 0, deregistered: 0, snapshotsDeleted: 0, freedGiB: 0 };
+  const deprecatedImages: string[] = [];
+  const deregisteredImages: string[] = [];
+  const failures: string[] = [];
+  const snapshotsLeft: string[] = [];
+  let failed = 0;
+  for (const { action, result } of done) {
+    const where = `${action.region} ${action.imageId} (version ${action.version})`;
+    if (result.outcome === 'failed') {
+      failed++;
+      totals.kept++;
+      if (failures.length < MAX_LISTED) failures.push(`${action.kind} ${where}: ${result.error ?? 'failed'}`);
+      continue;
+    }
+    if (result.outcome === 'already') continue;
+    if (action.kind === 'deprecate') {
+      totals.deprecated++;
+      if (deprecatedImages.length < MAX_LISTED) deprecatedImages.push(where);
+    } else {
+      totals.deregistered++;
+      if (deregisteredImages.length < MAX_LISTED) deregisteredImages.push(where);
+      totals.snapshotsDeleted += result.snapshotsDeleted.length;
+      const sizes = action.deleteSnapshots.length > 0 ? action.snapshotGiB / action.deleteSnapshots.length : 0;
+      totals.freedGiB += sizes * result.snapshotsDeleted.length;
+      for (const id of result.snapshotsLeft) if (snapshotsLeft.length < MAX_LISTED) snapshotsLeft.push(`${id} of ${where}${result.error ? `: ${result.error}` : ''}`);
+    }
+  }
+  totals.freedGiB = round(totals.freedGiB);
+  return { ...base, done: totals, alreadyDeprecated: base.planned.deprecated - deprecateActions(base), deprecatedImages, deregisteredImages, failures, failed, snapshotsLeft };
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function renderMarkdown(report: RetentionReport): string {
+  const lines: string[] = [];
+  const t = report.dryRun ? report.planned : report.done;
+  lines.push(`# Retention of ${report.pipeline}: ${report.sweepId}`);
+  lines.push('');
+  lines.push(`${report.now} · ${report.trigger === 'sweep' ? 'scheduled sweep' : 'lifecycle Retention stage'}${report.dryRun ? ' · **dry run: nothing was changed**' : ''}`);
+  lines.push('');
+  lines.push(`| images | kept | ${report.dryRun ? 'would deprecate' : 'deprecated'} | ${report.dryRun ? 'would deregister' : 'deregistered'} | snapshots deleted | freed GiB | failed |`);
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(`| ${report.images} | ${t.kept} | ${t.deprecated} | ${t.deregistered} | ${t.snapshotsDeleted} | ${t.freedGiB} | ${report.failed} |`);
+  if (report.alreadyDeprecated > 0) lines.push('', `${report.alreadyDeprecated} image(s) past the deprecation age were already deprecated: left as they are.`);
+  if (report.unreadableScopes.length > 0) {
+    lines.push('', '## Not read: every image there kept (fail closed)', '');
+    for (const s of report.unreadableScopes) lines.push(`- ${s.account} ${s.region}: ${s.reason}`);
+  }
+  lines.push('', '## Versions', '', '| version | built | copies | kept | deprecated | deregistered | kept because |', '|---|---|---:|---:|---:|---:|---|');
+  for (const v of report.versions) {
+    const why = [...v.keptBecause, ...(v.moreKept > 0 ? [`and ${v.moreKept} more`] : [])].map(cell).join('<br>');
+    lines.push(`| ${v.version}${v.retired ? ' (retired)' : ''} | ${v.creationTime.slice(0, 10)} | ${v.copies} | ${v.kept} | ${v.deprecated} | ${v.deregistered} | ${why} |`);
+  }
+  if (report.olderVersions > 0) lines.push(``, `${report.olderVersions} older versions not listed (see the batch items).`);
+  const list = (title: string, items: string[], count: number) => {
+    if (count === 0) return;
+    lines.push('', `## ${title} (${count})`, '');
+    for (const i of items) lines.push(`- ${i}`);
+    if (count > items.length) lines.push(`- … and ${count - items.length} more (see the batch items)`);
+  };
+  if (!report.dryRun) {
+    list('Deprecated', report.deprecatedImages, report.deprecatedImages.length);
+    list('Deregistered', report.deregisteredImages, report.done.deregistered);
+    list('Failed (kept)', report.failures, report.failed);
+    list('Snapshots left', report.snapshotsLeft, report.snapshotsLeft.length);
+  }
+  lines.push('', `## Tag compliance (${report.compliance.count} issues)`, '');
+  if (report.compliance.count === 0) lines.push('Every image of the pipeline carries its required tags and a consistent status.');
+  for (const c of report.compliance.issues) lines.push(`- ${c.account} ${c.region} ${c.imageId}: ${c.issue}`);
+  if (report.compliance.count > report.compliance.issues.length) lines.push(`- … and ${report.compliance.count - report.compliance.issues.length} more`);
+  return `${lines.join('\n')}\n`;
+}
