@@ -26,5 +26,14 @@ export async function startRuntime(options: { pipelineFile?: string; scenario?: 
     return { executionArn: executionArn!, description, events, output: description.output ? JSON.parse(description.output) : undefined };
   }
 
-  return { runtime, clock, pipeline, stateMachineArn, sfn, run, stop: () => runtime.stop() };
+  /** Start the pipeline's RetentionSweep (as its schedule does) and wait until it ends. */
+  async function sweep(input: unknown = {}) {
+    const arn = runtime.stateMachines[resourceNames(pipeline.name).retentionSweep];
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify(input) }));
+    const events: HistoryEvent[] = [];
+    const description = await followExecution(sfn, executionArn!, { wait: () => clock.sleep(60_000), onEvent: (e) => events.push(e) });
+    return { executionArn: executionArn!, description, events, output: description.output ? JSON.parse(description.output) : undefined };
+  }
+
+  return { runtime, clock, pipeline, stateMachineArn, sfn, run, sweep, stop: () => runtime.stop() };
 }
