@@ -98,6 +98,12 @@ export async function executeAction(ec2: EC2Client, action: RetentionAction, now
     return result;
   } catch (error) {
     if (isThrottling(error)) throw error;
+    // Gone between DescribeImages and the change: another invocation of the same batch, or a concurrent sweep.
+    if (hasErrorName(error, 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable')) {
+      const already: ActionResult = { ...result, outcome: 'already' };
+      if (action.kind === 'deregister' && deleteSnapshots) await deleteLeftSnapshots(ec2, action, already);
+      return already;
+    }
     return { ...result, outcome: 'failed', error: isAwsError(error) ? `${error.name}: ${error.message}` : String(error) };
   }
 }

@@ -25,7 +25,7 @@ function scenario(): ScenarioInput {
   return world;
 }
 
-async function images(env: Runtime): Promise<Record<string, Image[]>> {
+async function images(): Promise<Record<string, Image[]>> {
   const out: Record<string, Image[]> = {};
   for (const region of REGIONS) {
     const ec2 = createClient(EC2Client, { region });
@@ -52,12 +52,12 @@ afterEach(async () => {
 
 describe('RetentionSweep', () => {
   it('keeps the old copy an Auto Scaling group launches in a consumer account, retires its unused siblings with their snapshots, and a second sweep does nothing', async () => {
-    const before = await images(env);
+    const before = await images();
     const v3Central = before['eu-central-1'].find((i) => i.Tags?.some((t) => t.Key === 'gami:version' && t.Value === '3'));
     const snapshots = (v3Central?.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : []));
 
     const first = await env.sweep();
-    const after = await images(env);
+    const after = await images();
     const second = await env.sweep();
 
     expect(first.description.status).toBe('SUCCEEDED');
@@ -82,7 +82,7 @@ describe('RetentionSweep', () => {
     expect(second.description.status).toBe('SUCCEEDED');
     expect(second.output.planned).toMatchObject({ deregistered: 0 });
     expect(second.output.report.done).toMatchObject({ deprecated: 0, deregistered: 0, snapshotsDeleted: 0 });
-    expect(versions(await images(env))).toEqual(versions(after));
+    expect(versions(await images())).toEqual(versions(after));
     // Two paced sweeps of a small world stay far from the 25,000-event history limit.
     expect(first.events.length).toBeLessThan(60);
   });
@@ -91,7 +91,7 @@ describe('RetentionSweep', () => {
     env.runtime.cloud.world.faults.add({ name: 'prod us-east-1 unreadable', operation: 'ec2:DescribeImageReferences', error: 'UnauthorizedOperation', accountId: '222222222222', region: 'us-east-1' });
 
     const swept = await env.sweep();
-    const after = await images(env);
+    const after = await images();
 
     expect(swept.description.status).toBe('SUCCEEDED');
     expect(versions(after)).toEqual({ 'eu-west-1': ['2', '3', '4'], 'eu-central-1': ['4'], 'us-east-1': ['3', '4'] });
@@ -103,12 +103,12 @@ describe('RetentionSweep', () => {
   });
 
   it('changes nothing on a dry run, and reports what it would do', async () => {
-    const before = await images(env);
+    const before = await images();
 
     const swept = await env.sweep({ dryRun: true });
 
     expect(swept.description.status).toBe('SUCCEEDED');
-    expect(await images(env)).toEqual(before);
+    expect(await images()).toEqual(before);
     expect(swept.output).toMatchObject({ dryRun: true, planned: { deregistered: 3 }, report: { dryRun: true, done: { deregistered: 0 } } });
     const report = await reportOf(swept.output);
     expect(report?.markdown).toContain('dry run: nothing was changed');
