@@ -11,6 +11,7 @@
  * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
 import { addImagesCommand } from './images';
+import { addRetentionCommand } from './retention';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -245,6 +246,7 @@ export function buildProgram(io: Io = defaultIo): Command {
     });
 
   addImagesCommand(program, io);
+  addRetentionCommand(program, io);
   return program;
 }
 

@@ -18,7 +18,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
  * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['Approval', 'Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
+export const NOT_YET_BUILT = ['Approval', 'Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Schedule'] as const;
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -33,7 +33,15 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     `  scan gate: ${gate}; ${plural(c.scanGate.exceptions.length, 'exception')}; fails closed after ${c.scanGate.scanTimeoutMinutes} min without a scan`,
   );
   lines.push(...imageSpecSummaryLines(c));
-  lines.push('  runs today: bake → test → scan gate; the image stays in the source region, unshared');
+  lines.push('  runs today: bake → test → scan gate → retention; the image stays in the source region, unshared');
+  const r = c.retention;
+  const regions = [c.distribution.sourceRegion, ...c.distribution.targetRegions.map((t) => t.region)];
+  const consumers = new Set([...c.sharing.accounts, ...c.launchTemplates.map((t) => t.account)]);
+  lines.push(
+    `  retention: keeps the newest ${r.keepNewest}, deprecates after ${r.deprecateAfterDays} d, deregisters after ${r.deregisterAfterDays} d` +
+      `${r.deleteSnapshots ? ' with snapshots' : ''}${r.dryRun ? ' (dry run)' : ''}; never an image in use in ${regions.join(', ')}` +
+      `${consumers.size ? ` or ${plural(consumers.size, 'consumer account')}` : ''}; sweep ${r.sweepEnabled ? r.sweepSchedule : 'disabled'}`,
+  );
 
   const later: string[] = [];
   later.push(
@@ -60,11 +68,6 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     );
   }
   if (c.publish) later.push(`publishes the image id to ${c.publish.ssmParameter}`);
-  const r = c.retention;
-  later.push(
-    `retention: keeps the newest ${r.keepNewest}, deprecates after ${r.deprecateAfterDays} d, deregisters after ${r.deregisterAfterDays} d` +
-      `${r.deleteSnapshots ? ' with snapshots' : ''}${r.dryRun ? ' (dry run)' : ''}`,
-  );
   if (c.schedule) {
     const next = c.schedule.enabled ? nextRun(c.schedule.cron, c.schedule.timeZone, now) : undefined;
     later.push(

@@ -19,6 +19,7 @@ import { registryKeys } from '../../pipeline/registry';
 import { hasErrorName } from '../common/aws-errors';
 import type {
   RetentionEvent,
+  RetentionSettings,
   retentionExecuteResultSchema,
   retentionFailedResultSchema,
   retentionPlanResultSchema,
@@ -29,6 +30,7 @@ import { actionsOf, toBatches, type ActionResult, type RetentionAction } from '.
 import { collect, type CollectDeps } from './collect';
 import type { ExecuteDeps } from './execute';
 import { executeBatch } from './execute';
+import type { RetentionPolicy } from './model';
 import { planRetention } from './plan';
 import { finishReport, renderMarkdown, summarizePlan, type ReportBase } from './report';
 
@@ -55,18 +57,23 @@ export const accountOf = (executionArn: string): string => executionArn.split(':
 
 export const sweepIdOf = (event: PlanEvent): string => `${event.trigger}-${event.run.executionName}`;
 
+/** The planner's policy from the stage's settings (rejected images: 7 days, never longer than approved ones). */
+export function retentionPolicy(settings: RetentionSettings): RetentionPolicy {
+  return {
+    keepNewest: settings.keepNewest,
+    deprecateAfterDays: settings.deprecateAfterDays,
+    deregisterAfterDays: settings.deregisterAfterDays,
+    deleteSnapshots: settings.deleteSnapshots,
+    rejectedRetentionDays: Math.min(settings.rejectedRetentionDays ?? 7, settings.deregisterAfterDays),
+  };
+}
+
 export async function planAction(deps: RetentionDeps, event: PlanEvent): Promise<z.output<typeof retentionPlanResultSchema>> {
   const { run, settings } = event;
   const sweepId = sweepIdOf(event);
   const collected = await collect(deps.collect, { pipeline: run.pipeline, account: accountOf(run.executionArn), settings, now: run.now });
   const plan = planRetention({
-    policy: {
-      keepNewest: settings.keepNewest,
-      deprecateAfterDays: settings.deprecateAfterDays,
-      deregisterAfterDays: settings.deregisterAfterDays,
-      deleteSnapshots: settings.deleteSnapshots,
-      rejectedRetentionDays: Math.min(settings.rejectedRetentionDays ?? 7, settings.deregisterAfterDays),
-    },
+    policy: retentionPolicy(settings),
     now: run.now,
     currentVersion: collected.currentVersion,
     inventory: collected.inventory,

@@ -35,14 +35,14 @@ describe('gami validate', () => {
       '  scan gate: CRITICAL ≤ 0, HIGH ≤ 3, MEDIUM ≤ 5, LOW ≤ ∞, INFORMATIONAL ≤ ∞, UNTRIAGED ≤ 0; 1 exception; fails closed after 60 min without a scan',
       '  remediation windows: HIGH fixed ≤ 7 d ago, MEDIUM fixed ≤ 30 d ago; fixable findings past them fail the gate',
       '  image: root 10 GiB gp3 3000 IOPS 250 MiB/s, data /dev/sdf 20 GiB gp3; encrypted with alias/gami-ami; boot mode uefi-preferred; IMDSv2 only',
-      '  runs today: bake → test → scan gate; the image stays in the source region, unshared',
+      '  runs today: bake → test → scan gate → retention; the image stays in the source region, unshared',
+      '  retention: keeps the newest 3, deprecates after 30 d, deregisters after 90 d with snapshots; never an image in use in eu-west-1, eu-central-1, us-east-1 or 2 consumer accounts; sweep cron(0 4 * * ? *)',
       '  configured, not yet built (checked now, run by a later release):',
       '    approval: 2 of 2 approvers within 72 h',
       '    copies to eu-central-1, us-east-1 (2 at a time)',
       '    shares with 2 accounts; never public',
       '    updates 2 launch templates: web-prod (222222222222/eu-west-1), web-staging (333333333333/eu-central-1)',
       '    publishes the image id to /golden/web-base/latest',
-      '    retention: keeps the newest 3, deprecates after 30 d, deregisters after 90 d with snapshots',
       '    schedule: cron(0 3 ? * MON *) Europe/Dublin, would next run 2026-11-23T03:00:00.000Z',
     ]);
     expect(err).toEqual(['1 file(s): 1 valid, 0 invalid; 0 error(s), 0 warning(s)']);
@@ -50,7 +50,7 @@ describe('gami validate', () => {
 
   it('lists as "not yet built" exactly the stages the workflow does not have (update both when a stage lands)', () => {
     // The workflow's stages, as the registry records them.
-    expect(STAGES).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Done', 'Failed']);
+    expect(STAGES).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Retention', 'Done', 'Failed']);
     for (const stage of NOT_YET_BUILT) expect(STAGES).not.toContain(stage);
   });
 
