@@ -99,7 +99,7 @@ export function formatPlanTable(plan: RetentionPlan, collected: Pick<Collected, 
   const out = [line(header), ...rows.map(line)];
   const t = plan.totals;
   out.push('');
-  out.push(`${plan.decisions.length} images: keep ${t.kept}, deprecate ${t.deprecated}, deregister ${t.deregistered} (${t.snapshotsDeleted} snapshot${t.snapshotsDeleted === 1 ? "" : "s"}, ${Math.round(t.freedGiB * 100) / 100} GiB)`);
+  out.push(`${plan.decisions.length} images: keep ${t.kept}, deprecate ${t.deprecated}, deregister ${t.deregistered} (${t.snapshotsDeleted} snapshot${t.snapshotsDeleted === 1 ? '' : 's'}, ${Math.round(t.freedGiB * 100) / 100} GiB)`);
   for (const s of plan.unreadableScopes) out.push(`not read, every image there kept: ${s.account} ${s.region}: ${s.reason}`);
   for (const c of collected.compliance) out.push(`tag compliance: ${c.account} ${c.region} ${c.imageId}: ${c.issue}`);
   return out;
