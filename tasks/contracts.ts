@@ -466,13 +466,15 @@ export const statusChangeCleanupResultSchema = z.strictObject({
 // ---- retention -------------------------------------------------------------------------------------------------
 /**
  * Batches of the retention executor (tasks/retention/execute.ts), sized under EC2's request limits per account
- * and region (AWS-FACTS.md): DeregisterImage 100 tokens refilled at 5/s, EnableImageDeprecation (the default
- * mutating bucket) 50 at 5/s, CreateTags 100 at 10/s. One batch takes at most `deregisterPerScope`
- * deregistrations and `deprecatePerScope` deprecations per account and region, `total` in all (so a batch's
- * registry item stays far below DynamoDB's 400 KB); the state machine waits `waitSeconds` between batches,
- * which refills every bucket a batch drew from.
+ * and region (AWS-FACTS.md): DeregisterImage and DeleteSnapshot 100 tokens refilled at 5/s, EnableImageDeprecation
+ * (the default mutating bucket) 50 at 5/s, CreateTags 100 at 10/s (one per deprecation and per deregistration),
+ * Describe* 100 at 20/s (two per account and region and batch: DescribeImages and DescribeSnapshots by filter).
+ * One batch takes at most `deregisterPerScope` deregistrations and `deprecatePerScope` deprecations of one
+ * account and region (90 CreateTags together), `total` in all (so a batch's registry item stays far below
+ * DynamoDB's 400 KB); the state machine waits `waitSeconds` between batches, which refills every bucket a batch
+ * drew from (5/s × 20 s = 100).
  */
-export const RETENTION_BATCH = { deregisterPerScope: 90, deprecatePerScope: 40, total: 1000, waitSeconds: 20 } as const;
+export const RETENTION_BATCH = { deregisterPerScope: 60, deprecatePerScope: 30, total: 1000, waitSeconds: 20 } as const;
 
 /** Where retention looks and what it may do: the config's distribution, sharing, templates and retention, resolved at synth. */
 export const retentionSettingsSchema = z.strictObject({

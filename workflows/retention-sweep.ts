@@ -13,8 +13,9 @@
  *   Any error → Notify Sweep Failed (SNS) → Sweep Failed (Fail, Error RetentionFailed, Cause: the error and its
  *   cause). Images the sweep did not reach are as they were; the next sweep plans again from what it finds.
  *
- * History: Plan and Report cost ~12 events, each batch 9; 100,000 images need at most ~1,100 batches even all in
- * one account and region (90 a batch), about 10,000 events, under the 25,000 limit (docs/retention.md).
+ * History: Start, Plan and Report cost ~14 events, each batch 9; 100,000 images need 100 batches over 20 regions,
+ * at most 1,667 even all in one account and region (60 a batch): ~15,000 events, under the 25,000 limit
+ * (docs/retention.md).
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -35,7 +36,7 @@ export interface RetentionSweepProps {
   stateMachineName?: string;
 }
 
-/** Upper bound of one sweep: 100,000 images all in one account and region take ~1,100 batches of ≥ 20 s. */
+/** Upper bound of one sweep: 100,000 images all in one account and region take 1,667 batches of ≥ 20 s (~9.5 h). */
 export const SWEEP_TIMEOUT = Duration.hours(24);
 
 export class RetentionSweep extends Construct {

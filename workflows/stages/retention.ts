@@ -6,14 +6,15 @@
  *                                             executor's batches and the plan's summary go to the registry
  *                                             → $retention {sweepId, batches, planned, …}
  *   Any Retirements?     Choice: batches > 0 → Retire Batch (from 1); else Report Retention
- *   Retire Batch         retention {execute}  one batch (≤ 90 deregistrations and ≤ 40 deprecations per account
+ *   Retire Batch         retention {execute}  one batch (≤ 60 deregistrations and ≤ 30 deprecations per account
  *                                             and region, ≤ 1,000 in all)  → $retentionBatch = next | null
  *   More Batches?        Choice: next → Pace Retirements (Wait RETENTION_BATCH.waitSeconds, refilling EC2's
  *                                             request buckets) → Retire Batch; else Report Retention
  *   Report Retention     retention {report}   report JSON + Markdown in the registry → $retentionReport
  *
- * History: each batch costs 9 events (Task 5, Choice 2, Wait 2), so a sweep of 100,000 images — whatever their
- * spread over accounts and regions — stays far under Step Functions' 25,000 (docs/retention.md).
+ * History: each batch costs 9 events (Task 5, Choice 2, Wait 2). 100,000 images spread over 20 regions take
+ * 100 batches (1,000 a batch), ~900 events; even all 100,000 in one account and region (60 a batch) take 1,667
+ * batches, ~15,000 events — under Step Functions' 25,000 (docs/retention.md).
  *
  * In the lifecycle, a Retention failure does not fail the release: the image is already approved, copied,
  * shared and published, and nothing retention does (or fails to do) changes that. Every Retention error is
