@@ -13,6 +13,7 @@ export const STAGE_STARTS: Record<string, string> = {
   'Launch Builder': 'Bake',
   'Launch Test Instance': 'Test',
   'Start Scan Gate': 'ScanGate',
+  'Plan Retention': 'Retention',
   'Record Done': 'Done',
   'Reject Run Images': 'Failure',
 };
@@ -61,6 +62,9 @@ export function stateExitLines(name: string, output: Output): string[] {
     'Terminate Builder',
     'Terminate Test Instance',
     'Evaluate Scan Gate',
+    'Plan Retention',
+    'Report Retention',
+    'Record Retention Failed',
   ];
   if (!narrated.includes(name)) return [];
   if (failed) {
@@ -92,6 +96,18 @@ export function stateExitLines(name: string, output: Output): string[] {
       const total = typeof output.totalFindings === 'number' ? `: ${output.totalFindings} active findings` : '';
       return [`scan gate ${output.passed ? 'PASSED' : 'FAILED'}${total}`];
     }
+    case 'Plan Retention': {
+      const planned = (typeof output.planned === 'object' && output.planned !== null ? output.planned : undefined) as Output | undefined;
+      if (!planned) return [];
+      return [
+        `retention ${output.dryRun === true ? 'dry run' : 'plan'}: ${text(output.images) ?? '?'} images — keep ${text(planned.kept)}, deprecate ${text(planned.deprecated)}, ` +
+          `deregister ${text(planned.deregistered)} (${text(planned.freedGiB) ?? 0} GiB)${text(output.batches) && output.batches !== 0 ? ` in ${text(output.batches)} batch(es)` : ''}`,
+      ];
+    }
+    case 'Report Retention':
+      return Array.isArray(output.lines) ? output.lines.filter((l): l is string => typeof l === 'string').map((l) => `  ${l}`) : [];
+    case 'Record Retention Failed':
+      return ['retention FAILED (recorded and notified; the release stands)'];
     default:
       return [];
   }

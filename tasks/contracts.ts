@@ -565,5 +565,7 @@ export const retentionReportResultSchema = z.strictObject({
   failed: z.number().int(),
   unreadableScopes: z.array(z.string()),
   complianceIssues: z.number().int(),
+  /** One line per version (newest first, a few), for people watching a run. */
+  lines: z.array(z.string()),
 });
 export const retentionFailedResultSchema = z.strictObject({ recorded: z.boolean() });

@@ -181,3 +181,19 @@ export function renderMarkdown(report: RetentionReport): string {
   if (report.compliance.count > report.compliance.issues.length) lines.push(`- … and ${report.compliance.count - report.compliance.issues.length} more`);
   return `${lines.join('\n')}\n`;
 }
+
+/** A few lines for a person watching a run (the demo, the execution output): one per version, newest first. */
+export function summaryLines(report: RetentionReport, max = 10): string[] {
+  const lines = report.versions.slice(0, max).map((v) => {
+    const counts = [
+      v.kept && `${v.kept} kept`,
+      v.deprecated && `${v.deprecated} ${report.dryRun ? 'to deprecate' : 'deprecated'}`,
+      v.deregistered && `${v.deregistered} ${report.dryRun ? 'to deregister' : 'deregistered'}`,
+    ].filter(Boolean);
+    const why = v.keptBecause[0] ? ` — ${v.keptBecause[0]}${v.keptBecause.length + v.moreKept > 1 ? ` (+${v.keptBecause.length + v.moreKept - 1} more)` : ''}` : '';
+    return `version ${v.version}${v.retired ? ' retired' : ''}: ${counts.join(', ')}${why}`;
+  });
+  if (report.versions.length > max) lines.push(`… and ${report.versions.length - max + report.olderVersions} older versions (report in the registry)`);
+  for (const s of report.unreadableScopes) lines.push(`not read, every image there kept: ${s.account} ${s.region}: ${s.reason}`);
+  return lines;
+}

@@ -32,7 +32,7 @@ import type { ExecuteDeps } from './execute';
 import { executeBatch } from './execute';
 import type { RetentionPolicy } from './model';
 import { planRetention } from './plan';
-import { finishReport, renderMarkdown, summarizePlan, type ReportBase } from './report';
+import { finishReport, renderMarkdown, summarizePlan, summaryLines, type ReportBase } from './report';
 
 export interface RetentionDeps {
   registry: DynamoDBDocumentClient;
@@ -235,6 +235,7 @@ export async function reportAction(deps: RetentionDeps, event: ReportEvent): Pro
     failed: report.failed,
     unreadableScopes: report.unreadableScopes.map((s) => `${s.account} ${s.region}: ${s.reason}`),
     complianceIssues: report.compliance.count,
+    lines: summaryLines(report),
   };
   if (event.version !== null) {
     await recordStageItem(deps, event.registryTable, run, event.version, report.failed > 0 ? 'failed' : 'succeeded', {
