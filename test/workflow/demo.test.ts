@@ -22,7 +22,19 @@ describe('npm start (gami demo)', () => {
     // Assess
     expect(code).toBe(0);
     const stages = first.filter((l) => l.includes('── ')).map((l) => l.split('── ')[1]);
-    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Done']);
+    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Retention', 'Done']);
+    // Retention: version 1 (120 days, unused) is retired, version 3 stays for web-prod; the run's own image is in flight.
+    expect(first).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/retention plan: 9 images — keep 5, deprecate 3, deregister 1 \(8 GiB\) in 1 batch\(es\)$/),
+        expect.stringMatching(/ {2}version 5: 1 kept — 111111111111\/eu-west-1 ami-[0-9a-f]+: .*testing: the lifecycle owns it$/),
+        expect.stringMatching(/ {2}version 3: 1 kept, 2 deprecated — 111111111111\/eu-west-1 ami-[0-9a-f]+: used by instance .*Auto Scaling group web-prod-asg/),
+        expect.stringMatching(/ {2}version 1 retired: 1 deregistered$/),
+      ]),
+    );
+    // The second run keeps the first run's image (in flight: the lifecycle owns it) and has nothing left to retire.
+    expect(second).toEqual(expect.arrayContaining([expect.stringMatching(/ {2}version 5: 1 kept — 111111111111\/eu-west-1 ami-[0-9a-f]+: testing: the lifecycle owns it$/)]));
+    expect(second).toEqual(expect.arrayContaining([expect.stringMatching(/retention plan: 9 images — keep 6, deprecate 3, deregister 0 \(0 GiB\)$/)]));
     expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/^✓ web-base v5: ami-[0-9a-f]+ \(web-base-5-20261122\) in eu-west-1$/)]));
     expect(first).toContain('  CRITICAL           0           0   ok');
     expect(first).toContain('  registry: table gami-registry-web-base, pk PIPELINE#web-base, sk IMAGE#000005 (simulated DynamoDB under ' + stateDir + '/dynamodb)');
