@@ -65,7 +65,9 @@ describe('golden-ami workflow definition', () => {
   it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
     const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Mark Record Failed', 'Notify Failure']);
-    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n))) {
+    // Retention's errors never reach the failure path (next test).
+    const retention = new Set(['Plan Retention', 'Retire Batch', 'Report Retention', 'Record Retention Failed', 'Notify Retention Failed']);
+    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n) && !retention.has(n))) {
       // States.ALL does not match States.DataLimitExceeded: it is caught by name, first.
       expect({ name, catches: state.Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
         name,
@@ -77,6 +79,30 @@ describe('golden-ami workflow definition', () => {
       expect(state.Catch?.[1]?.Assign).toMatchObject({ error: expect.stringContaining("'StageFailed'") });
     }
     expect(tasks.length).toBeGreaterThan(15);
+  });
+
+  it('records and notifies a Retention failure, then succeeds: Retention never fails the release', () => {
+    for (const name of ['Plan Retention', 'Retire Batch', 'Report Retention']) {
+      expect({ name, catches: states[name].Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
+        name,
+        catches: [
+          [['States.DataLimitExceeded'], 'Record Retention Failed'],
+          [['States.ALL'], 'Record Retention Failed'],
+        ],
+      });
+    }
+    expect(states['Report Retention'].Next).toBe('Record Done');
+    expect({ next: states['Record Retention Failed'].Next, caught: states['Record Retention Failed'].Catch?.map((c) => c.Next) }).toEqual({
+      next: 'Notify Retention Failed',
+      caught: ['Notify Retention Failed'],
+    });
+    expect({ next: states['Notify Retention Failed'].Next, caught: states['Notify Retention Failed'].Catch?.map((c) => c.Next) }).toEqual({
+      next: 'Record Done',
+      caught: ['Record Done'],
+    });
+    // Batches are paced: a Wait between them.
+    expect(states['More Batches?'].Choices?.[0]?.Next).toBe('Pace Retirements');
+    expect(states['Pace Retirements']).toMatchObject({ Type: 'Wait', Seconds: 20, Next: 'Retire Batch' });
   });
 
   it('runs each clean-up action on after the one before gave up, and retries each on any error', () => {
