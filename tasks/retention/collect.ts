@@ -68,7 +68,6 @@ export interface CollectDeps {
 
 /** The tooling account's clients are the function's own, cached per region; assumed ones live for one invocation. */
 export function defaultCollectDeps(): CollectDeps {
-  const assumed = new Map<string, AccountClients>();
   return {
     tooling: {
       ec2: (region) => ec2Client(region),
@@ -82,12 +81,10 @@ export function defaultCollectDeps(): CollectDeps {
         if (!clients.has(key)) clients.set(key, build());
         return clients.get(key) as C;
       };
-      const made: AccountClients = {
+      return {
         ec2: (region) => get(`ec2/${region}`, () => createClient(EC2Client, { region, credentials })),
         autoScaling: (region) => get(`asg/${region}`, () => createClient(AutoScalingClient, { region, credentials })),
       };
-      assumed.set(credentials.accessKeyId, made);
-      return made;
     },
   };
 }

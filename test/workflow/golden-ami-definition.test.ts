@@ -101,7 +101,7 @@ describe('golden-ami workflow definition', () => {
       caught: ['Record Done'],
     });
     // Batches are paced: a Wait between them.
-    expect(states['More Batches?'].Choices?.[0]?.Next).toBe('Pace Retirements');
+    expect((states['More Batches?'] as { Choices?: { Next: string }[] }).Choices?.[0]?.Next).toBe('Pace Retirements');
     expect(states['Pace Retirements']).toMatchObject({ Type: 'Wait', Seconds: 20, Next: 'Retire Batch' });
   });
 
