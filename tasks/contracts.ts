@@ -476,6 +476,13 @@ export const statusChangeCleanupResultSchema = z.strictObject({
  */
 export const RETENTION_BATCH = { deregisterPerScope: 60, deprecatePerScope: 30, total: 1000, waitSeconds: 20 } as const;
 
+/**
+ * Batches the lifecycle's Retention stage executes at most (the RetentionSweep has no limit): a release's run
+ * stays short and bounded (executionTimeout allows an hour for it); what is left is the next sweep's, and the
+ * report says how many actions it left.
+ */
+export const LIFECYCLE_RETENTION_MAX_BATCHES = 10;
+
 /** Where retention looks and what it may do: the config's distribution, sharing, templates and retention, resolved at synth. */
 export const retentionSettingsSchema = z.strictObject({
   sourceRegion: z.string(),
@@ -502,6 +509,8 @@ export const retentionEventSchema = z.discriminatedUnion('action', [
     trigger: z.enum(RETENTION_TRIGGERS),
     /** Only report: nothing is changed (config retention.dryRun, or the execution input's `dryRun`). */
     dryRun: z.boolean(),
+    /** At most this many batches (the lifecycle's stage); the rest is left to the next sweep. Null: all. */
+    maxBatches: z.number().int().min(1).nullable(),
     settings: retentionSettingsSchema,
   }),
   z.strictObject({
@@ -545,6 +554,8 @@ export const retentionPlanResultSchema = z.strictObject({
   /** Batches the executor goes through (0 when there is nothing to do, or on a dry run). */
   batches: z.number().int(),
   planned: retentionTotalsSchema,
+  /** Actions left to the next sweep (beyond maxBatches). */
+  deferred: z.number().int(),
   images: z.number().int(),
   unreadableScopes: z.number().int(),
   describeImagesCalls: z.number().int(),

@@ -50,6 +50,8 @@
  *   Bake      agent ≤ 10 min, each step ≤ its timeoutSeconds + about 3 min, image ≤ ~4 h (50 checks, back-off to 5 min)
  *   Test      agent ≤ 10 min, each step as above
  *   ScanGate  scanTimeoutMinutes (one check a minute), then ScanIncomplete
+ *   Retention at most LIFECYCLE_RETENTION_MAX_BATCHES batches, 20 s apart (the rest is the RetentionSweep's); the
+ *             execution timeout allows it an hour
  *
  * Later stages (Approval, Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
  * and Done: each is a builder in workflows/stages/ that takes the state after it.
@@ -80,9 +82,9 @@ export interface GoldenAmiWorkflowProps {
   builderSecurityGroupIds?: string[];
 }
 
-/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), with margin. */
+/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), with margin; 1 h for Retention. */
 export function executionTimeout(pipeline: LoadedPipeline): Duration {
-  return Duration.hours(8).plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes));
+  return Duration.hours(9).plus(Duration.minutes(pipeline.config.scanGate.scanTimeoutMinutes));
 }
 
 export class GoldenAmiWorkflow extends Construct {

@@ -90,6 +90,7 @@ export class RetentionSweep extends Construct {
         trigger: 'sweep',
         dryRun: `(${config.retention.dryRun} or $states.context.Execution.Input.dryRun = true)`,
         version: 'null',
+        maxBatches: null,
         onError: (state) => {
           state.addCatch(notify, { errors: ['States.DataLimitExceeded'], assign });
           state.addCatch(notify, { errors: ['States.ALL'], assign });

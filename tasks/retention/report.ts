@@ -50,6 +50,8 @@ export interface ReportBase {
   actions: number;
   deprecateActions: number;
   batches: number;
+  /** Actions left to the next sweep (the lifecycle's stage does at most LIFECYCLE_RETENTION_MAX_BATCHES). */
+  deferred: number;
   versions: VersionLine[];
   olderVersions: number;
   unreadableScopes: { account: string; region: string; reason: string }[];
@@ -77,6 +79,7 @@ export function summarizePlan(
   meta: { pipeline: string; sweepId: string; trigger: 'lifecycle' | 'sweep'; dryRun: boolean; compliance: ComplianceIssue[]; describeImagesCalls: Record<string, number> },
   actions: RetentionAction[],
   batches: number,
+  deferred = 0,
 ): ReportBase {
   const keptByVersion = new Map<string, string[]>();
   for (const d of plan.decisions) {
@@ -100,6 +103,7 @@ export function summarizePlan(
     actions: actions.length,
     deprecateActions: actions.filter((a) => a.kind === 'deprecate').length,
     batches,
+    deferred,
     versions,
     olderVersions: Math.max(0, plan.versions.length - MAX_VERSIONS),
     unreadableScopes: plan.unreadableScopes,
@@ -152,6 +156,7 @@ export function renderMarkdown(report: RetentionReport): string {
   lines.push(`| images | kept | ${report.dryRun ? 'would deprecate' : 'deprecated'} | ${report.dryRun ? 'would deregister' : 'deregistered'} | snapshots deleted | freed GiB | failed |`);
   lines.push('|---:|---:|---:|---:|---:|---:|---:|');
   lines.push(`| ${report.images} | ${t.kept} | ${t.deprecated} | ${t.deregistered} | ${t.snapshotsDeleted} | ${t.freedGiB} | ${report.failed} |`);
+  if (report.deferred > 0) lines.push('', `${report.deferred} more action(s) left to the next RetentionSweep (the lifecycle's Retention stage does at most a few batches).`);
   if (report.alreadyDeprecated > 0) lines.push('', `${report.alreadyDeprecated} image(s) past the deprecation age were already deprecated: left as they are.`);
   if (report.unreadableScopes.length > 0) {
     lines.push('', '## Not read: every image there kept (fail closed)', '');

@@ -81,7 +81,9 @@ export async function planAction(deps: RetentionDeps, event: PlanEvent): Promise
     scopes: collected.scopes,
   });
   const actions = actionsOf(plan, collected.inventory);
-  const batches = event.dryRun ? [] : toBatches(actions);
+  const all = event.dryRun ? [] : toBatches(actions);
+  const batches = event.maxBatches !== null ? all.slice(0, event.maxBatches) : all;
+  const deferred = all.slice(batches.length).reduce((n, b) => n + b.length, 0);
   for (const [i, batch] of batches.entries()) {
     await deps.registry.send(
       new PutCommand({
@@ -95,6 +97,7 @@ export async function planAction(deps: RetentionDeps, event: PlanEvent): Promise
     { pipeline: run.pipeline, sweepId, trigger: event.trigger, dryRun: event.dryRun, compliance: collected.compliance, describeImagesCalls: collected.describeImagesCalls },
     actions,
     batches.length,
+    deferred,
   );
   await deps.registry.send(
     new PutCommand({
@@ -107,6 +110,7 @@ export async function planAction(deps: RetentionDeps, event: PlanEvent): Promise
     dryRun: event.dryRun,
     batches: batches.length,
     planned: base.planned,
+    deferred,
     images: base.images,
     unreadableScopes: base.unreadableScopes.length,
     describeImagesCalls: Object.values(collected.describeImagesCalls).reduce((a, b) => a + b, 0),

@@ -54,7 +54,7 @@ describe('golden-ami workflow definition', () => {
   it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('Start Run');
-    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60);
+    expect(definition.TimeoutSeconds).toBe(9 * 3600 + 60 * 60);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },

@@ -16,7 +16,9 @@
  * 100 batches (1,000 a batch), ~900 events; even all 100,000 in one account and region (60 a batch) take 1,667
  * batches, ~15,000 events — under Step Functions' 25,000 (docs/retention.md).
  *
- * In the lifecycle, a Retention failure does not fail the release: the image is already approved, copied,
+ * In the lifecycle the stage executes at most LIFECYCLE_RETENTION_MAX_BATCHES batches (10,000 actions), so a
+ * release stays short and within its execution timeout (which allows an hour for Retention); what is left is the
+ * next sweep's, and the report says how much. A Retention failure does not fail the release: the image is already approved, copied,
  * shared and published, and nothing retention does (or fails to do) changes that. Every Retention error is
  * caught: Record Retention Failed (the version's Retention stage item: failed, with the error) → Notify
  * Retention Failed (SNS) → Record Done. The next sweep retries what was not done.
@@ -26,7 +28,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { PipelineConfig } from '../../pipeline/config';
-import { RETENTION_BATCH, type RetentionSettings } from '../../tasks/contracts';
+import { LIFECYCLE_RETENTION_MAX_BATCHES, RETENTION_BATCH, type RetentionSettings } from '../../tasks/contracts';
 import { CAUGHT_CAUSE_EXPRESSION, MAX_CAUSE, invokeTask, runArgument, type StageContext, type TaskScope } from './common';
 
 /** Where retention looks and what it may do, from the config (embedded at synth). */
@@ -54,6 +56,8 @@ export interface RetentionChainOptions extends TaskScope {
   dryRun: string;
   /** JSONata expression: the lifecycle's version, or null. */
   version: string;
+  /** At most this many batches (the rest is the next sweep's); null: all. */
+  maxBatches: number | null;
   /** Called with every task state, to route its errors. */
   onError: (state: tasks.LambdaInvoke) => void;
 }
@@ -72,6 +76,7 @@ export function retentionChain(options: RetentionChainOptions, next: sfn.IChaina
       registryTable,
       trigger: options.trigger,
       dryRun: `{% ${options.dryRun} %}`,
+      maxBatches: options.maxBatches,
       settings: retentionSettings(config),
     },
     { assign: { retention: '{% $states.result.Payload %}', retentionBatch: 1 } },
@@ -150,6 +155,7 @@ export function retentionStage(ctx: StageContext, next: sfn.IChainable, topic: s
       trigger: 'lifecycle',
       dryRun: String(config.retention.dryRun),
       version: '$version',
+      maxBatches: LIFECYCLE_RETENTION_MAX_BATCHES,
       onError: (state) => {
         state.addCatch(record, { errors: ['States.DataLimitExceeded'], assign });
         state.addCatch(record, { errors: ['States.ALL'], assign });
