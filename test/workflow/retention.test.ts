@@ -102,6 +102,20 @@ describe('RetentionSweep', () => {
     expect(report?.markdown).toMatch(/## Not read: every image there kept \(fail closed\)\n\n- 111111111111 us-east-1: references in account 222222222222/);
   });
 
+  it('fails with RetentionFailed when an image cannot be deregistered, after doing the rest and writing the report, and notifies', async () => {
+    env.runtime.cloud.world.faults.add({ name: 'refused in eu-central-1', operation: 'ec2:DeregisterImage', error: 'UnauthorizedOperation', region: 'eu-central-1' });
+    const mailbox = env.runtime.cloud.mailbox().length;
+
+    const swept = await env.sweep();
+    const after = await images();
+
+    expect(swept.description).toMatchObject({ status: 'FAILED', error: 'RetentionFailed' });
+    expect(swept.description.cause).toMatch(/1 retention action\(s\) failed .*deregister eu-central-1 ami-[0-9a-f]+ \(version 3\): UnauthorizedOperation/);
+    expect(versions(after)).toEqual({ 'eu-west-1': ['2', '3', '4'], 'eu-central-1': ['3', '4'], 'us-east-1': ['4'] });
+    const notice = env.runtime.cloud.mailbox().slice(mailbox).find((m) => m.message.includes(swept.executionArn));
+    expect(notice?.message).toContain('The retention sweep of pipeline web-base failed with RetentionFailed');
+  });
+
   it('changes nothing on a dry run, and reports what it would do', async () => {
     const before = await images();
 
