@@ -48,6 +48,8 @@ export interface SweepFigures {
   describeImagesBound: number;
   planned: { kept: number; deprecated: number; deregistered: number; freedGiB: number };
   done: { deprecated: number; deregistered: number; snapshotsDeleted: number; freedGiB: number };
+  /** The report's registry item (DynamoDB's limit: 400 KB). */
+  reportItemBytes: number;
 }
 
 export async function benchSweep(images: number): Promise<SweepFigures> {
@@ -131,9 +133,11 @@ export async function benchSweep(images: number): Promise<SweepFigures> {
         historyEvents += page.events?.length ?? 0;
         token = page.nextToken;
       } while (token);
+      if (description.status !== 'SUCCEEDED') throw new Error(`the sweep ended ${description.status}: ${description.error}: ${description.cause}`);
       const output = JSON.parse(description.output ?? '{}') as { registry: { table: string; pk: string; sk: string }; report: { done: SweepFigures['done'] } };
       const item = (await registryClient().send(new GetCommand({ TableName: output.registry.table, Key: { pk: output.registry.pk, sk: output.registry.sk } }))).Item;
-      const base = item?.base as ReportBase;
+      const base = item?.report as ReportBase;
+      const itemBytes = Buffer.byteLength(JSON.stringify(item));
       return {
         images: perRegion * REGIONS.length,
         regions: REGIONS.length,
@@ -147,6 +151,7 @@ export async function benchSweep(images: number): Promise<SweepFigures> {
         describeImagesBound: Math.ceil(perRegion / 1000),
         planned: base.planned,
         done: output.report.done,
+        reportItemBytes: itemBytes,
       };
     } finally {
       await runtime.stop();

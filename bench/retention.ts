@@ -138,7 +138,8 @@ async function sweep(): Promise<void> {
   const ok = f.maxDescribeImagesCalls <= f.describeImagesBound;
   console.log(
     `sweep ${f.images} images x ${f.regions} regions x ${f.accounts} accounts: ${f.status}, ${(f.wallMs / 1000).toFixed(1)} s wall ` +
-      `(seeding ${(f.seedMs / 1000).toFixed(1)} s apart), ${f.batches} batches, ${f.historyEvents} history events (limit 25,000)`,
+      `(seeding ${(f.seedMs / 1000).toFixed(1)} s apart), ${f.batches} batches, ${f.historyEvents} history events (limit 25,000), ` +
+      `report item ${(f.reportItemBytes / 1024).toFixed(0)} KiB (limit 400 KB)`,
   );
   console.log(
     `sweep DescribeImages calls per region and account: at most ${f.maxDescribeImagesCalls} (bound ceil(${f.images / f.regions} / 1,000) = ${f.describeImagesBound}: ${ok ? 'ok' : 'OVER'})`,

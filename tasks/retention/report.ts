@@ -13,9 +13,16 @@ import type { ComplianceIssue } from './collect';
 import type { ActionResult, RetentionAction } from './batches';
 import type { RetentionPlan } from './model';
 
-export const MAX_KEPT_LISTED = 10;
+export const MAX_KEPT_LISTED = 5;
 export const MAX_LISTED = 200;
 export const MAX_VERSIONS = 300;
+/** Longest reason line of a kept copy in the report. */
+export const MAX_REASON_CHARS = 400;
+/**
+ * Most bytes of the plan's summary (JSON): the report (the summary plus bounded lists) and its Markdown, about as
+ * long again, then fit one DynamoDB item (400 KB) with room to spare.
+ */
+export const MAX_BASE_BYTES = 120_000;
 
 export interface Totals {
   kept: number;
@@ -85,14 +92,15 @@ export function summarizePlan(
   for (const d of plan.decisions) {
     if (d.decision !== 'keep') continue;
     const list = keptByVersion.get(d.version) ?? [];
-    list.push(`${d.account}/${d.region} ${d.imageId}: ${d.reasons.filter((r) => r.code !== 'ignored-reference').map((r) => r.text).join('; ')}`);
+    const line = `${d.account}/${d.region} ${d.imageId}: ${d.reasons.filter((r) => r.code !== 'ignored-reference').map((r) => r.text).join('; ')}`;
+    list.push(line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS - 1)}…` : line);
     keptByVersion.set(d.version, list);
   }
   const versions = plan.versions.slice(0, MAX_VERSIONS).map((v) => {
     const kept = keptByVersion.get(v.version) ?? [];
     return { ...v, keptBecause: kept.slice(0, MAX_KEPT_LISTED), moreKept: Math.max(0, kept.length - MAX_KEPT_LISTED) };
   });
-  return {
+  return fitBase({
     pipeline: meta.pipeline,
     sweepId: meta.sweepId,
     trigger: meta.trigger,
@@ -109,7 +117,20 @@ export function summarizePlan(
     unreadableScopes: plan.unreadableScopes,
     compliance: { count: meta.compliance.length, issues: meta.compliance.slice(0, MAX_LISTED) },
     describeImagesCalls: meta.describeImagesCalls,
-  };
+  });
+}
+
+const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+/** The summary within MAX_BASE_BYTES: fewer versions listed (newest kept), then fewer compliance issues listed. */
+export function fitBase(base: ReportBase, max = MAX_BASE_BYTES): ReportBase {
+  let fitted = base;
+  while (bytes(fitted) > max && fitted.versions.length > 1) {
+    const keep = Math.floor(fitted.versions.length / 2);
+    fitted = { ...fitted, versions: fitted.versions.slice(0, keep), olderVersions: fitted.olderVersions + fitted.versions.length - keep };
+  }
+  if (bytes(fitted) > max) fitted = { ...fitted, compliance: { ...fitted.compliance, issues: fitted.compliance.issues.slice(0, 20) } };
+  return fitted;
 }
 
 export function finishReport(base: ReportBase, done: { action: RetentionAction; result: ActionResult }[]): RetentionReport {

@@ -204,7 +204,8 @@ export async function reportAction(deps: RetentionDeps, event: ReportEvent): Pro
   const { run } = event;
   const key = registryKeys.retention(run.pipeline, event.sweepId);
   const got = await deps.registry.send(new GetCommand({ TableName: event.registryTable, Key: key, ConsistentRead: true }));
-  const base = got.Item?.base as ReportBase | undefined;
+  // A retried report finds the summary inside the report it wrote.
+  const base = (got.Item?.base ?? got.Item?.report) as ReportBase | undefined;
   if (!base) throw new RetentionFailed(`retention ${event.sweepId} has no plan in the registry`);
   const done = (await batchItems(deps, event.registryTable, run.pipeline, event.sweepId)).flatMap((b) =>
     b.actions.map((action, i) => ({ action, result: b.results?.[i] ?? { imageId: action.imageId, region: action.region, kind: action.kind, outcome: 'failed' as const, error: 'not executed', snapshotsDeleted: [], snapshotsLeft: [] } })),
@@ -215,8 +216,9 @@ export async function reportAction(deps: RetentionDeps, event: ReportEvent): Pro
     new UpdateCommand({
       TableName: event.registryTable,
       Key: key,
-      UpdateExpression: 'SET #status = :status, #report = :report, #markdown = :markdown, #reportedAt = :now',
-      ExpressionAttributeNames: { '#status': 'status', '#report': 'report', '#markdown': 'markdown', '#reportedAt': 'reportedAt' },
+      // The report holds all of the plan's summary: the summary goes, so the item stays within 400 KB.
+      UpdateExpression: 'SET #status = :status, #report = :report, #markdown = :markdown, #reportedAt = :now REMOVE #base',
+      ExpressionAttributeNames: { '#status': 'status', '#report': 'report', '#markdown': 'markdown', '#reportedAt': 'reportedAt', '#base': 'base' },
       ExpressionAttributeValues: { ':status': report.failed > 0 ? 'failed' : 'reported', ':report': report, ':markdown': markdown, ':now': run.now },
     }),
   );

@@ -1,7 +1,7 @@
 import { actionsOf, toBatches, type RetentionAction } from '../../tasks/retention/batches';
 import type { ImageCopy } from '../../tasks/retention/model';
 import { planRetention } from '../../tasks/retention/plan';
-import { finishReport, renderMarkdown, summarizePlan, summaryLines } from '../../tasks/retention/report';
+import { finishReport, fitBase, renderMarkdown, summarizePlan, summaryLines, type ReportBase } from '../../tasks/retention/report';
 
 const NOW = '2026-11-22T09:00:00.000Z';
 const DAY = 86_400_000;
@@ -110,5 +110,22 @@ describe('actionsOf, the report and its lines', () => {
     expect(report.failed).toBe(1);
     expect(report.done).toMatchObject({ kept: 2, deregistered: 0 });
     expect(renderMarkdown(report)).toContain('## Failed (kept) (1)\n\n- deregister eu-west-1 ami-00000001 (version 1): AccessDenied: no');
+  });
+});
+
+describe('fitBase (the report fits one registry item)', () => {
+  it('lists fewer versions, newest first, until the summary is within its budget, and counts the others', () => {
+    const versions = Array.from({ length: 300 }, (_, i) => ({
+      version: String(300 - i), creationTime: NOW, copies: 100, kept: 5, deprecated: 0, deregistered: 95, retired: false,
+      keptBecause: Array.from({ length: 5 }, () => 'x'.repeat(400)), moreKept: 0,
+    }));
+    const base = { pipeline: 'p', sweepId: 's', trigger: 'sweep', now: NOW, dryRun: false, images: 30_000, planned: { kept: 0, deprecated: 0, deregistered: 0, snapshotsDeleted: 0, freedGiB: 0 },
+      actions: 0, deprecateActions: 0, batches: 0, deferred: 0, versions, olderVersions: 700, unreadableScopes: [], compliance: { count: 0, issues: [] }, describeImagesCalls: {} } as ReportBase;
+
+    const fitted = fitBase(base, 120_000);
+
+    expect(Buffer.byteLength(JSON.stringify(fitted))).toBeLessThanOrEqual(120_000);
+    expect(fitted.versions[0].version).toBe('300');
+    expect(fitted.versions.length + fitted.olderVersions).toBe(1000);
   });
 });
