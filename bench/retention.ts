@@ -13,12 +13,18 @@
  * line), the first run in a fresh process (no warm-up, as in a Lambda cold start), then the median of 5 more. Heap
  * is the process's V8 heap used right after the first plan, before any collection: input, plan and the plan's
  * garbage together — an upper bound of what the planner needs, not its share alone.
+ *
+ * Then a full simulated RetentionSweep (bench/retention-sweep.ts) over SWEEP_IMAGES images (default 100,000; set
+ * the environment variable to run a smaller one): DescribeImages calls per region and account against their
+ * bound ceil(images / 1,000), batches, history events against the 25,000 limit, wall time. The planner's line
+ * stays the last.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ImageStatus } from '../pipeline/tags';
 import { retentionInputSchema, type ImageCopy, type ImageReference, type ReferenceScope, type RetentionInput } from '../tasks/retention/model';
 import { planRetention } from '../tasks/retention/plan';
+import { benchSweep } from './retention-sweep';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -125,4 +131,30 @@ console.log(
     `${plan.totals.freedGiB} GiB freed, ${plan.unreadableScopes.length} unreadable scope(s), ${plan.versions.length} versions`,
 );
 console.log(`warm median of 5: ${warm[2].toFixed(0)} ms (target ≤ 1000 ms, ≤ 300 MB)`);
-console.log(`plan ${images} images x ${REGIONS} regions x ${ACCOUNTS} accounts: ${coldMs.toFixed(0)} ms, ${heapMb.toFixed(0)} MB`);
+
+async function sweep(): Promise<void> {
+  const count = Number(process.env.SWEEP_IMAGES ?? 100_000);
+  const f = await benchSweep(count);
+  const ok = f.maxDescribeImagesCalls <= f.describeImagesBound;
+  console.log(
+    `sweep ${f.images} images x ${f.regions} regions x ${f.accounts} accounts: ${f.status}, ${(f.wallMs / 1000).toFixed(1)} s wall ` +
+      `(seeding ${(f.seedMs / 1000).toFixed(1)} s apart), ${f.batches} batches, ${f.historyEvents} history events (limit 25,000), ` +
+      `report item ${(f.reportItemBytes / 1024).toFixed(0)} KiB (limit 400 KB)`,
+  );
+  console.log(
+    `sweep DescribeImages calls per region and account: at most ${f.maxDescribeImagesCalls} (bound ceil(${f.images / f.regions} / 1,000) = ${f.describeImagesBound}: ${ok ? 'ok' : 'OVER'})`,
+  );
+  console.log(
+    `sweep planned: keep ${f.planned.kept}, deprecate ${f.planned.deprecated}, deregister ${f.planned.deregistered}; ` +
+      `done: deprecated ${f.done.deprecated} (the rest already were), deregistered ${f.done.deregistered}, ${f.done.snapshotsDeleted} snapshots, ${f.done.freedGiB} GiB freed`,
+  );
+}
+
+sweep().then(
+  () => console.log(`plan ${images} images x ${REGIONS} regions x ${ACCOUNTS} accounts: ${coldMs.toFixed(0)} ms, ${heapMb.toFixed(0)} MB`),
+  (error: unknown) => {
+    console.error(error);
+    console.log(`plan ${images} images x ${REGIONS} regions x ${ACCOUNTS} accounts: ${coldMs.toFixed(0)} ms, ${heapMb.toFixed(0)} MB`);
+    process.exitCode = 1;
+  },
+);

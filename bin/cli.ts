@@ -19,6 +19,7 @@
 import { addApprovalCommands } from './approvals';
 import { addDistributeCommand } from './distribute';
 import { addImagesCommand } from './images';
+import { addRetentionCommand } from './retention';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -265,6 +266,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   addImagesCommand(program, io);
   addApprovalCommands(program, io);
   addDistributeCommand(program, io, DEFAULT_SPEED);
+  addRetentionCommand(program, io);
   return program;
 }
 

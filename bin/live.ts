@@ -20,6 +20,7 @@ export const STAGE_STARTS: Record<string, string> = {
   'Share In Regions': 'Share',
   'Publish Latest Image': 'Publish',
   'Record LaunchTemplates Started': 'LaunchTemplates',
+  'Plan Retention': 'Retention',
   'Record Done': 'Done',
   'Reject Run Images': 'Failure',
 };
@@ -80,6 +81,9 @@ export function stateExitLines(name: string, output: Output): string[] {
     'Update Launch Templates',
     'Roll Back Launch Templates',
     'Mark Approved',
+    'Plan Retention',
+    'Report Retention',
+    'Record Retention Failed',
   ];
   if (!narrated.includes(name)) return [];
   if (failed) {
@@ -155,6 +159,18 @@ export function stateExitLines(name: string, output: Output): string[] {
       const approved = Array.isArray(output.approved) ? (output.approved as Output[]) : [];
       return approved.map((a) => `approved ${text(a.imageId)} in ${text(a.region)}: watermark ${text(a.watermarkKey)}, protected from deregistration`);
     }
+    case 'Plan Retention': {
+      const planned = (typeof output.planned === 'object' && output.planned !== null ? output.planned : undefined) as Output | undefined;
+      if (!planned) return [];
+      return [
+        `retention ${output.dryRun === true ? 'dry run' : 'plan'}: ${text(output.images) ?? '?'} images — keep ${text(planned.kept)}, deprecate ${text(planned.deprecated)}, ` +
+          `deregister ${text(planned.deregistered)} (${text(planned.freedGiB) ?? 0} GiB)${text(output.batches) && output.batches !== 0 ? ` in ${text(output.batches)} batch(es)` : ''}`,
+      ];
+    }
+    case 'Report Retention':
+      return Array.isArray(output.lines) ? output.lines.filter((l): l is string => typeof l === 'string').map((l) => `  ${l}`) : [];
+    case 'Record Retention Failed':
+      return ['retention FAILED (recorded and notified; the release stands)'];
     default:
       return [];
   }

@@ -9,6 +9,8 @@
  *   - an SSM Inventory association on the pipeline's instances (the package inventory of every image);
  *   - when approval is required: the approval API (HTTP API + one Lambda, signing key in Secrets Manager) and
  *     one filtered email subscription per approver.
+ *   - the RetentionSweep state machine and its EventBridge Scheduler schedule (retention.sweepSchedule, daily
+ *     by default), which retires old images of the pipeline in every region and account (docs/retention.md).
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,6 +19,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -25,6 +29,7 @@ import type { Construct } from 'constructs';
 import type { LoadedPipeline } from '../pipeline/validate';
 import { TAG } from '../pipeline/tags';
 import { GoldenAmiWorkflow } from '../workflows/golden-ami';
+import { RetentionSweep } from '../workflows/retention-sweep';
 import { acknowledgeKeyUse, acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
 import { ApprovalApi } from './approval-api';
 import { TaskFunctions } from './task-functions';
@@ -41,6 +46,8 @@ export function resourceNames(pipelineName: string) {
     registryTable: `gami-registry-${pipelineName}`,
     logGroup: `/aws/vendedlogs/states/gami-${pipelineName}`,
     stateMachine: `gami-${pipelineName}`,
+    retentionSweep: `gami-${pipelineName}-retention-sweep`,
+    retentionSchedule: `gami-${pipelineName}-retention-sweep`,
     builderRole: `gami-${pipelineName}-builder`,
   };
 }
@@ -55,6 +62,8 @@ export class PipelineStack extends Stack {
   readonly workflow: GoldenAmiWorkflow;
   readonly abortedRule: events.Rule;
   readonly approvalApi?: ApprovalApi;
+  readonly retentionSweep: RetentionSweep;
+  readonly retentionSchedule: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -219,7 +228,36 @@ export class PipelineStack extends Stack {
       'Invoking versions of this pipeline\'s own task functions; X-Ray writes have no resource-level permissions.',
     );
 
+    // The scheduled retention sweep of this pipeline: every region and account, daily by default.
+    this.retentionSweep = new RetentionSweep(this, 'RetentionSweep', {
+      config,
+      functions: this.tasks.functions,
+      topic: this.topic,
+      logGroup: this.logGroup,
+      registryTableName: names.registryTable,
+      stateMachineName: names.retentionSweep,
+    });
+    this.topic.grantPublish(this.retentionSweep.stateMachine);
+    acknowledgeKeyUse(this.retentionSweep.stateMachine);
+    acknowledgeWildcards(
+      this.retentionSweep.stateMachine,
+      [`${this.tasks.functions.retention.functionArn}:*`, '*'],
+      'Invoking versions of this pipeline\'s own retention function; X-Ray writes have no resource-level permissions.',
+    );
+    this.retentionSchedule = new scheduler.Schedule(this, 'RetentionSweepSchedule', {
+      scheduleName: names.retentionSchedule,
+      description: `Retention sweep of ${config.name}: retire old images in every region and account`,
+      schedule: scheduler.ScheduleExpression.expression(config.retention.sweepSchedule),
+      enabled: config.retention.sweepEnabled,
+      target: new schedulerTargets.StepFunctionsStartExecution(this.retentionSweep.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(6),
+      }),
+    });
+
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RetentionSweepArn', { value: this.retentionSweep.stateMachine.stateMachineArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.tableName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });

@@ -65,6 +65,8 @@ export const CROSS_ACCOUNT_TASKS = {
   cleanup: 'cleanup',
   // Writes the latest-image parameter in consumer accounts (publish.accounts) through the same role.
   publishImage: 'publish',
+  // Reads references (instances, templates, groups, parameters) in consumer accounts through the same role.
+  retention: 'retention',
 } as const satisfies Partial<Record<TaskName, string>>;
 export type CrossAccountTask = keyof typeof CROSS_ACCOUNT_TASKS;
 
@@ -306,8 +308,10 @@ export class TaskFunctions extends Construct {
     // pipeline's ExternalId); that role is limited to the named templates and groups.
     const targetRoles = [...new Set(config.launchTemplates.map((t) => `arn:${partition}:iam::${t.account}:role/${t.roleName}`))];
     if (targetRoles.length > 0) {
-      // publishImage assumes only the roles of publish.accounts (below).
-      for (const task of Object.keys(CROSS_ACCOUNT_TASKS) as CrossAccountTask[]) if (task !== 'publishImage') allow(f[task], ['sts:AssumeRole'], targetRoles);
+      // publishImage assumes only the roles of publish.accounts, retention those of every consumer account (below).
+      for (const task of Object.keys(CROSS_ACCOUNT_TASKS) as CrossAccountTask[]) {
+        if (task !== 'publishImage' && task !== 'retention') allow(f[task], ['sts:AssumeRole'], targetRoles);
+      }
     }
     // The stage's records of each template change (previous default, new version, refreshes), read by rollbacks.
     registry.grant(f.updateLaunchTemplates, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
@@ -320,27 +324,86 @@ export class TaskFunctions extends Construct {
     const imageArns = [...new Set(imageRegions)].map((r) => `arn:${partition}:ec2:${r}::image/*`);
     describe(f.markApproved, ['ec2:DescribeImages']);
     allow(f.markApproved, ['ec2:AttachImageWatermark', 'ec2:EnableImageDeregistrationProtection', 'ec2:CreateTags'], imageArns, tagged);
+    // retention: reads images, references, templates, groups, instances and snapshots in every region (its
+    // consumer-account reads go through the target-account role, which allows the same reads there); changes
+    // only this pipeline's images and snapshots, in any region (copies live in the target regions).
+    describe(f.retention, [
+      'ec2:DescribeImages',
+      'ec2:DescribeImageReferences',
+      'ec2:DescribeLaunchTemplates',
+      'ec2:DescribeLaunchTemplateVersions',
+      'ec2:DescribeInstances',
+      'ec2:DescribeSnapshots',
+      'autoscaling:DescribeAutoScalingGroups',
+    ]);
+    const anyRegionImage = `arn:${partition}:ec2:*::image/*`;
+    allow(f.retention, ['ec2:EnableImageDeprecation', 'ec2:DeregisterImage'], [anyRegionImage], tagged);
+    allow(f.retention, ['ec2:CreateTags'], [anyRegionImage], {
+      ...tagged,
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG.status] },
+    });
+    allow(f.retention, ['ec2:DeleteSnapshot'], [`arn:${partition}:ec2:*::snapshot/*`], tagged);
+    if (config.publish) {
+      allow(f.retention, ['ssm:GetParameter'], [`arn:${partition}:ssm:${config.distribution.sourceRegion}:${account}:parameter${config.publish.ssmParameter}`]);
+    }
+    const consumerRoles = new Map<string, string>();
+    for (const t of config.launchTemplates) if (!consumerRoles.has(t.account)) consumerRoles.set(t.account, t.roleName);
+    for (const a of config.sharing.accounts) if (!consumerRoles.has(a)) consumerRoles.set(a, 'GamiLaunchTemplateUpdater');
+    if (consumerRoles.size > 0) {
+      allow(f.retention, ['sts:AssumeRole'], [...consumerRoles].map(([a, role]) => `arn:${partition}:iam::${a}:role/${role}`));
+    }
 
     // No task may touch an image once it is approved or published (the golden image production launches),
     // nor make one so: an explicit Deny wins over every Allow above, whatever a handler does.
     //
-    // Two narrow exemptions. markApproved may tag an image approved (the second Deny is narrowed for it to `published`
+    // Narrow exemptions: shareImage and retention (below), and markApproved, which may tag an image approved (the second Deny is narrowed for it to `published`
     // only). It keeps the first Deny: once an image is approved it can change nothing on it either, which is why it
     // watermarks and protects the image BEFORE tagging it (tasks/markApproved), and skips what is already done.
     const protectedStatuses = ['approved', 'published'];
     for (const [task, fn] of Object.entries(f)) {
+      // Retention retires approved and published images — it may deprecate and deregister them and set their
+      // status tag to deprecated or retired, and nothing else (no other tag, no other status, no attribute, no
+      // lifting of deregistration protection). Which image it retires is the planner's (never the current golden
+      // image, never one in use), which IAM cannot express.
+      const retiring = fn === f.retention ? ['ec2:CreateTags', 'ec2:EnableImageDeprecation', 'ec2:DeregisterImage'] : [];
+      // shareImage may change launch permissions of approved images, because a redistribution (distributeOnly)
+      // shares an already approved image with a new account or organizational unit. Its handler calls
+      // ModifyImageAttribute with LaunchPermission only; every other mutation stays denied.
+      const exempt = task === 'shareImage' ? ['ec2:ModifyImageAttribute'] : retiring;
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
-          // Narrow exemption: shareImage may change launch permissions of approved images, because a redistribution
-          // (distributeOnly) shares an already approved image with a new account or organizational unit. Its handler
-          // calls ModifyImageAttribute with LaunchPermission only; every other mutation stays denied.
-          actions: task === 'shareImage' ? IMAGE_MUTATIONS.filter((a) => a !== 'ec2:ModifyImageAttribute') : IMAGE_MUTATIONS,
+          actions: IMAGE_MUTATIONS.filter((a) => !exempt.includes(a)),
           // Every region: the copies are golden images too.
           resources: [anyRegionEc2('image/*')],
           conditions: { StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses } },
         }),
       );
+      if (fn === f.retention) {
+        // Of the tags, only gami:status, and only to deprecated or retired.
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            actions: ['ec2:CreateTags'],
+            resources: [anyRegionImage],
+            conditions: {
+              StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses },
+              StringNotEquals: { [`aws:RequestTag/${TAG.status}`]: ['deprecated', 'retired'] },
+            },
+          }),
+        );
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            actions: ['ec2:CreateTags'],
+            resources: [anyRegionImage],
+            conditions: {
+              StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses },
+              'ForAnyValue:StringNotEquals': { 'aws:TagKeys': [TAG.status] },
+            },
+          }),
+        );
+      }
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           effect: iam.Effect.DENY,
@@ -364,6 +427,8 @@ export class TaskFunctions extends Construct {
     // requestApproval reads the run's scan and inventory items and the previous approved image (Query), writes
     // the approval record and its pointer, swaps the token of a retried request.
     registry.grant(f.requestApproval, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // retention stores its batches and report, reads them back, marks retired versions' records.
+    registry.grant(f.retention, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
 
     for (const fn of Object.values(f)) {
       // A cross-account function's role is its own construct (fixed name), not the function's child.

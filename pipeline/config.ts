@@ -426,6 +426,12 @@ export const retentionSchema = z
       .describe('Deregister images older than this; never one still referenced. Default: 90.'),
     deleteSnapshots: z.boolean().default(true).describe('Delete the snapshots of deregistered images. Default: true.'),
     dryRun: z.boolean().default(false).describe('Only report what would be retired. Default: false.'),
+    sweepSchedule: z
+      .string()
+      .regex(/^(cron|rate)\(.+\)$/, { error: (iss) => `${quote(iss.input)} is not an EventBridge Scheduler expression (cron(...) or rate(...))` })
+      .default('cron(0 4 * * ? *)')
+      .describe('When the RetentionSweep runs over every region and account (EventBridge Scheduler, UTC). Default: daily at 04:00 UTC.'),
+    sweepEnabled: z.boolean().default(true).describe('Whether the scheduled RetentionSweep runs. Default: true.'),
   })
   .describe('Retention of earlier golden images.');
 

@@ -11,6 +11,9 @@
  *   PIPELINE#<name> / IMAGE#<000012>#TEMPLATE#<account>#<region>#<template>
  *                                                      one launch template the run changed: previous default,
  *                                                      new version, refreshes, rolled back or not
+ *   PIPELINE#<name> / RETENTION#<sweep>                retention: the plan's summary, then the report (JSON and
+ *                                                      Markdown) of one sweep or lifecycle Retention stage
+ *   PIPELINE#<name> / RETENTION#<sweep>#BATCH#<00001>  one batch of the executor's image actions and their results
  * Versions are zero-padded so sort order is numeric order.
  */
 export interface RegistryKey {
@@ -36,5 +39,10 @@ export const registryKeys = {
   template: (pipeline: string, version: number, account: string, region: string, template: string): RegistryKey => ({
     pk: `PIPELINE#${pipeline}`,
     sk: `${templatePrefix(version)}${account}#${region}#${template}`,
+  }),
+  retention: (pipeline: string, sweep: string): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `RETENTION#${sweep}` }),
+  retentionBatch: (pipeline: string, sweep: string, batch: number): RegistryKey => ({
+    pk: `PIPELINE#${pipeline}`,
+    sk: `RETENTION#${sweep}#BATCH#${String(batch).padStart(5, '0')}`,
   }),
 };

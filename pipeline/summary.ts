@@ -19,7 +19,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
  * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['Retention', 'Schedule'] as const;
+export const NOT_YET_BUILT = ['Schedule'] as const;
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -69,15 +69,18 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
       ? `  approval: ${c.approval.minApprovals} of ${c.approval.approvers.length} approvers (${c.approval.approvers.join(', ')}) within ${c.approval.timeoutHours} h, each by a personal signed link; one rejection rejects`
       : '  approval: not required (recorded as such)',
   );
-  lines.push(`  runs today: bake → test → scan gate → approval → distribute → share → publish → launch templates:`);
+  lines.push(`  runs today: bake → test → scan gate → approval → distribute → share → publish → launch templates → retention:`);
   for (const line of distribution) lines.push(`    ${line}`);
+  const r = c.retention;
+  const regions = [c.distribution.sourceRegion, ...c.distribution.targetRegions.map((t) => t.region)];
+  const consumers = new Set([...c.sharing.accounts, ...c.launchTemplates.map((t) => t.account)]);
+  lines.push(
+    `    retention: keeps the newest ${r.keepNewest}, deprecates after ${r.deprecateAfterDays} d, deregisters after ${r.deregisterAfterDays} d` +
+      `${r.deleteSnapshots ? ' with snapshots' : ''}${r.dryRun ? ' (dry run)' : ''}; never an image in use in ${regions.join(', ')}` +
+      `${consumers.size ? ` or ${plural(consumers.size, 'consumer account')}` : ''}; sweep ${r.sweepEnabled ? r.sweepSchedule : 'disabled'}`,
+  );
 
   const later: string[] = [];
-  const r = c.retention;
-  later.push(
-    `retention: keeps the newest ${r.keepNewest}, deprecates after ${r.deprecateAfterDays} d, deregisters after ${r.deregisterAfterDays} d` +
-      `${r.deleteSnapshots ? ' with snapshots' : ''}${r.dryRun ? ' (dry run)' : ''}`,
-  );
   if (c.schedule) {
     const next = c.schedule.enabled ? nextRun(c.schedule.cron, c.schedule.timeZone, now) : undefined;
     later.push(

@@ -35,6 +35,7 @@ export const TASK_NAMES = [
   'checkInstanceRefreshes',
   'rollbackLaunchTemplates',
   'markApproved',
+  'retention',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -78,6 +79,10 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   rollbackLaunchTemplates: 300,
   // Per region: watermark, deregistration protection, tags.
   markApproved: 120,
+  // plan: pages every image of the pipeline in every region and reads every reference in every account and
+  // region (DescribeImageReferences takes 10 images a call, at 20 Describe calls/s per account and region);
+  // execute: one batch of at most RETENTION_BATCH.total paced image actions. Lambda's maximum.
+  retention: 900,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -513,7 +518,7 @@ export const publishedParameterSchema = z.strictObject({
 export const publishImageResultSchema = z.strictObject({ parameters: z.array(publishedParameterSchema) });
 
 // ---- registry and cleanup ----------------------------------------------------------------------------------------
-export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Done', 'Failed'] as const;
+export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Retention', 'Done', 'Failed'] as const;
 export const recordStageEventSchema = z.strictObject({
   run: runContextSchema,
   registryTable: z.string(),
@@ -756,3 +761,120 @@ export const markApprovedEventSchema = z.strictObject({
 export const markApprovedResultSchema = z.strictObject({
   approved: z.array(z.strictObject({ region: z.string(), imageId: z.string(), watermarkKey: z.string() })),
 });
+// ---- retention -------------------------------------------------------------------------------------------------
+/**
+ * Batches of the retention executor (tasks/retention/execute.ts), sized under EC2's request limits per account
+ * and region (AWS-FACTS.md): DeregisterImage and DeleteSnapshot 100 tokens refilled at 5/s, EnableImageDeprecation
+ * (the default mutating bucket) 50 at 5/s, CreateTags 100 at 10/s (one per deprecation and per deregistration),
+ * Describe* 100 at 20/s (two per account and region and batch: DescribeImages and DescribeSnapshots by filter).
+ * One batch takes at most `deregisterPerScope` deregistrations and `deprecatePerScope` deprecations of one
+ * account and region (90 CreateTags together), `total` in all (so a batch's registry item stays far below
+ * DynamoDB's 400 KB); the state machine waits `waitSeconds` between batches, which refills every bucket a batch
+ * drew from (5/s × 20 s = 100).
+ */
+export const RETENTION_BATCH = { deregisterPerScope: 60, deprecatePerScope: 30, total: 1000, waitSeconds: 20 } as const;
+
+/**
+ * Batches the lifecycle's Retention stage executes at most (the RetentionSweep has no limit): a release's run
+ * stays short and bounded (executionTimeout allows an hour for it); what is left is the next sweep's, and the
+ * report says how many actions it left.
+ */
+export const LIFECYCLE_RETENTION_MAX_BATCHES = 10;
+
+/** Where retention looks and what it may do: the config's distribution, sharing, templates and retention, resolved at synth. */
+export const retentionSettingsSchema = z.strictObject({
+  sourceRegion: z.string(),
+  targetRegions: z.array(z.string()),
+  /** Consumer accounts (sharing.accounts and launch template accounts) and the role retention reads them through. */
+  accounts: z.array(z.strictObject({ account: z.string().regex(/^\d{12}$/), roleName: z.string() })),
+  /** The publish parameter (the current golden image), when the pipeline publishes one. */
+  publishParameter: z.string().nullable(),
+  keepNewest: z.number().int().min(1),
+  deprecateAfterDays: z.number().int().min(1),
+  deregisterAfterDays: z.number().int().min(1),
+  deleteSnapshots: z.boolean(),
+  rejectedRetentionDays: z.number().int().min(0).optional(),
+});
+export type RetentionSettings = z.output<typeof retentionSettingsSchema>;
+
+export const RETENTION_TRIGGERS = ['lifecycle', 'sweep'] as const;
+
+export const retentionEventSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('plan'),
+    run: runContextSchema,
+    registryTable: z.string(),
+    trigger: z.enum(RETENTION_TRIGGERS),
+    /** Only report: nothing is changed (config retention.dryRun, or the execution input's `dryRun`). */
+    dryRun: z.boolean(),
+    /** At most this many batches (the lifecycle's stage); the rest is left to the next sweep. Null: all. */
+    maxBatches: z.number().int().min(1).nullable(),
+    settings: retentionSettingsSchema,
+  }),
+  z.strictObject({
+    action: z.literal('execute'),
+    run: runContextSchema,
+    registryTable: z.string(),
+    sweepId: z.string(),
+    /** The batch to execute, from 1. */
+    batch: z.number().int().min(1),
+  }),
+  z.strictObject({
+    action: z.literal('report'),
+    run: runContextSchema,
+    registryTable: z.string(),
+    sweepId: z.string(),
+    /** The lifecycle's version, whose Retention stage item the report is also recorded as. */
+    version: z.number().int().nullable(),
+  }),
+  z.strictObject({
+    action: z.literal('failed'),
+    run: runContextSchema,
+    registryTable: z.string(),
+    version: z.number().int().nullable(),
+    error: z.string(),
+    cause: z.string(),
+  }),
+]);
+export type RetentionEvent = z.output<typeof retentionEventSchema>;
+
+export const retentionTotalsSchema = z.strictObject({
+  kept: z.number().int(),
+  deprecated: z.number().int(),
+  deregistered: z.number().int(),
+  snapshotsDeleted: z.number().int(),
+  freedGiB: z.number(),
+});
+
+export const retentionPlanResultSchema = z.strictObject({
+  sweepId: z.string(),
+  dryRun: z.boolean(),
+  /** Batches the executor goes through (0 when there is nothing to do, or on a dry run). */
+  batches: z.number().int(),
+  planned: retentionTotalsSchema,
+  /** Actions left to the next sweep (beyond maxBatches). */
+  deferred: z.number().int(),
+  images: z.number().int(),
+  unreadableScopes: z.number().int(),
+  describeImagesCalls: z.number().int(),
+});
+export const retentionExecuteResultSchema = z.strictObject({
+  batch: z.number().int(),
+  /** The next batch, or null after the last. */
+  next: z.number().int().nullable(),
+  deprecated: z.number().int(),
+  deregistered: z.number().int(),
+  failed: z.number().int(),
+});
+export const retentionReportResultSchema = z.strictObject({
+  sweepId: z.string(),
+  key: z.strictObject({ pk: z.string(), sk: z.string() }),
+  dryRun: z.boolean(),
+  done: retentionTotalsSchema,
+  failed: z.number().int(),
+  unreadableScopes: z.array(z.string()),
+  complianceIssues: z.number().int(),
+  /** One line per version (newest first, a few), for people watching a run. */
+  lines: z.array(z.string()),
+});
+export const retentionFailedResultSchema = z.strictObject({ recorded: z.boolean() });

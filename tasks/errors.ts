@@ -174,6 +174,7 @@ export const EXECUTION_ERRORS = [
   'ShareFailed',
   'PublishFailed',
   'LaunchTemplateUpdateFailed',
+  'RetentionFailed',
   'StageFailed',
 ] as const;
 export type ExecutionError = (typeof EXECUTION_ERRORS)[number];
@@ -181,4 +182,13 @@ export type ExecutionError = (typeof EXECUTION_ERRORS)[number];
 /** The retention planner's input contradicts itself (the same image listed twice); the message names the copy. */
 export class InvalidRetentionInput extends Error {
   override name = 'InvalidRetentionInput';
+}
+
+/**
+ * Retention could not finish: an image action failed for a reason other than throttling (the message names
+ * each image and why). The RetentionSweep state machine fails with it; in the lifecycle the Retention stage
+ * records it and notifies, and the release still succeeds (docs/retention.md).
+ */
+export class RetentionFailed extends Error {
+  override name = 'RetentionFailed';
 }

@@ -52,7 +52,9 @@
  *     default version with the image, the listed groups an instance refresh — all or nothing: any failure rolls
  *     back every template changed (previous default, refreshes cancelled) → LaunchTemplateUpdateFailed. Then Mark
  *     Approved: image and copies watermarked, protected from deregistration, tagged gami:status=approved
- * 11. Record Done, Succeeded (output: the run summary); a redistribution skips Record Done
+ * 11. Retention (workflows/stages/retention.ts): plan, retire in paced batches, report; a Retention failure is
+ *     recorded and notified and does not fail the release
+ * 12. Record Done, Succeeded (output: the run summary); a redistribution skips Record Done
  *  Failure path (every Catch, States.DataLimitExceeded by name first): Reject Run Images → Terminate Run
  *  Instances → Deregister Run Copies → Mark Record Failed (four independent cleanup actions, each retried on any error and passed over
  *  when it gives up) → Notify Failure (SNS; names anything not cleaned) → Failed (Error = one of
@@ -69,8 +71,10 @@
  *   Approval  approval.timeoutHours, then ApprovalExpired
  *   Distribute each copy ≤ 6 h (or copyCompletionMinutes + 30 min), twice at most, copyConcurrency regions at a time
  *   LaunchTemplates  the longest refreshTimeoutMinutes (checks back off from 1 to 5 min), then LaunchTemplateUpdateFailed
+ *   Retention at most LIFECYCLE_RETENTION_MAX_BATCHES batches, 20 s apart (the rest is the RetentionSweep's); the
+ *             execution timeout allows it an hour
  *
- * Later stages (Retention, between UpdateLaunchTemplates and Done) are builders in workflows/stages/ that take the state after them.
+ * Every stage is a builder in workflows/stages/ that takes the state after it.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -87,6 +91,7 @@ import { launchTemplatesStage, launchTemplatesWait } from './stages/launch-templ
 import { componentSteps } from './stages/instance';
 import { prepareStage } from './stages/prepare';
 import { publishStage } from './stages/publish';
+import { retentionStage } from './stages/retention';
 import { scanGateStage } from './stages/scan-gate';
 import { shareStage } from './stages/share';
 import { testStage } from './stages/test';
@@ -102,13 +107,16 @@ export interface GoldenAmiWorkflowProps {
   builderSecurityGroupIds?: string[];
 }
 
-/** Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), approval (configurable), copies (two attempts per wave of regions), instance refreshes, with margin. */
+/**
+ * Upper bound of one run: bake (≤ 4 h image wait), test, scan (configurable), approval (configurable), copies (two
+ * attempts per wave of regions), instance refreshes, retention (an hour), with margin.
+ */
 export function executionTimeout(pipeline: LoadedPipeline): Duration {
   const { distribution, scanGate, approval } = pipeline.config;
   const approvalHours = approval.required ? approval.timeoutHours : 0;
   const waves = Math.ceil(distribution.targetRegions.length / distribution.copyConcurrency);
   const copyMinutes = waves * 2 * copyDeadlineMinutes(distribution.copyCompletionMinutes);
-  return Duration.hours(8 + approvalHours)
+  return Duration.hours(9 + approvalHours)
     .plus(Duration.minutes(scanGate.scanTimeoutMinutes + copyMinutes))
     .plus(launchTemplatesWait({ config: pipeline.config }));
 }
@@ -150,6 +158,7 @@ export class GoldenAmiWorkflow extends Construct {
         shares: '{% $shares %}',
         parameters: '{% $parameters %}',
         redistribution: '{% $redistribute %}',
+        retention: "{% $retentionReport ? $retentionReport : {'error': $retentionError, 'cause': $retentionCause} %}",
         registry: `{% {'table': '${props.registryTableName}', 'pk': 'PIPELINE#${config.name}', 'version': $version} %}`,
       },
     });
@@ -160,7 +169,8 @@ export class GoldenAmiWorkflow extends Construct {
       .when(sfn.Condition.jsonata('{% $redistribute %}'), succeeded)
       .otherwise(done);
 
-    const launchTemplates = launchTemplatesStage(ctx, finish);
+    const retention = retentionStage(ctx, finish, props.topic);
+    const launchTemplates = launchTemplatesStage(ctx, retention);
     const publish = publishStage(ctx, launchTemplates);
     const share = shareStage(ctx, publish);
     const distribute = distributeStage(ctx, share);
@@ -201,6 +211,11 @@ export class GoldenAmiWorkflow extends Construct {
         cleanupInstances: null,
         cleanupCopies: null,
         cleanupRecord: null,
+        retention: null,
+        retentionBatch: null,
+        retentionReport: null,
+        retentionError: null,
+        retentionCause: null,
       },
     });
     start.next(prepare);
@@ -214,7 +229,7 @@ export class GoldenAmiWorkflow extends Construct {
       tracingEnabled: true,
       // Execution data stays out of the logs (it may hold findings and names); history keeps it for auditors.
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate, approval, distribute, share, publish, launch templates`,
+      comment: `golden-ami-pipeline ${config.name}: bake, test, scan gate, approval, distribute, share, publish, launch templates, retention`,
     });
   }
 }

@@ -25,7 +25,7 @@
  */
 import { StartExecutionCommand, StopExecutionCommand, type DescribeExecutionOutput } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { followExecution } from '../../bin/follow';
 import { buildApp, LOCAL_CONTEXT } from '../../infra/app';
 import { resourceNames } from '../../infra/pipeline-stack';
@@ -75,6 +75,12 @@ export interface Scenario {
   input?: unknown;
   /** What the approvers do (default approve: each approves through the real HTTP endpoint). */
   approval?: ApprovalMode;
+  /** The state machine: the lifecycle (default) or the pipeline's RetentionSweep. */
+  machine?: 'lifecycle' | 'sweep';
+  /** A notification of the execution must contain this (a Retention failure notifies though the release succeeds). */
+  expectMessage?: string;
+  /** Only in `npm run faults`, not in `npm test` (its time budget). */
+  faultsOnly?: boolean;
   expect: { status: Status; error?: string };
 }
 
@@ -100,6 +106,7 @@ export const STAGE_TASKS: [stage: string, task: TaskName][] = [
   ['LaunchTemplates', 'updateLaunchTemplates'],
   ['LaunchTemplates', 'checkInstanceRefreshes'],
   ['LaunchTemplates', 'markApproved'],
+  ['Retention', 'retention'],
 ];
 
 /** Stages whose transient Lambda scenarios run only in `npm run faults` (npm test takes DISTRIBUTION_TEST_SCENARIOS). */
@@ -324,6 +331,67 @@ const CONCURRENT_SCENARIOS: Scenario[] = [
   { id: 'All / two concurrent runs, double invocations', stage: 'All', fault: 'concurrent runs', concurrent: 2, lambda: [{ function: 'runStep', kind: 'double-invoke' }, { function: 'launchInstance', kind: 'double-invoke' }, { function: 'createImage', kind: 'double-invoke' }], expect: { status: 'SUCCEEDED' } },
 ];
 
+/**
+ * Retention, in the lifecycle and as the RetentionSweep. In the lifecycle a Retention failure never fails the
+ * release: the run succeeds, the Retention stage item says failed, a notification says why. Faults in us-east-1
+ * hit retention only (the lifecycle bakes in eu-west-1). The sweep fails with RetentionFailed and notifies.
+ */
+const RETENTION_SCENARIOS: Scenario[] = [
+  {
+    id: 'Retention / ec2:DescribeImages us-east-1 / 5xx always (release succeeds)',
+    stage: 'Retention',
+    fault: 'cloud 5xx always',
+    cloud: [{ operation: 'ec2:DescribeImages', region: 'us-east-1', error: 'InternalError' }],
+    expectMessage: 'Retention stage failed',
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    id: 'Retention / retention / error always (release succeeds)',
+    stage: 'Retention',
+    fault: 'lambda error always',
+    lambda: [{ function: 'retention', kind: 'error', error: 'Lambda.ServiceException' }],
+    expectMessage: 'Retention stage failed',
+    faultsOnly: true,
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    id: 'Retention / ec2:DescribeImageReferences / AccessDenied always (fail closed)',
+    stage: 'Retention',
+    fault: 'cloud refused',
+    cloud: [{ operation: 'ec2:DescribeImageReferences', error: 'UnauthorizedOperation' }],
+    faultsOnly: true,
+    expect: { status: 'SUCCEEDED' },
+  },
+  {
+    id: 'Sweep / ec2:DescribeImages us-east-1 / 5xx always',
+    stage: 'Sweep',
+    fault: 'cloud 5xx always',
+    machine: 'sweep',
+    cloud: [{ operation: 'ec2:DescribeImages', region: 'us-east-1', error: 'InternalError' }],
+    expectMessage: 'retention sweep of pipeline web-base failed',
+    expect: { status: 'FAILED', error: 'RetentionFailed' },
+  },
+  ...(['crash-before', 'crash-after', 'timeout-after', 'double-invoke'] as LambdaFaultKind[]).map((kind) => ({
+    id: `Sweep / retention / ${kind} once`,
+    stage: 'Sweep',
+    fault: `lambda ${kind} once`,
+    machine: 'sweep' as const,
+    lambda: [{ function: 'retention' as TaskName, kind, count: 1 }],
+    faultsOnly: true,
+    expect: { status: 'SUCCEEDED' as const },
+  })),
+  { id: 'Sweep / ec2 / 30% throttled', stage: 'Sweep', fault: 'cloud throttling', machine: 'sweep', cloud: [{ operation: 'ec2:*', error: 'RequestLimitExceeded', probability: 0.3 }], faultsOnly: true, expect: { status: 'SUCCEEDED' } },
+  {
+    id: 'Sweep / ec2:DescribeImageReferences / AccessDenied in prod (fail closed)',
+    stage: 'Sweep',
+    fault: 'cloud refused',
+    machine: 'sweep',
+    cloud: [{ operation: 'ec2:DescribeImageReferences', accountId: '222222222222', error: 'UnauthorizedOperation' }],
+    faultsOnly: true,
+    expect: { status: 'SUCCEEDED' },
+  },
+];
+
 /** Every scenario: `npm run faults`. */
 export const SCENARIOS: Scenario[] = [
   ...transientLambdaScenarios(),
@@ -334,6 +402,7 @@ export const SCENARIOS: Scenario[] = [
   ...STOP_SCENARIOS,
   ...TIMEOUT_SCENARIOS,
   ...CONCURRENT_SCENARIOS,
+  ...RETENTION_SCENARIOS,
 ];
 
 /** The distribution scenarios `npm test` runs (four; the rest run in `npm run faults`). */
@@ -360,6 +429,7 @@ export const TEST_SCENARIOS: Scenario[] = [
   ...transientLambdaScenarios(true).filter((s) => !DISTRIBUTION_STAGES.includes(s.stage)),
   ...SCENARIOS.filter(
     (s) =>
+      !s.faultsOnly &&
       !(s.fault.startsWith('lambda') && s.fault.endsWith(' once') && s.stage !== 'FailurePath') &&
       !(DISTRIBUTION_STAGES.includes(s.stage) || s.cloud === FAILING_AFTER_COPIES) &&
       // npm test's budget: the approval stage's rejection, expiry and failing emails (all five in npm run faults).
@@ -406,7 +476,8 @@ export async function startHarness() {
   });
   const config = stacks[0].pipeline.config;
   const names = resourceNames(config.name);
-  const stateMachineArn = runtime.stateMachines[names.stateMachine];
+  const lifecycleArn = runtime.stateMachines[names.stateMachine];
+  const sweepArn = runtime.stateMachines[names.retentionSweep];
   const sfn = runtime.sfnClient();
   const registry = DynamoDBDocumentClient.from(createClient(DynamoDBClient, { region: REGION }));
   // Approvers decide through the real HTTP endpoint, as in the workflow tests.
@@ -430,6 +501,7 @@ export async function startHarness() {
     });
 
   async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
+    const stateMachineArn = scenario.machine === 'sweep' ? sweepArn : lifecycleArn;
     const faults = runtime.cloud.world.faults;
     const lambdas = runtime.stepFunctions.engine.lambdas;
     const injectedBefore = lambdas.injectedFaults.length;
@@ -491,7 +563,12 @@ export async function startHarness() {
 
     const problems: string[] = [];
     const messages = runtime.cloud.mailbox().slice(mailboxBefore);
-    for (const outcome of outcomes) problems.push(...(await checkInvariants(scenario, outcome, messages)));
+    for (const outcome of outcomes) {
+      problems.push(...(scenario.machine === 'sweep' ? await checkSweepInvariants(scenario, outcome, messages) : await checkInvariants(scenario, outcome, messages)));
+      if (scenario.expectMessage && !messages.some((m) => m.message.includes(outcome.executionArn) && m.message.includes(scenario.expectMessage!))) {
+        problems.push(`no notification saying "${scenario.expectMessage}"`);
+      }
+    }
     return { scenario, outcomes, problems, lambdaFaults: lambdas.injectedFaults.length - injectedBefore, cloudFaults };
   }
 
@@ -596,6 +673,36 @@ export async function startHarness() {
           if (active.length > 0 && !notification?.includes(group)) problems.push(`${group}: instance refresh ${active[0].instanceRefreshId} left ${active[0].status}`);
         }
       }
+    }
+    return problems;
+  }
+
+  /**
+   * The sweep's invariants: terminal with the expected status, a failure named RetentionFailed and notified; the
+   * current golden image (the publish parameter's) still registered and not deprecated in every region; the
+   * sweep's registry item reported (or failed) when it got as far as a plan.
+   */
+  async function checkSweepInvariants(scenario: Scenario, outcome: RunOutcome, messages: { message: string }[]): Promise<string[]> {
+    const problems: string[] = [];
+    const { executionArn, description } = outcome;
+    const status = description.status as string;
+    if (status !== scenario.expect.status) problems.push(`status ${status}, expected ${scenario.expect.status} (${description.error ?? ''}: ${description.cause ?? ''})`);
+    if (status === 'FAILED' && description.error !== 'RetentionFailed') problems.push(`error ${description.error}, expected RetentionFailed`);
+    if (status === 'FAILED' && !messages.some((m) => m.message.includes(executionArn))) problems.push('no notification');
+    for (const region of runtime.cloud.world.state.regions) {
+      const state = runtime.cloud.world.region(TOOLING, region);
+      const golden = config.publish ? state.parameters[config.publish.ssmParameter]?.value : undefined;
+      if (!golden) continue;
+      const image = state.images[golden];
+      if (!image || image.state === 'deregistered') problems.push(`the current golden image ${golden} in ${region} is gone`);
+      else if (image.deprecationTime !== undefined && image.deprecationTime <= clock.now()) problems.push(`the current golden image ${golden} in ${region} is deprecated`);
+    }
+    if (status === 'SUCCEEDED') {
+      const output = JSON.parse(description.output ?? '{}') as { registry?: { pk: string; sk: string } };
+      const item = output.registry
+        ? (await registry.send(new QueryCommand({ TableName: names.registryTable, KeyConditionExpression: 'pk = :pk AND sk = :sk', ExpressionAttributeValues: { ':pk': output.registry.pk, ':sk': output.registry.sk } }))).Items?.[0]
+        : undefined;
+      if (item?.status !== 'reported') problems.push(`the sweep's report is ${item?.status ?? 'missing'}`);
     }
     return problems;
   }

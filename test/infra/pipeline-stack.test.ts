@@ -147,7 +147,7 @@ describe('task functions and their permissions', () => {
   });
 
   it('denies every task any change to an approved or published image, and tagging one so — but markApproved may tag approved', () => {
-    for (const task of TASK_NAMES) {
+    for (const task of TASK_NAMES.filter((t) => t !== 'retention')) {
       const denies = policyOf(task).filter((st) => st.Effect === 'Deny');
       expect({ task, denies }).toEqual({
         task,
@@ -174,7 +174,7 @@ describe('task functions and their permissions', () => {
     const prodRole = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/GamiLaunchTemplateUpdater']] };
     for (const task of TASK_NAMES) {
       const grants = grantsOf(task, 'sts:AssumeRole');
-      const crossAccount = ['updateLaunchTemplates', 'checkInstanceRefreshes', 'rollbackLaunchTemplates', 'cleanup', 'publishImage'].includes(task);
+      const crossAccount = ['updateLaunchTemplates', 'checkInstanceRefreshes', 'rollbackLaunchTemplates', 'cleanup', 'publishImage', 'retention'].includes(task);
       expect({ task, assumes: grants.length > 0 }).toEqual({ task, assumes: crossAccount });
       if (crossAccount) expect(JSON.stringify(grants)).toContain(JSON.stringify(prodRole));
     }
@@ -190,7 +190,7 @@ describe('task functions and their permissions', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::parameter/aws/service/*']] },
       }),
     ]);
-    for (const task of TASK_NAMES.filter((t) => t !== 'prepare' && t !== 'publishImage')) {
+    for (const task of TASK_NAMES.filter((t) => t !== 'prepare' && t !== 'publishImage' && t !== 'retention')) {
       expect({ task, grants: grantsOf(task, 'ssm:GetParameter') }).toEqual({ task, grants: [] });
     }
   });
@@ -218,6 +218,42 @@ describe('task functions and their permissions', () => {
     }
     expect(grantsOf('shareImage', 'ec2:ModifyImageAttribute')).toEqual([expect.objectContaining({ Condition: tagged })]);
     expect(grantsOf('cleanup', 'ec2:DeregisterImage')).toEqual([expect.objectContaining({ Condition: tagged })]);
+  });
+
+  it('exempts retention narrowly: it may deprecate, deregister and tag an approved image deprecated or retired, nothing else', () => {
+    const denies = policyOf('retention').filter((st) => st.Effect === 'Deny');
+    const protectedImage = { 'aws:ResourceTag/gami:status': ['approved', 'published'] };
+    const others = IMAGE_MUTATIONS.filter((a) => !['ec2:CreateTags', 'ec2:EnableImageDeprecation', 'ec2:DeregisterImage'].includes(a));
+    expect(denies).toEqual([
+      expect.objectContaining({ Action: others, Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:*::image/*']] }, Condition: { StringEquals: protectedImage } }),
+      expect.objectContaining({
+        Action: 'ec2:CreateTags',
+        Condition: { StringEquals: protectedImage, StringNotEquals: { 'aws:RequestTag/gami:status': ['deprecated', 'retired'] } },
+      }),
+      expect.objectContaining({
+        Action: 'ec2:CreateTags',
+        Condition: { StringEquals: protectedImage, 'ForAnyValue:StringNotEquals': { 'aws:TagKeys': ['gami:status'] } },
+      }),
+      expect.objectContaining({ Action: 'ec2:CreateTags', Resource: '*', Condition: { StringEquals: { 'aws:RequestTag/gami:status': ['approved', 'published'] } } }),
+    ]);
+    const pipelineTag = { StringEquals: { 'aws:ResourceTag/gami:pipeline': 'web-base' } };
+    expect(grantsOf('retention', 'ec2:DeregisterImage')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('retention', 'ec2:DeleteSnapshot')).toEqual([{ Resource: expect.anything(), Condition: pipelineTag }]);
+    expect(grantsOf('retention', 'sts:AssumeRole')).toHaveLength(1);
+    // Besides retention, only the clean-up (copies of a failed run) and copyImage (its own failed copy) deregister.
+    for (const task of TASK_NAMES.filter((t) => !['retention', 'cleanup', 'copyImage'].includes(t))) {
+      expect({ task, grants: grantsOf(task, 'ec2:DeregisterImage') }).toEqual({ task, grants: [] });
+    }
+  });
+
+  it('runs the retention sweep from an EventBridge Scheduler schedule, daily by default', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'gami-web-base-retention-sweep',
+      ScheduleExpression: 'cron(0 4 * * ? *)',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('RetentionSweep') }, RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 3 }) }),
+    });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineName: 'gami-web-base-retention-sweep' });
   });
 
   it('gives each function the timeout of FUNCTION_TIMEOUT_SECONDS', () => {

@@ -19,7 +19,7 @@ describe('GamiTargetAccountStack (example pipeline, prod account)', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'GamiLaunchTemplateUpdater',
       AssumeRolePolicyDocument: {
-        Statement: ['lt-update', 'lt-check', 'lt-rollback', 'cleanup', 'publish'].map((s) => ({
+        Statement: ['lt-update', 'lt-check', 'lt-rollback', 'cleanup', 'publish', 'retention'].map((s) => ({
           Action: 'sts:AssumeRole',
           Effect: 'Allow',
           Condition: { StringEquals: { 'sts:ExternalId': 'gami-web-base' } },

@@ -36,14 +36,14 @@ describe('gami validate', () => {
       '  remediation windows: HIGH fixed ≤ 7 d ago, MEDIUM fixed ≤ 30 d ago; fixable findings past them fail the gate',
       '  image: root 10 GiB gp3 3000 IOPS 250 MiB/s, data /dev/sdf 20 GiB gp3; encrypted with alias/gami-ami; boot mode uefi-preferred; IMDSv2 only',
       '  approval: 2 of 2 approvers (alice.platform@example.com, bob.security@example.com) within 72 h, each by a personal signed link; one rejection rejects',
-      '  runs today: bake → test → scan gate → approval → distribute → share → publish → launch templates:',
+      '  runs today: bake → test → scan gate → approval → distribute → share → publish → launch templates → retention:',
       '    copies to eu-central-1, us-east-1 (2 at a time)',
       '    shares with 2 accounts; never public',
       '    publishes the image id to /golden/web-base/latest in every region and in 1 consumer account',
       '    updates 2 launch templates, all or nothing (rolled back on any failure): web-prod (222222222222/eu-west-1; refreshes web-prod-asg at ≥ 90 % healthy), web-staging (333333333333/eu-central-1)',
       '    marks the image and its copies approved: watermarked web-base, protected from deregistration, tagged gami:status=approved',
+      '    retention: keeps the newest 3, deprecates after 30 d, deregisters after 90 d with snapshots; never an image in use in eu-west-1, eu-central-1, us-east-1 or 2 consumer accounts; sweep cron(0 4 * * ? *)',
       '  configured, not yet built (checked now, run by a later release):',
-      '    retention: keeps the newest 3, deprecates after 30 d, deregisters after 90 d with snapshots',
       '    schedule: cron(0 3 ? * MON *) Europe/Dublin, would next run 2026-11-23T03:00:00.000Z',
     ]);
     expect(err).toEqual(['1 file(s): 1 valid, 0 invalid; 0 error(s), 0 warning(s)']);
@@ -51,7 +51,7 @@ describe('gami validate', () => {
 
   it('lists as "not yet built" exactly the stages the workflow does not have (update both when a stage lands)', () => {
     // The workflow's stages, as the registry records them.
-    expect(STAGES).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Done', 'Failed']);
+    expect(STAGES).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Retention', 'Done', 'Failed']);
     for (const stage of NOT_YET_BUILT) expect(STAGES).not.toContain(stage);
   });
 

@@ -62,6 +62,19 @@ describe('stateExitLines', () => {
   });
 });
 
+describe('retention lines', () => {
+  it('prints the plan, each version with why it is kept, and a failure that does not fail the release', () => {
+    expect(stateExitLines('Plan Retention', { images: 8, dryRun: false, batches: 1, planned: { kept: 6, deprecated: 1, deregistered: 1, freedGiB: 8 } })).toEqual([
+      'retention plan: 8 images — keep 6, deprecate 1, deregister 1 (8 GiB) in 1 batch(es)',
+    ]);
+    expect(stateExitLines('Report Retention', { lines: ['version 3: 1 kept — eu-west-1: used by launch template web-prod'] })).toEqual([
+      '  version 3: 1 kept — eu-west-1: used by launch template web-prod',
+    ]);
+    expect(stateExitLines('Plan Retention', { Error: 'AccessDenied', Cause: 'no' })).toEqual(['plan retention failed: AccessDenied — no']);
+    expect(stateExitLines('Record Retention Failed', { recorded: true })).toEqual(['retention FAILED (recorded and notified; the release stands)']);
+  });
+});
+
 describe('cleanupLines (what the clean-up of a stopped run did)', () => {
   const arn = 'arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:run-1';
 

@@ -22,7 +22,7 @@ describe('npm start (gami demo)', () => {
     // Assess
     expect(code).toBe(0);
     const stages = first.filter((l) => l.includes('── ')).map((l) => l.split('── ')[1]);
-    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Done']);
+    expect(stages).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Retention', 'Done']);
     // Without a terminal the demo prints each approver's link and approves through the page as each of them.
     const links = first.filter((l) => l.includes('approval link for '));
     expect(links.map((l) => /approval link for (\S+):/.exec(l)?.[1])).toEqual(['alice.platform@example.com', 'bob.security@example.com']);
@@ -31,6 +31,17 @@ describe('npm start (gami demo)', () => {
     expect(first.some((l) => l.includes('approved by alice.platform@example.com, bob.security@example.com'))).toBe(true);
     expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/launch template web-prod \(222222222222\/eu-west-1\): version 2 is the default \(was 1\)$/)]));
     expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/approved ami-[0-9a-f]+ in eu-west-1: watermark 111111111111:web-base, protected from deregistration$/)]));
+    // Retention: version 1 (120 days, unused) is deregistered, 2 and 3 deprecated; the run's own image is the current golden one.
+    expect(first).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/retention plan: 11 images — keep 6, deprecate 4, deregister 1 \(8 GiB\) in 1 batch\(es\)$/),
+        expect.stringMatching(/ {2}version 5: 3 kept — .*version 5 is the current golden image/),
+        expect.stringMatching(/ {2}version 1 retired: 1 deregistered$/),
+      ]),
+    );
+    // The second run keeps the first run's image (among the newest approved) and has nothing left to deregister.
+    expect(second).toEqual(expect.arrayContaining([expect.stringMatching(/ {2}version 5: 3 kept — .*version 5 is among the newest 3 approved/)]));
+    expect(second).toEqual(expect.arrayContaining([expect.stringMatching(/retention plan: 13 images — keep 9, deprecate 4, deregister 0 \(0 GiB\)$/)]));
     expect(first).toEqual(expect.arrayContaining([expect.stringMatching(/^✓ web-base v5: ami-[0-9a-f]+ \(web-base-5-20261122\) in eu-west-1$/)]));
     expect(first).toContain('  CRITICAL           0           0   ok');
     expect(first).toContain('  registry: table gami-registry-web-base, pk PIPELINE#web-base, sk IMAGE#000005 (simulated DynamoDB under ' + stateDir + '/dynamodb)');

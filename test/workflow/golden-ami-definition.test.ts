@@ -54,9 +54,9 @@ describe('golden-ami workflow definition', () => {
   it('is a JSONata Standard workflow with X-Ray, logging without execution data, and a run timeout', () => {
     expect(definition.QueryLanguage).toBe('JSONata');
     expect(definition.StartAt).toBe('Start Run');
-    // 8 h for bake and test, the scan's 60 minutes, the approval's 72 hours, two attempts of the copies (one wave:
-    // 2 regions, 2 at a time) of 6 h each, and the instance refreshes' (120 min) plus one back-off step (5 min).
-    expect(definition.TimeoutSeconds).toBe(8 * 3600 + 60 * 60 + 72 * 3600 + 2 * 6 * 3600 + 125 * 60);
+    // 9 h for bake, test and retention, the scan's 60 minutes, the approval's 72 hours, two attempts of the copies
+    // (one wave: 2 regions, 2 at a time) of 6 h each, and the instance refreshes' (120 min) plus one back-off step.
+    expect(definition.TimeoutSeconds).toBe(9 * 3600 + 60 * 60 + 72 * 3600 + 2 * 6 * 3600 + 125 * 60);
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -80,7 +80,9 @@ describe('golden-ami workflow definition', () => {
       });
     }
     expect(states['Roll Back Launch Templates'].Catch?.map((c) => [c.ErrorEquals, c.Next])).toEqual([[['States.ALL'], 'Launch Template Rollback Incomplete']]);
-    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n) && !toRollback.has(n) && n !== 'Roll Back Launch Templates')) {
+    // Retention's errors never reach the failure path (next test).
+    const retention = new Set(['Plan Retention', 'Retire Batch', 'Report Retention', 'Record Retention Failed', 'Notify Retention Failed']);
+    for (const [name, state] of tasks.filter(([n]) => !failurePath.has(n) && !toRollback.has(n) && !retention.has(n) && n !== 'Roll Back Launch Templates')) {
       // The approval's own time-out is ApprovalExpired, caught first (then the same catches as every task).
       const catches = name === 'Request Approval' ? state.Catch?.slice(1) : state.Catch;
       if (name === 'Request Approval') {
@@ -97,6 +99,30 @@ describe('golden-ami workflow definition', () => {
       expect(catches?.[1]?.Assign).toMatchObject({ error: expect.stringContaining("'StageFailed'") });
     }
     expect(tasks.length).toBeGreaterThan(15);
+  });
+
+  it('records and notifies a Retention failure, then succeeds: Retention never fails the release', () => {
+    for (const name of ['Plan Retention', 'Retire Batch', 'Report Retention']) {
+      expect({ name, catches: states[name].Catch?.map((c) => [c.ErrorEquals, c.Next]) }).toEqual({
+        name,
+        catches: [
+          [['States.DataLimitExceeded'], 'Record Retention Failed'],
+          [['States.ALL'], 'Record Retention Failed'],
+        ],
+      });
+    }
+    expect(states['Report Retention'].Next).toBe('Redistribution?');
+    expect({ next: states['Record Retention Failed'].Next, caught: states['Record Retention Failed'].Catch?.map((c) => c.Next) }).toEqual({
+      next: 'Notify Retention Failed',
+      caught: ['Notify Retention Failed'],
+    });
+    expect({ next: states['Notify Retention Failed'].Next, caught: states['Notify Retention Failed'].Catch?.map((c) => c.Next) }).toEqual({
+      next: 'Redistribution?',
+      caught: ['Redistribution?'],
+    });
+    // Batches are paced: a Wait between them.
+    expect((states['More Batches?'] as { Choices?: { Next: string }[] }).Choices?.[0]?.Next).toBe('Pace Retirements');
+    expect(states['Pace Retirements']).toMatchObject({ Type: 'Wait', Seconds: 20, Next: 'Retire Batch' });
   });
 
   it('runs each clean-up action on after the one before gave up, and retries each on any error', () => {

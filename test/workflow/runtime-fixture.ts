@@ -66,6 +66,15 @@ export async function startRuntime(options: RuntimeOptions = {}) {
     return { executionArn: executionArn!, description, events, output: description.output ? JSON.parse(description.output) : undefined };
   }
 
+  /** Start the pipeline's RetentionSweep (as its schedule does) and wait until it ends. */
+  async function sweep(input: unknown = {}) {
+    const arn = runtime.stateMachines[resourceNames(pipeline.name).retentionSweep];
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify(input) }));
+    const events: HistoryEvent[] = [];
+    const description = await followExecution(sfn, executionArn!, { wait: () => clock.sleep(60_000), onEvent: (e) => events.push(e) });
+    return { executionArn: executionArn!, description, events, output: description.output ? JSON.parse(description.output) : undefined };
+  }
+
   return {
     runtime,
     clock,
@@ -73,6 +82,7 @@ export async function startRuntime(options: RuntimeOptions = {}) {
     stateMachineArn,
     sfn,
     run,
+    sweep,
     server,
     decisions,
     /** Change what approvers do from the next email on. */

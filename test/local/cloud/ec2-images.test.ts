@@ -1,6 +1,7 @@
 import {
   CopyImageCommand,
   CreateImageCommand,
+  CreateLaunchTemplateVersionCommand,
   CreateTagsCommand,
   DeleteSnapshotCommand,
   DeleteTagsCommand,
@@ -470,6 +471,35 @@ describe('retirement', () => {
 
     expect(tooling.ImageReferences).toEqual([{ ImageId: v4, ResourceType: 'ssm:Parameter', Arn: 'arn:aws:ssm:eu-west-1:111111111111:parameter/golden/web-base/latest' }]);
     expect(prod.ImageReferences?.map((r) => r.ResourceType).sort()).toEqual(['ec2:Instance', 'ec2:Instance', 'ec2:LaunchTemplate']);
+  });
+
+  it('looks at the newest 10 launch template versions by default, as deep as version-depth says (1-10,000), and checks its options', async () => {
+    const ec2 = clients.ec2(REGION);
+    const v3 = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:gami:version', Values: ['3'] }] }))).Images?.[0].ImageId ?? '';
+    const v4 = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:gami:version', Values: ['4'] }] }))).Images?.[0].ImageId ?? '';
+    const prod = clients.ec2(REGION, credentialsOf(PROD));
+    // web-prod's version 1 uses v3; ten newer versions use v4, so version 1 is the 11th newest.
+    for (let i = 0; i < 10; i++) {
+      await prod.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: 'web-prod', SourceVersion: '1', LaunchTemplateData: { ImageId: v4 } }));
+    }
+    const templates = (depth?: string) =>
+      prod
+        .send(
+          new DescribeImageReferencesCommand({
+            ImageIds: [v3],
+            ResourceTypes: [{ ResourceType: 'ec2:LaunchTemplate', ResourceTypeOptions: depth ? [{ OptionName: 'version-depth', OptionValues: [depth] }] : undefined }],
+          }),
+        )
+        .then((out) => out.ImageReferences?.length ?? 0);
+    const refused = (options: object) => prod.send(new DescribeImageReferencesCommand({ ImageIds: [v3], ResourceTypes: [options] })).catch((e: unknown) => e);
+
+    expect(await templates()).toBe(0);
+    expect(await templates('10')).toBe(0);
+    expect(await templates('11')).toBe(1);
+    expect(await refused({ ResourceType: 'ec2:LaunchTemplate', ResourceTypeOptions: [{ OptionName: 'version-depth', OptionValues: ['10001'] }] })).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(await refused({ ResourceType: 'ssm:Parameter', ResourceTypeOptions: [{ OptionName: 'version-depth', OptionValues: ['5'] }] })).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(await refused({ ResourceType: 'ec2:Volume' })).toMatchObject({ name: 'InvalidParameterValue' });
+    expect(await prod.send(new DescribeImageReferencesCommand({ ImageIds: [v3], ResourceTypes: [{ ResourceType: 'imagebuilder:ImageRecipe' }] }))).toMatchObject({ ImageReferences: [] });
   });
 
   it('creates and deletes tags through the index DescribeImages uses', async () => {

@@ -855,9 +855,20 @@ export function launchTemplateImageId(world: World, accountId: string, region: s
   return world.hasAccount(owner) ? world.region(owner, region).parameters[name]?.value : undefined;
 }
 
-const DEFAULT_INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
-const DEFAULT_VERSION_DEPTH = 20;
+/** DescribeImageReferences' options, as the EC2 API reference gives them (ResourceTypeOption). */
+const INSTANCE_STATES = ['pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped'];
+const DEFAULT_VERSION_DEPTH = 10;
+const MAX_VERSION_DEPTH = 10_000;
+const REFERENCE_TYPES = ['ec2:Instance', 'ec2:LaunchTemplate', 'ssm:Parameter', 'imagebuilder:ImageRecipe', 'imagebuilder:ContainerRecipe'];
+const TYPE_OPTIONS: Record<string, string> = { 'ec2:Instance': 'state-name', 'ec2:LaunchTemplate': 'version-depth' };
 
+/**
+ * DescribeImageReferences: 1-10 images a call; the resource types to look at (or IncludeAllResourceTypes, with the
+ * default options); options only for instances (`state-name`, default every state) and launch templates
+ * (`version-depth` 1-10,000 newest versions, default 10). Image Builder recipes are accepted and never found
+ * (the simulated account has no Image Builder). References are those in the calling account and region, so a
+ * consumer account sees what it runs from an image shared with it.
+ */
 export const describeImageReferences: Operation<DescribeImageReferencesCommandInput, DescribeImageReferencesCommandOutput> = async (ctx, input) => {
   const imageIds = input.ImageIds ?? [];
   if (imageIds.length === 0 || imageIds.length > 10) fail('InvalidParameterValue', 'ImageIds must contain between 1 and 10 image ids');
@@ -865,6 +876,17 @@ export const describeImageReferences: Operation<DescribeImageReferencesCommandIn
     fail('MissingParameter', 'Either IncludeAllResourceTypes or ResourceTypes must be specified');
   }
   for (const id of imageIds) checkIdFormat(id, 'ami', 'InvalidAMIID.Malformed');
+  for (const r of input.ResourceTypes ?? []) {
+    if (!REFERENCE_TYPES.includes(r.ResourceType ?? '')) fail('InvalidParameterValue', `Invalid resource type: ${r.ResourceType}`);
+    for (const o of r.ResourceTypeOptions ?? []) {
+      if (TYPE_OPTIONS[r.ResourceType ?? ''] !== o.OptionName) fail('InvalidParameterValue', `Option ${o.OptionName} is not valid for resource type ${r.ResourceType}`);
+      const values = o.OptionValues ?? [];
+      if (o.OptionName === 'version-depth' && (values.length !== 1 || !/^\d+$/.test(values[0]) || Number(values[0]) < 1 || Number(values[0]) > MAX_VERSION_DEPTH)) {
+        fail('InvalidParameterValue', `version-depth must be one integer between 1 and ${MAX_VERSION_DEPTH}`);
+      }
+      if (o.OptionName === 'state-name' && values.some((v) => !INSTANCE_STATES.includes(v))) fail('InvalidParameterValue', `Invalid state-name: ${values.join(', ')}`);
+    }
+  }
   const requested = new Map((input.ResourceTypes ?? []).map((r) => [r.ResourceType, r.ResourceTypeOptions ?? []]));
   const wants = (type: string) => input.IncludeAllResourceTypes === true || requested.has(type as never);
   const option = (type: string, name: string): string[] | undefined =>
@@ -873,7 +895,7 @@ export const describeImageReferences: Operation<DescribeImageReferencesCommandIn
   const refs: ImageReference[] = [];
   for (const imageId of imageIds) {
     if (wants('ec2:Instance')) {
-      const states = option('ec2:Instance', 'state-name') ?? DEFAULT_INSTANCE_STATES;
+      const states = option('ec2:Instance', 'state-name') ?? INSTANCE_STATES;
       for (const instance of Object.values(regionState.instances)) {
         if (instance.imageId === imageId && states.includes(instance.state)) {
           refs.push({ ImageId: imageId, ResourceType: 'ec2:Instance', Arn: `arn:aws:ec2:${region}:${account}:instance/${instance.instanceId}` });
