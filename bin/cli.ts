@@ -10,7 +10,10 @@
  * Entry points: `bin/gami.js` is the installed launcher (`npx gami`), which runs bin/gami.ts with tsx, as
  * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
+import { addExecutionsCommand } from './executions';
 import { addImagesCommand } from './images';
+import { addStartCommand } from './start';
+import { addStatusCommand } from './status';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -54,6 +57,11 @@ export interface Io {
   env?: NodeJS.ProcessEnv;
   /** Subscribe to Ctrl-C; returns the unsubscribe. Default: process SIGINT. */
   onInterrupt?: (listener: () => void) => () => void;
+  /**
+   * Clock of runs on the local runtime (`gami start --local`), given when the state directory's simulated
+   * account was last saved; tests give a virtual clock.
+   */
+  clock?: (savedAt: number | undefined) => import('../local/clock').Clock;
 }
 
 const defaultIo: Io = {
@@ -245,6 +253,9 @@ export function buildProgram(io: Io = defaultIo): Command {
     });
 
   addImagesCommand(program, io);
+  addStartCommand(program, io);
+  addStatusCommand(program, io);
+  addExecutionsCommand(program, io);
   return program;
 }
 

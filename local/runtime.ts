@@ -19,6 +19,7 @@ import type { Json } from './engine/asl';
 import type { EngineOptions } from './engine/engine';
 import { EventRouter, type StatusChangeDelivery } from './events/router';
 import { LocalStepFunctions, registerLocalSfn } from './sfn';
+import { ExecutionStore, persistExecutions } from './sfn/store';
 
 export interface LocalRuntimeOptions {
   /** The CDK app (or one stack), built with LOCAL_SYNTH_CONTEXT. */
@@ -26,7 +27,10 @@ export interface LocalRuntimeOptions {
   clock: Clock;
   /** Scenario that seeds a new simulated account (default: the example world). */
   scenario?: string | ScenarioInput;
-  /** Persist the simulated account under this directory (e.g. `.gami`); default in memory. */
+  /**
+   * Persist the simulated account, and the Step Functions executions with their histories, under this
+   * directory (e.g. `.gami`), so a later runtime or `gami … --local` sees them; default in memory.
+   */
   stateDir?: string;
   /** Seed for the engine's random source (jitter, task tokens): reproducible runs. */
   seed?: number | string;
@@ -90,6 +94,7 @@ export class LocalRuntime {
     /** The local EventBridge: status changes of executions, delivered to the stacks' rule targets. */
     readonly events: EventRouter,
     private readonly restore: () => void,
+    private readonly flushExecutions: () => void,
   ) {}
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -118,14 +123,28 @@ export class LocalRuntime {
     delete process.env.AWS_PROFILE;
     delete process.env.AWS_SESSION_TOKEN;
 
+    let persistence: ReturnType<typeof persistExecutions> | undefined;
     const stepFunctions = new LocalStepFunctions({
       clock: options.clock,
       region: definitions.region,
       account: definitions.account,
       seed: options.seed,
-      onEvent: options.onEvent,
+      onEvent: (execution, event) => {
+        persistence?.changed(execution);
+        options.onEvent?.(execution, event);
+      },
       clientConfig: (_service, where) => ({ region: where.region, credentials: credentialsOf(cloud, where.account) }),
     });
+    // Executions of earlier runs (state directory): readable again through the API; one that was running when
+    // its process ended cannot resume and is closed ABORTED (LocalStepFunctions.restore).
+    const store = options.stateDir ? new ExecutionStore(options.stateDir) : undefined;
+    if (store) {
+      const saved = store.load(options.clock.now());
+      persistence = persistExecutions(stepFunctions, store);
+      if (saved) for (const record of stepFunctions.restore(saved)) persistence.changed(record);
+      store.prune(options.clock.now());
+      stepFunctions.engine.onStatusChange((record) => persistence?.changed(record));
+    }
     registerFunctions(stepFunctions.engine.lambdas, definitions);
     const unregisterSfn = registerLocalSfn(stepFunctions);
     // As on AWS: every execution status change goes to EventBridge, and the stacks' rules (the one that cleans
@@ -135,19 +154,27 @@ export class LocalRuntime {
 
     const stateMachines: Record<string, string> = {};
     for (const machine of definitions.stateMachines) {
+      const existing = stepFunctions.listStateMachines({ maxResults: 1000 }).stateMachines?.find((m) => m.name === machine.name);
+      if (existing) {
+        // A state machine of an earlier run: deployed again, as CloudFormation updates it (same ARN, history kept).
+        stepFunctions.updateDefinition(existing.stateMachineArn!, machine.definitionString);
+        stateMachines[machine.name] = existing.stateMachineArn!;
+        continue;
+      }
       stateMachines[machine.name] = stepFunctions.createStateMachine({
         name: machine.name,
         definition: machine.definitionString,
         roleArn: machine.roleArn,
       }).stateMachineArn!;
     }
+    persistence?.saveStateMachines();
     const restore = () => {
       unsubscribe();
       unregisterSfn();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
     };
-    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, restore);
+    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, restore, () => persistence?.flush());
   }
 
   /** The synthesized state machine named `name`. */
@@ -175,6 +202,7 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     await this.events.settled();
+    this.flushExecutions();
     this.restore();
     await this.cloud.stop();
   }

@@ -1,0 +1,128 @@
+/**
+ * gami start / status / executions against the local runtime: a run started by one command is seen by the
+ * next ones (the executions persisted in the state directory), and every wrong argument is one line, exit 2.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main, type Io } from '../../bin/cli';
+import { VirtualClock } from '../../local/clock';
+
+function capture(): { io: Io; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l) => out.push(l), err: (l) => err.push(l), clock: (savedAt) => new VirtualClock(Math.max(savedAt ?? 0, Date.UTC(2026, 10, 22, 9))) }, out, err };
+}
+
+let stateDir: string;
+let executionArn: string;
+let firstOut: string[];
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'gami-operators-'));
+  const { io, out, err } = capture();
+  const code = await main(['start', 'web-base', '--local', '--state-dir', stateDir, '--reason', 'monthly patch', '--requested-by', 'alice@example.com', '--name', 'first-run'], io);
+  if (code !== 0) throw new Error(`gami start failed (${code}): ${[...out, ...err].join('\n')}`);
+  firstOut = out;
+  executionArn = 'arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:first-run';
+}, 60_000);
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
+describe('gami start --local', () => {
+  it('ran the pipeline to its end and said so, stage by stage', () => {
+    expect(firstOut[0]).toBe(`started arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:first-run (local runtime, state in ${stateDir})`);
+    expect(firstOut.slice(1, -1).map((l) => l.split('  ')[1])).toEqual(['Prepare', 'Bake', 'Test', 'ScanGate', 'Done']);
+    expect(firstOut.at(-1)).toMatch(/^✓ arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:first-run: SUCCEEDED in \d+m \d\ds$/);
+  });
+
+  it('a second run in the same state directory continues the numbering; JSON output', async () => {
+    const { io, out } = capture();
+    const code = await main(['start', 'web-base', '--local', '--state-dir', stateDir, '--name', 'second-run', '--format', 'json'], io);
+    expect(code).toBe(0);
+    const result = JSON.parse(out.join('\n')) as { status: string; output: { version: number; requestedBy: string } };
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output.version).toBe(6);
+    expect(result.output.requestedBy).toMatch(/ \(local\)$/);
+  }, 60_000);
+});
+
+describe('gami executions --local', () => {
+  it('lists the runs of earlier processes, newest first, with who started them and why', async () => {
+    const { io, out } = capture();
+    expect(await main(['executions', 'web-base', '--local', '--state-dir', stateDir], io)).toBe(0);
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatch(/^second-run {2}SUCCEEDED/);
+    expect(out[1]).toMatch(/^first-run {2}SUCCEEDED {2}2026-11-22 09:00:00Z +\d+m \d\ds {2}\(alice@example\.com: monthly patch\)$/);
+  });
+
+  it('filters by status and gives JSON', async () => {
+    const { io, out } = capture();
+    expect(await main(['executions', 'web-base', '--local', '--state-dir', stateDir, '--status', 'FAILED', '--format', 'json'], io)).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toEqual([]);
+  });
+});
+
+describe('gami status --local', () => {
+  it('describes one execution by name: times, last state, who and why', async () => {
+    const { io, out } = capture();
+    expect(await main(['status', 'first-run', '--local', '--state-dir', stateDir, '--format', 'json'], io)).toBe(0);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({
+      executionArn,
+      name: 'first-run',
+      pipeline: 'web-base',
+      status: 'SUCCEEDED',
+      startDate: '2026-11-22T09:00:00.000Z',
+      state: 'Succeeded',
+      reason: 'monthly patch',
+      requestedBy: 'alice@example.com',
+    });
+  });
+
+  it('describes one execution by ARN as text', async () => {
+    const { io, out } = capture();
+    expect(await main(['status', executionArn, '--local', '--state-dir', stateDir], io)).toBe(0);
+    expect(out[0]).toBe('web-base  first-run  SUCCEEDED');
+    expect(out).toContain('  started:   2026-11-22 09:00:00Z by alice@example.com — monthly patch');
+  });
+
+  it('without an execution: the newest run of every pipeline', async () => {
+    const { io, out } = capture();
+    expect(await main(['status', '--local', '--state-dir', stateDir, '--format', 'json'], io)).toBe(0);
+    expect((JSON.parse(out.join('\n')) as { name: string }[]).map((s) => s.name)).toEqual(['second-run']);
+  });
+});
+
+describe('wrong arguments: one line, exit 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown pipeline', ['executions', 'nope', '--local'], /^error: no pipeline named "nope" \(no state machine gami-nope; known: web-base\)$/],
+    ['an unknown execution', ['status', 'no-such-run', '--local'], /^error: no execution "no-such-run" \(Step Functions keeps/],
+    ['a malformed ARN', ['status', 'arn:aws:states:x', '--local'], /^error: "arn:aws:states:x" is not an execution ARN/],
+    ['a name with bad characters', ['status', 'a b', '--local'], /^error: "a b" is neither an execution ARN nor an execution name$/],
+    ['an unknown status', ['executions', 'web-base', '--local', '--status', 'DONE'], /^error: option '--status <status>' argument 'DONE' is invalid/],
+    ['a bad --max', ['executions', 'web-base', '--local', '--max', '0'], /^error: option '--max <n>' argument '0' is invalid\. "0" is not a count from 1 to 1000$/],
+    ['an unknown format', ['status', '--local', '--format', 'xml'], /^error: option '--format <format>' argument 'xml' is invalid/],
+    ['a missing pipeline argument', ['executions', '--local'], /^error: missing required argument 'pipeline'$/],
+    ['start of an unknown pipeline', ['start', 'nope', '--local'], /^error: no pipeline named "nope" in pipelines\/ \(found: web-base\)$/],
+    ['start with an empty reason', ['start', 'web-base', '--local', '--reason', ' '], /^error: --reason: give a reason of 1 to 500 characters$/],
+    ['start with a bad name', ['start', 'web-base', '--local', '--name', 'a:b'], /^error: --name: "a:b" is not an execution name/],
+    ['start with a bad speed', ['start', 'web-base', '--local', '--speed', 'fast'], /^error: --speed: "fast" is not a speed/],
+  ];
+  it.each(cases)('%s', async (_what, argv, message) => {
+    const { io, err } = capture();
+    expect(await main([...argv, '--state-dir', stateDir], io)).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(message);
+  });
+
+  it('a state directory with nothing stored', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'gami-empty-'));
+    try {
+      const { io, err } = capture();
+      expect(await main(['status', '--local', '--state-dir', empty], io)).toBe(2);
+      expect(err).toEqual([`error: no executions stored in ${join(empty, 'stepfunctions')} (run npm start or gami start --local first)`]);
+      expect(await main(['executions', 'web-base', '--local', '--state-dir', join(empty, 'missing')], io)).toBe(2);
+      expect(err[1]).toBe(`error: --state-dir ${join(empty, 'missing')}: no such directory (run npm start or gami start --local first)`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
