@@ -10,6 +10,7 @@
  * Entry points: `bin/gami.js` is the installed launcher (`npx gami`), which runs bin/gami.ts with tsx, as
  * `npm run gami --` and `npm start` do. Tests call `main` with their own Io.
  */
+import { addAuditCommand } from './audit';
 import { addExecutionsCommand } from './executions';
 import { addImagesCommand } from './images';
 import { addStartCommand } from './start';
@@ -256,6 +257,7 @@ export function buildProgram(io: Io = defaultIo): Command {
   addStartCommand(program, io);
   addStatusCommand(program, io);
   addExecutionsCommand(program, io);
+  addAuditCommand(program, io);
   return program;
 }
 

@@ -2,9 +2,9 @@
  * gami start / status / executions against the local runtime: a run started by one command is seen by the
  * next ones (the executions persisted in the state directory), and every wrong argument is one line, exit 2.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { main, type Io } from '../../bin/cli';
 import { VirtualClock } from '../../local/clock';
 
@@ -124,5 +124,97 @@ describe('wrong arguments: one line, exit 2', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe('gami audit --local', () => {
+  let failedArn: string;
+  let variants: string;
+  beforeAll(async () => {
+    // A run the scan gate stops: the example without its OS update ships known vulnerabilities.
+    variants = mkdtempSync(join(tmpdir(), 'gami-audit-'));
+    symlinkSync(resolve('pipelines/components'), join(variants, 'components'));
+    const file = join(variants, 'unpatched.yaml');
+    writeFileSync(file, readFileSync('pipelines/example.yaml', 'utf8').replace('  - path: components/os-update.yaml\n', ''));
+    const { io } = capture();
+    expect(await main(['start', 'web-base', '--local', '--state-dir', stateDir, '--file', file, '--name', 'gate-failed', '--reason', 'try without updates'], io)).toBe(1);
+    failedArn = 'arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:gate-failed';
+  }, 60_000);
+  afterAll(() => rmSync(variants, { recursive: true, force: true }));
+
+  it('a succeeded run (by version): who and why, stages with durations, base image, components, tests, gate, artifacts', async () => {
+    const { io, out } = capture();
+    expect(await main(['audit', 'web-base@5', '--local', '--state-dir', stateDir, '--format', 'json'], io)).toBe(0);
+    const report = JSON.parse(out.join('\n'));
+    expect(report.run).toMatchObject({ pipeline: 'web-base', version: 5, executionArn, status: 'SUCCEEDED', startedAt: '2026-11-22T09:00:00.000Z' });
+    expect(report.startedBy).toEqual({ requestedBy: 'alice@example.com', reason: 'monthly patch' });
+    expect(report.stages.map((s: { stage: string; status: string }) => `${s.stage}:${s.status}`)).toEqual(['Prepare:succeeded', 'Bake:succeeded', 'Test:succeeded', 'ScanGate:succeeded', 'Done:succeeded']);
+    expect(report.stages[1].durationSeconds).toBeGreaterThan(60);
+    expect(report.baseImage).toMatchObject({ name: 'al2023-ami-2023.3.20240312.0-kernel-6.1-x86_64', source: 'ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' });
+    expect(report.components.map((c: { component: string }) => c.component)).toEqual(['os-update', 'ssh-hardening', 'cleanup']);
+    expect(report.tests).toEqual([{ component: 'ssh-hardening', step: 'SshdAcceptsConfig', status: 'Success', attempts: 1 }]);
+    expect(report.scan).toMatchObject({ passed: true, violations: [] });
+    expect(report.scan.exceptions).toEqual([
+      expect.objectContaining({ cve: 'CVE-2024-2511', approvedBy: 'security-lead@example.com', expiresOn: '2027-03-31' }),
+    ]);
+    expect(report.artifacts[0]).toMatchObject({ kind: 'image', region: 'eu-west-1', account: '111111111111', id: report.image.imageId });
+    expect(report.artifacts.filter((a: { kind: string }) => a.kind === 'snapshot')).toHaveLength(2);
+    expect(report.notPartOfThisRun).toEqual(expect.arrayContaining(['Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Retention']));
+    expect(report.path[0]).toMatchObject({ state: 'Start Run', visits: 1 });
+    expect(report.path.at(-1).state).toBe('Succeeded');
+  });
+
+  it('a failed run (the gate): the error, the violations, the failure path', async () => {
+    const { io, out } = capture();
+    expect(await main(['audit', 'gate-failed', '--local', '--state-dir', stateDir, '--format', 'json'], io)).toBe(0);
+    const report = JSON.parse(out.join('\n'));
+    expect(report.run).toMatchObject({ executionArn: failedArn, status: 'FAILED', error: 'ScanGateFailed' });
+    expect(report.startedBy.reason).toBe('try without updates');
+    expect(report.scan.passed).toBe(false);
+    expect(report.scan.violations.length).toBeGreaterThan(0);
+    expect(report.stages.map((s: { stage: string }) => s.stage)).toContain('Failed');
+    expect(report.path.map((p: { state: string }) => p.state)).toEqual(expect.arrayContaining(['Evaluate Scan Gate', 'Reject Run Images', 'Notify Failure', 'Failed']));
+    expect(report.image.status).toBe('rejected');
+  });
+
+  it('Markdown: every section, and "not part of this run" for stages that did not run', async () => {
+    const { io, out } = capture();
+    expect(await main(['audit', executionArn, '--local', '--state-dir', stateDir], io)).toBe(0);
+    const md = out.join('\n');
+    expect(md).toMatch(/^# Audit report: web-base v5 \(first-run\)/);
+    for (const heading of ['Run', 'Timeline', 'Path through the state machine', 'Image', 'Components', 'Tests', 'Scan gate', 'Approval', 'Artifacts', 'Launch templates (versions before and after)', 'Retention decisions']) {
+      expect(md).toContain(`\n## ${heading}\n`);
+    }
+    expect(md).toContain('## Approval\n\nnot part of this run');
+    expect(md).toContain('| Started by | alice@example.com |');
+    expect(md).toContain('| CVE-2024-2511 | no | — | security-lead@example.com | 2027-03-31 |');
+  });
+
+  it('HTML: one self-contained file (no script, nothing fetched) with the timeline and the state machine diagram', async () => {
+    const file = join(stateDir, 'report.html');
+    const { io, err } = capture();
+    expect(await main(['audit', 'web-base@latest', '--local', '--state-dir', stateDir, '--format', 'html', '--out', file], io)).toBe(0);
+    expect(err).toEqual([`wrote ${file}`]);
+    const page = readFileSync(file, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).not.toMatch(/<script|<link|src=|@import|url\((?!#)/i);
+    expect(page).toContain('class="timeline"');
+    expect(page).toContain('class="state-machine"');
+    expect(page).toContain('gate-failed'); // latest = v7, the failed run
+    expect(page).toMatch(/<g class="node failed[^"]*"><title>Evaluate Scan Gate/);
+    expect(page).toMatch(/<g class="node skipped"><title>Record Done/);
+  });
+
+  const wrong: [string, string[], string | RegExp][] = [
+    ['a malformed version', ['audit', 'web-base@x'], 'error: "web-base@x" is not <pipeline>@<version> or <pipeline>@latest'],
+    ['an unknown version', ['audit', 'web-base@99'], /^error: web-base has no version 99 \(versions: 5, 6(, 7)?\)$/],
+    ['an unknown format', ['audit', 'web-base@5', '--format', 'pdf'], `error: option '--format <format>' argument 'pdf' is invalid. Allowed choices are md, html, json.`],
+    ['an unknown execution', ['audit', 'nothing-here'], 'error: no execution "nothing-here" in Step Functions (it keeps a closed execution\'s history for 90 days)'],
+  ];
+  it.each(wrong)('%s: one line, exit 2', async (_what, argv, message) => {
+    const { io, err } = capture();
+    expect(await main([...argv, '--local', '--state-dir', stateDir], io)).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(message);
   });
 });
