@@ -49,7 +49,7 @@ export function detailLines(value: unknown, prefix = ''): [string, string][] {
 // ---- Markdown ----------------------------------------------------------------------------------------------------
 
 const cell = (value: unknown) => (value === undefined || value === null || value === '' ? '—' : String(value).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '));
-const table = (head: string[], rows: unknown[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+const table = (head: string[], rows: unknown[][]) => [`| ${head.map((h) => h || ' ').join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 
 function stageRows(stages: StageRow[]) {
   return stages.map((s) => [s.stage, s.status, when(s.startedAt), when(s.endedAt), formatDuration(s.durationSeconds)]);
@@ -168,7 +168,7 @@ ${DIAGRAM_STYLE}`;
 type Html = HtmlEscapedString;
 const notPart = html`<p class="muted">${NOT_PART}</p>` as Html;
 const htmlTable = (head: string[], rows: unknown[][]): Html =>
-  html`<table><thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c === undefined || c === null || c === '' ? '—' : String(c)}</td>`)}</tr>`)}</tbody></table>` as Html;
+  html`<table>${head.some(Boolean) ? html`<thead><tr>${head.map((h) => html`<th>${h}</th>`)}</tr></thead>` : ''}<tbody>${rows.map((r) => html`<tr>${r.map((c) => html`<td>${c === undefined || c === null || c === '' ? '—' : String(c)}</td>`)}</tr>`)}</tbody></table>` as Html;
 
 /** The stages as bars on one time axis. */
 function timelineSvg(stages: StageRow[]): Html {
