@@ -6,15 +6,21 @@
  *   pipeline@version  the run that built that image version (the IMAGE item's executionArn)
  *   pipeline@latest   the newest image version of the pipeline
  * AWS by default (default credentials), `--local` the local runtime's state directory.
+ * An execution Step Functions no longer has (its history is kept 90 days) is read from the history archive
+ * (`s3://gami-history-<pipeline>-<account>-<region>/executions/…`, written by archiveExecution on every
+ * terminal status): the report says which source it came from.
  */
 import { writeFileSync } from 'node:fs';
+import { GetObjectCommand, NoSuchBucket, NoSuchKey } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, paginateGetExecutionHistory, type DescribeExecutionCommandOutput, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { paginateQuery, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Option, type Command } from 'commander';
 import { resourceNames } from '../infra/pipeline-stack';
+import { archiveKey, executionArchiveSchema, type ExecutionArchive } from '../tasks/archiveExecution/archive';
+import { runRegistryItems } from '../tasks/audit/registry';
 import { buildAuditReport } from '../tasks/audit/report';
 import { AUDIT_FORMATS, renderAudit, type AuditFormat } from '../tasks/audit/render';
-import { findExecution, invalid, localNow, openRegistry, openSfn, operatorAction, targetOptions, withTarget, type TargetOptions } from './target';
+import { findExecution, invalid, localNow, openArchive, openRegistry, openSfn, operatorAction, targetOptions, withTarget, type TargetOptions } from './target';
 
 export interface AuditIo {
   out: (line: string) => void;
@@ -39,25 +45,6 @@ async function queryAll(client: DynamoDBDocumentClient, table: string, pk: strin
   return items;
 }
 
-/** The run's registry items: those of its IMAGE partition rows, and its approval record(s). */
-async function registryItems(client: DynamoDBDocumentClient, pipeline: string, executionArn: string): Promise<Record<string, unknown>[]> {
-  const table = resourceNames(pipeline).registryTable;
-  const items = (await queryAll(client, table, `PIPELINE#${pipeline}`, 'IMAGE#')).filter((item) => item.executionArn === executionArn);
-  // Approval records live under their own partition (APPROVAL#<id>, docs/approval.md): found by execution.
-  const approvals = paginateScan(
-    { client },
-    {
-      TableName: table,
-      FilterExpression: 'begins_with(pk, :approval) AND executionArn = :arn',
-      ExpressionAttributeValues: { ':approval': 'APPROVAL#', ':arn': executionArn },
-      ProjectionExpression: 'pk, sk, executionArn, #s, decisions, approvers, minApprovals, evidenceSha256, evidence, createdAt, expiresAt, closedAt, closedBy',
-      ExpressionAttributeNames: { '#s': 'status' },
-    },
-  );
-  for await (const page of approvals) items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-  return items;
-}
-
 /** The execution ARN a `pipeline@version|latest` reference names, from the registry's IMAGE items. */
 async function executionOfVersion(client: DynamoDBDocumentClient, pipeline: string, version: string): Promise<string> {
   const images = (await queryAll(client, resourceNames(pipeline).registryTable, `PIPELINE#${pipeline}`, 'IMAGE#')).filter((item) => IMAGE_SK.test(String(item.sk)));
@@ -71,6 +58,29 @@ async function executionOfVersion(client: DynamoDBDocumentClient, pipeline: stri
   return image.executionArn;
 }
 
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/;
+
+/** The archived history of an execution Step Functions no longer has (tasks/archiveExecution). */
+async function readArchive(executionArn: string, options: AuditOptions): Promise<ExecutionArchive> {
+  const [, , , region, account, , stateMachine] = executionArn.split(':');
+  const bucket = resourceNames(stateMachine.replace(/^gami-/, '')).historyBucket(account, region);
+  const key = archiveKey(executionArn);
+  const archive = openArchive(options, region, account);
+  try {
+    const object = await archive.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const parsed = executionArchiveSchema.safeParse(JSON.parse(await object.Body!.transformToString()));
+    if (!parsed.success) throw invalid(`s3://${bucket}/${key} is not an execution archive this version can read`);
+    return parsed.data;
+  } catch (error) {
+    if (error instanceof NoSuchKey || error instanceof NoSuchBucket) {
+      throw invalid(`no execution "${executionArn}": not in Step Functions (history is kept 90 days) and not archived in s3://${bucket}/${key}`);
+    }
+    throw error;
+  } finally {
+    archive.close();
+  }
+}
+
 async function audit(reference: string, options: AuditOptions, io: AuditIo): Promise<void> {
   const versioned = VERSIONED.exec(reference);
   if (reference.includes('@') && !versioned) throw invalid(`"${reference}" is not <pipeline>@<version> or <pipeline>@latest`);
@@ -80,7 +90,19 @@ async function audit(reference: string, options: AuditOptions, io: AuditIo): Pro
     const text = await withTarget(openSfn(options), async ({ sfn }) => {
       const execution: DescribeExecutionCommandOutput | undefined = await findExecution(sfn, executionArn);
       if (!execution) {
-        throw invalid(`no execution "${executionArn}" in Step Functions (it keeps a closed execution's history for 90 days)`);
+        if (!EXECUTION_ARN.test(executionArn)) {
+          throw invalid(`no execution "${executionArn}" in Step Functions (it keeps a closed execution's history for 90 days; for an older run give its ARN or <pipeline>@<version> to read the history archive)`);
+        }
+        const archived = await readArchive(executionArn, options);
+        const report = buildAuditReport({
+          execution: archived.execution,
+          events: archived.events as never,
+          definition: archived.definition,
+          registry: archived.registry,
+          source: 'history archive',
+          generatedAt: new Date(options.local ? localNow(options.stateDir) : Date.now()).toISOString(),
+        });
+        return renderAudit(report, options.format, archived.definition);
       }
       const events: HistoryEvent[] = [];
       for await (const page of paginateGetExecutionHistory({ client: sfn }, { executionArn: execution.executionArn, maxResults: 1000 })) events.push(...(page.events ?? []));
@@ -90,7 +112,7 @@ async function audit(reference: string, options: AuditOptions, io: AuditIo): Pro
         execution: { ...execution, executionArn: execution.executionArn! },
         events: events as never,
         definition,
-        registry: await registryItems(registry.client, pipeline, execution.executionArn!),
+        registry: await runRegistryItems(registry.client, resourceNames(pipeline).registryTable, pipeline, execution.executionArn!),
         source: 'execution history',
         generatedAt: new Date(options.local ? localNow(options.stateDir) : Date.now()).toISOString(),
       });

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
@@ -22,7 +23,10 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Command, CommanderError, Option } from 'commander';
 import { resourceNames } from '../infra/pipeline-stack';
-import { savedWorldTime } from '../local/cloud';
+import { VirtualClock } from '../local/clock';
+import { savedWorldTime, World } from '../local/cloud';
+import { loadWorldState } from '../local/cloud/persistence';
+import { installCloudPlugin } from '../local/cloud/plugin';
 import { startDynamoDb } from '../local/cloud/dynamodb';
 import { ExecutionStoreError, openStoredStepFunctions } from '../local/sfn/store';
 import { createClient } from '../tasks/clients';
@@ -213,5 +217,40 @@ export function operatorAction<A extends unknown[]>(action: (...args: A) => Prom
       }
       throw error;
     }
+  };
+}
+
+export interface ArchiveTarget {
+  s3: S3Client;
+  close(): void;
+}
+
+/**
+ * An S3 client for the history archive: AWS, or the simulated account saved in the state directory (loaded
+ * read-only: nothing is written back, so a running demo's account is never overwritten).
+ */
+export function openArchive(options: TargetOptions, region: string, account: string): ArchiveTarget {
+  if (!options.local) {
+    const s3 = createClient(S3Client, { region: options.region ?? region });
+    return { s3, close: () => s3.destroy() };
+  }
+  const path = join(options.stateDir, 'cloud.json');
+  let state;
+  try {
+    state = loadWorldState(path);
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
+  if (!state) throw invalid(`no simulated account in ${path} (run npm start first, or give --state-dir)`);
+  const world = new World({ clock: new VirtualClock(localNow(options.stateDir)), state });
+  const uninstall = installCloudPlugin(world);
+  const key = Object.entries(state.accessKeys).find(([, record]) => record.accountId === account)?.[0] ?? 'local';
+  const s3 = createClient(S3Client, { region, credentials: { accessKeyId: key, secretAccessKey: 'local' } });
+  return {
+    s3,
+    close: () => {
+      s3.destroy();
+      uninstall();
+    },
   };
 }

@@ -6,9 +6,13 @@
  *   - builder/test instance role with SSM core only, and its instance profile (named in the config);
  *   - one Lambda per lifecycle task (least privilege) and the lifecycle state machine;
  *   - an EventBridge rule that sends executions ending ABORTED or TIMED_OUT (no Catch runs then) to cleanup;
- *   - an SSM Inventory association on the pipeline's instances (the package inventory of every image).
+ *   - an SSM Inventory association on the pipeline's instances (the package inventory of every image);
+ *   - the history archive: on every terminal execution status an EventBridge rule runs archiveExecution, which
+ *     stores the full history and the run's registry items in a bucket (versioned, encrypted, TLS only, no
+ *     public access, access-logged to a second bucket, moved to cheaper storage over time, optionally Object
+ *     Locked) — Step Functions keeps history for 90 days, auditors need it for years.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -16,6 +20,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -39,6 +44,8 @@ export function resourceNames(pipelineName: string) {
     logGroup: `/aws/vendedlogs/states/gami-${pipelineName}`,
     stateMachine: `gami-${pipelineName}`,
     builderRole: `gami-${pipelineName}-builder`,
+    /** Bucket names are global: the account and region make them unique (S3 allows 63 characters; names ≤ 40). */
+    historyBucket: (account: string, region: string) => `gami-history-${pipelineName}-${account}-${region}`,
   };
 }
 
@@ -51,6 +58,8 @@ export class PipelineStack extends Stack {
   readonly tasks: TaskFunctions;
   readonly workflow: GoldenAmiWorkflow;
   readonly abortedRule: events.Rule;
+  readonly historyBucket: s3.Bucket;
+  readonly archiveRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -167,6 +176,69 @@ export class PipelineStack extends Stack {
       targets: [new targets.LambdaFunction(cleanup, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
 
+    // History beyond 90 days: every closed execution's history and registry items, archived to S3.
+    const accessLogs = new s3.Bucket(this, 'HistoryAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access log bucket of the history bucket; logging it into itself would loop.',
+    });
+    const lock = config.history.objectLock;
+    this.historyBucket = new s3.Bucket(this, 'History', {
+      bucketName: names.historyBucket(this.account, this.region),
+      versioned: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'history/',
+      objectLockEnabled: lock !== undefined ? true : undefined,
+      objectLockDefaultRetention:
+        lock === undefined
+          ? undefined
+          : lock.mode === 'COMPLIANCE'
+            ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
+            : s3.ObjectLockRetention.governance(Duration.days(lock.days)),
+      lifecycleRules: [
+        {
+          id: 'cheaper-storage-over-time',
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(config.history.infrequentAccessAfterDays) },
+            { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(config.history.glacierAfterDays) },
+          ],
+          noncurrentVersionTransitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(30) }],
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const archive = this.tasks.functions.archiveExecution;
+    archive.addEnvironment('GAMI_PIPELINE', config.name);
+    archive.addEnvironment('GAMI_REGISTRY_TABLE', names.registryTable);
+    archive.addEnvironment('GAMI_ARCHIVE_BUCKET', this.historyBucket.bucketName);
+    this.historyBucket.grantPut(archive, 'executions/*');
+    this.registry.grantReadData(archive);
+    const executions = `arn:${this.partition}:states:${this.region}:${this.account}:execution:${names.stateMachine}:*`;
+    archive.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] }));
+    archive.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [this.workflow.stateMachine.stateMachineArn] }));
+    acknowledgeWildcards(archive, [executions, `${this.historyBucket.bucketArn}/executions/*`], 'Every execution of this pipeline\'s own state machine, and the archive prefix of its own history bucket.');
+    acknowledgeWildcards(archive, [`${this.registry.tableArn}/index/*`], 'CDK\'s grantReadData covers the registry table\'s indexes.');
+    Validations.of(archive).acknowledge({ id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason: 'CDK\'s grantPut: aborting its own multipart uploads, on the archive prefix only.' });
+    this.archiveRule = new events.Rule(this, 'ArchiveClosedExecutions', {
+      description: `Archive the full history of every closed ${config.name} execution (Step Functions keeps it 90 days)`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.workflow.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.LambdaFunction(archive, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
+
     // The failure path's Notify Failure publishes to the encrypted topic: SNS needs the publisher to use its key.
     this.topic.grantPublish(this.workflow.stateMachine);
     acknowledgeKeyUse(this.workflow.stateMachine);
@@ -182,5 +254,6 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.tableName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });
+    new CfnOutput(this, 'HistoryBucketName', { value: this.historyBucket.bucketName });
   }
 }

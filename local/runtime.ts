@@ -8,6 +8,7 @@
  */
 import { Stack, Stage, type App } from 'aws-cdk-lib';
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createClient } from '../tasks/clients';
@@ -53,8 +54,9 @@ interface TemplateResource {
 }
 
 /**
- * Create what the stacks would create in the account before any state machine runs: SNS topics and DynamoDB
- * tables with the names and keys of the synthesized templates (idempotent, so a resumed world keeps its data).
+ * Create what the stacks would create in the account before any state machine runs: SNS topics, DynamoDB
+ * tables and named S3 buckets with the names, keys and versioning of the synthesized templates (idempotent,
+ * so a resumed world keeps its data).
  */
 async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definitions: SynthesizedDefinitions): Promise<void> {
   const stage = scope instanceof Stack ? Stage.of(scope) : scope;
@@ -78,6 +80,19 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
           });
         }
       }
+    }
+    const s3 = createClient(S3Client, config);
+    try {
+      for (const bucket of definitions.buckets) {
+        try {
+          await s3.send(new CreateBucketCommand({ Bucket: bucket.name }));
+        } catch (error) {
+          if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+        }
+        if (bucket.versioned) await s3.send(new PutBucketVersioningCommand({ Bucket: bucket.name, VersioningConfiguration: { Status: 'Enabled' } }));
+      }
+    } finally {
+      s3.destroy();
     }
   } finally {
     sns.destroy();

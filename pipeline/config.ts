@@ -378,6 +378,35 @@ export const scheduleSchema = z
   })
   .describe('When to build automatically.');
 
+/** Object Lock retention modes (S3 User Guide, "Object Lock"). */
+export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;
+
+export const historySchema = z
+  .strictObject({
+    objectLock: z
+      .strictObject({
+        mode: z
+          .enum(OBJECT_LOCK_MODES, { error: (iss) => `${quote(iss.input)} is not an Object Lock mode (GOVERNANCE or COMPLIANCE)` })
+          .default('GOVERNANCE')
+          .describe('GOVERNANCE: users with s3:BypassGovernanceRetention may delete; COMPLIANCE: nobody, not even root. Default: GOVERNANCE.'),
+        days: positive('objectLock.days', 36500).describe('How long each archived history stays undeletable.'),
+      })
+      .optional()
+      .describe('Lock every archived history against deletion (S3 Object Lock; only on a new bucket). Default: off.'),
+    infrequentAccessAfterDays: positive('infrequentAccessAfterDays', 3650)
+      .refine((d) => d >= 30, { error: 'S3 moves objects to Standard-IA after 30 days at the earliest' })
+      .default(90)
+      .describe('Move archived histories to S3 Standard-IA after this many days (at least 30). Default: 90.'),
+    glacierAfterDays: positive('glacierAfterDays', 36500)
+      .default(365)
+      .describe('Move archived histories to S3 Glacier Instant Retrieval after this many days. Default: 365.'),
+  })
+  .refine((h) => h.glacierAfterDays > h.infrequentAccessAfterDays, {
+    error: 'glacierAfterDays must come after infrequentAccessAfterDays',
+    path: ['glacierAfterDays'],
+  })
+  .describe('The execution history archive (kept beyond the 90 days Step Functions keeps it), for auditors.');
+
 export const NAMING_TOKENS = ['pipeline', 'version', 'arch', 'yyyymmdd', 'yyyymmddhhmm', 'timestamp'] as const;
 
 export const namingSchema = z
@@ -478,6 +507,7 @@ export const pipelineConfigObject = z
     publish: publishSchema.optional(),
     retention: retentionSchema.prefault({}),
     schedule: scheduleSchema.optional(),
+    history: historySchema.prefault({}),
     naming: namingSchema,
     tags: z
       .record(tagKey, tagValue)

@@ -26,6 +26,7 @@ export const TASK_NAMES = [
   'recordStage',
   'cleanup',
   'recordInventory',
+  'archiveExecution',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -53,6 +54,8 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   cleanup: 120,
   // Pages through the instance's inventory (50 entries a page) and writes one registry item.
   recordInventory: 60,
+  // Pages through the whole history (up to 25,000 events, 1,000 a page) and writes one S3 object.
+  archiveExecution: 120,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 

@@ -16,6 +16,7 @@ import * as autoScaling from '@aws-sdk/client-auto-scaling';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as inspector2 from '@aws-sdk/client-inspector2';
 import * as kms from '@aws-sdk/client-kms';
+import * as s3 from '@aws-sdk/client-s3';
 import * as sns from '@aws-sdk/client-sns';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
@@ -47,6 +48,7 @@ const CLIENT_MODULES: Record<SimulatedServiceId, Record<string, unknown>> = {
   STS: sts,
   KMS: kms,
   'Auto Scaling': autoScaling,
+  S3: s3,
 };
 const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   EC2: 'EC2ServiceException',
@@ -56,6 +58,7 @@ const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   STS: 'STSServiceException',
   KMS: 'KMSServiceException',
   'Auto Scaling': 'AutoScalingServiceException',
+  S3: 'S3ServiceException',
 };
 
 export interface CloudPluginOptions {

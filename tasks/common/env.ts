@@ -15,6 +15,8 @@ export const taskEnvSchema = z.object({
   GAMI_PIPELINE: z.string().min(1).optional(),
   GAMI_REGISTRY_TABLE: z.string().min(1).optional(),
   GAMI_TOPIC_ARN: z.string().min(1).optional(),
+  /** Set on archiveExecution: the history bucket it writes closed executions to. */
+  GAMI_ARCHIVE_BUCKET: z.string().min(1).optional(),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;
 

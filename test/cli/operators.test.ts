@@ -209,12 +209,43 @@ describe('gami audit --local', () => {
     ['a malformed version', ['audit', 'web-base@x'], 'error: "web-base@x" is not <pipeline>@<version> or <pipeline>@latest'],
     ['an unknown version', ['audit', 'web-base@99'], /^error: web-base has no version 99 \(versions: 5, 6(, 7)?\)$/],
     ['an unknown format', ['audit', 'web-base@5', '--format', 'pdf'], `error: option '--format <format>' argument 'pdf' is invalid. Allowed choices are md, html, json.`],
-    ['an unknown execution', ['audit', 'nothing-here'], 'error: no execution "nothing-here" in Step Functions (it keeps a closed execution\'s history for 90 days)'],
+    ['an unknown execution', ['audit', 'nothing-here'], /^error: no execution "nothing-here" in Step Functions \(it keeps a closed execution's history for 90 days; /],
   ];
   it.each(wrong)('%s: one line, exit 2', async (_what, argv, message) => {
     const { io, err } = capture();
     expect(await main([...argv, '--local', '--state-dir', stateDir], io)).toBe(2);
     expect(err).toHaveLength(1);
     expect(err[0]).toMatch(message);
+  });
+
+  it('archives every closed execution to the history bucket, and reads the archive once Step Functions has forgotten the run', async () => {
+    // The archive object the stack's rule wrote when first-run closed (simulated S3 in the saved account).
+    const world = JSON.parse(readFileSync(join(stateDir, 'cloud.json'), 'utf8'));
+    const bucket = world.accounts['111111111111'].regions['eu-west-1'].extensions.s3['gami-history-web-base-111111111111-eu-west-1'];
+    expect(bucket.versioning).toBe('Enabled');
+    expect(Object.keys(bucket.objects).sort()).toEqual([
+      'executions/gami-web-base/first-run.json',
+      'executions/gami-web-base/gate-failed.json',
+      'executions/gami-web-base/second-run.json',
+    ]);
+    const archived = JSON.parse(Buffer.from(bucket.objects['executions/gami-web-base/first-run.json'].body, 'base64').toString('utf8'));
+    expect(archived).toMatchObject({ schemaVersion: 1, execution: { executionArn, status: 'SUCCEEDED' } });
+    expect(archived.registry.map((i: { sk: string }) => i.sk)).toContain('IMAGE#000005#SCAN');
+
+    // Step Functions forgets an execution 90 days after it closed: here its stored record goes.
+    rmSync(join(stateDir, 'stepfunctions', 'executions', 'gami-web-base__first-run.json'));
+    const { io, out } = capture();
+    expect(await main(['audit', 'web-base@5', '--local', '--state-dir', stateDir, '--format', 'json'], io)).toBe(0);
+    const report = JSON.parse(out.join('\n'));
+    expect(report.source).toBe('history archive');
+    expect(report.run).toMatchObject({ executionArn, status: 'SUCCEEDED', version: 5 });
+    expect(report.startedBy).toEqual({ requestedBy: 'alice@example.com', reason: 'monthly patch' });
+    expect(report.scan.passed).toBe(true);
+    expect(report.path.at(-1).state).toBe('Succeeded');
+
+    // By name there is nothing left to find: the message says what to give instead.
+    const byName = capture();
+    expect(await main(['audit', 'first-run', '--local', '--state-dir', stateDir], byName.io)).toBe(2);
+    expect(byName.err[0]).toMatch(/^error: no execution "first-run" in Step Functions \(it keeps a closed execution's history for 90 days; for an older run give its ARN or <pipeline>@<version>/);
   });
 });

@@ -9,6 +9,7 @@ import type { AnyOperation } from '../operations';
 import { ec2Operations } from './ec2/index';
 import { autoScalingOperations } from './autoscaling';
 import { kmsOperations } from './kms';
+import { s3Operations } from './s3';
 import { snsOperations } from './sns';
 import { ssmParameterOperations } from './ssm-parameters';
 import { stsOperations } from './sts';
@@ -25,6 +26,7 @@ export const SERVICE_PREFIXES = {
   STS: 'sts',
   KMS: 'kms',
   'Auto Scaling': 'autoscaling',
+  S3: 's3',
 } as const;
 
 export type SimulatedServiceId = keyof typeof SERVICE_PREFIXES;
@@ -39,6 +41,7 @@ export const services: Record<SimulatedServiceId, OperationTable> = {
   STS: { ...stsOperations },
   KMS: { ...kmsOperations },
   'Auto Scaling': { ...autoScalingOperations },
+  S3: { ...s3Operations },
 };
 
 /** The handler for `service`/`operation`, if simulated. */

@@ -1,0 +1,85 @@
+/** CDK assertions: the history archive (bucket, access logs, lifecycle, Object Lock by config) and its rule. */
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildApp, LOCAL_CONTEXT } from '../../infra/app';
+
+const template = Template.fromStack(buildApp({ files: ['pipelines/example.yaml'], nag: false, context: LOCAL_CONTEXT }).stacks[0]);
+const historyBucket = () => {
+  const buckets = template.findResources('AWS::S3::Bucket', { Properties: { BucketName: Match.anyValue() } });
+  expect(Object.keys(buckets)).toHaveLength(1);
+  return Object.values(buckets)[0].Properties as Record<string, unknown>;
+};
+
+it('keeps histories in a versioned, encrypted, private, access-logged bucket named after the pipeline, account and region', () => {
+  const bucket = historyBucket();
+  expect(bucket).toMatchObject({
+    VersioningConfiguration: { Status: 'Enabled' },
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^HistoryAccessLogs/) }, LogFilePrefix: 'history/' },
+    BucketName: { 'Fn::Join': ['', ['gami-history-web-base-', { Ref: 'AWS::AccountId' }, '-eu-west-1']] },
+  });
+  expect(bucket.ObjectLockEnabled).toBeUndefined();
+  template.hasResourceProperties('AWS::S3::BucketPolicy', {
+    Bucket: { Ref: Match.stringLikeRegexp('^History[0-9A-F]') },
+    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+  });
+});
+
+it('moves histories to cheaper storage over time (Standard-IA after 90 days, Glacier Instant Retrieval after 365)', () => {
+  expect(historyBucket().LifecycleConfiguration).toEqual({
+    Rules: [
+      {
+        Id: 'cheaper-storage-over-time',
+        Status: 'Enabled',
+        Transitions: [
+          { StorageClass: 'STANDARD_IA', TransitionInDays: 90 },
+          { StorageClass: 'GLACIER_IR', TransitionInDays: 365 },
+        ],
+        NoncurrentVersionTransitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }],
+      },
+    ],
+  });
+});
+
+it('archives on every terminal status of this pipeline\'s state machine, through archiveExecution, retried', () => {
+  template.hasResourceProperties('AWS::Events::Rule', {
+    EventPattern: {
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: Match.stringLikeRegexp('^LifecycleStateMachine') }] },
+    },
+    Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TasksarchiveExecution'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 } })],
+  });
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ GAMI_PIPELINE: 'web-base', GAMI_REGISTRY_TABLE: 'gami-registry-web-base', GAMI_ARCHIVE_BUCKET: { Ref: Match.stringLikeRegexp('^History[0-9A-F]') } }) },
+  });
+});
+
+it('lets archiveExecution read only its own executions and write only the archive prefix', () => {
+  const [policy] = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('TasksarchiveExecutionServiceRoleDefaultPolicy'));
+  const statements = (policy[1].Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+  const text = JSON.stringify(statements);
+  expect(text).toContain(':execution:gami-web-base:*');
+  expect(text).toContain('/executions/*');
+  expect(text).not.toMatch(/"s3:(Delete|PutBucket)/);
+  expect(text).not.toMatch(/states:(StartExecution|StopExecution)/);
+});
+
+it('locks every archived history when the config asks for Object Lock', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gami-lock-'));
+  try {
+    symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
+    const file = join(dir, 'locked.yaml');
+    writeFileSync(file, `${readFileSync('pipelines/example.yaml', 'utf8')}\nhistory:\n  objectLock:\n    mode: COMPLIANCE\n    days: 2555\n`);
+    const locked = Template.fromStack(buildApp({ files: [file], nag: false, context: LOCAL_CONTEXT }).stacks[0]);
+    locked.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2555 } } },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
