@@ -10,9 +10,13 @@
  *   - the history archive: on every terminal execution status an EventBridge rule runs archiveExecution, which
  *     stores the full history and the run's registry items in a bucket (versioned, encrypted, TLS only, no
  *     public access, access-logged to a second bucket, moved to cheaper storage over time, optionally Object
- *     Locked) — Step Functions keeps history for 90 days, auditors need it for years.
+ *     Locked) — Step Functions keeps history for 90 days, auditors need it for years;
+ *   - freshness: every hour reportFreshness puts the newest approved image's age in days as a metric; an alarm
+ *     notifies the topic when it exceeds `freshness.maxAgeDays` or there is no approved image.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -29,6 +33,7 @@ import type { LoadedPipeline } from '../pipeline/validate';
 import { TAG } from '../pipeline/tags';
 import { GoldenAmiWorkflow } from '../workflows/golden-ami';
 import { acknowledgeKeyUse, acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
+import { FRESHNESS_METRIC, FRESHNESS_NAMESPACE } from '../tasks/reportFreshness/freshness';
 import { TaskFunctions } from './task-functions';
 
 export interface PipelineStackProps extends StackProps {
@@ -60,6 +65,7 @@ export class PipelineStack extends Stack {
   readonly abortedRule: events.Rule;
   readonly historyBucket: s3.Bucket;
   readonly archiveRule: events.Rule;
+  readonly freshnessAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -238,6 +244,47 @@ export class PipelineStack extends Stack {
       },
       targets: [new targets.LambdaFunction(archive, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
     });
+
+    // Freshness: the newest approved image's age, hourly, and an alarm over freshness.maxAgeDays.
+    const freshness = this.tasks.functions.reportFreshness;
+    freshness.addEnvironment('GAMI_PIPELINE', config.name);
+    freshness.addEnvironment('GAMI_REGISTRY_TABLE', names.registryTable);
+    this.registry.grantReadData(freshness);
+    freshness.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': FRESHNESS_NAMESPACE } } }),
+    );
+    acknowledgeWildcards(freshness, ['*'], `PutMetricData has no resource-level permissions; the condition limits it to the ${FRESHNESS_NAMESPACE} namespace.`);
+    acknowledgeWildcards(freshness, [`${this.registry.tableArn}/index/*`], 'CDK\'s grantReadData covers the registry table\'s indexes.');
+    new events.Rule(this, 'FreshnessSchedule', {
+      description: `Report the age of the newest approved ${config.name} image every hour`,
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.LambdaFunction(freshness, { retryAttempts: 2 })],
+    });
+    this.freshnessAlarm = new cloudwatch.Alarm(this, 'FreshnessAlarm', {
+      alarmName: `gami-${config.name}-image-age`,
+      alarmDescription: `The newest approved ${config.name} image is older than ${config.freshness.maxAgeDays} days, or there is none: run the pipeline.`,
+      metric: new cloudwatch.Metric({
+        namespace: FRESHNESS_NAMESPACE,
+        metricName: FRESHNESS_METRIC,
+        dimensionsMap: { Pipeline: config.name },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.hours(1),
+      }),
+      threshold: config.freshness.maxAgeDays,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.freshnessAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    // CloudWatch publishes to the encrypted topic with the topic's key.
+    topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
 
     // The failure path's Notify Failure publishes to the encrypted topic: SNS needs the publisher to use its key.
     this.topic.grantPublish(this.workflow.stateMachine);

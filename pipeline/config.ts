@@ -407,6 +407,14 @@ export const historySchema = z
   })
   .describe('The execution history archive (kept beyond the 90 days Step Functions keeps it), for auditors.');
 
+export const freshnessSchema = z
+  .strictObject({
+    maxAgeDays: positive('freshness.maxAgeDays', 3650)
+      .default(30)
+      .describe('Alarm when the newest approved image is older than this many days (or there is none). Default: 30.'),
+  })
+  .describe('Image freshness: a CloudWatch metric of the newest approved image\'s age, and an alarm to the topic.');
+
 export const NAMING_TOKENS = ['pipeline', 'version', 'arch', 'yyyymmdd', 'yyyymmddhhmm', 'timestamp'] as const;
 
 export const namingSchema = z
@@ -508,6 +516,7 @@ export const pipelineConfigObject = z
     retention: retentionSchema.prefault({}),
     schedule: scheduleSchema.optional(),
     history: historySchema.prefault({}),
+    freshness: freshnessSchema.prefault({}),
     naming: namingSchema,
     tags: z
       .record(tagKey, tagValue)

@@ -27,6 +27,7 @@ export const TASK_NAMES = [
   'cleanup',
   'recordInventory',
   'archiveExecution',
+  'reportFreshness',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -56,6 +57,8 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   recordInventory: 60,
   // Pages through the whole history (up to 25,000 events, 1,000 a page) and writes one S3 object.
   archiveExecution: 120,
+  // One registry query and one PutMetricData.
+  reportFreshness: 60,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -451,6 +454,12 @@ export const executionStatusChangeSchema = z.object({
   }),
 });
 export type ExecutionStatusChange = z.output<typeof executionStatusChangeSchema>;
+/** An EventBridge scheduled event (a rule with a schedule expression): its `time` is when it fired. */
+export const scheduledEventSchema = z.object({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+  time: isoTime,
+});
 export const statusChangeCleanupResultSchema = z.strictObject({
   executionArn: z.string(),
   status: z.string(),

@@ -83,3 +83,30 @@ it('locks every archived history when the config asks for Object Lock', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('freshness', () => {
+  it('reports the newest approved image age hourly and alarms to the topic over freshness.maxAgeDays, or without data', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TasksreportFreshness'), 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'gami-web-base-image-age',
+      Namespace: 'GoldenAmiPipeline',
+      MetricName: 'ApprovedImageAgeDays',
+      Dimensions: [{ Name: 'Pipeline', Value: 'web-base' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 30,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'cloudwatch:PutMetricData', Effect: 'Allow', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'GoldenAmiPipeline' } } }]) },
+    });
+  });
+});
