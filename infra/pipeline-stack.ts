@@ -11,6 +11,8 @@
  *     stores the full history and the run's registry items in a bucket (versioned, encrypted, TLS only, no
  *     public access, access-logged to a second bucket, moved to cheaper storage over time, optionally Object
  *     Locked) — Step Functions keeps history for 90 days, auditors need it for years;
+ *   - the schedule (config `schedule`): an EventBridge Scheduler schedule that starts the state machine with
+ *     `{reason, requestedBy, onlyWhenChanged}` on the cron expression in its time zone, enabled or not;
  *   - freshness: every hour reportFreshness puts the newest approved image's age in days as a metric; an alarm
  *     notifies the topic when it exceeds `freshness.maxAgeDays` or there is no approved image.
  */
@@ -25,6 +27,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -66,6 +69,7 @@ export class PipelineStack extends Stack {
   readonly historyBucket: s3.Bucket;
   readonly archiveRule: events.Rule;
   readonly freshnessAlarm: cloudwatch.Alarm;
+  readonly schedule?: scheduler.CfnSchedule;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -244,6 +248,35 @@ export class PipelineStack extends Stack {
       },
       targets: [new targets.LambdaFunction(archive, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
     });
+
+    // The schedule: EventBridge Scheduler starts a run; with onlyWhenChanged, Prepare skips (and records) a run
+    // whose base image and components are those of the last approved image.
+    if (config.schedule) {
+      const schedule = config.schedule;
+      const role = new iam.Role(this, 'ScheduleRole', {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+        description: `EventBridge Scheduler starts runs of the ${config.name} golden-AMI pipeline`,
+      });
+      this.workflow.stateMachine.grantStartExecution(role);
+      this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+        name: names.stateMachine,
+        description: `Scheduled runs of the ${config.name} golden-AMI pipeline`,
+        scheduleExpression: schedule.cron,
+        scheduleExpressionTimezone: schedule.timeZone,
+        state: schedule.enabled ? 'ENABLED' : 'DISABLED',
+        flexibleTimeWindow: { mode: 'OFF' },
+        target: {
+          arn: this.workflow.stateMachine.stateMachineArn,
+          roleArn: role.roleArn,
+          input: JSON.stringify({
+            reason: `scheduled run (${schedule.cron} ${schedule.timeZone})`,
+            requestedBy: `EventBridge Scheduler ${names.stateMachine}`,
+            onlyWhenChanged: schedule.onlyWhenChanged,
+          }),
+          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        },
+      });
+    }
 
     // Freshness: the newest approved image's age, hourly, and an alarm over freshness.maxAgeDays.
     const freshness = this.tasks.functions.reportFreshness;

@@ -375,8 +375,14 @@ export const scheduleSchema = z
       .describe('EventBridge Scheduler expression: cron(min hour day-of-month month day-of-week year) or rate(...).'),
     timeZone: z.string().default('UTC').describe('IANA time zone of the cron expression. Default: UTC.'),
     enabled: z.boolean().default(true).describe('Default: true.'),
+    onlyWhenChanged: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Skip a scheduled run (recorded in the registry, not silent) when neither the resolved base image nor any component changed since the last approved image. Default: false.',
+      ),
   })
-  .describe('When to build automatically.');
+  .describe('When to build automatically: an EventBridge Scheduler schedule that starts the state machine.');
 
 /** Object Lock retention modes (S3 User Guide, "Object Lock"). */
 export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;

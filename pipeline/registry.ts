@@ -6,6 +6,7 @@
  *   PIPELINE#<name> / IMAGE#<000012>                   the image record: status, ids, base image, lineage
  *   PIPELINE#<name> / IMAGE#<000012>#STAGE#<Stage>     one item per stage: status, times, artifacts
  *   PIPELINE#<name> / IMAGE#<000012>#SCAN              the scan evidence: all findings and the gate result
+ *   PIPELINE#<name> / SKIP#<time>#<execution>          a run schedule.onlyWhenChanged skipped, and why
  * Versions are zero-padded so sort order is numeric order.
  */
 export interface RegistryKey {
@@ -23,4 +24,5 @@ export const registryKeys = {
     sk: `IMAGE#${pad(version)}#STAGE#${stage}`,
   }),
   scan: (pipeline: string, version: number): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `IMAGE#${pad(version)}#SCAN` }),
+  skipped: (pipeline: string, at: string, executionName: string): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `SKIP#${at}#${executionName}` }),
 };

@@ -18,7 +18,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
  * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['Approval', 'Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Retention', 'Schedule'] as const;
+export const NOT_YET_BUILT = ['Approval', 'Distribute', 'Share', 'Publish', 'UpdateLaunchTemplates', 'Retention'] as const;
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -34,6 +34,13 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
   );
   lines.push(...imageSpecSummaryLines(c));
   lines.push('  runs today: bake → test → scan gate; the image stays in the source region, unshared');
+  if (c.schedule) {
+    const next = c.schedule.enabled ? nextRun(c.schedule.cron, c.schedule.timeZone, now) : undefined;
+    lines.push(
+      `  schedule: ${c.schedule.cron} ${c.schedule.timeZone}${c.schedule.enabled ? '' : ' (disabled)'}${next ? `, next run ${next.toISOString()}` : ''}` +
+        `${c.schedule.onlyWhenChanged ? '; skipped (and recorded) when neither the base image nor a component changed since the last approved image' : ''}`,
+    );
+  }
 
   const later: string[] = [];
   later.push(
@@ -65,12 +72,6 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     `retention: keeps the newest ${r.keepNewest}, deprecates after ${r.deprecateAfterDays} d, deregisters after ${r.deregisterAfterDays} d` +
       `${r.deleteSnapshots ? ' with snapshots' : ''}${r.dryRun ? ' (dry run)' : ''}`,
   );
-  if (c.schedule) {
-    const next = c.schedule.enabled ? nextRun(c.schedule.cron, c.schedule.timeZone, now) : undefined;
-    later.push(
-      `schedule: ${c.schedule.cron} ${c.schedule.timeZone}${c.schedule.enabled ? '' : ' (disabled)'}${next ? `, would next run ${next.toISOString()}` : ''}`,
-    );
-  }
   lines.push('  configured, not yet built (checked now, run by a later release):');
   for (const line of later) lines.push(`    ${line}`);
   return lines;

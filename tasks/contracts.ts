@@ -103,6 +103,10 @@ export const executionInputSchema = z
       .describe('Override the configured base image for this run.'),
     reason: z.string().max(500).optional().describe('Why this run was started (shown to approvers and auditors).'),
     requestedBy: z.string().max(200).optional().describe('Who started it (defaults to the schedule or console user).'),
+    onlyWhenChanged: z
+      .boolean()
+      .optional()
+      .describe('Skip the run (recorded) when neither the resolved base image nor any component changed since the last approved image (the schedule sets it).'),
   })
   .describe('Execution input. {} runs the pipeline as configured.');
 export type ExecutionInput = z.output<typeof executionInputSchema>;
@@ -130,14 +134,23 @@ export const prepareEventSchema = z.strictObject({
     components: z.array(z.string()),
     /** The trust policy's owners (config `baseImageTrust.allowedOwners`). */
     allowedOwners: z.array(z.string()).min(1),
+    /** SHA-256 of the components' documents, in order (synth time): what `onlyWhenChanged` compares. */
+    componentsDigest: z.string(),
   }),
 });
+/** A run that `onlyWhenChanged` skipped: what it compared with. */
+export const skippedRunSchema = z.strictObject({
+  reason: z.string(),
+  lastApproved: z.strictObject({ version: z.number().int(), imageId: z.string().nullable() }),
+});
 export const prepareResultSchema = z.strictObject({
-  version: z.number().int().min(1),
-  imageName: z.string(),
+  /** null when the run is skipped (no version is taken). */
+  version: z.number().int().min(1).nullable(),
+  imageName: z.string().nullable(),
   baseImage: resolvedImageSchema,
   reason: z.string(),
   requestedBy: z.string(),
+  skipped: skippedRunSchema.nullable(),
 });
 
 // ---- instances -------------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@
  * Later stages (Approval, Distribute, Share, Publish, UpdateLaunchTemplates, Retention) go between ScanGate
  * and Done: each is a builder in workflows/stages/ that takes the state after it.
  */
+import { createHash } from 'node:crypto';
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -65,6 +66,11 @@ import { componentSteps } from './stages/instance';
 import { prepareStage } from './stages/prepare';
 import { scanGateStage } from './stages/scan-gate';
 import { testStage } from './stages/test';
+
+/** SHA-256 of the components' documents in order: a change to any component changes it (onlyWhenChanged). */
+export function componentsDigest(pipeline: LoadedPipeline): string {
+  return createHash('sha256').update(JSON.stringify(pipeline.components.map((c) => c.document))).digest('hex');
+}
 
 export interface GoldenAmiWorkflowProps {
   pipeline: LoadedPipeline;
@@ -122,7 +128,7 @@ export class GoldenAmiWorkflow extends Construct {
     const scan = scanGateStage(ctx, done);
     const test = testStage(ctx, steps.test, scan);
     const bake = bakeStage(ctx, steps.build, components, test);
-    const prepare = prepareStage(ctx, components, bake);
+    const prepare = prepareStage(ctx, components, componentsDigest(props.pipeline), bake);
 
     const start = sfn.Pass.jsonata(this, 'Start Run', {
       comment: `Golden AMI lifecycle of pipeline ${config.name}`,
@@ -132,6 +138,7 @@ export class GoldenAmiWorkflow extends Construct {
         baseImage: null,
         reason: null,
         requestedBy: null,
+        skipped: null,
         builderId: null,
         testInstanceId: null,
         imageId: null,

@@ -110,3 +110,28 @@ describe('freshness', () => {
     });
   });
 });
+
+describe('schedule', () => {
+  it('starts the state machine on the configured cron and time zone, with onlyWhenChanged in the input, through a role that may only start it', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'gami-web-base',
+      ScheduleExpression: 'cron(0 3 ? * MON *)',
+      ScheduleExpressionTimezone: 'Europe/Dublin',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { Ref: Match.stringLikeRegexp('^LifecycleStateMachine') },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ScheduleRole'), 'Arn'] },
+        Input: JSON.stringify({ reason: 'scheduled run (cron(0 3 ? * MON *) Europe/Dublin)', requestedBy: 'EventBridge Scheduler gami-web-base', onlyWhenChanged: true }),
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } })] },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ScheduleRole') }],
+      PolicyDocument: { Statement: [{ Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^LifecycleStateMachine') } }] },
+    });
+  });
+});

@@ -1,8 +1,12 @@
-/** Stage 1 — Prepare: validate the execution input, resolve the base image, allocate the version. */
+/**
+ * Stage 1 — Prepare: validate the execution input, resolve the base image, allocate the version. With input
+ * `onlyWhenChanged` (the schedule's), a run whose base image and components match the last approved image
+ * takes no version: Prepare records the skip and the run ends in `Skipped` (succeeded, output `skipped`).
+ */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { recordStage, runArgument, stageTask, type StageContext } from './common';
 
-export function prepareStage(ctx: StageContext, components: string[], next: sfn.IChainable): sfn.State {
+export function prepareStage(ctx: StageContext, components: string[], componentsDigest: string, next: sfn.IChainable): sfn.State {
   const { config } = ctx;
   const prepare = stageTask(ctx, 'Prepare', 'Prepare Run', 'prepare', {
     run: runArgument(config.name),
@@ -14,6 +18,7 @@ export function prepareStage(ctx: StageContext, components: string[], next: sfn.
       registryTable: ctx.registryTable,
       components,
       allowedOwners: config.baseImageTrust.allowedOwners,
+      componentsDigest,
     },
   }, {
     assign: {
@@ -22,9 +27,24 @@ export function prepareStage(ctx: StageContext, components: string[], next: sfn.
       baseImage: '{% $states.result.Payload.baseImage %}',
       reason: '{% $states.result.Payload.reason %}',
       requestedBy: '{% $states.result.Payload.requestedBy %}',
+      skipped: '{% $states.result.Payload.skipped %}',
     },
   });
   const record = recordStage(ctx, 'Record Prepared', 'Prepare', 'succeeded', "{% {'baseImage': $baseImage, 'imageName': $imageName, 'reason': $reason, 'requestedBy': $requestedBy} %}");
-  prepare.next(record).next(next);
+  const skippedRun = sfn.Succeed.jsonata(ctx.scope, 'Skipped', {
+    comment: 'schedule.onlyWhenChanged: nothing changed since the last approved image; recorded by Prepare',
+    outputs: {
+      pipeline: config.name,
+      skipped: '{% $skipped %}',
+      baseImage: '{% $baseImage %}',
+      reason: '{% $reason %}',
+      requestedBy: '{% $requestedBy %}',
+    },
+  });
+  const runNeeded = sfn.Choice.jsonata(ctx.scope, 'Run Needed?')
+    .when(sfn.Condition.jsonata('{% $skipped != null %}'), skippedRun)
+    .otherwise(record);
+  record.next(next);
+  prepare.next(runNeeded);
   return prepare;
 }
