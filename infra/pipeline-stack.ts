@@ -251,6 +251,7 @@ export class PipelineStack extends Stack {
 
     // The schedule: EventBridge Scheduler starts a run; with onlyWhenChanged, Prepare skips (and records) a run
     // whose base image and components are those of the last approved image.
+    let scheduleRole: iam.Role | undefined;
     if (config.schedule) {
       const schedule = config.schedule;
       const role = new iam.Role(this, 'ScheduleRole', {
@@ -258,6 +259,7 @@ export class PipelineStack extends Stack {
         description: `EventBridge Scheduler starts runs of the ${config.name} golden-AMI pipeline`,
       });
       this.workflow.stateMachine.grantStartExecution(role);
+      scheduleRole = role;
       this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
         name: names.stateMachine,
         description: `Scheduled runs of the ${config.name} golden-AMI pipeline`,
@@ -275,6 +277,34 @@ export class PipelineStack extends Stack {
           }),
           retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
         },
+      });
+    }
+
+    // schedule.disableAfterFailures: watchSchedule counts consecutive unsuccessful runs on every one that ends
+    // so, disables the schedule at the limit and notifies once.
+    const watch = this.tasks.functions.watchSchedule;
+    if (config.schedule?.disableAfterFailures !== undefined && scheduleRole) {
+      const scheduleArn = `arn:${this.partition}:scheduler:${this.region}:${this.account}:schedule/default/${names.stateMachine}`;
+      watch.addEnvironment('GAMI_PIPELINE', config.name);
+      watch.addEnvironment('GAMI_SCHEDULE_NAME', names.stateMachine);
+      watch.addEnvironment('GAMI_DISABLE_AFTER_FAILURES', String(config.schedule.disableAfterFailures));
+      watch.addEnvironment('GAMI_TOPIC_ARN', this.topic.topicArn);
+      watch.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.workflow.stateMachine.stateMachineArn] }));
+      watch.addToRolePolicy(new iam.PolicyStatement({ actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], resources: [scheduleArn] }));
+      // UpdateSchedule passes the schedule's own role again.
+      watch.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [scheduleRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+      );
+      this.topic.grantPublish(watch);
+      acknowledgeKeyUse(watch);
+      new events.Rule(this, 'WatchScheduleFailures', {
+        description: `Disable the ${config.name} schedule after ${config.schedule.disableAfterFailures} consecutive unsuccessful runs`,
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.workflow.stateMachine.stateMachineArn] },
+        },
+        targets: [new targets.LambdaFunction(watch, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
       });
     }
 

@@ -9,6 +9,7 @@
 import { Stack, Stage, type App } from 'aws-cdk-lib';
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConflictException, CreateScheduleCommand, SchedulerClient, type CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createClient } from '../tasks/clients';
@@ -93,6 +94,19 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
       }
     } finally {
       s3.destroy();
+    }
+    const scheduler = createClient(SchedulerClient, config);
+    try {
+      for (const schedule of definitions.schedules) {
+        try {
+          // AWS::Scheduler::Schedule's properties have the API's names and shapes (Name, Target.RoleArn, …).
+          await scheduler.send(new CreateScheduleCommand(schedule as unknown as CreateScheduleCommandInput));
+        } catch (error) {
+          if (!(error instanceof ConflictException)) throw error;
+        }
+      }
+    } finally {
+      scheduler.destroy();
     }
   } finally {
     sns.destroy();

@@ -381,6 +381,9 @@ export const scheduleSchema = z
       .describe(
         'Skip a scheduled run (recorded in the registry, not silent) when neither the resolved base image nor any component changed since the last approved image. Default: false.',
       ),
+    disableAfterFailures: positive('schedule.disableAfterFailures', 10)
+      .optional()
+      .describe('Disable the schedule after this many consecutive unsuccessful runs (1-10, as Image Builder), and notify the topic. Default: never.'),
   })
   .describe('When to build automatically: an EventBridge Scheduler schedule that starts the state machine.');
 

@@ -38,7 +38,8 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
     const next = c.schedule.enabled ? nextRun(c.schedule.cron, c.schedule.timeZone, now) : undefined;
     lines.push(
       `  schedule: ${c.schedule.cron} ${c.schedule.timeZone}${c.schedule.enabled ? '' : ' (disabled)'}${next ? `, next run ${next.toISOString()}` : ''}` +
-        `${c.schedule.onlyWhenChanged ? '; skipped (and recorded) when neither the base image nor a component changed since the last approved image' : ''}`,
+        `${c.schedule.onlyWhenChanged ? '; skipped (and recorded) when neither the base image nor a component changed since the last approved image' : ''}` +
+        `${c.schedule.disableAfterFailures ? `; disabled (and notified) after ${c.schedule.disableAfterFailures} consecutive failed runs` : ''}`,
     );
   }
 

@@ -28,6 +28,7 @@ export const TASK_NAMES = [
   'recordInventory',
   'archiveExecution',
   'reportFreshness',
+  'watchSchedule',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -59,6 +60,8 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   archiveExecution: 120,
   // One registry query and one PutMetricData.
   reportFreshness: 60,
+  // A page or two of ListExecutions, GetSchedule, UpdateSchedule, one Publish.
+  watchSchedule: 60,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 

@@ -17,6 +17,9 @@ export const taskEnvSchema = z.object({
   GAMI_TOPIC_ARN: z.string().min(1).optional(),
   /** Set on archiveExecution: the history bucket it writes closed executions to. */
   GAMI_ARCHIVE_BUCKET: z.string().min(1).optional(),
+  /** Set on watchSchedule: the schedule it disables after GAMI_DISABLE_AFTER_FAILURES consecutive failures. */
+  GAMI_SCHEDULE_NAME: z.string().min(1).optional(),
+  GAMI_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10).optional(),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;
 

@@ -135,3 +135,21 @@ describe('schedule', () => {
     });
   });
 });
+
+describe('schedule.disableAfterFailures', () => {
+  it('sends unsuccessful executions to watchSchedule, which may read the runs, update only this schedule, pass only its role and publish', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.states'], detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] } },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TaskswatchSchedule'), 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GAMI_SCHEDULE_NAME: 'gami-web-base', GAMI_DISABLE_AFTER_FAILURES: '3' }) },
+    });
+    const [policy] = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('TaskswatchScheduleServiceRoleDefaultPolicy'));
+    const text = JSON.stringify(policy[1]);
+    expect(text).toContain(':schedule/default/gami-web-base');
+    expect(text).toContain('"iam:PassedToService":"scheduler.amazonaws.com"');
+    expect(text).toContain('states:ListExecutions');
+    expect(text).not.toMatch(/scheduler:(Delete|Create)Schedule/);
+  });
+});

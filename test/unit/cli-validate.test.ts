@@ -36,7 +36,7 @@ describe('gami validate', () => {
       '  remediation windows: HIGH fixed ≤ 7 d ago, MEDIUM fixed ≤ 30 d ago; fixable findings past them fail the gate',
       '  image: root 10 GiB gp3 3000 IOPS 250 MiB/s, data /dev/sdf 20 GiB gp3; encrypted with alias/gami-ami; boot mode uefi-preferred; IMDSv2 only',
       '  runs today: bake → test → scan gate; the image stays in the source region, unshared',
-      '  schedule: cron(0 3 ? * MON *) Europe/Dublin, next run 2026-11-23T03:00:00.000Z; skipped (and recorded) when neither the base image nor a component changed since the last approved image',
+      '  schedule: cron(0 3 ? * MON *) Europe/Dublin, next run 2026-11-23T03:00:00.000Z; skipped (and recorded) when neither the base image nor a component changed since the last approved image; disabled (and notified) after 3 consecutive failed runs',
       '  configured, not yet built (checked now, run by a later release):',
       '    approval: 2 of 2 approvers within 72 h',
       '    copies to eu-central-1, us-east-1 (2 at a time)',

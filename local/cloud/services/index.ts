@@ -10,6 +10,7 @@ import { ec2Operations } from './ec2/index';
 import { autoScalingOperations } from './autoscaling';
 import { kmsOperations } from './kms';
 import { s3Operations } from './s3';
+import { schedulerOperations } from './scheduler';
 import { snsOperations } from './sns';
 import { ssmParameterOperations } from './ssm-parameters';
 import { stsOperations } from './sts';
@@ -27,6 +28,7 @@ export const SERVICE_PREFIXES = {
   KMS: 'kms',
   'Auto Scaling': 'autoscaling',
   S3: 's3',
+  Scheduler: 'scheduler',
 } as const;
 
 export type SimulatedServiceId = keyof typeof SERVICE_PREFIXES;
@@ -42,6 +44,7 @@ export const services: Record<SimulatedServiceId, OperationTable> = {
   KMS: { ...kmsOperations },
   'Auto Scaling': { ...autoScalingOperations },
   S3: { ...s3Operations },
+  Scheduler: { ...schedulerOperations },
 };
 
 /** The handler for `service`/`operation`, if simulated. */
