@@ -4,10 +4,13 @@
  *
  * Execution input (all optional, validated by `prepare`; a malformed field fails the run with
  * InvalidExecutionInput naming it): `baseImage` ({amiId} | {ssmParameter} | {owner, namePattern}) overrides the
- * configured base image for this run; `reason` and `requestedBy` go to the audit trail.
+ * configured base image for this run; `reason` and `requestedBy` go to the audit trail; `onlyWhenChanged` (the
+ * schedule sets it from schedule.onlyWhenChanged) skips a run that would rebuild the last approved image.
  *
  *  1. Start Run            Pass      assigns the variables every later state may read (nulls until known)
- *  2. Prepare Run          prepare   {run, input, config} → {version, imageName, baseImage, reason, requestedBy}
+ *  2. Prepare Run          prepare   {run, input, config} → {version, imageName, baseImage, reason, requestedBy, skipped}
+ *     Run Needed? Choice   input onlyWhenChanged and nothing changed since the last approved image (prepare
+ *                          recorded a SKIP item, took no version) → Skipped (Succeed, output {skipped, …})
  *     Record Prepared      recordStage
  *  3. Bake
  *     Launch Builder       launchInstance     {purpose: build, imageId: base, image spec} → {instanceId, rootDeviceName}
