@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { buildAuditReport } from '../../tasks/audit/report';
 import { renderHtml } from '../../tasks/audit/render';
 import { auditFixture } from '../unit/audit-fixture';
-import { artifactPath, launchBrowser } from './browser';
+import { artifactPath } from './artifacts';
+import { launchBrowser } from './browser';
 
 it('renders the HTML report self-contained, without script, and saves a screenshot', async () => {
   // Prepare: a report of an approved run (fixture data in the shapes the API and the registry return).
