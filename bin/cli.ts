@@ -20,6 +20,10 @@ import { addApprovalCommands } from './approvals';
 import { addDistributeCommand } from './distribute';
 import { addImagesCommand } from './images';
 import { addRetentionCommand } from './retention';
+import { addAuditCommand } from './audit';
+import { addExecutionsCommand } from './executions';
+import { addStartCommand } from './start';
+import { addStatusCommand } from './status';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -63,6 +67,11 @@ export interface Io {
   env?: NodeJS.ProcessEnv;
   /** Subscribe to Ctrl-C; returns the unsubscribe. Default: process SIGINT. */
   onInterrupt?: (listener: () => void) => () => void;
+  /**
+   * Clock of runs on the local runtime (`gami start --local`), given when the state directory's simulated
+   * account was last saved; tests give a virtual clock.
+   */
+  clock?: (savedAt: number | undefined) => import('../local/clock').Clock;
 }
 
 const defaultIo: Io = {
@@ -267,6 +276,10 @@ export function buildProgram(io: Io = defaultIo): Command {
   addApprovalCommands(program, io);
   addDistributeCommand(program, io, DEFAULT_SPEED);
   addRetentionCommand(program, io);
+  addStartCommand(program, io);
+  addStatusCommand(program, io);
+  addExecutionsCommand(program, io);
+  addAuditCommand(program, io);
   return program;
 }
 

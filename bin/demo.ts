@@ -19,8 +19,7 @@ import { openStateDir } from '../local/state-dir';
 import { SEVERITIES } from '../pipeline/config';
 import { registryKeys } from '../pipeline/registry';
 import type { GateResult } from '../tasks/contracts';
-import { startLocalServer, type LocalServer } from '../local/server';
-import { approvalLinks, decideThroughPage } from './approval-client';
+import { approvalHandler, pollWithApprovals, startApprovalServer, type ApproveAs } from './local-approvals';
 import { followExecution } from './follow';
 import { cleanupLines, STAGE_STARTS, stateExitLines } from './live';
 
@@ -40,7 +39,7 @@ export interface DemoOptions {
    * POST its form), a list of approvers, or 'browser' (print the links and wait for decisions made in a browser).
    * Default 'all' (tests, CI); the CLI passes 'browser' in a terminal unless --yes or --approve-as.
    */
-  approveAs?: 'all' | 'browser' | string[];
+  approveAs?: ApproveAs;
   /** Port of the local server (default 8787; a free one when it is taken). */
   port?: number;
   /** Execution input (default {}), e.g. {distributeOnly: {version}} for `gami distribute --local`. */
@@ -98,16 +97,6 @@ export function gateTable(gate: GateResult): string[] {
   return ['  severity       found   allowed', ...rows];
 }
 
-/** The local server on `port`, or on any free port when that one is taken (another demo, gami serve). */
-async function startServer(runtime: LocalRuntime, port: number): Promise<LocalServer> {
-  try {
-    return await startLocalServer({ runtime, port });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    return startLocalServer({ runtime, port: 0 });
-  }
-}
-
 export async function runDemo(options: DemoOptions): Promise<number> {
   const wallStart = Date.now();
   // Checked, marked and locked before anything reads or writes it; --fresh empties only a directory gami made.
@@ -144,23 +133,9 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
       out(`${stamp()} ✗ interrupted before the run started; nothing to clean up`);
       return EXIT_INTERRUPTED;
     }
-    const server = await startServer(runtime, options.port ?? 8787);
+    const server = await startApprovalServer(runtime, options.port ?? 8787);
     out(`${stamp()} approval pages and the mailbox: ${server.origin}/mailbox`);
-    const approveAs = options.approveAs ?? 'all';
-    const seen = new Set(approvalLinks(runtime.cloud.mailbox()).map((l) => l.url));
-    /** Print each new approval link; approve through the endpoint as the chosen approvers. */
-    const onApprovalEmails = async () => {
-      const fresh = approvalLinks(runtime.cloud.mailbox()).filter((l) => !seen.has(l.url));
-      for (const link of fresh) {
-        seen.add(link.url);
-        out(`${stamp()}    approval link for ${link.approver}: ${link.url}`);
-        const auto = approveAs === 'all' || (Array.isArray(approveAs) && approveAs.some((a) => a.toLowerCase() === link.approver.toLowerCase()));
-        if (!auto) continue;
-        const answer = await decideThroughPage(link.url, 'approve', 'approved by the demo (--approve-as)');
-        out(`${stamp()}    ${link.approver} approved through the page: HTTP ${answer.status}`);
-      }
-      if (fresh.length > 0 && approveAs === 'browser') out(`${stamp()}    waiting for the approvers: open the links above (or ${server.origin}/mailbox) and decide`);
-    };
+    const onApprovalEmails = approvalHandler(runtime, server, options.approveAs ?? 'all', (line) => out(`${stamp()}    ${line}`), 'approved by the demo (--approve-as)');
     const sfn = runtime.sfnClient();
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: runtime.stateMachines[names.stateMachine], input: JSON.stringify(options.input ?? {}) }),
@@ -189,12 +164,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     let done;
     try {
       done = await followExecution(sfn, executionArn, {
-        wait: async () => {
-          // On a virtual clock the HTTP round trips are held (time must not jump meanwhile); a scaled clock keeps
-          // pacing (the handler's own invocation charges its modeled time, which a held clock could never pass).
-          await (clock instanceof ScaledClock ? onApprovalEmails() : clock.hold(onApprovalEmails()));
-          await clock.sleep(POLL_SIMULATED_MS);
-        },
+        wait: () => pollWithApprovals(clock, onApprovalEmails, POLL_SIMULATED_MS),
         onEvent,
       });
     } finally {

@@ -6,6 +6,8 @@
  *                                                          which images (and base images) carry the package in that range
  * `--local` reads the local runtime's registry (`<state-dir>/dynamodb`, as `npm start` keeps it; default `.gami`);
  * otherwise the table `gami-registry-<pipeline>` in `--region` with the default AWS credentials.
+ * Each image line ends with its status and age in days; the last line names the newest approved image and its
+ * age (what the freshness metric reports).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +27,9 @@ import {
   type PackageEntry,
   type VersionRange,
 } from '../pipeline/inventory';
+import { savedWorldTime } from '../local/cloud';
 import { createClient } from '../tasks/clients';
+import { ageInDays, imageRecords, newestApproved } from '../tasks/reportFreshness/freshness';
 
 /** Exit code for invalid input (as bin/gami.ts). */
 const EXIT_INVALID = 2;
@@ -137,11 +141,21 @@ export async function listImages(options: ImagesOptions & { pipeline: string }, 
 
   const registry = await openRegistry(options);
   let inventories: StoredInventory[];
+  let records: Record<string, unknown>[];
+  const table = options.table ?? resourceNames(options.pipeline).registryTable;
   try {
-    inventories = await readInventories(registry.client, options.table ?? resourceNames(options.pipeline).registryTable, options.pipeline);
+    inventories = await readInventories(registry.client, table, options.pipeline);
+    records = await imageRecords(registry.client, table, options.pipeline);
   } finally {
     await registry.close();
   }
+  // Ages against the simulated account's time locally (its clock may run ahead), the wall clock on AWS.
+  const now = new Date(options.local ? Math.max(Date.now(), savedWorldTime(options.stateDir) ?? 0) : Date.now());
+  const recordOf = new Map(records.map((r) => [Number(r.version), r]));
+  const age = (version: number) => {
+    const record = recordOf.get(version);
+    return record && typeof record.createdAt === 'string' ? `; ${String(record.status)}, ${ageInDays(record.createdAt, now)} days old` : '';
+  };
   inventories = inventories.filter((i) => only === undefined || i.version === only);
   if (inventories.length === 0) {
     io.out(`no package inventory recorded for ${options.pipeline}${only !== undefined ? ` v${only}` : ''}`);
@@ -159,9 +173,15 @@ export async function listImages(options: ImagesOptions & { pipeline: string }, 
     const changes = inventory.changes
       ? `; from its base: ${inventory.changes.changed} changed, ${inventory.changes.added} added, ${inventory.changes.removed} removed`
       : '';
-    io.out(`${label(inventory)}: ${inventory.count} packages (${stored})${changes}`);
+    io.out(`${label(inventory)}: ${inventory.count} packages (${stored})${changes}${inventory.role === 'image' ? age(inventory.version) : ''}`);
     if (options.packages) for (const p of inventory.packages) io.out(`  ${p.name} ${formatPackage(p)}`);
   }
+  const newest = newestApproved(records, now);
+  io.out(
+    newest
+      ? `newest approved image: v${newest.version} ${newest.imageId ?? ''}, ${newest.ageDays} days old (the freshness alarm fires past freshness.maxAgeDays)`
+      : `no approved image of ${options.pipeline} yet (the freshness alarm fires until there is one)`,
+  );
 }
 
 /** Add `images` to a gami program (bin/gami.ts wires it in). */

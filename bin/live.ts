@@ -183,7 +183,8 @@ export type { StatusChangeDelivery };
 
 /** Lines saying what the clean-up of a stopped or timed-out run did, and what it could not clean. */
 export function cleanupLines(executionArn: string, deliveries: readonly StatusChangeDelivery[]): string[] {
-  const mine = deliveries.filter((d) => d.executionArn === executionArn);
+  // The history archive's rule (archiveExecution) receives the same status changes: not a clean-up.
+  const mine = deliveries.filter((d) => d.executionArn === executionArn && !/archiveExecution/.test(d.target));
   if (mine.length === 0) return ['clean-up: none ran for this run (no status-change delivery reached it); check for running instances'];
   return mine.flatMap((delivery) => {
     if (delivery.error) return [`clean-up FAILED (${delivery.target}): ${delivery.error.error} — ${causeMessage(delivery.error.cause)}`];

@@ -11,8 +11,18 @@
  *     one filtered email subscription per approver.
  *   - the RetentionSweep state machine and its EventBridge Scheduler schedule (retention.sweepSchedule, daily
  *     by default), which retires old images of the pipeline in every region and account (docs/retention.md).
+ *   - the history archive: on every terminal execution status an EventBridge rule runs archiveExecution, which
+ *     stores the full history and the run's registry items in a bucket (versioned, encrypted, TLS only, no
+ *     public access, access-logged to a second bucket, moved to cheaper storage over time, optionally Object
+ *     Locked) — Step Functions keeps history for 90 days, auditors need it for years;
+ *   - the schedule (config `schedule`): an EventBridge Scheduler schedule that starts the state machine with
+ *     `{reason, requestedBy, onlyWhenChanged}` on the cron expression in its time zone, enabled or not;
+ *   - freshness: every hour reportFreshness puts the newest approved image's age in days as a metric; an alarm
+ *     notifies the topic when it exceeds `freshness.maxAgeDays` or there is no approved image.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -22,6 +32,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -32,6 +43,7 @@ import { GoldenAmiWorkflow } from '../workflows/golden-ami';
 import { RetentionSweep } from '../workflows/retention-sweep';
 import { acknowledgeKeyUse, acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
 import { ApprovalApi } from './approval-api';
+import { FRESHNESS_METRIC, FRESHNESS_NAMESPACE } from '../tasks/reportFreshness/freshness';
 import { TaskFunctions } from './task-functions';
 
 export interface PipelineStackProps extends StackProps {
@@ -49,6 +61,8 @@ export function resourceNames(pipelineName: string) {
     retentionSweep: `gami-${pipelineName}-retention-sweep`,
     retentionSchedule: `gami-${pipelineName}-retention-sweep`,
     builderRole: `gami-${pipelineName}-builder`,
+    /** Bucket names are global: the account and region make them unique (S3 allows 63 characters; names ≤ 40). */
+    historyBucket: (account: string, region: string) => `gami-history-${pipelineName}-${account}-${region}`,
   };
 }
 
@@ -64,6 +78,10 @@ export class PipelineStack extends Stack {
   readonly approvalApi?: ApprovalApi;
   readonly retentionSweep: RetentionSweep;
   readonly retentionSchedule: scheduler.Schedule;
+  readonly historyBucket: s3.Bucket;
+  readonly archiveRule: events.Rule;
+  readonly freshnessAlarm: cloudwatch.Alarm;
+  readonly schedule?: scheduler.CfnSchedule;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -217,6 +235,169 @@ export class PipelineStack extends Stack {
       targets: [new targets.LambdaFunction(cleanup, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
     });
 
+    // History beyond 90 days: every closed execution's history and registry items, archived to S3.
+    const accessLogs = new s3.Bucket(this, 'HistoryAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access log bucket of the history bucket; logging it into itself would loop.',
+    });
+    const lock = config.history.objectLock;
+    this.historyBucket = new s3.Bucket(this, 'History', {
+      bucketName: names.historyBucket(this.account, this.region),
+      versioned: true,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'history/',
+      objectLockEnabled: lock !== undefined ? true : undefined,
+      objectLockDefaultRetention:
+        lock === undefined
+          ? undefined
+          : lock.mode === 'COMPLIANCE'
+            ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
+            : s3.ObjectLockRetention.governance(Duration.days(lock.days)),
+      lifecycleRules: [
+        {
+          id: 'cheaper-storage-over-time',
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(config.history.infrequentAccessAfterDays) },
+            { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(config.history.glacierAfterDays) },
+          ],
+          noncurrentVersionTransitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(30) }],
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const archive = this.tasks.functions.archiveExecution;
+    archive.addEnvironment('GAMI_PIPELINE', config.name);
+    archive.addEnvironment('GAMI_REGISTRY_TABLE', names.registryTable);
+    archive.addEnvironment('GAMI_ARCHIVE_BUCKET', this.historyBucket.bucketName);
+    this.historyBucket.grantPut(archive, 'executions/*');
+    this.registry.grantReadData(archive);
+    const executions = `arn:${this.partition}:states:${this.region}:${this.account}:execution:${names.stateMachine}:*`;
+    archive.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] }));
+    archive.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [this.workflow.stateMachine.stateMachineArn] }));
+    acknowledgeWildcards(archive, [executions, `${this.historyBucket.bucketArn}/executions/*`], 'Every execution of this pipeline\'s own state machine, and the archive prefix of its own history bucket.');
+    acknowledgeWildcards(archive, [`${this.registry.tableArn}/index/*`], 'CDK\'s grantReadData covers the registry table\'s indexes.');
+    Validations.of(archive).acknowledge({ id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason: 'CDK\'s grantPut: aborting its own multipart uploads, on the archive prefix only.' });
+    this.archiveRule = new events.Rule(this, 'ArchiveClosedExecutions', {
+      description: `Archive the full history of every closed ${config.name} execution (Step Functions keeps it 90 days)`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.workflow.stateMachine.stateMachineArn] },
+      },
+      targets: [new targets.LambdaFunction(archive, { retryAttempts: 8, maxEventAge: Duration.hours(24) })],
+    });
+
+    // The schedule: EventBridge Scheduler starts a run; with onlyWhenChanged, Prepare skips (and records) a run
+    // whose base image and components are those of the last approved image.
+    let scheduleRole: iam.Role | undefined;
+    if (config.schedule) {
+      const schedule = config.schedule;
+      const role = new iam.Role(this, 'ScheduleRole', {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+        description: `EventBridge Scheduler starts runs of the ${config.name} golden-AMI pipeline`,
+      });
+      this.workflow.stateMachine.grantStartExecution(role);
+      scheduleRole = role;
+      this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
+        name: names.stateMachine,
+        description: `Scheduled runs of the ${config.name} golden-AMI pipeline`,
+        scheduleExpression: schedule.cron,
+        scheduleExpressionTimezone: schedule.timeZone,
+        state: schedule.enabled ? 'ENABLED' : 'DISABLED',
+        flexibleTimeWindow: { mode: 'OFF' },
+        target: {
+          arn: this.workflow.stateMachine.stateMachineArn,
+          roleArn: role.roleArn,
+          input: JSON.stringify({
+            reason: `scheduled run (${schedule.cron} ${schedule.timeZone})`,
+            requestedBy: `EventBridge Scheduler ${names.stateMachine}`,
+            onlyWhenChanged: schedule.onlyWhenChanged,
+          }),
+          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        },
+      });
+    }
+
+    // schedule.disableAfterFailures: watchSchedule counts consecutive unsuccessful runs on every one that ends
+    // so, disables the schedule at the limit and notifies once.
+    const watch = this.tasks.functions.watchSchedule;
+    if (config.schedule?.disableAfterFailures !== undefined && scheduleRole) {
+      const scheduleArn = `arn:${this.partition}:scheduler:${this.region}:${this.account}:schedule/default/${names.stateMachine}`;
+      watch.addEnvironment('GAMI_PIPELINE', config.name);
+      watch.addEnvironment('GAMI_SCHEDULE_NAME', names.stateMachine);
+      watch.addEnvironment('GAMI_DISABLE_AFTER_FAILURES', String(config.schedule.disableAfterFailures));
+      watch.addEnvironment('GAMI_TOPIC_ARN', this.topic.topicArn);
+      watch.addToRolePolicy(new iam.PolicyStatement({ actions: ['states:ListExecutions'], resources: [this.workflow.stateMachine.stateMachineArn] }));
+      watch.addToRolePolicy(new iam.PolicyStatement({ actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'], resources: [scheduleArn] }));
+      // UpdateSchedule passes the schedule's own role again.
+      watch.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [scheduleRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } }),
+      );
+      this.topic.grantPublish(watch);
+      acknowledgeKeyUse(watch);
+      new events.Rule(this, 'WatchScheduleFailures', {
+        description: `Disable the ${config.name} schedule after ${config.schedule.disableAfterFailures} consecutive unsuccessful runs`,
+        eventPattern: {
+          source: ['aws.states'],
+          detailType: ['Step Functions Execution Status Change'],
+          detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [this.workflow.stateMachine.stateMachineArn] },
+        },
+        targets: [new targets.LambdaFunction(watch, { retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+      });
+    }
+
+    // Freshness: the newest approved image's age, hourly, and an alarm over freshness.maxAgeDays.
+    const freshness = this.tasks.functions.reportFreshness;
+    freshness.addEnvironment('GAMI_PIPELINE', config.name);
+    freshness.addEnvironment('GAMI_REGISTRY_TABLE', names.registryTable);
+    this.registry.grantReadData(freshness);
+    freshness.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': FRESHNESS_NAMESPACE } } }),
+    );
+    acknowledgeWildcards(freshness, ['*'], `PutMetricData has no resource-level permissions; the condition limits it to the ${FRESHNESS_NAMESPACE} namespace.`);
+    acknowledgeWildcards(freshness, [`${this.registry.tableArn}/index/*`], 'CDK\'s grantReadData covers the registry table\'s indexes.');
+    new events.Rule(this, 'FreshnessSchedule', {
+      description: `Report the age of the newest approved ${config.name} image every hour`,
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.LambdaFunction(freshness, { retryAttempts: 2 })],
+    });
+    this.freshnessAlarm = new cloudwatch.Alarm(this, 'FreshnessAlarm', {
+      alarmName: `gami-${config.name}-image-age`,
+      alarmDescription: `The newest approved ${config.name} image is older than ${config.freshness.maxAgeDays} days, or there is none: run the pipeline.`,
+      metric: new cloudwatch.Metric({
+        namespace: FRESHNESS_NAMESPACE,
+        metricName: FRESHNESS_METRIC,
+        dimensionsMap: { Pipeline: config.name },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.hours(1),
+      }),
+      threshold: config.freshness.maxAgeDays,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.freshnessAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    // CloudWatch publishes to the encrypted topic with the topic's key.
+    topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+
     // The failure path's Notify Failure publishes to the encrypted topic: SNS needs the publisher to use its key.
     this.topic.grantPublish(this.workflow.stateMachine);
     acknowledgeKeyUse(this.workflow.stateMachine);
@@ -261,5 +442,6 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.tableName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });
+    new CfnOutput(this, 'HistoryBucketName', { value: this.historyBucket.bucketName });
   }
 }

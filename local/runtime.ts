@@ -10,6 +10,8 @@ import { Stack, Stage, type App } from 'aws-cdk-lib';
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConflictException, CreateScheduleCommand, SchedulerClient, type CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createClient } from '../tasks/clients';
 import { definitionsFromCdk, registerFunctions, type LocalStateMachine, type SynthesizedDefinitions } from './cdk';
@@ -20,6 +22,7 @@ import type { Json } from './engine/asl';
 import type { EngineOptions } from './engine/engine';
 import { EventRouter, type StatusChangeDelivery } from './events/router';
 import { LocalStepFunctions, registerLocalSfn } from './sfn';
+import { ExecutionStore, persistExecutions } from './sfn/store';
 
 export interface LocalRuntimeOptions {
   /** The CDK app (or one stack), built with LOCAL_SYNTH_CONTEXT. */
@@ -27,7 +30,10 @@ export interface LocalRuntimeOptions {
   clock: Clock;
   /** Scenario that seeds a new simulated account (default: the example world). */
   scenario?: string | ScenarioInput;
-  /** Persist the simulated account under this directory (e.g. `.gami`); default in memory. */
+  /**
+   * Persist the simulated account, and the Step Functions executions with their histories, under this
+   * directory (e.g. `.gami`), so a later runtime or `gami … --local` sees them; default in memory.
+   */
   stateDir?: string;
   /** Seed for the engine's random source (jitter, task tokens): reproducible runs. */
   seed?: number | string;
@@ -62,6 +68,9 @@ interface TemplateResource {
  * email subscriptions with filter policies), DynamoDB tables with the names and keys of the synthesized
  * templates, and Secrets Manager secrets (a generated value, like GenerateSecretString) — idempotent, so a
  * resumed world keeps its data and its signing key.
+ * Create what the stacks would create in the account before any state machine runs: SNS topics, DynamoDB
+ * tables and named S3 buckets with the names, keys and versioning of the synthesized templates (idempotent,
+ * so a resumed world keeps its data).
  */
 async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definitions: SynthesizedDefinitions): Promise<void> {
   const stage = scope instanceof Stack ? Stage.of(scope) : scope;
@@ -110,6 +119,32 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
         }
       }
     }
+    const s3 = createClient(S3Client, config);
+    try {
+      for (const bucket of definitions.buckets) {
+        try {
+          await s3.send(new CreateBucketCommand({ Bucket: bucket.name }));
+        } catch (error) {
+          if (!(error instanceof BucketAlreadyOwnedByYou)) throw error;
+        }
+        if (bucket.versioned) await s3.send(new PutBucketVersioningCommand({ Bucket: bucket.name, VersioningConfiguration: { Status: 'Enabled' } }));
+      }
+    } finally {
+      s3.destroy();
+    }
+    const scheduler = createClient(SchedulerClient, config);
+    try {
+      for (const schedule of definitions.schedules) {
+        try {
+          // AWS::Scheduler::Schedule's properties have the API's names and shapes (Name, Target.RoleArn, …).
+          await scheduler.send(new CreateScheduleCommand(schedule as unknown as CreateScheduleCommandInput));
+        } catch (error) {
+          if (!(error instanceof ConflictException)) throw error;
+        }
+      }
+    } finally {
+      scheduler.destroy();
+    }
   } finally {
     sns.destroy();
     secrets.destroy();
@@ -134,6 +169,7 @@ export class LocalRuntime {
     /** The local EventBridge: status changes of executions, delivered to the stacks' rule targets. */
     readonly events: EventRouter,
     private readonly restore: () => void,
+    private readonly flushExecutions: () => void,
   ) {}
 
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -162,15 +198,29 @@ export class LocalRuntime {
     delete process.env.AWS_PROFILE;
     delete process.env.AWS_SESSION_TOKEN;
 
+    let persistence: ReturnType<typeof persistExecutions> | undefined;
     const stepFunctions = new LocalStepFunctions({
       clock: options.clock,
       region: definitions.region,
       account: definitions.account,
       seed: options.seed,
-      onEvent: options.onEvent,
+      onEvent: (execution, event) => {
+        persistence?.changed(execution);
+        options.onEvent?.(execution, event);
+      },
       clientConfig: (_service, where) => ({ region: where.region, credentials: credentialsOf(cloud, where.account) }),
     });
     setApprovalBaseUrl(definitions, options.approvalBaseUrl ?? DEFAULT_APPROVAL_BASE_URL);
+    // Executions of earlier runs (state directory): readable again through the API; one that was running when
+    // its process ended cannot resume and is closed ABORTED (LocalStepFunctions.restore).
+    const store = options.stateDir ? new ExecutionStore(options.stateDir) : undefined;
+    if (store) {
+      const saved = store.load(options.clock.now());
+      persistence = persistExecutions(stepFunctions, store);
+      if (saved) for (const record of stepFunctions.restore(saved)) persistence.changed(record);
+      store.prune(options.clock.now());
+      stepFunctions.engine.onStatusChange((record) => persistence?.changed(record));
+    }
     registerFunctions(stepFunctions.engine.lambdas, definitions);
     const unregisterSfn = registerLocalSfn(stepFunctions);
     // As on AWS: every execution status change goes to EventBridge, and the stacks' rules (the one that cleans
@@ -180,19 +230,27 @@ export class LocalRuntime {
 
     const stateMachines: Record<string, string> = {};
     for (const machine of definitions.stateMachines) {
+      const existing = stepFunctions.listStateMachines({ maxResults: 1000 }).stateMachines?.find((m) => m.name === machine.name);
+      if (existing) {
+        // A state machine of an earlier run: deployed again, as CloudFormation updates it (same ARN, history kept).
+        stepFunctions.updateDefinition(existing.stateMachineArn!, machine.definitionString);
+        stateMachines[machine.name] = existing.stateMachineArn!;
+        continue;
+      }
       stateMachines[machine.name] = stepFunctions.createStateMachine({
         name: machine.name,
         definition: machine.definitionString,
         roleArn: machine.roleArn,
       }).stateMachineArn!;
     }
+    persistence?.saveStateMachines();
     const restore = () => {
       unsubscribe();
       unregisterSfn();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
     };
-    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, restore);
+    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, restore, () => persistence?.flush());
   }
 
   /** Point approval links (every function's GAMI_APPROVAL_BASE_URL) at `url`, e.g. a local server's origin. */
@@ -225,6 +283,7 @@ export class LocalRuntime {
 
   async stop(): Promise<void> {
     await this.events.settled();
+    this.flushExecutions();
     this.restore();
     await this.cloud.stop();
   }

@@ -14,8 +14,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 export const STATE_DIR_MARKER = '.gami-state-dir';
 /** Held by the process using the directory: `{"pid": …, "command": …, "since": …}`. */
 export const LOCK_FILE = 'gami.lock';
-/** What the local runtime writes into a state directory (local/cloud: cloud.json and its temporary, dynamodb/). */
-const RUNTIME_ENTRIES = /^(cloud\.json(\..*)?|dynamodb)$/;
+/** What the local runtime writes into a state directory (local/cloud: cloud.json and its temporary, dynamodb/; local/sfn/store: stepfunctions/). */
+const RUNTIME_ENTRIES = /^(cloud\.json(\..*)?|dynamodb|stepfunctions)$/;
 
 /** A state directory that cannot be used; the message is one line for the user. */
 export class StateDirError extends Error {

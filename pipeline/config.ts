@@ -442,8 +442,54 @@ export const scheduleSchema = z
       .describe('EventBridge Scheduler expression: cron(min hour day-of-month month day-of-week year) or rate(...).'),
     timeZone: z.string().default('UTC').describe('IANA time zone of the cron expression. Default: UTC.'),
     enabled: z.boolean().default(true).describe('Default: true.'),
+    onlyWhenChanged: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Skip a scheduled run (recorded in the registry, not silent) when neither the resolved base image nor any component changed since the last approved image. Default: false.',
+      ),
+    disableAfterFailures: positive('schedule.disableAfterFailures', 10)
+      .optional()
+      .describe('Disable the schedule after this many consecutive unsuccessful runs (1-10, as Image Builder), and notify the topic. Default: never.'),
   })
-  .describe('When to build automatically.');
+  .describe('When to build automatically: an EventBridge Scheduler schedule that starts the state machine.');
+
+/** Object Lock retention modes (S3 User Guide, "Object Lock"). */
+export const OBJECT_LOCK_MODES = ['GOVERNANCE', 'COMPLIANCE'] as const;
+
+export const historySchema = z
+  .strictObject({
+    objectLock: z
+      .strictObject({
+        mode: z
+          .enum(OBJECT_LOCK_MODES, { error: (iss) => `${quote(iss.input)} is not an Object Lock mode (GOVERNANCE or COMPLIANCE)` })
+          .default('GOVERNANCE')
+          .describe('GOVERNANCE: users with s3:BypassGovernanceRetention may delete; COMPLIANCE: nobody, not even root. Default: GOVERNANCE.'),
+        days: positive('objectLock.days', 36500).describe('How long each archived history stays undeletable.'),
+      })
+      .optional()
+      .describe('Lock every archived history against deletion (S3 Object Lock; only on a new bucket). Default: off.'),
+    infrequentAccessAfterDays: positive('infrequentAccessAfterDays', 3650)
+      .refine((d) => d >= 30, { error: 'S3 moves objects to Standard-IA after 30 days at the earliest' })
+      .default(90)
+      .describe('Move archived histories to S3 Standard-IA after this many days (at least 30). Default: 90.'),
+    glacierAfterDays: positive('glacierAfterDays', 36500)
+      .default(365)
+      .describe('Move archived histories to S3 Glacier Instant Retrieval after this many days. Default: 365.'),
+  })
+  .refine((h) => h.glacierAfterDays > h.infrequentAccessAfterDays, {
+    error: 'glacierAfterDays must come after infrequentAccessAfterDays',
+    path: ['glacierAfterDays'],
+  })
+  .describe('The execution history archive (kept beyond the 90 days Step Functions keeps it), for auditors.');
+
+export const freshnessSchema = z
+  .strictObject({
+    maxAgeDays: positive('freshness.maxAgeDays', 3650)
+      .default(30)
+      .describe('Alarm when the newest approved image is older than this many days (or there is none). Default: 30.'),
+  })
+  .describe('Image freshness: a CloudWatch metric of the newest approved image\'s age, and an alarm to the topic.');
 
 export const NAMING_TOKENS = ['pipeline', 'version', 'arch', 'yyyymmdd', 'yyyymmddhhmm', 'timestamp'] as const;
 
@@ -545,6 +591,8 @@ export const pipelineConfigObject = z
     publish: publishSchema.optional(),
     retention: retentionSchema.prefault({}),
     schedule: scheduleSchema.optional(),
+    history: historySchema.prefault({}),
+    freshness: freshnessSchema.prefault({}),
     naming: namingSchema,
     tags: z
       .record(tagKey, tagValue)

@@ -14,6 +14,7 @@
  *   PIPELINE#<name> / RETENTION#<sweep>                retention: the plan's summary, then the report (JSON and
  *                                                      Markdown) of one sweep or lifecycle Retention stage
  *   PIPELINE#<name> / RETENTION#<sweep>#BATCH#<00001>  one batch of the executor's image actions and their results
+ *   PIPELINE#<name> / SKIP#<time>#<execution>          a run schedule.onlyWhenChanged skipped, and why
  * Versions are zero-padded so sort order is numeric order.
  */
 export interface RegistryKey {
@@ -45,4 +46,5 @@ export const registryKeys = {
     pk: `PIPELINE#${pipeline}`,
     sk: `RETENTION#${sweep}#BATCH#${String(batch).padStart(5, '0')}`,
   }),
+  skipped: (pipeline: string, at: string, executionName: string): RegistryKey => ({ pk: `PIPELINE#${pipeline}`, sk: `SKIP#${at}#${executionName}` }),
 };

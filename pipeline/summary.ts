@@ -14,12 +14,11 @@ function baseImageText(config: PipelineConfig): string {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Stages the configuration describes but the state machine does not run yet (it runs bake, test, scan gate and the
- * launch template update).
- * `validate` lists their settings under "configured, not yet built" so the summary never promises them; a
- * test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
+ * Stages the configuration describes but the state machine does not run yet: none any more. Should a stage be
+ * configured before it is built again, list it here and have `validate` say so, so the summary never promises it;
+ * a test fails when a stage of this list appears in the workflow's stages (tasks/contracts.ts STAGES).
  */
-export const NOT_YET_BUILT = ['Schedule'] as const;
+export const NOT_YET_BUILT: readonly string[] = [];
 
 export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): string[] {
   const c = pipeline.config;
@@ -80,14 +79,14 @@ export function summarizePipeline(pipeline: LoadedPipeline, now = new Date()): s
       `${consumers.size ? ` or ${plural(consumers.size, 'consumer account')}` : ''}; sweep ${r.sweepEnabled ? r.sweepSchedule : 'disabled'}`,
   );
 
-  const later: string[] = [];
   if (c.schedule) {
     const next = c.schedule.enabled ? nextRun(c.schedule.cron, c.schedule.timeZone, now) : undefined;
-    later.push(
-      `schedule: ${c.schedule.cron} ${c.schedule.timeZone}${c.schedule.enabled ? '' : ' (disabled)'}${next ? `, would next run ${next.toISOString()}` : ''}`,
+    lines.push(
+      `  schedule: ${c.schedule.cron} ${c.schedule.timeZone}${c.schedule.enabled ? '' : ' (disabled)'}${next ? `, next run ${next.toISOString()}` : ''}` +
+        `${c.schedule.onlyWhenChanged ? '; skipped (and recorded) when neither the base image nor a component changed since the last approved image' : ''}` +
+        `${c.schedule.disableAfterFailures ? `; disabled (and notified) after ${c.schedule.disableAfterFailures} consecutive failed runs` : ''}`,
     );
   }
-  lines.push('  configured, not yet built (checked now, run by a later release):');
-  for (const line of later) lines.push(`    ${line}`);
+
   return lines;
 }

@@ -36,6 +36,9 @@ export const TASK_NAMES = [
   'rollbackLaunchTemplates',
   'markApproved',
   'retention',
+  'archiveExecution',
+  'reportFreshness',
+  'watchSchedule',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
@@ -83,6 +86,12 @@ export const FUNCTION_TIMEOUT_SECONDS: Record<TaskName, number> = {
   // region (DescribeImageReferences takes 10 images a call, at 20 Describe calls/s per account and region);
   // execute: one batch of at most RETENTION_BATCH.total paced image actions. Lambda's maximum.
   retention: 900,
+  // Pages through the whole history (up to 25,000 events, 1,000 a page) and writes one S3 object.
+  archiveExecution: 120,
+  // One registry query and one PutMetricData.
+  reportFreshness: 60,
+  // A page or two of ListExecutions, GetSchedule, UpdateSchedule, one Publish.
+  watchSchedule: 60,
 };
 export const TASK_TIMEOUT_MARGIN_SECONDS = 30;
 
@@ -131,6 +140,10 @@ export const executionInputSchema = z
       .strictObject({ version: z.number().int().min(1) })
       .optional()
       .describe('Run only the distribution stages for this already approved version (no bake): e.g. after adding a region or an account.'),
+    onlyWhenChanged: z
+      .boolean()
+      .optional()
+      .describe('Skip the run (recorded) when neither the resolved base image nor any component changed since the last approved image (the schedule sets it).'),
   })
   .refine((input) => !(input.distributeOnly && input.baseImage), {
     error: 'distributeOnly redistributes an existing image; it cannot be combined with baseImage',
@@ -162,16 +175,25 @@ export const prepareEventSchema = z.strictObject({
     components: z.array(z.string()),
     /** The trust policy's owners (config `baseImageTrust.allowedOwners`). */
     allowedOwners: z.array(z.string()).min(1),
+    /** SHA-256 of the components' documents, in order (synth time): what `onlyWhenChanged` compares. */
+    componentsDigest: z.string(),
   }),
 });
+/** A run that `onlyWhenChanged` skipped: what it compared with. */
+export const skippedRunSchema = z.strictObject({
+  reason: z.string(),
+  lastApproved: z.strictObject({ version: z.number().int(), imageId: z.string().nullable() }),
+});
 export const prepareResultSchema = z.strictObject({
-  version: z.number().int().min(1),
-  imageName: z.string(),
+  /** null when the run is skipped (no version is taken). */
+  version: z.number().int().min(1).nullable(),
+  imageName: z.string().nullable(),
   baseImage: resolvedImageSchema,
   reason: z.string(),
   requestedBy: z.string(),
   /** Given for `distributeOnly`: the approved image of that version, which the distribution stages start from. */
   redistribution: z.strictObject({ imageId: z.string(), snapshotIds: z.array(z.string()) }).optional(),
+  skipped: skippedRunSchema.nullable(),
 });
 
 // ---- instances -------------------------------------------------------------------------------------------------
@@ -605,6 +627,12 @@ export const executionStatusChangeSchema = z.object({
   }),
 });
 export type ExecutionStatusChange = z.output<typeof executionStatusChangeSchema>;
+/** An EventBridge scheduled event (a rule with a schedule expression): its `time` is when it fired. */
+export const scheduledEventSchema = z.object({
+  source: z.literal('aws.events'),
+  'detail-type': z.literal('Scheduled Event'),
+  time: isoTime,
+});
 export const statusChangeCleanupResultSchema = z.strictObject({
   executionArn: z.string(),
   status: z.string(),

@@ -5,10 +5,14 @@
  * Execution input (all optional, validated by `prepare`; a malformed field fails the run with
  * InvalidExecutionInput naming it): `baseImage` ({amiId} | {ssmParameter} | {owner, namePattern}) overrides the
  * configured base image for this run; `reason` and `requestedBy` go to the audit trail; `distributeOnly`
- * ({version}) runs only Distribute → Share → Publish for that version's approved image (ImageNotApproved otherwise).
+ * ({version}) runs only Distribute → Share → Publish (→ launch templates, retention) for that version's approved
+ * image (ImageNotApproved otherwise); `onlyWhenChanged` (the schedule sets it from schedule.onlyWhenChanged) skips
+ * a run that would rebuild the last approved image.
  *
  *  1. Start Run            Pass      assigns the variables every later state may read (nulls until known)
- *  2. Prepare Run          prepare   {run, input, config} → {version, imageName, baseImage, reason, requestedBy}
+ *  2. Prepare Run          prepare   {run, input, config} → {version, imageName, baseImage, reason, requestedBy, skipped}
+ *     Run Needed? Choice   input onlyWhenChanged and nothing changed since the last approved image (prepare
+ *                          recorded a SKIP item, took no version) → Skipped (Succeed, output {skipped, …})
  *     Record Prepared      recordStage
  *  3. Bake
  *     Launch Builder       launchInstance     {purpose: build, imageId: base, image spec} → {instanceId, rootDeviceName}
@@ -76,6 +80,7 @@
  *
  * Every stage is a builder in workflows/stages/ that takes the state after it.
  */
+import { createHash } from 'node:crypto';
 import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -95,6 +100,11 @@ import { retentionStage } from './stages/retention';
 import { scanGateStage } from './stages/scan-gate';
 import { shareStage } from './stages/share';
 import { testStage } from './stages/test';
+
+/** SHA-256 of the components' documents in order: a change to any component changes it (onlyWhenChanged). */
+export function componentsDigest(pipeline: LoadedPipeline): string {
+  return createHash('sha256').update(JSON.stringify(pipeline.components.map((c) => c.document))).digest('hex');
+}
 
 export interface GoldenAmiWorkflowProps {
   pipeline: LoadedPipeline;
@@ -178,7 +188,7 @@ export class GoldenAmiWorkflow extends Construct {
     const scan = scanGateStage(ctx, approval);
     const test = testStage(ctx, steps.test, scan);
     const bake = bakeStage(ctx, steps.build, components, startCopiesEarly(ctx, test));
-    const prepare = prepareStage(ctx, components, bake, distribute);
+    const prepare = prepareStage(ctx, components, componentsDigest(props.pipeline), bake, distribute);
 
     const start = sfn.Pass.jsonata(this, 'Start Run', {
       comment: `Golden AMI lifecycle of pipeline ${config.name}`,
@@ -188,6 +198,7 @@ export class GoldenAmiWorkflow extends Construct {
         baseImage: null,
         reason: null,
         requestedBy: null,
+        skipped: null,
         builderId: null,
         testInstanceId: null,
         imageId: null,

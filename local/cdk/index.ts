@@ -66,6 +66,10 @@ export interface SynthesizedDefinitions {
   stateMachines: LocalStateMachine[];
   /** EventBridge rules (the runtime routes the events the local services emit to their targets). */
   eventRules: LocalEventRule[];
+  /** EventBridge Scheduler schedules of the stacks, resolved (CreateSchedule input; the runtime creates them). */
+  schedules: Record<string, Json>[];
+  /** S3 buckets of the stacks, names resolved (the runtime creates them in the simulated account). */
+  buckets: { name: string; versioned: boolean }[];
   /** Functions that carry `gami:handler` metadata, by function ARN. */
   functions: Record<string, LocalFunction>;
   /** Logical ids of Lambda functions without `gami:handler` metadata (e.g. CDK's own custom resources). */
@@ -111,6 +115,8 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
     account: options.account ?? '123456789012',
     stateMachines: [],
     eventRules: [],
+    schedules: [],
+    buckets: [],
     functions: {},
     functionsWithoutHandler: [],
   };
@@ -160,6 +166,13 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
           label: handlerLabel(handler.entry),
           timeoutSeconds: Number(resolver.resolve(resource.Properties?.Timeout ?? 3, `${logicalId}.Timeout`)),
         };
+      }
+      if (resource.Type === 'AWS::Scheduler::Schedule') {
+        result.schedules.push(resolver.resolve(resource.Properties ?? {}, `${logicalId}.Properties`) as Record<string, Json>);
+      }
+      if (resource.Type === 'AWS::S3::Bucket' && resource.Properties?.BucketName !== undefined) {
+        const versioning = resource.Properties.VersioningConfiguration as { Status?: string } | undefined;
+        result.buckets.push({ name: String(resolver.ref(logicalId)), versioned: versioning?.Status === 'Enabled' });
       }
       if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern !== undefined) {
         const props = resource.Properties;

@@ -17,6 +17,8 @@ import * as ec2 from '@aws-sdk/client-ec2';
 import * as inspector2 from '@aws-sdk/client-inspector2';
 import * as kms from '@aws-sdk/client-kms';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
+import * as s3 from '@aws-sdk/client-s3';
+import * as schedulerClient from '@aws-sdk/client-scheduler';
 import * as sns from '@aws-sdk/client-sns';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
@@ -49,6 +51,8 @@ const CLIENT_MODULES: Record<SimulatedServiceId, Record<string, unknown>> = {
   KMS: kms,
   'Auto Scaling': autoScaling,
   'Secrets Manager': secretsManager,
+  S3: s3,
+  Scheduler: schedulerClient,
 };
 const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   EC2: 'EC2ServiceException',
@@ -59,6 +63,8 @@ const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   KMS: 'KMSServiceException',
   'Auto Scaling': 'AutoScalingServiceException',
   'Secrets Manager': 'SecretsManagerServiceException',
+  S3: 'S3ServiceException',
+  Scheduler: 'SchedulerServiceException',
 };
 
 export interface CloudPluginOptions {

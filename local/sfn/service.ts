@@ -406,10 +406,15 @@ export class LocalStepFunctions {
     return this.record(executionArn);
   }
 
+  /** The state machines, as stored (plain JSON). */
+  stateMachineRecords(): StateMachineRecord[] {
+    return [...this.machines.values()].map(({ parsed: _parsed, ...machine }) => machine);
+  }
+
   /** Everything stored, as plain JSON. */
   snapshot(): LocalStepFunctionsSnapshot {
     return {
-      stateMachines: [...this.machines.values()].map(({ parsed: _parsed, ...machine }) => machine),
+      stateMachines: this.stateMachineRecords(),
       executions: [...this.executions.values()].map((e) => JSON.parse(JSON.stringify(e)) as ExecutionRecord),
     };
   }
@@ -417,15 +422,19 @@ export class LocalStepFunctions {
   /**
    * Load a snapshot (a previous local run): state machines and closed executions come back as they were, so
    * history stays readable. An execution that was still running cannot resume — its in-flight state was not
-   * saved — so it is closed ABORTED with an ExecutionAborted event that says why.
+   * saved — so it is closed ABORTED with an ExecutionAborted event that says why; the aborted records are
+   * returned (to be saved). With `readOnly` (a reader of a store another process may still be writing, e.g.
+   * `gami status --local` while `npm start` runs) running executions are shown as they were saved.
    */
-  restore(snapshot: LocalStepFunctionsSnapshot): void {
+  restore(snapshot: LocalStepFunctionsSnapshot, options: { readOnly?: boolean } = {}): ExecutionRecord[] {
+    const aborted: ExecutionRecord[] = [];
     for (const machine of snapshot.stateMachines) {
       this.machines.set(machine.stateMachineArn, { ...machine, parsed: this.validate(machine.definition) });
     }
     for (const saved of snapshot.executions) {
       const record = JSON.parse(JSON.stringify(saved)) as ExecutionRecord;
-      if (record.status === 'RUNNING') {
+      if (record.status === 'RUNNING' && !options.readOnly) {
+        aborted.push(record);
         const cause = 'The local runtime stopped while this execution was running; it cannot be resumed';
         record.status = 'ABORTED';
         record.stopDate = this.clock.now();
@@ -441,6 +450,7 @@ export class LocalStepFunctions {
       }
       this.executions.set(record.executionArn, record);
     }
+    return aborted;
   }
 
   private validate(definition: string): StateMachineDefinition {

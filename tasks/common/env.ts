@@ -21,6 +21,11 @@ export const taskEnvSchema = z.object({
   GAMI_APPROVAL_BASE_URL: z.url().optional(),
   /** Comma-separated target regions, where cleanup looks for the copies of a stopped or timed-out run. */
   GAMI_COPY_REGIONS: z.string().optional(),
+  /** Set on archiveExecution: the history bucket it writes closed executions to. */
+  GAMI_ARCHIVE_BUCKET: z.string().min(1).optional(),
+  /** Set on watchSchedule: the schedule it disables after GAMI_DISABLE_AFTER_FAILURES consecutive failures. */
+  GAMI_SCHEDULE_NAME: z.string().min(1).optional(),
+  GAMI_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(10).optional(),
 });
 export type TaskEnv = z.output<typeof taskEnvSchema>;
 

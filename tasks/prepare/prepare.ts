@@ -4,7 +4,7 @@
  */
 import { DescribeImagesCommand, paginateDescribeImages, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import { baseImageSchema } from '../../pipeline/config';
 import { renderImageName } from '../../pipeline/naming';
@@ -16,6 +16,7 @@ import {
   type prepareEventSchema,
   type prepareResultSchema,
   type ResolvedImage,
+  type skippedRunSchema,
 } from '../contracts';
 import { hasErrorName } from '../common/aws-errors';
 import { formatIssues } from '../common/issues';
@@ -24,6 +25,7 @@ import { inputLimitViolation } from '../common/input-limits';
 import { TAG, type ImageStatus } from '../../pipeline/tags';
 import { BaseImageNotFound, BaseImageNotTrusted, ImageNotApproved, InvalidExecutionInput, InvalidTaskEvent, RegistryConflict } from '../errors';
 import { snapshotIdsOf } from '../common/images';
+import { APPROVED_STATUSES } from '../reportFreshness/freshness';
 
 export type PrepareEvent = z.output<typeof prepareEventSchema>;
 export type PrepareResult = z.output<typeof prepareResultSchema>;
@@ -276,6 +278,38 @@ export async function prepareRedistribution(clients: PrepareClients, event: Prep
     reason: input.reason ?? DEFAULT_REASON,
     requestedBy: input.requestedBy ?? DEFAULT_REQUESTED_BY,
     redistribution: { imageId: record.imageId, snapshotIds: snapshotIdsOf(image) },
+    skipped: null,
+  };
+}
+
+/** The pipeline's newest image record with status approved or published, if any. */
+async function newestApprovedRecord(registry: DynamoDBDocumentClient, table: string, pipeline: string): Promise<Record<string, unknown> | undefined> {
+  let newest: Record<string, unknown> | undefined;
+  const pages = paginateQuery(
+    { client: registry },
+    { TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': `PIPELINE#${pipeline}`, ':prefix': 'IMAGE#' } },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      if (!/^IMAGE#\d+$/.test(String(item.sk)) || !APPROVED_STATUSES.includes(String(item.status))) continue;
+      if (!newest || Number(item.version) > Number(newest.version)) newest = item;
+    }
+  }
+  return newest;
+}
+
+/**
+ * Image Builder's "dependency updates" condition: skip when the last approved image was built from the same
+ * base image and the same components (digest of their documents). Without an approved image, always build.
+ */
+export function unchangedSince(lastApproved: Record<string, unknown> | undefined, baseImageId: string, componentsDigest: string): z.output<typeof skippedRunSchema> | undefined {
+  if (!lastApproved) return undefined;
+  const base = (lastApproved.baseImage as { imageId?: unknown } | undefined)?.imageId;
+  if (base !== baseImageId || lastApproved.componentsDigest !== componentsDigest) return undefined;
+  const version = Number(lastApproved.version);
+  return {
+    reason: `nothing changed since v${version}: the same base image ${baseImageId} and the same components`,
+    lastApproved: { version, imageId: typeof lastApproved.imageId === 'string' ? lastApproved.imageId : null },
   };
 }
 
@@ -289,6 +323,35 @@ export async function prepare(clients: PrepareClients, event: PrepareEvent): Pro
   const source = chooseSource(input, configured.data);
   const policy: TrustPolicy = { allowedOwners: config.allowedOwners, account: accountOf(run.executionArn), now: new Date(run.now) };
   const baseImage = await resolveBaseImage(clients, source, config.architecture, policy);
+  const reasonGiven = input.reason ?? DEFAULT_REASON;
+  const requester = input.requestedBy ?? DEFAULT_REQUESTED_BY;
+
+  if (input.onlyWhenChanged) {
+    const lastApproved = await newestApprovedRecord(clients.registry, config.registryTable, run.pipeline);
+    const skipped = unchangedSince(lastApproved, baseImage.imageId, config.componentsDigest);
+    if (skipped) {
+      // Recorded, not silent: an auditor sees every run that did not build, and why.
+      await clients.registry.send(
+        new PutCommand({
+          TableName: config.registryTable,
+          Item: {
+            ...registryKeys.skipped(run.pipeline, run.now, run.executionName),
+            pipeline: run.pipeline,
+            executionArn: run.executionArn,
+            executionName: run.executionName,
+            skippedAt: run.now,
+            reason: skipped.reason,
+            lastApproved: skipped.lastApproved,
+            baseImage,
+            componentsDigest: config.componentsDigest,
+            requestedBy: requester,
+            requestReason: reasonGiven,
+          },
+        }),
+      );
+      return { version: null, imageName: null, baseImage, reason: reasonGiven, requestedBy: requester, skipped };
+    }
+  }
 
   // A retry whose first attempt got as far as the IMAGE record keeps that version, even if another execution
   // of the pipeline has taken a number since.
@@ -301,8 +364,8 @@ export async function prepare(clients: PrepareClients, event: PrepareEvent): Pro
     arch: config.architecture,
     at: new Date(run.now),
   });
-  const reason = input.reason ?? DEFAULT_REASON;
-  const requestedBy = input.requestedBy ?? DEFAULT_REQUESTED_BY;
+  const reason = reasonGiven;
+  const requestedBy = requester;
 
   const Key = registryKeys.image(run.pipeline, version);
   try {
@@ -323,6 +386,7 @@ export async function prepare(clients: PrepareClients, event: PrepareEvent): Pro
           baseImage,
           architecture: config.architecture,
           components: config.components,
+          componentsDigest: config.componentsDigest,
           reason,
           requestedBy,
           createdAt: run.now,
@@ -341,5 +405,5 @@ export async function prepare(clients: PrepareClients, event: PrepareEvent): Pro
     }
   }
 
-  return { version, imageName, baseImage, reason, requestedBy };
+  return { version, imageName, baseImage, reason, requestedBy, skipped: null };
 }

@@ -83,6 +83,6 @@ describe('approval in a real browser (Chromium)', () => {
     expect(shown[0]).toMatch(/os-update/);
     expect(shown[0]).toMatch(/I have reviewed the evidence for web-base v5/);
     const image = Object.values(env.runtime.cloud.world.region('111111111111', 'eu-west-1').images).find((i) => i.tags[TAG.execution] === executionArn);
-    expect(image?.tags[TAG.status]).toBe('distributing');
+    expect(image?.tags[TAG.status]).toBe('approved');
   });
 });

@@ -43,8 +43,7 @@ describe('gami validate', () => {
       '    updates 2 launch templates, all or nothing (rolled back on any failure): web-prod (222222222222/eu-west-1; refreshes web-prod-asg at ≥ 90 % healthy), web-staging (333333333333/eu-central-1)',
       '    marks the image and its copies approved: watermarked web-base, protected from deregistration, tagged gami:status=approved',
       '    retention: keeps the newest 3, deprecates after 30 d, deregisters after 90 d with snapshots; never an image in use in eu-west-1, eu-central-1, us-east-1 or 2 consumer accounts; sweep cron(0 4 * * ? *)',
-      '  configured, not yet built (checked now, run by a later release):',
-      '    schedule: cron(0 3 ? * MON *) Europe/Dublin, would next run 2026-11-23T03:00:00.000Z',
+      '  schedule: cron(0 3 ? * MON *) Europe/Dublin, next run 2026-11-23T03:00:00.000Z; skipped (and recorded) when neither the base image nor a component changed since the last approved image; disabled (and notified) after 3 consecutive failed runs',
     ]);
     expect(err).toEqual(['1 file(s): 1 valid, 0 invalid; 0 error(s), 0 warning(s)']);
   });

@@ -83,6 +83,14 @@ describe('cleanupLines (what the clean-up of a stopped run did)', () => {
       cleanupLines(arn, [
         { executionArn: arn, status: 'ABORTED', target: 'gami-web-base-cleanup', attempts: 1, result: { terminated: ['i-0aaaaaaaaaaaaaaa1'], rejectedImageIds: ['ami-0bbbbbbbbbbbbbbb2'] } },
         { executionArn: `${arn}-other`, status: 'ABORTED', target: 'x', attempts: 1, result: { terminated: ['i-other'], rejectedImageIds: [] } },
+        // The history archive's delivery of the same status change is not a clean-up.
+        {
+          executionArn: arn,
+          status: 'ABORTED',
+          target: 'arn:aws:lambda:eu-west-1:111111111111:function:TasksarchiveExecution1A2B3C4D',
+          attempts: 1,
+          result: { executionArn: arn, status: 'ABORTED', archived: true },
+        },
       ]),
     ).toEqual(['clean-up after ABORTED: terminated i-0aaaaaaaaaaaaaaa1; rejected and deprecated ami-0bbbbbbbbbbbbbbb2']);
   });

@@ -9,6 +9,8 @@ import type { AnyOperation } from '../operations';
 import { ec2Operations } from './ec2/index';
 import { autoScalingOperations } from './autoscaling';
 import { kmsOperations } from './kms';
+import { s3Operations } from './s3';
+import { schedulerOperations } from './scheduler';
 import { snsOperations } from './sns';
 import { ssmParameterOperations } from './ssm-parameters';
 import { secretsManagerOperations } from './secrets-manager';
@@ -27,6 +29,8 @@ export const SERVICE_PREFIXES = {
   KMS: 'kms',
   'Auto Scaling': 'autoscaling',
   'Secrets Manager': 'secretsmanager',
+  S3: 's3',
+  Scheduler: 'scheduler',
 } as const;
 
 export type SimulatedServiceId = keyof typeof SERVICE_PREFIXES;
@@ -42,6 +46,8 @@ export const services: Record<SimulatedServiceId, OperationTable> = {
   KMS: { ...kmsOperations },
   'Auto Scaling': { ...autoScalingOperations },
   'Secrets Manager': { ...secretsManagerOperations },
+  S3: { ...s3Operations },
+  Scheduler: { ...schedulerOperations },
 };
 
 /** The handler for `service`/`operation`, if simulated. */

@@ -30,6 +30,7 @@ const event = (input: unknown) => ({
     registryTable: 'gami-registry',
     components: ['os-update'],
     allowedOwners: ['amazon', 'self'],
+    componentsDigest: 'c'.repeat(64),
   },
 });
 

@@ -32,6 +32,7 @@ const event = (input: unknown = {}, baseImageConfig: Record<string, string> = { 
     registryTable: 'gami-registry',
     components: ['os-update', 'ssh-hardening'],
     allowedOwners: ['amazon', 'self'],
+    componentsDigest: 'c'.repeat(64),
   },
 });
 
@@ -73,6 +74,7 @@ describe('prepare', () => {
       },
       reason: 'CVE-2026-0001 patch',
       requestedBy: 'alice',
+      skipped: null,
     });
     expect(ddb).toReceiveCommandWith(UpdateCommand, {
       TableName: 'gami-registry',

@@ -93,13 +93,14 @@ describe('task handlers on the simulated account', () => {
         registryTable: TABLE,
         components: ['os-update'],
         allowedOwners: ['amazon', 'self'],
+        componentsDigest: 'a'.repeat(64),
       },
     };
     const prepared = await prepare(prepareEvent);
     expect(prepared.version).toBeGreaterThanOrEqual(1);
     // A retry of the same execution, after another run took the next number, keeps its version.
     const other = await prepare({ ...prepareEvent, run: { ...runContext(), executionArn: `${EXECUTION_ARN}-other`, executionName: 'other' } });
-    expect(other.version).toBe(prepared.version + 1);
+    expect(other.version).toBe(prepared.version! + 1);
     await expect(prepare(prepareEvent)).resolves.toEqual(prepared);
     expect(prepared.imageName).toBe(`web-base-${prepared.version}-20261122`);
     expect(prepared.baseImage.imageId).toMatch(/^ami-/);

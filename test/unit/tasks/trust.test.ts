@@ -52,6 +52,7 @@ const event = (input: unknown, allowedOwners = ['amazon', 'self']) => ({
     registryTable: 'gami-registry',
     components: ['os-update'],
     allowedOwners,
+    componentsDigest: 'c'.repeat(64),
   },
 });
 
