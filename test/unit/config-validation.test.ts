@@ -95,7 +95,7 @@ describe('validatePipelineFile', () => {
       skipMatching: true,
       refreshTimeoutMinutes: 120,
     });
-    expect(config.retention).toEqual({ keepNewest: 3, deprecateAfterDays: 30, deregisterAfterDays: 90, deleteSnapshots: true, dryRun: false });
+    expect(config.retention).toEqual({ keepNewest: 3, deprecateAfterDays: 30, deregisterAfterDays: 90, deleteSnapshots: true, dryRun: false, sweepEnabled: true, sweepSchedule: 'cron(0 4 * * ? *)' });
     expect(config.naming.pattern).toBe('{pipeline}-{version}-{yyyymmdd}');
     expect(result.pipeline!.components.map((c) => c.document.name)).toEqual(['os-update']);
   });
