@@ -6,7 +6,7 @@
  *       account (`gami-<pipeline>-lt-update|lt-check|lt-rollback|cleanup`, infra/task-functions.ts), and only with
  *       the pipeline's sts:ExternalId. Allowed: CreateLaunchTemplateVersion / ModifyLaunchTemplate on the named
  *       templates (names are resolved to ids at deploy time: launch template ARNs carry ids only),
- *       Start/CancelInstanceRefresh on the named groups, PutParameter on the named parameters, and the reads
+ *       Start/CancelInstanceRefresh on the named groups, Put/DeleteParameter on the named parameters, and the reads
  *       retention needs (DescribeImageReferences, DescribeLaunchTemplates/Versions, DescribeInstances,
  *       DescribeAutoScalingGroups, DescribeInstanceRefreshes, GetParameter(s)).
  *   Allowed AMIs (optional, `enforceApprovedImages: audit | enforce`), per region of the account's templates: the
@@ -118,7 +118,8 @@ export class GamiTargetAccountStack extends Stack {
       this.role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'NamedParameters',
-          actions: ['ssm:PutParameter'],
+          // Delete: a failed run whose parameter held no image before removes the one it published.
+          actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
           resources: props.parameters.map((p) => `arn:${partition}:ssm:${p.region}:${account}:parameter/${p.name.replace(/^\//, '')}`),
         }),
       );

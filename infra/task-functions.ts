@@ -279,7 +279,8 @@ export class TaskFunctions extends Construct {
       const parameter = config.publish.ssmParameter;
       // A redistribution reads the version of the image a parameter holds, so it never moves it back.
       describe(f.publishImage, ['ec2:DescribeImages']);
-      allow(f.publishImage, ['ssm:GetParameter', 'ssm:PutParameter'], [`arn:${partition}:ssm:*:${account}:parameter${parameter}`]);
+      // DeleteParameter: the failure path's restore removes a parameter the run created (it held no image before).
+      allow(f.publishImage, ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], [`arn:${partition}:ssm:*:${account}:parameter${parameter}`]);
       if (config.publish.accounts.length > 0) {
         allow(f.publishImage, ['sts:AssumeRole'], config.publish.accounts.map((a) => `arn:${partition}:iam::${a.account}:role/${a.roleName}`));
       }

@@ -522,13 +522,19 @@ export const shareImageResultSchema = z.strictObject({
 export const publishImageEventSchema = z.strictObject({
   run: runContextSchema,
   parameterName: z.string(),
-  regionImages: z.array(regionImageSchema).min(1),
+  /** The images to publish (publish mode: at least one). */
+  regionImages: z.array(regionImageSchema),
   /** Consumer accounts that get the parameter too, through their role (config publish.accounts). */
   accounts: z.array(z.strictObject({ account: z.string(), roleName: z.string() })),
   externalId: z.string(),
   version: z.number().int(),
   /** A redistribution: never replace a parameter holding a newer version of this pipeline's image. */
   keepNewer: z.boolean().nullish(),
+  /**
+   * Restore mode (the failure path): the parameters this run published (its Publish result); each one still
+   * holding this run's image is set back to the image it held before, or deleted when it held none.
+   */
+  restore: z.array(z.lazy(() => publishedParameterSchema)).nullish(),
 });
 export const publishedParameterSchema = z.strictObject({
   account: z.string(),
@@ -536,8 +542,14 @@ export const publishedParameterSchema = z.strictObject({
   name: z.string(),
   imageId: z.string(),
   version: z.number().int(),
+  /** The image the parameter held before this run (null: it did not exist); what a failed run restores. */
+  previousImageId: z.string().nullable().optional(),
 });
-export const publishImageResultSchema = z.strictObject({ parameters: z.array(publishedParameterSchema) });
+export const publishImageResultSchema = z.strictObject({
+  parameters: z.array(publishedParameterSchema),
+  /** Restore mode: one line per parameter set back or deleted ("111111111111 eu-west-1 /p: back to ami-…"). */
+  restored: z.array(z.string()).optional(),
+});
 
 // ---- registry and cleanup ----------------------------------------------------------------------------------------
 export const STAGES = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Retention', 'Done', 'Failed'] as const;

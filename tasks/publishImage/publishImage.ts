@@ -10,14 +10,14 @@
  * region and the call; throttling and server faults pass through.
  */
 import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
 import { crossAccountRoleArn } from '../../pipeline/cross-account';
 import { TAG } from '../../pipeline/tags';
 import type { publishImageEventSchema, publishImageResultSchema, RegionImage } from '../contracts';
 import { hasErrorName, isPermanentAwsError } from '../common/aws-errors';
-import { PublishFailed } from '../errors';
+import { InvalidTaskEvent, PublishFailed } from '../errors';
 
 export type PublishImageEvent = z.output<typeof publishImageEventSchema>;
 export type PublishImageResult = z.output<typeof publishImageResultSchema>;
@@ -73,17 +73,65 @@ async function versionOf(ec2: EC2Client, imageId: string, pipeline: string): Pro
 }
 
 /** Write `name` = the image id unless it already holds it; returns the parameter's version. */
-async function putLatest(ssm: SSMClient, where: string, name: string, image: RegionImage, description: string): Promise<number> {
+async function putLatest(ssm: SSMClient, where: string, name: string, image: RegionImage, description: string): Promise<{ version: number; previousImageId?: string | null }> {
   const current = await currentValue(ssm, where, name);
-  if (current.value === image.imageId && current.version !== undefined) return current.version;
+  // Already this image (a retry): what it held before is no longer known here; the first invocation's result said.
+  if (current.value === image.imageId && current.version !== undefined) return { version: current.version };
   const put = await step(where, `PutParameter ${name}=${image.imageId}`, () =>
     ssm.send(new PutParameterCommand({ Name: name, Value: image.imageId, Type: 'String', DataType: 'aws:ec2:image', Overwrite: true, Description: description })),
   );
-  return put.Version ?? 0;
+  return { version: put.Version ?? 0, previousImageId: current.value ?? null };
+}
+
+/**
+ * Restore mode: every parameter this run published that still holds its image goes back to what it held before
+ * (deleted when it held nothing): a failed run must not leave consumers resolving the latest golden image to an
+ * image the failure path rejects. Idempotent: a parameter no longer holding the run's image is left alone.
+ */
+async function restoreParameters(clients: PublishClients, event: PublishImageEvent, entries: Published[]): Promise<PublishImageResult> {
+  const { run } = event;
+  const restored: string[] = [];
+  const roles = new Map(event.accounts.map((a) => [a.account, a.roleName]));
+  const assumed = new Map<string, RoleCredentials>();
+  for (const entry of entries) {
+    if (entry.previousImageId === undefined) continue; // a retry's entry: the first invocation's entry restores
+    const where = `${entry.account} ${entry.region}`;
+    let ssm = clients.ssm(entry.region);
+    const roleName = roles.get(entry.account);
+    if (roleName) {
+      let credentials = assumed.get(entry.account);
+      if (!credentials) {
+        const roleArn = crossAccountRoleArn(entry.account, roleName, run.executionArn.split(':')[1] || 'aws');
+        const answer = await step(entry.account, `AssumeRole ${roleArn}`, () =>
+          clients.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: `gami-restore-${event.version}`, ExternalId: event.externalId, DurationSeconds: 900 })),
+        );
+        const c = answer.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new PublishFailed(`${entry.account}: AssumeRole ${roleArn} returned no credentials`);
+        credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+        assumed.set(entry.account, credentials);
+      }
+      ssm = clients.ssmAs(entry.region, credentials);
+    }
+    const current = await currentValue(ssm, where, entry.name);
+    if (current.value !== entry.imageId) continue;
+    if (entry.previousImageId) {
+      const previous = entry.previousImageId;
+      await step(where, `PutParameter ${entry.name}=${previous}`, () =>
+        ssm.send(new PutParameterCommand({ Name: entry.name, Value: previous, Type: 'String', DataType: 'aws:ec2:image', Overwrite: true, Description: `Restored: ${run.executionName} failed` })),
+      );
+      restored.push(`${where} ${entry.name}: back to ${previous}`);
+    } else {
+      await step(where, `DeleteParameter ${entry.name}`, () => ssm.send(new DeleteParameterCommand({ Name: entry.name })));
+      restored.push(`${where} ${entry.name}: deleted (it held no image before)`);
+    }
+  }
+  return { parameters: [], restored };
 }
 
 export async function publishImage(clients: PublishClients, event: PublishImageEvent): Promise<PublishImageResult> {
+  if (event.restore) return restoreParameters(clients, event, event.restore);
   const { run, parameterName, regionImages } = event;
+  if (regionImages.length === 0) throw new InvalidTaskEvent('publishImage: regionImages is empty (nothing to publish)');
   const description = `Latest golden image of ${run.pipeline}: version ${event.version} (${run.executionName})`.slice(0, 1024);
   const parameters: Published[] = [];
   const published: RegionImage[] = [];
@@ -94,8 +142,8 @@ export async function publishImage(clients: PublishClients, event: PublishImageE
       const holds = current.value && current.value !== image.imageId ? await versionOf(clients.ec2(image.region), current.value, run.pipeline) : undefined;
       if (holds !== undefined && holds > event.version) continue;
     }
-    const version = await putLatest(clients.ssm(image.region), where, parameterName, image, description);
-    parameters.push({ account: image.accountId, region: image.region, name: parameterName, imageId: image.imageId, version });
+    const put = await putLatest(clients.ssm(image.region), where, parameterName, image, description);
+    parameters.push({ account: image.accountId, region: image.region, name: parameterName, imageId: image.imageId, ...put });
     published.push(image);
   }
   for (const { account, roleName } of event.accounts) {
@@ -107,8 +155,8 @@ export async function publishImage(clients: PublishClients, event: PublishImageE
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new PublishFailed(`${account}: AssumeRole ${roleArn} returned no credentials`);
     const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
     for (const image of published) {
-      const version = await putLatest(clients.ssmAs(image.region, credentials), `${account} ${image.region}`, parameterName, image, description);
-      parameters.push({ account, region: image.region, name: parameterName, imageId: image.imageId, version });
+      const put = await putLatest(clients.ssmAs(image.region, credentials), `${account} ${image.region}`, parameterName, image, description);
+      parameters.push({ account, region: image.region, name: parameterName, imageId: image.imageId, ...put });
     }
   }
   return { parameters };

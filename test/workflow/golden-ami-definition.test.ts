@@ -66,7 +66,7 @@ describe('golden-ami workflow definition', () => {
 
   it('routes every top-level task to the failure path, data limits included, with the stage and a closed-set error', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
-    const failurePath = new Set(['Reject Run Images', 'Terminate Run Instances', 'Deregister Run Copies', 'Mark Record Failed', 'Notify Failure']);
+    const failurePath = new Set(['Reject Run Images', 'Restore Published Parameters', 'Terminate Run Instances', 'Deregister Run Copies', 'Mark Record Failed', 'Notify Failure']);
     // The launch template stage's update, check and approval go to its rollback first, which then fails into the failure path
     // with LaunchTemplateUpdateFailed (its own test: test/workflow/launch-templates.test.ts); the rollback is caught.
     const toRollback = new Set(['Update Launch Templates', 'Check Instance Refreshes', 'Mark Approved']);
@@ -127,7 +127,8 @@ describe('golden-ami workflow definition', () => {
 
   it('runs each clean-up action on after the one before gave up, and retries each on any error', () => {
     const chain = [
-      ['Reject Run Images', 'Terminate Run Instances'],
+      ['Reject Run Images', 'Restore Published Parameters'],
+      ['Restore Published Parameters', 'Terminate Run Instances'],
       ['Terminate Run Instances', 'Deregister Run Copies'],
       ['Deregister Run Copies', 'Mark Record Failed'],
       ['Mark Record Failed', 'Notify Failure'],

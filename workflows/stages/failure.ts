@@ -3,6 +3,9 @@
  * its own retries on *any* error, so that one that keeps failing never stops the others:
  *
  *   Reject Run Images        cleanup {action: images}     tag the run's images rejected, deprecate them
+ *   Restore Published Parameters  publishImage {restore: $parameters}  (when the pipeline publishes) every
+ *                                                         latest-image parameter the run published and that still
+ *                                                         holds its image goes back to the image it held before
  *   Terminate Run Instances  cleanup {action: instances}  terminate every live instance of the execution
  *   Deregister Run Copies    cleanup {action: copies}     deregister the run's copies in every target region,
  *                                                         with their snapshots (speculative ones included)
@@ -23,7 +26,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
 import type { CleanupAction } from '../../tasks/contracts';
-import { CAUGHT_CAUSE_EXPRESSION, invokeTask, runExpression, type TaskFunctions, type TaskScope } from './common';
+import { crossAccountExternalId } from '../../pipeline/cross-account';
+import { CAUGHT_CAUSE_EXPRESSION, invokeTask, runArgument, runExpression, type TaskFunctions, type TaskScope } from './common';
 
 /** Attempts of each clean-up action, on any error, before the path goes on without it (~2.5 minutes). */
 export const CLEANUP_ATTEMPTS = 5;
@@ -50,6 +54,9 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
     "$cleanupInstances.error ? ['Instances (' & ($count([$builderId, $testInstanceId]) > 0 ? $join([$builderId, $testInstanceId], ', ') & ', and ' : '') & 'any tagged with this execution): ' & $cleanupInstances.cause] : []), " +
     "$cleanupCopies.error ? ['Copies in target regions (' & ($count($regionImages[region != '" + config.distribution.sourceRegion + "']) > 0 ? $join($regionImages[region != '" + config.distribution.sourceRegion + "'].(imageId & ' in ' & region), ', ') & ', and ' : '') & 'any tagged with this execution), with their snapshots: ' & $cleanupCopies.cause] : []), " +
     "$cleanupRecord.error ? ['Registry record' & ($version ? ' of version ' & $version : '') & ' not marked failed: ' & $cleanupRecord.cause] : [])";
+  // The latest-image parameters (when the pipeline publishes): still at this run's image if the restore gave up.
+  const parametersLeft =
+    "$cleanupParameters.error ? ['Latest-image parameters still at the image of this run (' & $join($parameters.(account & ' ' & region & ' ' & name), ', ') & '): ' & $cleanupParameters.cause] : []";
   const cleanedLines =
     "'Clean-up: rejected and deprecated ' & ($count($cleanupImages.rejectedImageIds) > 0 ? $join($cleanupImages.rejectedImageIds, ', ') : 'no images') & " +
     "'; terminated ' & ($count($cleanupInstances.terminated) > 0 ? $join($cleanupInstances.terminated, ', ') : 'no instances') & " +
@@ -62,7 +69,7 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
       TopicArn: topic.topicArn,
       Subject: `{% $substring('[${config.name}] ' & $error & ' in ' & $failedStage, 0, 100) %}`,
       Message:
-        `{% ($left := ${notCleanedLines}; 'Pipeline ${config.name}' & ($version ? ' version ' & $version : '') & ' failed in stage ' & $failedStage & ' with ' & $error & '.\\n\\n' & $cause & ` +
+        `{% ($left := $append(${notCleanedLines}, ${config.publish ? parametersLeft : '[]'}); 'Pipeline ${config.name}' & ($version ? ' version ' & $version : '') & ' failed in stage ' & $failedStage & ' with ' & $error & '.\\n\\n' & $cause & ` +
         `'\\n\\n' & ${cleanedLines} & ` +
         `($count($left) > 0 ? '\\nNOT CLEANED (act on these):\\n- ' & $join($left, '\\n- ') : '\\nNothing was left behind.') & ` +
         `'\\n\\nExecution: ' & $states.context.Execution.Id) %}`,
@@ -102,7 +109,32 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
   copies.next(record);
   instances.addCatch(copies, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('instances')) });
   instances.next(copies);
-  images.addCatch(instances, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('images')) });
-  images.next(instances);
+  if (!config.publish) {
+    images.addCatch(instances, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('images')) });
+    images.next(instances);
+    return images;
+  }
+
+  // Right after the images are rejected: consumers resolving the latest golden image must not get a rejected one.
+  const restore = invokeTask(
+    ctx,
+    'Restore Published Parameters',
+    'publishImage',
+    {
+      run: runArgument(config.name),
+      parameterName: config.publish.ssmParameter,
+      regionImages: [],
+      accounts: config.publish.accounts.map(({ account, roleName }) => ({ account, roleName })),
+      externalId: crossAccountExternalId(config.name),
+      version: '{% $version ? $version : 0 %}',
+      restore: '{% $parameters ? $parameters : [] %}',
+    },
+    { assign: { cleanupParameters: '{% $states.result.Payload %}' } },
+  );
+  restore.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: CLEANUP_ATTEMPTS, backoffRate: 2, maxDelay: Duration.seconds(60), jitterStrategy: sfn.JitterType.FULL });
+  restore.addCatch(instances, { errors: ['States.ALL'], assign: gaveUp('cleanupParameters') });
+  restore.next(instances);
+  images.addCatch(restore, { errors: ['States.ALL'], assign: gaveUp(outcomeVariable('images')) });
+  images.next(restore);
   return images;
 }

@@ -18,7 +18,7 @@ import {
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateGrantCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -217,11 +217,47 @@ describe('publishImage', () => {
     const result = await publishImage(clients(), event);
 
     expect(result.parameters).toEqual([
-      { account: '111111111111', region: 'eu-west-1', name: '/golden/web-base/latest', imageId: 'ami-src', version: 3 },
-      { account: '222222222222', region: 'eu-west-1', name: '/golden/web-base/latest', imageId: 'ami-src', version: 3 },
+      { account: '111111111111', region: 'eu-west-1', name: '/golden/web-base/latest', imageId: 'ami-src', version: 3, previousImageId: null },
+      { account: '222222222222', region: 'eu-west-1', name: '/golden/web-base/latest', imageId: 'ami-src', version: 3, previousImageId: null },
     ]);
     expect(ssm).toReceiveCommandWith(PutParameterCommand, { DataType: 'aws:ec2:image', Type: 'String', Overwrite: true, Value: 'ami-src' });
     expect(sts).toReceiveCommandWith(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::222222222222:role/GamiLaunchTemplateUpdater', ExternalId: 'gami-web-base' });
+  });
+
+  it('restores on the failure path: back to the image held before, deleted where there was none, untouched when changed since', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-src', Version: 8 } });
+    ssm.on(PutParameterCommand).resolves({ Version: 9 });
+    ssm.on(DeleteParameterCommand).resolves({});
+    sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'a', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date() } });
+    const published = { region: 'eu-west-1', name: '/golden/web-base/latest', imageId: 'ami-src', version: 8 };
+
+    const result = await publishImage(clients(), {
+      ...event,
+      regionImages: [],
+      restore: [
+        { ...published, account: '111111111111', previousImageId: 'ami-old' },
+        { ...published, account: '222222222222', previousImageId: null },
+        // A retry's entry (it found the parameter already at the image): the first entry restores.
+        { ...published, account: '111111111111', region: 'us-east-1' },
+      ],
+    });
+
+    expect(result.restored).toEqual([
+      '111111111111 eu-west-1 /golden/web-base/latest: back to ami-old',
+      '222222222222 eu-west-1 /golden/web-base/latest: deleted (it held no image before)',
+    ]);
+    expect(ssm).toReceiveCommandWith(PutParameterCommand, { Value: 'ami-old', DataType: 'aws:ec2:image', Overwrite: true });
+    expect(ssm).toReceiveCommandWith(DeleteParameterCommand, { Name: '/golden/web-base/latest' });
+    expect(sts).toReceiveCommandWith(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::222222222222:role/GamiLaunchTemplateUpdater', ExternalId: 'gami-web-base' });
+  });
+
+  it('restores nothing where the parameter no longer holds the run\'s image', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-newer', Version: 10 } });
+
+    const result = await publishImage(clients(), { ...event, accounts: [], regionImages: [], restore: [{ account: '111111111111', region: 'eu-west-1', name: '/p', imageId: 'ami-src', version: 8, previousImageId: 'ami-old' }] });
+
+    expect(result.restored).toEqual([]);
+    expect(ssm).not.toReceiveCommand(PutParameterCommand);
   });
 
   it('leaves a parameter that already holds the image alone (no new version)', async () => {
