@@ -26,6 +26,7 @@ import { approvalHandler, pollWithApprovals, startApprovalServer, type ApproveAs
 import { followExecution } from './follow';
 import { loadAuditReport } from './audit';
 import { cleanupLines, STAGE_STARTS, stateExitLines } from './live';
+import { advance, note, TaskListView } from './task-list';
 import { collectRunFacts, runSummaryLines, type RunFacts } from './summary';
 
 export interface DemoOptions {
@@ -51,6 +52,8 @@ export interface DemoOptions {
   input?: Record<string, unknown>;
   /** The command named in the state directory's lock (default gami demo). */
   command?: string;
+  /** Draw a live task list (bin/task-list, listr2) instead of plain lines: the CLI asks for it in a terminal. */
+  taskList?: boolean;
 }
 
 /** Poll the execution every 30 simulated seconds: a quarter of a second of wall time at 120x. */
@@ -141,7 +144,10 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     }
     const server = await startApprovalServer(runtime, options.port ?? 8787);
     out(`${stamp()} approval pages and the mailbox: ${server.origin}/mailbox`);
-    const onApprovalEmails = approvalHandler(runtime, server, options.approveAs ?? 'all', (line) => out(`${stamp()}    ${line}`), 'approved by the demo (--approve-as)');
+    // In a terminal the run's lines go to the task list's stages; otherwise they print as plain lines.
+    const view = options.taskList ? new TaskListView() : undefined;
+    const say = (line: string) => (view ? view.update((tasks) => note(tasks, line)) : out(`${stamp()}    ${line}`));
+    const onApprovalEmails = approvalHandler(runtime, server, options.approveAs ?? 'all', say, 'approved by the demo (--approve-as)');
     const sfn = runtime.sfnClient();
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: runtime.stateMachines[names.stateMachine], input: JSON.stringify(options.input ?? {}) }),
@@ -153,7 +159,9 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     // ABORTED, and the stack's status-change rule runs the clean-up (awaited below).
     let stopping: Promise<unknown> | undefined;
     const onInterrupt = () => {
-      out(`${stamp()} ✗ interrupted: stopping ${executionArn} (Ctrl-C again quits without waiting for the clean-up)`);
+      const line = `✗ interrupted: stopping ${executionArn} (Ctrl-C again quits without waiting for the clean-up)`;
+      if (view) say(line);
+      else out(`${stamp()} ${line}`);
       stopping = sfn.send(new StopExecutionCommand({ executionArn, cause: INTERRUPT_CAUSE })).catch((error: unknown) => {
         out(`${stamp()} ✗ could not stop the execution: ${error instanceof Error ? error.message : String(error)}`);
       });
@@ -163,6 +171,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     const facts: RunFacts = {};
     const onEvent = (event: HistoryEvent) => {
       collectRunFacts(facts, event);
+      if (view) return view.update((tasks) => advance(tasks, event));
       const entered = event.stateEnteredEventDetails;
       if (entered?.name && STAGE_STARTS[entered.name]) out(`${stamp()} ── ${STAGE_STARTS[entered.name]}`);
       const exited = event.stateExitedEventDetails;
@@ -170,6 +179,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
       if (event.type === 'ExecutionFailed') out(`${stamp()} ✗ ${event.executionFailedEventDetails?.error ?? 'failed'}: ${event.executionFailedEventDetails?.cause ?? ''}`);
     };
     let done;
+    await view?.start();
     try {
       done = await followExecution(sfn, executionArn, {
         wait: () => pollWithApprovals(clock, onApprovalEmails, POLL_SIMULATED_MS),
@@ -178,6 +188,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     } finally {
       options.interrupt?.removeEventListener('abort', onInterrupt);
       await server.close();
+      await view?.end();
     }
     await stopping;
     const simMinutes = () => ((clock.now() - simStart) / 60000).toFixed(1);
