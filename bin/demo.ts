@@ -216,7 +216,8 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     }
     finish = {
       executionArn,
-      version: done.status === 'SUCCEEDED' ? Number(json(done.output).version) : undefined,
+      // A redistribution's report is named by its execution: the version's own report is the build's.
+      version: done.status === 'SUCCEEDED' && !json(done.output).redistribution ? Number(json(done.output).version) : undefined,
       simMinutes: simMinutes(),
       code: done.status === 'SUCCEEDED' ? 0 : options.interrupt?.aborted && done.status === 'ABORTED' ? EXIT_INTERRUPTED : 1,
     };
