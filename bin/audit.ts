@@ -61,7 +61,7 @@ async function executionOfVersion(client: DynamoDBDocumentClient, pipeline: stri
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/;
 
 /** The archived history of an execution Step Functions no longer has (tasks/archiveExecution). */
-async function readArchive(executionArn: string, options: AuditOptions): Promise<ExecutionArchive> {
+async function readArchive(executionArn: string, options: TargetOptions): Promise<ExecutionArchive> {
   const [, , , region, account, , stateMachine] = executionArn.split(':');
   const bucket = resourceNames(stateMachine.replace(/^gami-/, '')).historyBucket(account, region);
   const key = archiveKey(executionArn);
@@ -81,13 +81,24 @@ async function readArchive(executionArn: string, options: AuditOptions): Promise
   }
 }
 
-async function audit(reference: string, options: AuditOptions, io: AuditIo): Promise<void> {
+/** What a report is rendered from: the built report and the state machine definition (for the HTML diagram). */
+export interface LoadedAudit {
+  report: ReturnType<typeof buildAuditReport>;
+  definition: string | undefined;
+}
+
+/**
+ * The audit report of one run, read the way `gami audit` reads it (execution history and registry, or the
+ * history archive when the execution is gone). `npm start` calls this on its own state directory after a run.
+ */
+export async function loadAuditReport(reference: string, options: TargetOptions): Promise<LoadedAudit> {
   const versioned = VERSIONED.exec(reference);
   if (reference.includes('@') && !versioned) throw invalid(`"${reference}" is not <pipeline>@<version> or <pipeline>@latest`);
   const registry = await openRegistry(options);
   try {
     const executionArn = versioned ? await executionOfVersion(registry.client, versioned[1], versioned[2]) : reference;
-    const text = await withTarget(openSfn(options), async ({ sfn }) => {
+    const generatedAt = () => new Date(options.local ? localNow(options.stateDir) : Date.now()).toISOString();
+    return await withTarget(openSfn(options), async ({ sfn }) => {
       const execution: DescribeExecutionCommandOutput | undefined = await findExecution(sfn, executionArn);
       if (!execution) {
         if (!EXECUTION_ARN.test(executionArn)) {
@@ -100,9 +111,9 @@ async function audit(reference: string, options: AuditOptions, io: AuditIo): Pro
           definition: archived.definition,
           registry: archived.registry,
           source: 'history archive',
-          generatedAt: new Date(options.local ? localNow(options.stateDir) : Date.now()).toISOString(),
+          generatedAt: generatedAt(),
         });
-        return renderAudit(report, options.format, archived.definition);
+        return { report, definition: archived.definition };
       }
       const events: HistoryEvent[] = [];
       for await (const page of paginateGetExecutionHistory({ client: sfn }, { executionArn: execution.executionArn, maxResults: 1000 })) events.push(...(page.events ?? []));
@@ -114,17 +125,22 @@ async function audit(reference: string, options: AuditOptions, io: AuditIo): Pro
         definition,
         registry: await runRegistryItems(registry.client, resourceNames(pipeline).registryTable, pipeline, execution.executionArn!),
         source: 'execution history',
-        generatedAt: new Date(options.local ? localNow(options.stateDir) : Date.now()).toISOString(),
+        generatedAt: generatedAt(),
       });
-      return renderAudit(report, options.format, definition);
+      return { report, definition };
     });
-    if (options.out) {
-      writeFileSync(options.out, text);
-      io.err(`wrote ${options.out}`);
-    } else io.out(text.trimEnd());
   } finally {
     await registry.close();
   }
+}
+
+async function audit(reference: string, options: AuditOptions, io: AuditIo): Promise<void> {
+  const { report, definition } = await loadAuditReport(reference, options);
+  const text = renderAudit(report, options.format, definition);
+  if (options.out) {
+    writeFileSync(options.out, text);
+    io.err(`wrote ${options.out}`);
+  } else io.out(text.trimEnd());
 }
 
 /** Add `audit` to a gami program. */

@@ -262,6 +262,8 @@ export function buildProgram(io: Io = defaultIo): Command {
           // In a terminal a person decides in the browser; in CI (no terminal) or when asked, the demo approves.
           approveAs: options.approveAs?.length ? options.approveAs : options.yes || !process.stdout.isTTY ? 'all' : 'browser',
           port: port,
+          // A live task list in a terminal; plain lines in CI, tests and pipes.
+          taskList: process.stdout.isTTY === true,
         });
         if (code !== 0) throw new CommanderError(code, 'gami.runFailed', '');
       } catch (error) {

@@ -9,6 +9,8 @@
  * runs for an ABORTED execution, so the stack's status-change rule runs the clean-up, and the demo waits for it
  * (LocalRuntime.settled()) and prints what it terminated and rejected, and anything it could not clean.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { StartExecutionCommand, StopExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { buildApp, LOCAL_CONTEXT } from '../infra/app';
 import { resourceNames } from '../infra/pipeline-stack';
@@ -17,11 +19,15 @@ import { savedWorldTime } from '../local/cloud';
 import { LocalRuntime } from '../local/runtime';
 import { openStateDir } from '../local/state-dir';
 import { SEVERITIES } from '../pipeline/config';
+import { renderAudit } from '../tasks/audit/render';
 import { registryKeys } from '../pipeline/registry';
 import type { GateResult } from '../tasks/contracts';
 import { approvalHandler, pollWithApprovals, startApprovalServer, type ApproveAs } from './local-approvals';
 import { followExecution } from './follow';
+import { loadAuditReport } from './audit';
 import { cleanupLines, STAGE_STARTS, stateExitLines } from './live';
+import { advance, note, TaskListView } from './task-list';
+import { collectRunFacts, runSummaryLines, type RunFacts } from './summary';
 
 export interface DemoOptions {
   pipelineFile: string;
@@ -46,6 +52,8 @@ export interface DemoOptions {
   input?: Record<string, unknown>;
   /** The command named in the state directory's lock (default gami demo). */
   command?: string;
+  /** Draw a live task list (bin/task-list, listr2) instead of plain lines: the CLI asks for it in a terminal. */
+  taskList?: boolean;
 }
 
 /** Poll the execution every 30 simulated seconds: a quarter of a second of wall time at 120x. */
@@ -126,6 +134,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
   const pipeline = stacks[0].pipeline.config;
   const names = resourceNames(pipeline.name);
   const runtime = await LocalRuntime.start({ app, clock, stateDir: options.stateDir });
+  let finish: { executionArn: string; version: number | undefined; simMinutes: string; code: number };
   simStart = clock.now(); // simulated time counts from here: start-up is not part of the run
   try {
     out(`${stamp()} synthesized ${runtime.definitions.stateMachines.length} state machine(s), ${Object.keys(runtime.definitions.functions).length} task functions; simulated account ${runtime.definitions.account} in ${runtime.definitions.region}${runtime.cloud.resumed ? ' (resumed from ' + options.stateDir + ')' : ''}`);
@@ -135,7 +144,10 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     }
     const server = await startApprovalServer(runtime, options.port ?? 8787);
     out(`${stamp()} approval pages and the mailbox: ${server.origin}/mailbox`);
-    const onApprovalEmails = approvalHandler(runtime, server, options.approveAs ?? 'all', (line) => out(`${stamp()}    ${line}`), 'approved by the demo (--approve-as)');
+    // In a terminal the run's lines go to the task list's stages; otherwise they print as plain lines.
+    const view = options.taskList ? new TaskListView() : undefined;
+    const say = (line: string) => (view ? view.update((tasks) => note(tasks, line)) : out(`${stamp()}    ${line}`));
+    const onApprovalEmails = approvalHandler(runtime, server, options.approveAs ?? 'all', say, 'approved by the demo (--approve-as)');
     const sfn = runtime.sfnClient();
     const started = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: runtime.stateMachines[names.stateMachine], input: JSON.stringify(options.input ?? {}) }),
@@ -147,14 +159,19 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     // ABORTED, and the stack's status-change rule runs the clean-up (awaited below).
     let stopping: Promise<unknown> | undefined;
     const onInterrupt = () => {
-      out(`${stamp()} ✗ interrupted: stopping ${executionArn} (Ctrl-C again quits without waiting for the clean-up)`);
+      const line = `✗ interrupted: stopping ${executionArn} (Ctrl-C again quits without waiting for the clean-up)`;
+      if (view) say(line);
+      else out(`${stamp()} ${line}`);
       stopping = sfn.send(new StopExecutionCommand({ executionArn, cause: INTERRUPT_CAUSE })).catch((error: unknown) => {
         out(`${stamp()} ✗ could not stop the execution: ${error instanceof Error ? error.message : String(error)}`);
       });
     };
     options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
 
+    const facts: RunFacts = {};
     const onEvent = (event: HistoryEvent) => {
+      collectRunFacts(facts, event);
+      if (view) return view.update((tasks) => advance(tasks, event));
       const entered = event.stateEnteredEventDetails;
       if (entered?.name && STAGE_STARTS[entered.name]) out(`${stamp()} ── ${STAGE_STARTS[entered.name]}`);
       const exited = event.stateExitedEventDetails;
@@ -162,6 +179,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
       if (event.type === 'ExecutionFailed') out(`${stamp()} ✗ ${event.executionFailedEventDetails?.error ?? 'failed'}: ${event.executionFailedEventDetails?.cause ?? ''}`);
     };
     let done;
+    await view?.start();
     try {
       done = await followExecution(sfn, executionArn, {
         wait: () => pollWithApprovals(clock, onApprovalEmails, POLL_SIMULATED_MS),
@@ -170,6 +188,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
     } finally {
       options.interrupt?.removeEventListener('abort', onInterrupt);
       await server.close();
+      await view?.end();
     }
     await stopping;
     const simMinutes = () => ((clock.now() - simStart) / 60000).toFixed(1);
@@ -183,7 +202,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
         out(`  scan gate: ${gate.passed ? 'passed' : 'failed'}${gate.exceptionsApplied.length ? `; exceptions applied: ${gate.exceptionsApplied.map((e) => e.cve).join(', ')}` : ''}`);
         for (const line of gateTable(gate)) out(line);
       }
-      for (const line of distributionLines(summary)) out(line);
+      for (const line of runSummaryLines(summary, facts)) out(line);
       const key = registryKeys.image(pipeline.name, Number(summary.version));
       out(`  registry: table ${names.registryTable}, pk ${key.pk}, sk ${key.sk} (simulated DynamoDB under ${options.stateDir}/dynamodb)`);
     } else {
@@ -195,10 +214,46 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
       const deliveries = await runtime.settled();
       for (const line of cleanupLines(executionArn, deliveries)) out(`  ${line}`);
     }
-    out(`  ${simMinutes()} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s wall; execution ${executionArn}`);
-    if (done.status === 'SUCCEEDED') return 0;
-    return options.interrupt?.aborted && done.status === 'ABORTED' ? EXIT_INTERRUPTED : 1;
+    finish = {
+      executionArn,
+      // A redistribution's report is named by its execution: the version's own report is the build's.
+      version: done.status === 'SUCCEEDED' && !json(done.output).redistribution ? Number(json(done.output).version) : undefined,
+      simMinutes: simMinutes(),
+      code: done.status === 'SUCCEEDED' ? 0 : options.interrupt?.aborted && done.status === 'ABORTED' ? EXIT_INTERRUPTED : 1,
+    };
   } finally {
     await runtime.stop();
   }
+  // The runtime has flushed its executions and registry to the state directory: read them back as `gami audit
+  // --local` does, so the report written here is the one that command re-creates.
+  const lines = await writeRunAudit(options.stateDir, pipeline.name, finish.executionArn, finish.version);
+  for (const line of lines) out(line);
+  out(`  ${finish.simMinutes} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s wall; execution ${finish.executionArn}`);
+  out(`  gami images ${pipeline.name} --local, gami executions ${pipeline.name} --local and gami audit … --local see this run (state in ${options.stateDir})`);
+  return finish.code;
+}
+
+/** Where `npm start` writes a run's audit report in its state directory. */
+export function auditPaths(stateDir: string, pipeline: string, version: number | string): { md: string; html: string } {
+  const base = join(stateDir, 'audit', pipeline, `audit-${version}`);
+  return { md: `${base}.md`, html: `${base}.html` };
+}
+
+/** Write the run's audit report (Markdown and HTML) into the state directory; the lines saying where. */
+async function writeRunAudit(stateDir: string, pipeline: string, executionArn: string, version: number | undefined): Promise<string[]> {
+  const name = version !== undefined && Number.isInteger(version) ? version : executionArn.split(':').pop()!;
+  const paths = auditPaths(stateDir, pipeline, name);
+  try {
+    const { report, definition } = await loadAuditReport(executionArn, { local: true, stateDir });
+    mkdirSync(join(stateDir, 'audit', pipeline), { recursive: true });
+    writeFileSync(paths.md, renderAudit(report, 'md', definition));
+    writeFileSync(paths.html, renderAudit(report, 'html', definition));
+  } catch (error) {
+    return [`  audit report NOT written: ${error instanceof Error ? error.message : String(error)}`];
+  }
+  const reference = typeof name === 'number' ? `${pipeline}@${name}` : executionArn;
+  return [
+    `  audit report: ${paths.html} (and ${paths.md})`,
+    `    re-create it: gami audit ${reference} --local --state-dir ${stateDir} --format html --out ${paths.html}`,
+  ];
 }

@@ -92,8 +92,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   app.notFound((c) => c.json({ message: 'Not Found' }, 404));
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: options.hostname ?? '127.0.0.1' }, () => resolve(s));
+  // A taken port is an 'error' event, not a thrown error: reject with it (callers fall back to a free port).
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: options.hostname ?? '127.0.0.1' }, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    s.once('error', reject);
   });
   const address = server.address() as AddressInfo;
   const origin = `http://${address.address}:${address.port}`;

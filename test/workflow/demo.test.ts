@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_INTERRUPTED, INTERRUPT_CAUSE, runDemo } from '../../bin/demo';
@@ -46,6 +46,29 @@ describe('npm start (gami demo)', () => {
     expect(first).toContain('  CRITICAL           0           0   ok');
     expect(first).toContain('  registry: table gami-registry-web-base, pk PIPELINE#web-base, sk IMAGE#000005 (simulated DynamoDB under ' + stateDir + '/dynamodb)');
     expect(first.filter((l) => /Success +os-update\/build\/UpdatePackages/.test(l))).toHaveLength(1);
+    // The final summary: images per region and account, shares, parameters, templates before → after, refreshes,
+    // retention's decisions, and the audit report written into the state directory.
+    const summary = first.slice(first.findIndex((l) => l.startsWith('✓ web-base v5')));
+    expect(summary).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ {4}111111111111 {2}eu-west-1 +ami-[0-9a-f]+ +source$/),
+        expect.stringMatching(/^ {4}111111111111 {2}us-east-1 +ami-[0-9a-f]+ +copy$/),
+        '  shared with 222222222222, 333333333333 in eu-west-1, eu-central-1, us-east-1; 6 KMS grant(s); never public',
+        expect.stringMatching(/^ {4}222222222222 {2}eu-west-1 ami-[0-9a-f]+ \(parameter version 1\), /),
+        expect.stringMatching(/^ {4}web-prod \(222222222222\/eu-west-1\): version 1 → 2 \(default\), image ami-[0-9a-f]+$/),
+        '  instance refreshes: web-prod-asg (222222222222/eu-west-1)',
+        '  retention: 11 images — keep 6, deprecate 4, deregister 1; changed: deprecated 0, deregistered 1 (1 snapshot(s) deleted, 8 GiB freed)',
+        expect.stringMatching(/^ {4}version 5: 3 kept — 111111111111\/\S+ ami-[0-9a-f]+: version 5 is the current golden image \(\+2 more\)$/),
+        `  audit report: ${stateDir}/audit/web-base/audit-5.html (and ${stateDir}/audit/web-base/audit-5.md)`,
+        `    re-create it: gami audit web-base@5 --local --state-dir ${stateDir} --format html --out ${stateDir}/audit/web-base/audit-5.html`,
+        expect.stringMatching(/^ {2}gami images web-base --local, gami executions web-base --local and gami audit … --local see this run/),
+      ]),
+    );
+    for (const file of ['audit-5.md', 'audit-5.html']) {
+      const report = readFileSync(join(stateDir, 'audit', 'web-base', file), 'utf8');
+      expect(report).toContain('alice.platform@example.com');
+      expect(report).toContain('bob.security@example.com');
+    }
     expect(second[1]).toContain(`(resumed from ${stateDir})`);
     expect(second).toEqual(expect.arrayContaining([expect.stringMatching(/^✓ web-base v6: /)]));
     // The directory is marked as gami's and no longer locked.
