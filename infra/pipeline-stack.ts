@@ -26,6 +26,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
+import { crossAccountExternalId } from '../pipeline/cross-account';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -225,6 +226,11 @@ export class PipelineStack extends Stack {
     cleanup.addEnvironment('GAMI_REGISTRY_TABLE', names.registryTable);
     cleanup.addEnvironment('GAMI_TOPIC_ARN', this.topic.topicArn);
     cleanup.addEnvironment('GAMI_COPY_REGIONS', config.distribution.targetRegions.map((t) => t.region).join(','));
+    if (config.publish) {
+      // A stopped run that published: its latest-image parameters go back to what they held (tasks/cleanup).
+      const publish = { parameterName: config.publish.ssmParameter, accounts: config.publish.accounts.map(({ account, roleName }) => ({ account, roleName })), externalId: crossAccountExternalId(config.name) };
+      cleanup.addEnvironment('GAMI_PUBLISH', JSON.stringify(publish));
+    }
     this.abortedRule = new events.Rule(this, 'AbortedOrTimedOut', {
       description: `Clean up after ${config.name} executions that were stopped or timed out`,
       eventPattern: {

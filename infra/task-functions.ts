@@ -281,8 +281,11 @@ export class TaskFunctions extends Construct {
       describe(f.publishImage, ['ec2:DescribeImages']);
       // DeleteParameter: the failure path's restore removes a parameter the run created (it held no image before).
       allow(f.publishImage, ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], [`arn:${partition}:ssm:*:${account}:parameter${parameter}`]);
+      // cleanup restores the parameter after a stopped or timed-out run that published it.
+      allow(f.cleanup, ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], [`arn:${partition}:ssm:*:${account}:parameter${parameter}`]);
       if (config.publish.accounts.length > 0) {
         allow(f.publishImage, ['sts:AssumeRole'], config.publish.accounts.map((a) => `arn:${partition}:iam::${a.account}:role/${a.roleName}`));
+        allow(f.cleanup, ['sts:AssumeRole'], config.publish.accounts.map((a) => `arn:${partition}:iam::${a.account}:role/${a.roleName}`));
       }
     }
     if (props.topic) {

@@ -545,6 +545,7 @@ export const publishedParameterSchema = z.strictObject({
   /** The image the parameter held before this run (null: it did not exist); what a failed run restores. */
   previousImageId: z.string().nullable().optional(),
 });
+export const publishedParametersSchema = z.array(publishedParameterSchema);
 export const publishImageResultSchema = z.strictObject({
   parameters: z.array(publishedParameterSchema),
   /** Restore mode: one line per parameter set back or deleted ("111111111111 eu-west-1 /p: back to ami-…"). */
@@ -583,6 +584,8 @@ export const notCleanedSchema = z.strictObject({
   record: z.string().optional(),
   /** Launch templates of a stopped execution that could not be set back (status-change clean-up). */
   launchTemplates: z.array(z.string()).optional(),
+  /** Latest-image parameters of a stopped execution that could not be restored (status-change clean-up). */
+  parameters: z.array(z.string()).optional(),
 });
 export type NotCleaned = z.output<typeof notCleanedSchema>;
 

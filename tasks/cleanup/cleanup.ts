@@ -54,6 +54,7 @@ import type {
   RunContext,
   statusChangeCleanupResultSchema,
 } from '../contracts';
+import { publishedParametersSchema } from '../contracts';
 import { hasErrorName } from '../common/aws-errors';
 import { findOwnVersion } from '../common/image-record';
 import { findExecutionInstances, terminate } from '../common/instances';
@@ -65,6 +66,7 @@ import { recordStage } from '../recordStage/recordStage';
 import type { CrossAccountClients } from '../common/cross-account';
 import { rollBackRun } from '../rollbackLaunchTemplates/rollbackLaunchTemplates';
 import { runChanges } from '../common/template-changes';
+import { restoreParameters, type PublishClients } from '../publishImage/publishImage';
 
 export type CleanupEvent = z.output<typeof cleanupEventSchema>;
 export type CleanupResult = z.output<typeof cleanupResultSchema>;
@@ -397,6 +399,42 @@ export interface StatusChangeSettings {
   topicArn: string;
   /** Target regions searched for the run's copies. */
   copyRegions?: string[];
+  /** The latest-image parameter and the consumer accounts it is published in (config publish), when the pipeline publishes. */
+  publish?: { parameterName: string; accounts: { account: string; roleName: string }[]; externalId: string };
+}
+
+/**
+ * The latest-image parameters a stopped or timed-out run published (its Publish stage record) go back to what they
+ * held before, as the Catch-driven failure path's Restore Published Parameters does: consumers must not resolve the
+ * golden image to one this clean-up rejects.
+ */
+async function restoreRunParameters(
+  clients: { registry: DynamoDBDocumentClient; publish: () => PublishClients },
+  run: RunContext,
+  settings: StatusChangeSettings,
+  version: number | undefined,
+): Promise<ActionOutcome> {
+  const outcome: ActionOutcome = { done: [], failed: [] };
+  if (!settings.publish || version === undefined) return outcome;
+  try {
+    const item = (await clients.registry.send(new GetCommand({ TableName: settings.registryTable, Key: registryKeys.stage(run.pipeline, version, 'Publish'), ConsistentRead: true }))).Item;
+    if (!item || item.executionArn !== run.executionArn) return outcome;
+    const entries = publishedParametersSchema.safeParse((item.details as { parameters?: unknown } | undefined)?.parameters);
+    if (!entries.success || entries.data.length === 0) return outcome;
+    const result = await restoreParameters(clients.publish(), {
+      run,
+      parameterName: settings.publish.parameterName,
+      regionImages: [],
+      accounts: settings.publish.accounts,
+      externalId: settings.publish.externalId,
+      version,
+      restore: entries.data,
+    }, entries.data);
+    outcome.done.push(...(result.restored ?? []));
+  } catch (failure) {
+    outcome.failed.push({ what: `latest-image parameter ${settings.publish.parameterName}`, why: `could not be restored: ${message(failure)}` });
+  }
+  return outcome;
 }
 
 /** The error name an ABORTED or TIMED_OUT execution is recorded and notified with. */
@@ -410,7 +448,7 @@ export function statusChangeError(status: string): string {
  * record, notify. Other statuses are ignored.
  */
 export async function cleanupAfterStatusChange(
-  clients: CleanupClients & { sns: SNSClient; targets: (run: RunContext) => CrossAccountClients },
+  clients: CleanupClients & { sns: SNSClient; targets: (run: RunContext) => CrossAccountClients; publish: () => PublishClients },
   event: ExecutionStatusChange,
   settings: StatusChangeSettings,
 ): Promise<StatusChangeCleanupResult> {
@@ -454,6 +492,7 @@ export async function cleanupAfterStatusChange(
     templates.failed.push({ what: 'launch templates changed by this run', why: `could not be rolled back: ${message(failure)}` });
   }
   const images = await withAttempts(() => rejectRunImages(clients.ec2, run));
+  const parameters = await withAttempts(() => restoreRunParameters(clients, run, settings, ownVersion));
   const instances = await withAttempts(() => terminateRunInstances(clients.ec2, run));
   const copyRegions = settings.copyRegions ?? [];
   const copies = await withAttempts(() => deregisterRunCopies(clients.ec2In, run, copyRegions));
@@ -463,6 +502,7 @@ export async function cleanupAfterStatusChange(
     instances: instances.failed.map((f) => f.what),
     ...(copies.failed.length > 0 ? { copies: copies.failed.map((f) => f.what) } : {}),
     ...(templates.failed.length ? { launchTemplates: templates.failed.map((f) => `${f.what}: ${f.why}`) } : {}),
+    ...(parameters.failed.length ? { parameters: parameters.failed.map((f) => `${f.what}: ${f.why}`) } : {}),
   };
 
   let stage = 'unknown';
@@ -486,6 +526,7 @@ export async function cleanupAfterStatusChange(
 
   const left = [
     ...templates.failed.map((f) => `launch template ${f.what}: ${f.why}`),
+    ...parameters.failed.map((f) => `${f.what}: ${f.why}`),
     ...instances.failed.map((f) => `${f.what.startsWith('i-') ? 'instance ' : ''}${f.what}: ${f.why}`),
     ...images.failed.map((f) => `${f.what.startsWith('ami-') ? 'image ' : ''}${f.what}: ${f.why}`),
     ...copies.failed.map((f) => `${f.what.startsWith('ami-') ? 'copy ' : ''}${f.what}: ${f.why}`),
@@ -499,6 +540,7 @@ export async function cleanupAfterStatusChange(
     `Clean-up: terminated ${instances.done.length ? instances.done.join(', ') : 'no instances'}; rejected and deprecated ${images.done.length ? images.done.join(', ') : 'no images'}` +
       `${copyRegions.length > 0 ? `; deregistered ${copies.done.length ? `copies ${copies.done.join(', ')} with their snapshots` : 'no copies'}` : ''}.`,
     ...(templates.done.length ? [`Launch templates rolled back: ${templates.done.join('; ')}.`] : []),
+    ...(parameters.done.length ? [`Latest-image parameters restored: ${parameters.done.join('; ')}.`] : []),
     left.length > 0 ? `NOT CLEANED (act on these): ${left.join('; ')}` : 'Nothing was left behind.',
     '',
     `Execution: ${run.executionArn}`,

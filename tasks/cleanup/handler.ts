@@ -6,6 +6,7 @@ import { logger } from '../common/powertools';
 import { registryClient } from '../common/registry';
 import { snsClient } from '../common/sns';
 import { CrossAccountClients } from '../common/cross-account';
+import { publishClients } from '../publishImage/clients';
 import { cleanup, cleanupAfterStatusChange } from './cleanup';
 
 const stateMachineHandler = taskHandler('cleanup', cleanupEventSchema, (event) => cleanup({ ec2: ec2Client(), ec2In: ec2Client, registry: registryClient() }, event));
@@ -24,13 +25,14 @@ export const handler = async (event: unknown, context?: Parameters<typeof stateM
     throw new Error('cleanup needs GAMI_PIPELINE, GAMI_REGISTRY_TABLE and GAMI_TOPIC_ARN to clean up after an execution status change');
   }
   const result = await cleanupAfterStatusChange(
-    { ec2: ec2Client(), ec2In: ec2Client, registry: registryClient(), sns: snsClient(), targets: (run) => new CrossAccountClients(run) },
+    { ec2: ec2Client(), ec2In: ec2Client, registry: registryClient(), sns: snsClient(), targets: (run) => new CrossAccountClients(run), publish: publishClients },
     statusChange,
     {
       pipeline: env.GAMI_PIPELINE,
       registryTable: env.GAMI_REGISTRY_TABLE,
       topicArn: env.GAMI_TOPIC_ARN,
       copyRegions: env.GAMI_COPY_REGIONS ? env.GAMI_COPY_REGIONS.split(',') : [],
+      publish: env.GAMI_PUBLISH,
     },
   );
   logger.info('cleaned up after an execution status change', { result });

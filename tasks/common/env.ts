@@ -4,6 +4,12 @@
  */
 import * as z from 'zod';
 
+const publishSettingsSchema = z.strictObject({
+  parameterName: z.string().min(1),
+  accounts: z.array(z.strictObject({ account: z.string().regex(/^\d{12}$/), roleName: z.string().min(1) })),
+  externalId: z.string().min(1),
+});
+
 export const taskEnvSchema = z.object({
   AWS_REGION: z.string().min(1).optional(),
   /** `AWS_Lambda_nodejs22.x` on Lambda; absent offline, which keeps X-Ray tracing off. */
@@ -21,6 +27,21 @@ export const taskEnvSchema = z.object({
   GAMI_APPROVAL_BASE_URL: z.url().optional(),
   /** Comma-separated target regions, where cleanup looks for the copies of a stopped or timed-out run. */
   GAMI_COPY_REGIONS: z.string().optional(),
+  /**
+   * JSON {parameterName, accounts: [{account, roleName}], externalId}: the latest-image parameter cleanup restores
+   * after a stopped or timed-out run that published it (set when the pipeline publishes).
+   */
+  GAMI_PUBLISH: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return publishSettingsSchema.parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'GAMI_PUBLISH is not {parameterName, accounts, externalId} as JSON' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   /** Set on archiveExecution: the history bucket it writes closed executions to. */
   GAMI_ARCHIVE_BUCKET: z.string().min(1).optional(),
   /** Set on watchSchedule: the schedule it disables after GAMI_DISABLE_AFTER_FAILURES consecutive failures. */

@@ -88,7 +88,7 @@ async function putLatest(ssm: SSMClient, where: string, name: string, image: Reg
  * (deleted when it held nothing): a failed run must not leave consumers resolving the latest golden image to an
  * image the failure path rejects. Idempotent: a parameter no longer holding the run's image is left alone.
  */
-async function restoreParameters(clients: PublishClients, event: PublishImageEvent, entries: Published[]): Promise<PublishImageResult> {
+export async function restoreParameters(clients: PublishClients, event: PublishImageEvent, entries: Published[]): Promise<PublishImageResult> {
   const { run } = event;
   const restored: string[] = [];
   const roles = new Map(event.accounts.map((a) => [a.account, a.roleName]));

@@ -684,6 +684,17 @@ export async function startHarness() {
       const snapshots = Object.values(state.snapshots).filter((sn) => sn.tags[TAG.execution] === executionArn);
       if (copies.length === 0) for (const snapshot of snapshots) problems.push(`snapshot ${snapshot.snapshotId} of a copy left in ${target}`);
     }
+    // 8. The latest-image parameter: a run that did not succeed left it at no image of its own (restored), in any
+    //    region of the tooling account — unless the notification says it could not be restored.
+    if (status !== 'SUCCEEDED' && config.publish) {
+      for (const region of runtime.cloud.world.state.regions) {
+        const value = runtime.cloud.world.region(TOOLING, region).parameters[config.publish.ssmParameter]?.value;
+        const image = value ? runtime.cloud.world.region(TOOLING, region).images[value] : undefined;
+        if (image?.tags[TAG.execution] === executionArn && !notification?.includes(config.publish.ssmParameter)) {
+          problems.push(`${region}: ${config.publish.ssmParameter} still holds this run's image ${value}`);
+        }
+      }
+    }
     // 7. Launch templates all or nothing: a run that did not succeed left no template's default at a version it
     //    created, and no instance refresh running (or the notification names them); a successful run made a version
     //    of every configured template, and the default is the pipeline's.

@@ -190,7 +190,8 @@ describe('task functions and their permissions', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::parameter/aws/service/*']] },
       }),
     ]);
-    for (const task of TASK_NAMES.filter((t) => t !== 'prepare' && t !== 'publishImage' && t !== 'retention')) {
+    // cleanup restores the published parameter after a stopped run.
+    for (const task of TASK_NAMES.filter((t) => !['prepare', 'publishImage', 'retention', 'cleanup'].includes(t))) {
       expect({ task, grants: grantsOf(task, 'ssm:GetParameter') }).toEqual({ task, grants: [] });
     }
   });
@@ -203,7 +204,9 @@ describe('task functions and their permissions', () => {
     expect(grantsOf('publishImage', 'sts:AssumeRole')).toEqual([
       expect.objectContaining({ Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/GamiLaunchTemplateUpdater']] } }),
     ]);
-    for (const task of TASK_NAMES.filter((t) => t !== 'publishImage')) expect({ task, grants: grantsOf(task, 'ssm:PutParameter') }).toEqual({ task, grants: [] });
+    for (const task of TASK_NAMES.filter((t) => t !== 'publishImage' && t !== 'cleanup')) expect({ task, grants: grantsOf(task, 'ssm:PutParameter') }).toEqual({ task, grants: [] });
+    // cleanup: the same parameter only (restored after a stopped run).
+    expect(grantsOf('cleanup', 'ssm:PutParameter')).toEqual([expect.objectContaining({ Resource: parameter })]);
   });
 
   it('lets only copyImage copy, only shareImage share, and cleanup and copyImage deregister, each on this pipeline\'s images', () => {
