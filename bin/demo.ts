@@ -25,7 +25,7 @@ import type { GateResult } from '../tasks/contracts';
 import { approvalHandler, pollWithApprovals, startApprovalServer, type ApproveAs } from './local-approvals';
 import { followExecution } from './follow';
 import { loadAuditReport } from './audit';
-import { cleanupLines, STAGE_STARTS, stateExitLines } from './live';
+import { cleanupLines, jsonObject, STAGE_STARTS, stateExitLines } from './live';
 import { advance, note, TaskListView } from './task-list';
 import { collectRunFacts, runSummaryLines, type RunFacts } from './summary';
 
@@ -59,14 +59,7 @@ export interface DemoOptions {
 /** Poll the execution every 30 simulated seconds: a quarter of a second of wall time at 120x. */
 const POLL_SIMULATED_MS = 30_000;
 
-const json = (text: string | undefined): Record<string, unknown> => {
-  try {
-    const parsed: unknown = text ? JSON.parse(text) : {};
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-};
+const json = jsonObject;
 
 /** Cause of the StopExecution a Ctrl-C sends (shown in the history, DescribeExecution and the clean-up). */
 export const INTERRUPT_CAUSE = 'interrupted by Ctrl-C in gami demo';

@@ -9,13 +9,9 @@
  * Each image line ends with its status and age in days; the last line names the newest approved image and its
  * age (what the freshness metric reports).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { Command, CommanderError } from 'commander';
 import { resourceNames } from '../infra/pipeline-stack';
-import { startDynamoDb } from '../local/cloud/dynamodb';
 import {
   decodeInventory,
   formatPackage,
@@ -28,7 +24,7 @@ import {
   type VersionRange,
 } from '../pipeline/inventory';
 import { savedWorldTime } from '../local/cloud';
-import { createClient } from '../tasks/clients';
+import { openRegistry } from './target';
 import { ageInDays, imageRecords, newestApproved } from '../tasks/reportFreshness/freshness';
 
 /** Exit code for invalid input (as bin/gami.ts). */
@@ -62,30 +58,6 @@ export interface StoredInventory {
   changes?: { added: number; removed: number; changed: number };
 }
 
-interface Registry {
-  client: DynamoDBDocumentClient;
-  close: () => Promise<void>;
-}
-
-async function openRegistry(options: ImagesOptions): Promise<Registry> {
-  if (!options.local) {
-    const client = DynamoDBDocumentClient.from(createClient(DynamoDBClient, options.region ? { region: options.region } : {}));
-    return { client, close: async () => client.destroy() };
-  }
-  const path = join(options.stateDir, 'dynamodb');
-  if (!existsSync(path)) throw new CommanderError(EXIT_INVALID, 'gami.noLocalState', `no local registry in ${path} (run npm start first, or give --state-dir)`);
-  const server = await startDynamoDb({ path });
-  const client = DynamoDBDocumentClient.from(
-    createClient(DynamoDBClient, { endpoint: server.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  );
-  return {
-    client,
-    close: async () => {
-      client.destroy();
-      await server.close();
-    },
-  };
-}
 
 /** Every inventory item of `pipeline`, oldest version first, base before image. */
 export async function readInventories(client: DynamoDBDocumentClient, table: string, pipeline: string): Promise<StoredInventory[]> {

@@ -208,3 +208,13 @@ export function cleanupLines(executionArn: string, deliveries: readonly StatusCh
     return lines;
   });
 }
+
+/** A state's input or output as an object ({} when it is not JSON or not an object). */
+export function jsonObject(text: string | undefined): Record<string, unknown> {
+  try {
+    const parsed: unknown = text ? JSON.parse(text) : {};
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -11,7 +11,7 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { DefaultRenderer, ListrTaskWrapper, SimpleRenderer } from 'listr2';
-import { STAGE_STARTS, stateExitLines } from './live';
+import { jsonObject, STAGE_STARTS, stateExitLines } from './live';
 
 /** The stages of the lifecycle, in order (the labels of STAGE_STARTS that start a stage). */
 export const LIFECYCLE_TASKS = ['Prepare', 'Bake', 'Test', 'ScanGate', 'Approval', 'Distribute', 'Share', 'Publish', 'LaunchTemplates', 'Retention', 'Done'] as const;
@@ -32,14 +32,7 @@ export function initialTasks(): StageTask[] {
   return LIFECYCLE_TASKS.map((name) => ({ name, title: name, state: 'pending', lines: [] }));
 }
 
-const json = (text: string | undefined): Record<string, unknown> => {
-  try {
-    const parsed: unknown = text ? JSON.parse(text) : {};
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-};
+const json = jsonObject;
 
 /** Start labels of side paths: lines of the running stage, not stages of their own. */
 const SIDE_PATHS = new Set([STAGE_STARTS['Start Copies Before Approval'], STAGE_STARTS['Reject Run Images']]);
