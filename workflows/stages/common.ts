@@ -152,13 +152,17 @@ export function failWith(ctx: StageContext, name: string, stage: string, error: 
   return pass;
 }
 
-/** Record a stage in the registry (recordStage task); its errors go to the failure path too. */
+/**
+ * Record a stage in the registry (recordStage task); its errors go to the failure path too. `extra`: further
+ * fields of the recordStage event (e.g. the distribution stages' `redistribution`).
+ */
 export function recordStage(
   ctx: StageContext,
   name: string,
   stage: string,
   status: 'started' | 'succeeded' | 'failed',
   details: string,
+  extra: Record<string, string> = {},
 ): tasks.LambdaInvoke {
   return stageTask(ctx, stage, name, 'recordStage', {
     run: runArgument(ctx.config.name),
@@ -167,5 +171,6 @@ export function recordStage(
     stage,
     status,
     details,
+    ...extra,
   });
 }

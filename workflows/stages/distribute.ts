@@ -24,7 +24,7 @@
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { COPY_STATUSES } from '../../tasks/contracts';
-import { CAUGHT_CAUSE_EXPRESSION, catchInto, failWith, invokeTask, runArgument, stageTask, type StageContext } from './common';
+import { CAUGHT_CAUSE_EXPRESSION, catchInto, failWith, invokeTask, runArgument, recordStage, type StageContext } from './common';
 
 export const COPY_FIRST_WAIT_SECONDS = 60;
 export const COPY_MAX_WAIT_SECONDS = 300;
@@ -51,15 +51,7 @@ export function recordDistributionStage(
   details: string,
   status: 'started' | 'succeeded' = 'succeeded',
 ): sfn.TaskStateBase {
-  return stageTask(ctx, stage, name, 'recordStage', {
-    run: runArgument(ctx.config.name),
-    registryTable: ctx.registryTable,
-    version: '{% $version %}',
-    stage,
-    status,
-    details,
-    redistribution: '{% $redistribute %}',
-  });
+  return recordStage(ctx, name, stage, status, details, { redistribution: '{% $redistribute %}' });
 }
 
 function targets(ctx: StageContext) {
