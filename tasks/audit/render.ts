@@ -49,6 +49,20 @@ export function detailLines(value: unknown, prefix = ''): [string, string][] {
 // ---- Markdown ----------------------------------------------------------------------------------------------------
 
 const cell = (value: unknown) => (value === undefined || value === null || value === '' ? '—' : String(value).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '));
+/** The image section's rows, the same in Markdown and HTML (only when the report has an image). */
+function imageRows(report: AuditReport, image: NonNullable<AuditReport['image']>): unknown[][] {
+  return [
+    ['Image', `${image.imageId ?? '—'} (${image.imageName ?? ''})`],
+    ['Status', image.status],
+    ['Architecture', image.architecture],
+    ['Base image', report.baseImage ? `${report.baseImage.imageId} (${report.baseImage.name})` : undefined],
+    ['Base image owner', report.baseImage?.ownerId],
+    ['Base image created', report.baseImage?.creationDate],
+    ['Resolved from', report.baseImage?.source],
+    ['Lineage', report.lineage.join(' → ')],
+  ];
+}
+
 const table = (head: string[], rows: unknown[][]) => [`| ${head.map((h) => h || ' ').join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 
 function stageRows(stages: StageRow[]) {
@@ -92,16 +106,7 @@ export function renderMarkdown(report: AuditReport): string {
     lines.push(
       ...table(
         ['', ''],
-        [
-          ['Image', `${report.image.imageId ?? '—'} (${report.image.imageName ?? ''})`],
-          ['Status', report.image.status],
-          ['Architecture', report.image.architecture],
-          ['Base image', report.baseImage ? `${report.baseImage.imageId} (${report.baseImage.name})` : undefined],
-          ['Base image owner', report.baseImage?.ownerId],
-          ['Base image created', report.baseImage?.creationDate],
-          ['Resolved from', report.baseImage?.source],
-          ['Lineage', report.lineage.join(' → ')],
-        ],
+        imageRows(report, report.image),
       ),
       '',
     );
@@ -243,16 +248,7 @@ ${htmlTable(['State', 'Entered', 'Duration', 'Visits', 'Task errors'], report.pa
 ${report.image
   ? htmlTable(
       ['', ''],
-      [
-        ['Image', `${report.image.imageId ?? '—'} (${report.image.imageName ?? ''})`],
-        ['Status', report.image.status],
-        ['Architecture', report.image.architecture],
-        ['Base image', report.baseImage ? `${report.baseImage.imageId} (${report.baseImage.name})` : undefined],
-        ['Base image owner', report.baseImage?.ownerId],
-        ['Base image created', report.baseImage?.creationDate],
-        ['Resolved from', report.baseImage?.source],
-        ['Lineage', report.lineage.join(' → ')],
-      ],
+      imageRows(report, report.image),
     )
   : notPart}
 <h2 id="components">Components</h2>

@@ -83,6 +83,17 @@ async function putLatest(ssm: SSMClient, where: string, name: string, image: Reg
   return { version: put.Version ?? 0, previousImageId: current.value ?? null };
 }
 
+/** Credentials of the consumer account's role (ExternalId), for one invocation. */
+async function assumeConsumerRole(clients: PublishClients, event: PublishImageEvent, account: string, roleName: string, purpose: string): Promise<RoleCredentials> {
+  const roleArn = crossAccountRoleArn(account, roleName, event.run.executionArn.split(':')[1] || 'aws');
+  const assumed = await step(account, `AssumeRole ${roleArn}`, () =>
+    clients.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: `gami-${purpose}-${event.version}`, ExternalId: event.externalId, DurationSeconds: 900 })),
+  );
+  const c = assumed.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new PublishFailed(`${account}: AssumeRole ${roleArn} returned no credentials`);
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+}
+
 /**
  * Restore mode: every parameter this run published that still holds its image goes back to what it held before
  * (deleted when it held nothing): a failed run must not leave consumers resolving the latest golden image to an
@@ -101,13 +112,7 @@ export async function restoreParameters(clients: PublishClients, event: PublishI
     if (roleName) {
       let credentials = assumed.get(entry.account);
       if (!credentials) {
-        const roleArn = crossAccountRoleArn(entry.account, roleName, run.executionArn.split(':')[1] || 'aws');
-        const answer = await step(entry.account, `AssumeRole ${roleArn}`, () =>
-          clients.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: `gami-restore-${event.version}`, ExternalId: event.externalId, DurationSeconds: 900 })),
-        );
-        const c = answer.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new PublishFailed(`${entry.account}: AssumeRole ${roleArn} returned no credentials`);
-        credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+        credentials = await assumeConsumerRole(clients, event, entry.account, roleName, 'restore');
         assumed.set(entry.account, credentials);
       }
       ssm = clients.ssmAs(entry.region, credentials);
@@ -147,13 +152,7 @@ export async function publishImage(clients: PublishClients, event: PublishImageE
     published.push(image);
   }
   for (const { account, roleName } of event.accounts) {
-    const roleArn = crossAccountRoleArn(account, roleName, run.executionArn.split(':')[1] || 'aws');
-    const assumed = await step(account, `AssumeRole ${roleArn}`, () =>
-      clients.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: `gami-publish-${event.version}`, ExternalId: event.externalId, DurationSeconds: 900 })),
-    );
-    const c = assumed.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new PublishFailed(`${account}: AssumeRole ${roleArn} returned no credentials`);
-    const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+    const credentials = await assumeConsumerRole(clients, event, account, roleName, 'publish');
     for (const image of published) {
       const put = await putLatest(clients.ssmAs(image.region, credentials), `${account} ${image.region}`, parameterName, image, description);
       parameters.push({ account, region: image.region, name: parameterName, imageId: image.imageId, ...put });
