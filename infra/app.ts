@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { formatDiagnostic, validatePipelineFiles, type LoadedPipeline } from '../pipeline/validate';
 import { PipelineStack, resourceNames } from './pipeline-stack';
 import { GamiTargetAccountStack, targetAccountProps, type EnforceApprovedImages } from './target-account-stack';
-import { LOCAL_CODE_CONTEXT } from './task-functions';
+import { LOCAL_CODE_CONTEXT } from './bundle';
 
 /** CDK context for running the app locally: no bundling, placeholder function code (see LOCAL_CODE_CONTEXT). */
 export const LOCAL_CONTEXT = { 'aws:cdk:bundling-stacks': [] as string[], [LOCAL_CODE_CONTEXT]: true };

@@ -24,17 +24,17 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
-import { HANDLER_METADATA_KEY, LOCAL_CODE_CONTEXT } from './task-functions';
+import { handlerCode, registerHandlerEntries } from './bundle';
+import { HANDLER_METADATA_KEY } from './task-functions';
 
 /** The approval API function's entry (its `gami:handler` metadata; the local server invokes it by this). */
 export const APPROVAL_API_ENTRY = 'tasks/approval/handler.ts';
+registerHandlerEntries(APPROVAL_API_ENTRY);
 /** Steady requests per second and burst of the stage: a handful of approvers need a few requests a minute. */
 export const APPROVAL_API_THROTTLE = { rateLimit: 5, burstLimit: 20 };
 
@@ -88,16 +88,7 @@ export class ApprovalApi extends Construct {
         GAMI_APPROVAL_SECRET: this.signingKey.secretArn,
       },
     };
-    this.handler = this.node.tryGetContext(LOCAL_CODE_CONTEXT)
-      ? new lambda.Function(this, 'Handler', { ...common, handler: 'index.handler', code: lambda.Code.fromInline(`// runs ${APPROVAL_API_ENTRY} locally`) })
-      : new nodejs.NodejsFunction(this, 'Handler', {
-          ...common,
-          entry: join(__dirname, '..', APPROVAL_API_ENTRY),
-          handler: 'handler',
-          bundling: { minify: true, sourceMap: true, sourcesContent: false, target: 'node22', format: nodejs.OutputFormat.CJS, mainFields: ['module', 'main'], externalModules: [] },
-          projectRoot: join(__dirname, '..'),
-          depsLockFilePath: join(__dirname, '..', 'package-lock.json'),
-        });
+    this.handler = new lambda.Function(this, 'Handler', { ...common, handler: 'index.handler', code: handlerCode(this, APPROVAL_API_ENTRY) });
     (this.handler.node.defaultChild as CfnResource).addMetadata(HANDLER_METADATA_KEY, { entry: APPROVAL_API_ENTRY, export: 'handler' });
 
     this.api = new apigwv2.HttpApi(this, 'Api', {

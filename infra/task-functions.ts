@@ -6,18 +6,18 @@
  * reason).
  *
  * Every function carries `gami:handler` metadata (entry file, export) so the local runtime can run the real
- * handler for the synthesized function without bundling.
+ * handler for the synthesized function without bundling. Deployed, the code is the entry's bundle from the
+ * app's one esbuild pass (infra/bundle.ts).
  */
 import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { handlerCode, registerHandlerEntries } from './bundle';
 import { acknowledgeKeyUse, acknowledgeManagedPolicy, acknowledgeWildcards } from './nag';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import type { PipelineConfig } from '../pipeline/config';
 import { resolveImageSpec } from '../pipeline/image-spec';
 import { TAG } from '../pipeline/tags';
@@ -38,19 +38,13 @@ export const IMAGE_MUTATIONS = [
   'ec2:AttachImageWatermark',
   'ec2:DetachImageWatermark',
 ];
-/**
- * Context flag for local runs and tests: give each function a placeholder inline code instead of a
- * NodejsFunction asset. The state machine, IAM and every other property are the same; only the code asset
- * differs, and locally the handler runs from its entry file anyway. Without it, even with bundling skipped,
- * CDK fingerprints the whole project directory for every function (~6 s per synth).
- */
-export const LOCAL_CODE_CONTEXT = 'gami:local-code';
-const PROJECT_ROOT = join(__dirname, '..');
-
+export { LOCAL_CODE_CONTEXT } from './bundle';
 /** Repository-relative entry file of a task's handler. */
 export function handlerEntry(task: TaskName): string {
   return `tasks/${task}/handler.ts`;
 }
+// Every task is bundled in the app's one esbuild pass (infra/bundle.ts).
+registerHandlerEntries(...TASK_NAMES.map(handlerEntry));
 
 
 /**
@@ -123,31 +117,7 @@ export class TaskFunctions extends Construct {
           NODE_OPTIONS: '--enable-source-maps',
         },
       };
-      const fn = this.node.tryGetContext(LOCAL_CODE_CONTEXT)
-        ? new lambda.Function(this, task, {
-            ...common,
-            handler: 'index.handler',
-            code: lambda.Code.fromInline(`// runs ${handlerEntry(task)} locally`),
-          })
-        : new nodejs.NodejsFunction(this, task, {
-            ...common,
-            entry: join(PROJECT_ROOT, handlerEntry(task)),
-            handler: 'handler',
-            bundling: {
-              minify: true,
-              sourceMap: true,
-              // Maps give file:line in stack traces; the sources themselves would triple the upload.
-              sourcesContent: false,
-              target: 'node22',
-              format: nodejs.OutputFormat.CJS,
-              // ES module builds of the SDK and zod tree-shake far better (about a third smaller bundles).
-              mainFields: ['module', 'main'],
-              // Bundle the pinned SDK rather than trusting the runtime's copy: the same code as tested.
-              externalModules: [],
-            },
-            projectRoot: PROJECT_ROOT,
-            depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-          });
+      const fn = new lambda.Function(this, task, { ...common, handler: 'index.handler', code: handlerCode(this, handlerEntry(task)) });
       (fn.node.defaultChild as CfnResource).addMetadata(HANDLER_METADATA_KEY, { entry: handlerEntry(task), export: 'handler' });
       functions[task] = fn;
     }
