@@ -186,6 +186,14 @@ export async function withTarget<T>(target: Target, work: (target: Target) => Pr
   }
 }
 
+/** Rows as aligned columns, two spaces apart (the last column as it is), `header` first when given. */
+export function alignColumns(header: readonly string[] | undefined, rows: readonly (readonly string[])[]): string[] {
+  const all = header ? [header, ...rows] : rows;
+  const columns = Math.max(0, ...all.map((r) => r.length));
+  const widths = Array.from({ length: columns - 1 }, (_, i) => Math.max(0, ...all.map((r) => (r[i] ?? '').length)));
+  return all.map((cells) => cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]) : c)).join('  ').trimEnd());
+}
+
 /** `2026-11-22 09:00:00Z` */
 export function time(date: Date | number | undefined): string {
   if (date === undefined) return '—';
