@@ -209,12 +209,16 @@ class DepthExceeded extends Error {
   override name = 'VersionDepthExceeded';
 }
 
-/** The references of `imageIds` (the tooling account's copies in this region) seen from one account and region. */
+/**
+ * The references of `imageIds` (the tooling account's copies in this region) seen from one account and region:
+ * `owner`'s own, or those of the consumer account `seenIn` (each reference then names it).
+ */
 export async function readReferences(
   clients: AccountClients,
   region: string,
   owner: string,
   imageIds: string[],
+  seenIn: string = owner,
 ): Promise<ImageReference[]> {
   if (imageIds.length === 0) return [];
   const ec2 = clients.ec2(region);
@@ -262,7 +266,7 @@ export async function readReferences(
   }
 
   const references: ImageReference[] = [];
-  const key = { account: owner, region };
+  const key = { account: owner, region, ...(seenIn !== owner ? { seenIn } : {}) };
   const wanted = new Set(imageIds);
 
   // Launch templates: which of their versions (within the depth) use which image.
@@ -367,7 +371,7 @@ export async function collect(
 
   const references: ImageReference[] = [];
   const scopes: ReferenceScope[] = [];
-  const read = async (label: string, clients: AccountClients | Error) => {
+  const read = async (label: string, clients: AccountClients | Error, seenIn = owner) => {
     await Promise.all(
       regions.map(async (region) => {
         if (clients instanceof Error) {
@@ -375,7 +379,7 @@ export async function collect(
           return;
         }
         try {
-          references.push(...(await readReferences(clients, region, owner, idsByRegion.get(region) ?? [])));
+          references.push(...(await readReferences(clients, region, owner, idsByRegion.get(region) ?? [], seenIn)));
           scopes.push({ account: owner, region, readable: true });
         } catch (error) {
           scopes.push({ account: owner, region, readable: false, reason: `${label} in ${region}: ${whyNot(error)}` });
@@ -400,7 +404,7 @@ export async function collect(
       } catch (error) {
         clients = error instanceof Error ? error : new Error(String(error));
       }
-      await read(`references in account ${account} (role ${roleName})`, clients);
+      await read(`references in account ${account} (role ${roleName})`, clients, account);
     }),
   ]);
 

@@ -63,7 +63,13 @@ export const imageCopySchema = z.strictObject({
 });
 export type ImageCopy = z.output<typeof imageCopySchema>;
 
-const copyKey = { account: accountId, region, imageId };
+const copyKey = {
+  account: accountId,
+  region,
+  imageId,
+  /** The account the user is in, when not the copy's owner (a consumer account using the shared image). */
+  seenIn: accountId.optional(),
+};
 
 /**
  * What uses a copy, one entry per user. Entries that do not count (a terminated instance, a launch template

@@ -77,8 +77,13 @@ interface VersionGroup {
 /** Per account, per region: whether a report says references were read, which say they were not, and so why not. */
 type Scopes = Map<string, Map<string, { readable: boolean; failures: string[]; reason: string | undefined; text?: string }>>;
 
-/** Whether a reference keeps an image, and how a person reads it. */
-function describeReference(ref: ImageReference): { counts: boolean; text: string } {
+/** Whether a reference keeps an image, and how a person reads it (naming the consumer account it is in). */
+export function describeReference(ref: ImageReference): { counts: boolean; text: string } {
+  const { counts, text } = describeUse(ref);
+  return { counts, text: ref.seenIn ? `${text} in account ${ref.seenIn}` : text };
+}
+
+function describeUse(ref: ImageReference): { counts: boolean; text: string } {
   switch (ref.kind) {
     case 'instance':
       return { counts: ref.state !== 'terminated', text: `instance ${ref.instanceId} (${ref.state})` };
