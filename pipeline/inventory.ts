@@ -132,9 +132,9 @@ export interface VersionBound {
   release?: string;
 }
 
-/** `[epoch:]version[-release]`. */
+/** `[epoch:]version[-release]`; the version starts with a letter or digit (so `>>1` or `>=` alone is refused). */
 export function parseVersion(text: string): VersionBound {
-  const match = /^(?:(\d+):)?([^-\s:]+)(?:-([^\s:]+))?$/.exec(text);
+  const match = /^(?:(\d+):)?([A-Za-z0-9][^-\s:]*)(?:-([^\s:]+))?$/.exec(text);
   if (!match) throw new InvalidVersionRange(`"${text}" is not a version ([epoch:]version[-release])`);
   return { ...(match[1] !== undefined ? { epoch: Number(match[1]) } : {}), version: match[2], ...(match[3] !== undefined ? { release: match[3] } : {}) };
 }

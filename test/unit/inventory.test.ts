@@ -57,6 +57,8 @@ describe('version ranges', () => {
   it('refuses what is not a range, by name', () => {
     expect(() => parseVersionRange('  ')).toThrow(expect.objectContaining({ name: 'InvalidVersionRange' }));
     expect(() => parseVersionRange('>=a:b')).toThrow('is not a version');
+    // A doubled or dangling comparator is refused, not read as a version starting with '>' or '='.
+    for (const bad of ['>>1', '>=', '=<1', '>= <3']) expect(() => parseVersionRange(bad)).toThrow('is not a version');
   });
 });
 
