@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CommanderError } from 'commander';
 import { VirtualClock } from '../local/clock';
-import { Cloud, savedWorldTime } from '../local/cloud';
+import { Cloud } from '../local/cloud';
 import type { PipelineConfig } from '../pipeline/config';
 import { formatDiagnostic, validatePipelineFiles } from '../pipeline/validate';
 import { createClient } from '../tasks/clients';
 import { isAwsError } from '../tasks/common/aws-errors';
-import { invalid } from './target';
+import { invalid, localNow } from './target';
 
 /** The tooling account of the local runtime (LocalRuntime's default). */
 export const LOCAL_ACCOUNT = '111111111111';
@@ -46,7 +46,8 @@ export function loadPipelineConfig(pipeline: string, file?: string, hint = 'give
 /** Run `work` with the local simulated account as every SDK client's endpoint, acting as its tooling account. */
 export async function withLocalAccount<T>(stateDir: string, work: (now: number) => Promise<T>): Promise<T> {
   if (!existsSync(join(stateDir, 'cloud.json'))) throw invalid(`no local account in ${stateDir} (run npm start first, or give --state-dir)`);
-  const clock = new VirtualClock(savedWorldTime(stateDir) ?? Date.now());
+  // The simulated account's time, or the wall clock once that has passed it (as every local read command).
+  const clock = new VirtualClock(localNow(stateDir));
   const cloud = await Cloud.start({ clock, stateDir, dynamodb: false });
   const saved = { ...process.env };
   try {

@@ -11,10 +11,21 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeImageAttributeCommand,
+  DescribeImageReferencesCommand,
+  DescribeImagesCommand,
+  DescribeLaunchTemplatesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { main, type Io } from '../../bin/cli';
+import type { ImagesReport } from '../../bin/images';
 
 const sfn = mockClient(SFNClient);
 const sts = mockClient(STSClient);
@@ -78,4 +89,85 @@ it('an AWS error is one line naming it, exit 2, no stack trace', async () => {
   const { io, err } = capture();
   expect(await main(['executions', 'web-base'], io)).toBe(2);
   expect(err).toEqual(['error: AWS: AccessDeniedException: User is not authorized to perform: states:ListStateMachines']);
+});
+
+describe('gami images against AWS', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const ec2 = mockClient(EC2Client);
+  const autoScaling = mockClient(AutoScalingClient);
+  const ssm = mockClient(SSMClient);
+  const SOURCE = 'ami-0aaaaaaaaaaaaaaa1';
+  const COPY = 'ami-0bbbbbbbbbbbbbbb2';
+  afterAll(() => {
+    ddb.restore();
+    ec2.restore();
+    autoScaling.restore();
+    ssm.restore();
+  });
+
+  it('every copy from EC2 with its shares and uses; a consumer account it may not read is named, not guessed', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/ops' });
+    sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied', $metadata: {} }));
+    ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) =>
+      input.ExpressionAttributeValues[':prefix'] === 'IMAGE#'
+        ? { Items: [{ pk: 'PIPELINE#web-base', sk: 'IMAGE#000007', version: 7, status: 'approved', imageId: SOURCE, createdAt: '2026-11-20T09:00:00.000Z' }] }
+        : { Items: [] },
+    );
+    const image = (imageId: string, region: string) => ({
+      ImageId: imageId,
+      CreationDate: '2026-11-20T09:00:00.000Z',
+      DeregistrationProtection: 'enabled',
+      Tags: [
+        { Key: 'gami:pipeline', Value: 'web-base' },
+        { Key: 'gami:version', Value: '7' },
+        { Key: 'gami:status', Value: 'approved' },
+        ...(region === 'eu-west-1' ? [] : [{ Key: 'gami:source-image', Value: SOURCE }, { Key: 'gami:source-region', Value: 'eu-west-1' }]),
+      ],
+    });
+    ec2.on(DescribeImagesCommand).callsFake(async (_input, getClient) => {
+      const region = await (getClient() as EC2Client).config.region();
+      return { Images: region === 'eu-west-1' ? [image(SOURCE, region)] : region === 'us-east-1' ? [image(COPY, region)] : [] };
+    });
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [] });
+    ec2.on(DescribeImageReferencesCommand).callsFake((input: { ImageIds: string[] }) => ({
+      ImageReferences: input.ImageIds.includes(SOURCE)
+        ? [{ ImageId: SOURCE, ResourceType: 'ssm:Parameter', Arn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/golden/web-base/latest' }]
+        : [],
+    }));
+    ec2.on(DescribeImageAttributeCommand).resolves({ LaunchPermissions: [{ UserId: '222222222222' }, { OrganizationArn: 'arn:aws:organizations::123456789012:organization/o-abc123' }] });
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: SOURCE } });
+    const { io, out } = capture();
+
+    expect(await main(['images', 'web-base', '--region', 'eu-west-1', '--format', 'json'], io)).toBe(0);
+
+    const report = JSON.parse(out.join('\n')) as ImagesReport;
+    expect(report.versions).toHaveLength(1);
+    expect(report.versions[0]).toMatchObject({ version: 7, imageId: SOURCE, status: 'approved' });
+    const [source, copy] = report.versions[0].copies;
+    expect(source).toMatchObject({
+      region: 'eu-west-1',
+      account: '123456789012',
+      imageId: SOURCE,
+      source: true,
+      protected: true,
+      sharedWith: ['222222222222', 'arn:aws:organizations::123456789012:organization/o-abc123'],
+      inUseBy: ['SSM parameter /golden/web-base/latest'],
+    });
+    expect(copy).toMatchObject({ region: 'us-east-1', imageId: COPY, source: false, inUseBy: [] });
+    // The consumer accounts' references: the operator's credentials may not assume their role — said, per copy.
+    expect(source.notRead).toEqual([
+      'references in account 222222222222 (role GamiLaunchTemplateUpdater): AccessDenied: not authorized to perform sts:AssumeRole',
+      'references in account 333333333333 (role GamiLaunchTemplateUpdater): AccessDenied: not authorized to perform sts:AssumeRole',
+    ]);
+    expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { Owners: ['self'], Filters: [{ Name: 'tag:gami:pipeline', Values: ['web-base'] }] });
+
+    const text = capture();
+    expect(await main(['images', 'web-base', '--region', 'eu-west-1'], text.io)).toBe(0);
+    expect(text.out[0]).toMatch(new RegExp(`^v7 ${SOURCE}: approved, [\\d.]+ days old; no package inventory recorded$`));
+    expect(text.out[1]).toMatch(
+      new RegExp(`^ {2}eu-west-1 \\(source\\) +123456789012 +${SOURCE} +approved +protected +shared with 222222222222, arn:aws:organizations::123456789012:organization/o-abc123 +in use by: SSM parameter /golden/web-base/latest \\(maybe more: 2 reading\\(s\\) failed, below\\)$`),
+    );
+    expect(text.out).toContain('not read, so a copy there may be in use: eu-west-1: references in account 222222222222 (role GamiLaunchTemplateUpdater): AccessDenied: not authorized to perform sts:AssumeRole');
+  });
 });

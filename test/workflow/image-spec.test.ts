@@ -11,7 +11,7 @@ import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Command } from 'commander';
-import { addImagesCommand } from '../../bin/images';
+import { addImagesCommand, type ImagesReport } from '../../bin/images';
 import { CATALOG } from '../../local/cloud/inspector/catalog';
 import { decodeInventory, inventoryKeys } from '../../pipeline/inventory';
 import { registryKeys } from '../../pipeline/registry';
@@ -238,16 +238,42 @@ describe('package inventory per image', () => {
     expect(changes.changed.every((c) => c.upgrade)).toBe(true);
   });
 
-  it('lists the images with their inventories from the local registry (gami images --local)', async () => {
+  it('lists every version with its inventory, and every copy with its region, account, status, protection, shares and uses (gami images --local)', async () => {
     const lines = await gamiImages();
 
-    expect(lines).toEqual([
-      expect.stringMatching(new RegExp(`^base ${result.output.baseImage.imageId} \\(of v5\\): ${items.base.count} packages \\(`)),
-      expect.stringMatching(new RegExp(`^v5 ${result.output.imageId}: ${items.image.count} packages \\(.*\\); from its base: \\d+ changed, 0 added, 0 removed; approved, \\d+(\\.\\d)? days old$`)),
-      expect.stringMatching(new RegExp(`^newest approved image: v5 ${result.output.imageId}, \\d+(\\.\\d)? days old \\(the freshness alarm fires past freshness.maxAgeDays\\)$`)),
-    ]);
-    const listed = await gamiImages('--packages', '--image-version', '5');
-    expect(listed).toHaveLength(3 + (items.base.count as number) + (items.image.count as number));
+    const v5 = lines.findIndex((l) => l.startsWith('v5 '));
+    expect(lines[v5]).toMatch(
+      new RegExp(
+        `^v5 ${result.output.imageId}: approved, \\d+(\\.\\d)? days old; ${items.image.count} packages \\(.*\\); from its base ${result.output.baseImage.imageId} \\(${items.base.count} packages\\): \\d+ changed, 0 added, 0 removed$`,
+      ),
+    );
+    // The copies in EC2, source first: each one approved and protected, shared with the consumer accounts, and what uses it.
+    const copies = lines.slice(v5 + 1).filter((l) => l.startsWith('  '));
+    expect(copies.length).toBeGreaterThanOrEqual(1);
+    expect(copies[0]).toMatch(new RegExp(`^ {2}eu-west-1 \\(source\\) +111111111111 +${result.output.imageId} +approved +protected +shared with 222222222222, 333333333333 +in use by: .*SSM parameter /golden/web-base/latest`));
+    expect(copies.every((l) => / approved +protected +shared with 222222222222, 333333333333 +in use by: /.test(l))).toBe(true);
+    expect(copies.some((l) => /launch template web-prod \(lt-[0-9a-f]+\) version \d+: \$Default, \$Latest, Auto Scaling group web-prod-asg in account 222222222222/.test(l))).toBe(true);
+    // Versions of the account from before this state directory: in EC2, without a registry inventory.
+    expect(lines.slice(0, v5).some((l) => /^v4 ami-[0-9a-f]+: published, \d+(\.\d)? days old; no package inventory recorded$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(new RegExp(`^newest approved image: v5 ${result.output.imageId}, \\d+(\\.\\d)? days old \\(the freshness alarm fires past freshness.maxAgeDays\\)$`));
+
+    const registryOnly = await gamiImages('--no-copies');
+    expect(registryOnly).toEqual([lines[v5], lines.at(-1)]);
+    const listed = await gamiImages('--packages', '--image-version', '5', '--no-copies');
+    expect(listed).toHaveLength(4 + (items.base.count as number) + (items.image.count as number));
+    expect(listed[1]).toBe(`  packages of ${result.output.imageId}:`);
+  });
+
+  it('gives the same as JSON (gami images --format json)', async () => {
+    const report = JSON.parse((await gamiImages('--format', 'json', '--image-version', '5')).join('\n')) as ImagesReport;
+
+    expect(report).toMatchObject({ pipeline: 'web-base', copiesRead: true, newestApproved: { version: 5, imageId: result.output.imageId } });
+    expect(report.versions).toHaveLength(1);
+    const [v5] = report.versions;
+    expect(v5).toMatchObject({ version: 5, imageId: result.output.imageId, status: 'approved', inventory: { packages: items.image.count, base: { imageId: result.output.baseImage.imageId } } });
+    expect(v5.copies[0]).toMatchObject({ region: REGION, account: TOOLING, imageId: result.output.imageId, source: true, status: 'approved', deprecated: false, protected: true, sharedWith: ['222222222222', '333333333333'], notRead: [] });
+    expect(v5.copies[0].inUseBy).toContain('SSM parameter /golden/web-base/latest');
+    expect(new Set(v5.copies.map((c) => c.region)).size).toBe(v5.copies.length);
   });
 
   it('finds the images carrying a package by name and version range', async () => {
@@ -260,6 +286,8 @@ describe('package inventory per image', () => {
     const none = await gamiImages('--package', openssl.name, '--versions', `>${openssl.to}`);
 
     expect(any).toHaveLength(2);
+    const asJson = JSON.parse((await gamiImages('--package', openssl.name, '--format', 'json')).join('\n')) as { images: Array<{ role: string; imageId: string }> };
+    expect(asJson.images.map((h) => [h.role, h.imageId])).toEqual([['base', result.output.baseImage.imageId], ['image', result.output.imageId]]);
     expect(patched).toEqual([expect.stringMatching(new RegExp(`^v5 ${result.output.imageId}  ${openssl.name} ${openssl.to.replace(/[.^]/g, '\\$&')}\\.`))]);
     expect(older).toEqual([expect.stringMatching(new RegExp(`^base ${result.output.baseImage.imageId} \\(of v5\\)  ${openssl.name} ${openssl.from.replace(/[.^]/g, '\\$&')}\\.`))]);
     expect(none).toEqual([`no image of web-base carries ${openssl.name} >${openssl.to}`]);
