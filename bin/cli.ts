@@ -6,10 +6,13 @@
  *   gami demo [file]           run a pipeline's lifecycle offline (npm start); prints each approver's link and
  *                              waits for a decision in the browser (in a terminal), or approves through the
  *                              real endpoint (--yes, --approve-as, or no terminal)
- *   gami serve | approvals | approve | reject   the local approval server and IAM decisions (bin/approvals.ts)
- *   gami demo [file]           run a pipeline's lifecycle offline (npm start)
+ *   gami serve | approvals | approve | reject   the local approval server, pending approvals (AWS or local) and
+ *                              IAM decisions (bin/approvals.ts)
+ *   gami images <pipeline>     every version and every copy: status, protection, shares, uses; inventories (bin/images.ts)
  *   gami distribute <pipeline> --version N [--local]
  *                              copy, share and publish an approved version again, without rebuilding it
+ *   gami retention plan <pipeline>   what retention would do now, and why (bin/retention.ts)
+ *   gami start | status | executions | audit   operating runs, on AWS or --local (bin/start.ts, status.ts, …)
  *
  * Exit codes: 0 ok; 1 a run that failed; 2 invalid input (config, arguments, files, a busy state directory),
  * always as one `error: …` line (or one line per config problem), never a stack trace; 130 interrupted.
@@ -144,7 +147,7 @@ function expandPaths(paths: string[]): string[] {
 export function buildProgram(io: Io = defaultIo): Command {
   const env = io.env ?? process.env;
   const program = new Command('gami')
-    .description('golden-ami-pipeline: bake, test, scan-gate, approve and distribute golden AMIs (launch templates and retention are coming)')
+    .description('golden-ami-pipeline: bake, test, scan-gate, approve, distribute and retire golden AMIs, and roll them out to launch templates')
     .version(PACKAGE.version, '-V, --version', 'print the version')
     // Program options only before a command: `gami distribute <pipeline> --version N` has its own --version.
     .enablePositionalOptions()

@@ -17,7 +17,7 @@ import { resourceNames } from '../infra/pipeline-stack';
 import { ScaledClock, type Clock } from '../local/clock';
 import { savedWorldTime } from '../local/cloud';
 import { LocalRuntime } from '../local/runtime';
-import { openStateDir } from '../local/state-dir';
+import { announceServer, openStateDir } from '../local/state-dir';
 import { SEVERITIES } from '../pipeline/config';
 import { renderAudit } from '../tasks/audit/render';
 import { registryKeys } from '../pipeline/registry';
@@ -136,6 +136,7 @@ async function runLocked(options: DemoOptions, wallStart: number): Promise<numbe
       return EXIT_INTERRUPTED;
     }
     const server = await startApprovalServer(runtime, options.port ?? 8787);
+    announceServer(options.stateDir, server.origin);
     out(`${stamp()} approval pages and the mailbox: ${server.origin}/mailbox`);
     // In a terminal the run's lines go to the task list's stages; otherwise they print as plain lines.
     const view = options.taskList ? new TaskListView() : undefined;

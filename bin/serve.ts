@@ -10,7 +10,7 @@ import { ScaledClock } from '../local/clock';
 import { savedWorldTime } from '../local/cloud';
 import { LocalRuntime } from '../local/runtime';
 import { startLocalServer } from '../local/server';
-import { openStateDir } from '../local/state-dir';
+import { announceServer, openStateDir } from '../local/state-dir';
 
 export async function serveLocal(options: { pipelineFile: string; port: number; stateDir: string; out: (line: string) => void; until?: Promise<void> }): Promise<void> {
   const stateDir = openStateDir(options.stateDir, { command: 'gami serve' });
@@ -21,6 +21,7 @@ export async function serveLocal(options: { pipelineFile: string; port: number; 
     const runtime = await LocalRuntime.start({ app, clock, stateDir: options.stateDir });
     try {
       const server = await startLocalServer({ runtime, port: options.port });
+      announceServer(options.stateDir, server.origin);
       options.out(`serving ${server.origin}/mailbox (the local account in ${options.stateDir}); Ctrl-C stops`);
       await (options.until ?? new Promise<void>((resolve) => process.once('SIGINT', () => resolve())));
       await server.close();

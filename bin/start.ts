@@ -19,7 +19,7 @@ import { resourceNames } from '../infra/pipeline-stack';
 import { ScaledClock, type Clock } from '../local/clock';
 import { savedWorldTime } from '../local/cloud';
 import { LocalRuntime } from '../local/runtime';
-import { openStateDir, StateDirError } from '../local/state-dir';
+import { announceServer, openStateDir, StateDirError } from '../local/state-dir';
 import { validatePipelineFiles } from '../pipeline/validate';
 import { createClient } from '../tasks/clients';
 import { defaultPipelineFiles } from './cli';
@@ -161,6 +161,7 @@ async function startLocally(pipeline: string, options: StartOptions, io: StartIo
     // The run asks for approval: the local approval server serves the links; without a terminal (or with --yes /
     // --approve-as) the configured approvers approve through the real endpoint, as in the demo.
     const server = await startApprovalServer(runtime);
+    announceServer(options.stateDir, server.origin);
     try {
       const approveAs: ApproveAs = options.approveAs?.length ? options.approveAs : options.yes || !process.stdout.isTTY ? 'all' : 'browser';
       const say = (line: string) => (options.format === 'text' ? io.out(`  ${line}`) : undefined);

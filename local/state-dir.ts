@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /** Written into every state directory gami creates. */
 export const STATE_DIR_MARKER = '.gami-state-dir';
-/** Held by the process using the directory: `{"pid": …, "command": …, "since": …}`. */
+/** Held by the process using the directory: `{"pid": …, "command": …, "since": …, "server"?: …}`. */
 export const LOCK_FILE = 'gami.lock';
 /** What the local runtime writes into a state directory (local/cloud: cloud.json and its temporary, dynamodb/; local/sfn/store: stepfunctions/). */
 const RUNTIME_ENTRIES = /^(cloud\.json(\..*)?|dynamodb|stepfunctions)$/;
@@ -26,6 +26,8 @@ export interface LockHolder {
   pid: number;
   command: string;
   since: string;
+  /** The local approval server the holder runs, once it runs one (`gami approvals --local` asks it). */
+  server?: string;
 }
 
 export interface StateDir {
@@ -67,11 +69,27 @@ export function readLock(dir: string): LockHolder | undefined {
   try {
     const holder = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as Partial<LockHolder>;
     return typeof holder.pid === 'number' && Number.isInteger(holder.pid) && holder.pid > 0
-      ? { pid: holder.pid, command: String(holder.command ?? 'gami'), since: String(holder.since ?? '') }
+      ? { pid: holder.pid, command: String(holder.command ?? 'gami'), since: String(holder.since ?? ''), ...(typeof holder.server === 'string' ? { server: holder.server } : {}) }
       : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The process holding the directory's lock, if it is still running. */
+export function liveLockHolder(dir: string): LockHolder | undefined {
+  const holder = readLock(dir);
+  return holder && isAlive(holder.pid) ? holder : undefined;
+}
+
+/**
+ * Record in the lock the origin of the approval server this process runs on the directory (demo, gami start
+ * --local, gami serve), so `gami approvals --local` finds it whatever port it got. Only while this process holds it.
+ */
+export function announceServer(dir: string, origin: string, pid = process.pid): void {
+  const holder = readLock(dir);
+  if (holder?.pid !== pid) return;
+  writeFileSync(join(dir, LOCK_FILE), `${JSON.stringify({ ...holder, server: origin })}\n`);
 }
 
 function ensureMarked(dir: string, shown: string, now: () => Date): boolean {

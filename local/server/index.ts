@@ -73,7 +73,28 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     for (const link of mailboxApprovalLinks(runtime)) {
       const approvalId = decodeURIComponent(new URL(link.url).pathname.split('/')[2] ?? '');
       const record = table ? await runtime.stepFunctions.engine.clock.hold(getApproval({ db, tableName: table }, approvalId).catch(() => undefined)) : undefined;
-      list.push({ approvalId, approver: link.approver, url: link.url, subject: link.subject, pending: record?.status === 'pending' && !record.decisions[link.approver], status: record?.status ?? 'unknown' });
+      list.push({
+        approvalId,
+        approver: link.approver,
+        url: link.url,
+        subject: link.subject,
+        pending: record?.status === 'pending' && !record.decisions[link.approver],
+        status: record?.status ?? 'unknown',
+        ...(record
+          ? {
+              pipeline: record.pipeline,
+              version: record.version,
+              imageId: record.imageId,
+              createdAt: record.createdAt,
+              expiresAt: record.expiresAt,
+              expired: Date.parse(record.expiresAt) <= runtime.stepFunctions.engine.clock.now(),
+              minApprovals: record.minApprovals,
+              approvers: record.approvers,
+              decisions: Object.fromEntries(Object.values(record.decisions).map((d) => [d.approver, d.decision])),
+              evidenceSha256: record.evidenceSha256,
+            }
+          : {}),
+      });
     }
     db.destroy();
     c.header('Cache-Control', 'no-store');

@@ -49,8 +49,9 @@ export const appliedExceptionSchema = z.strictObject({
 
 /**
  * What the approvers are shown and what the decision is bound to (its SHA-256 goes into the task output).
- * `packages` and `vulnerabilityIds` are optional: the package inventory arrives with another change; without
- * them (on this image or the previous one) the page says the difference is not available, and why.
+ * `packages` and `vulnerabilityIds` are optional: an image recorded before package inventories existed, or whose
+ * inventory could not be read, has none; without them (on this image or the previous one) the page says the
+ * difference is not available, and why.
  */
 export const approvalEvidenceSchema = z.strictObject({
   pipeline: z.string().min(1),
@@ -140,6 +141,8 @@ export const approvalRecordSchema = z.strictObject({
   closedBy: z.string().optional(),
   delivery: z.enum(DELIVERIES).optional(),
   deliveryError: z.string().optional(),
+  /** The approval API's base URL the links point at (not secret): where `gami approve` sends a decision. */
+  apiUrl: z.string().optional(),
 });
 export type ApprovalRecord = z.output<typeof approvalRecordSchema>;
 
@@ -169,6 +172,8 @@ export interface NewApproval {
   timeoutHours: number;
   /** How long the item is kept after it expires (DynamoDB TTL). Default 400 days: past a yearly audit. */
   retainDays?: number;
+  /** The approval API's base URL (GAMI_APPROVAL_BASE_URL). */
+  apiUrl?: string;
 }
 
 /** A new pending record with a fresh id. Throws (zod) when the request itself is inconsistent. */
@@ -198,6 +203,7 @@ export function newApprovalRecord(request: NewApproval): ApprovalRecord {
     ttl: Math.floor(expiresAt.getTime() / 1000) + (request.retainDays ?? 400) * 86_400,
     status: 'pending',
     decisions: {},
+    ...(request.apiUrl ? { apiUrl: request.apiUrl } : {}),
   });
 }
 

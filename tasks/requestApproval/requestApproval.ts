@@ -157,7 +157,7 @@ async function replaceToken(registry: DynamoDBDocumentClient, table: string, app
   }
 }
 
-async function createApproval(clients: RequestApprovalClients, event: ApprovalRequestEvent): Promise<ApprovalRecord | undefined> {
+async function createApproval(clients: RequestApprovalClients, event: ApprovalRequestEvent, apiUrl: string): Promise<ApprovalRecord | undefined> {
   const { run, registryTable: table, version } = event;
   const [scan, inventory, previous, lineage] = await Promise.all([
     getItem(clients.registry, table, registryKeys.scan(run.pipeline, version)),
@@ -174,6 +174,7 @@ async function createApproval(clients: RequestApprovalClients, event: ApprovalRe
     minApprovals: event.minApprovals,
     now: new Date(run.now),
     timeoutHours: event.timeoutHours,
+    apiUrl,
   });
   try {
     // The pointer first: of two concurrent invocations (a duplicate delivery) exactly one creates the approval.
@@ -217,7 +218,7 @@ export async function requestApproval(clients: RequestApprovalClients, settings:
       return { approvalId: closed.approvalId, notified: [], imageStatus: 'awaiting-approval' };
     }
   } else {
-    record = await createApproval(clients, event);
+    record = await createApproval(clients, event, settings.baseUrl);
     if (!record) return { notified: [], imageStatus: 'awaiting-approval' };
     pointer = { approvalId: record.approvalId, executionArn: run.executionArn };
   }

@@ -110,6 +110,15 @@ describe('wrong arguments: one line, exit 2', () => {
     ['start with an empty reason', ['start', 'web-base', '--local', '--reason', ' '], /^error: --reason: give a reason of 1 to 500 characters$/],
     ['start with a bad name', ['start', 'web-base', '--local', '--name', 'a:b'], /^error: --name: "a:b" is not an execution name/],
     ['start with a bad speed', ['start', 'web-base', '--local', '--speed', 'fast'], /^error: --speed: "fast" is not a speed/],
+    ['images of a pipeline without a file', ['images', 'nope', '--local'], /^error: no pipeline file pipelines\/nope\.yaml \(give --file, or --no-copies for the registry alone\)$/],
+    ['images in an unknown format', ['images', 'web-base', '--local', '--format', 'xml'], /^error: option '--format <format>' argument 'xml' is invalid/],
+    ['images of a non-numeric version', ['images', 'web-base', '--local', '--image-version', 'five'], /^error: --image-version: "five" is not a version number$/],
+    ['images with --versions but no --package', ['images', 'web-base', '--local', '--versions', '>=1'], /^error: --versions needs --package <name>$/],
+    ['images with a bad version range', ['images', 'web-base', '--local', '--package', 'openssl', '--versions', '>>1'], /^error: --versions: /],
+    ['approvals of a bad pipeline name', ['approvals', '--local', '--pipeline', 'Web_Base'], /^error: --pipeline: "Web_Base" is not a pipeline name$/],
+    ['approvals from a bad URL', ['approvals', '--url', 'not a url'], /^error: --url: "not a url" is not a URL$/],
+    ['approvals from no server', ['approvals', '--url', 'http://127.0.0.1:9'], /^error: no local server at http:\/\/127\.0\.0\.1:9 \(.*\): start one with npm start or gami serve$/],
+    ['approvals in an unknown format', ['approvals', '--local', '--format', 'yaml'], /^error: option '--format <format>' argument 'yaml' is invalid/],
   ];
   it.each(cases)('%s', async (_what, argv, message) => {
     const { io, err } = capture();
@@ -129,6 +138,17 @@ describe('wrong arguments: one line, exit 2', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe('gami approvals --local', () => {
+  it('without a process on the state directory, reads its registry: both runs were approved, nothing pending', async () => {
+    const { io, out } = capture();
+    expect(await main(['approvals', '--local', '--state-dir', stateDir], io)).toBe(0);
+    expect(out).toEqual(['no pending approvals']);
+    const json = capture();
+    expect(await main(['approvals', '--local', '--state-dir', stateDir, '--pipeline', 'web-base', '--format', 'json'], json.io)).toBe(0);
+    expect(JSON.parse(json.out.join('\n'))).toEqual([]);
   });
 });
 

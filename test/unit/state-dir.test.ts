@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOCK_FILE, openStateDir, readLock, STATE_DIR_MARKER } from '../../local/state-dir';
+import { announceServer, liveLockHolder, LOCK_FILE, openStateDir, readLock, STATE_DIR_MARKER } from '../../local/state-dir';
 
 const NOW = () => new Date('2026-11-22T09:00:00Z');
 let root: string;
@@ -106,5 +106,18 @@ describe('openStateDir', () => {
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 1, command: 'other', since: '' }));
     state.release();
     expect(readLock(dir)?.pid).toBe(1);
+  });
+
+  it('records the approval server of the holder for gami approvals --local, only while it holds the lock and runs', () => {
+    const dir = join(root, '.gami');
+    const state = openStateDir(dir, { command: 'gami demo', now: NOW });
+    announceServer(dir, 'http://127.0.0.1:40123');
+    expect(liveLockHolder(dir)).toEqual({ pid: process.pid, command: 'gami demo', since: '2026-11-22T09:00:00.000Z', server: 'http://127.0.0.1:40123' });
+    // Another process's lock is never rewritten; a dead holder's server is not offered.
+    announceServer(dir, 'http://127.0.0.1:1', process.pid + 1);
+    expect(readLock(dir)?.server).toBe('http://127.0.0.1:40123');
+    state.release();
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), command: 'gami demo', since: '', server: 'http://127.0.0.1:40123' }));
+    expect(liveLockHolder(dir)).toBeUndefined();
   });
 });

@@ -6,7 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { iamDecision, localApproverCredentials } from '../../bin/approvals';
+import { iamDecision, localApproverCredentials, type PendingApproval } from '../../bin/approvals';
+import { main } from '../../bin/cli';
 import { followExecution } from '../../bin/follow';
 import { createClient } from '../../tasks/clients';
 import type { ApprovalRecord } from '../../tasks/approval/record';
@@ -42,6 +43,15 @@ async function latestApproval(): Promise<ApprovalRecord> {
 }
 
 const seenBefore = new Set<string>();
+
+/** `gami <args>`; what it printed (exit 0 expected). */
+async function gami(args: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  if (code !== 0) throw new Error(`gami ${args.join(' ')}: exit ${code}: ${err.join('\n')}`);
+  return out;
+}
 
 describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
   let env: Env;
@@ -102,6 +112,7 @@ describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
     env.setApproval('none');
     const { executionArn } = await env.sfn.send(new StartExecutionCommand({ stateMachineArn: env.stateMachineArn, input: '{}' }));
     let answers: { status: number; body: Record<string, unknown> }[] = [];
+    const listed: { before?: PendingApproval[]; registry?: PendingApproval[]; between?: string[]; after?: string[] } = {};
     const description = await followExecution(env.sfn, executionArn!, {
       wait: async () => {
         const requests = env.runtime.cloud.mailbox().filter((m) => m.messageAttributes.approver && !seenBefore.has(m.messageId));
@@ -112,8 +123,25 @@ describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
             (async () => [
               await fetch(`${env.server.origin}/approvals/${approvalId}/iam-decision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"decision":"approve"}' }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> })),
               await iamDecision({ base: env.server.origin, approvalId, decision: 'approve', credentials: { accessKeyId: 'AKIAGAMITOOLING11111', secretAccessKey: 'local-secret-AKIAGAMITOOLING11111' }, region: REGION, now: at }),
+              // gami approvals: from the running server (with the links), and from the registry tables (as on AWS).
+              ...(await gami(['approvals', '--url', env.server.origin, '--format', 'json']).then((out) => {
+                listed.before = JSON.parse(out.join('\n')) as PendingApproval[];
+                return [];
+              })),
+              ...(await gami(['approvals', '--format', 'json']).then((out) => {
+                listed.registry = JSON.parse(out.join('\n')) as PendingApproval[];
+                return [];
+              })),
               await iamDecision({ base: env.server.origin, approvalId, decision: 'approve', comment: 'via IAM', credentials: localApproverCredentials('alice.platform@example.com')!, region: REGION, now: at }),
+              ...(await gami(['approvals', '--url', env.server.origin, '--pipeline', 'web-base']).then((out) => {
+                listed.between = out;
+                return [];
+              })),
               await iamDecision({ base: env.server.origin, approvalId, decision: 'approve', comment: 'via IAM', credentials: localApproverCredentials('bob.security@example.com')!, region: REGION, now: at }),
+              ...(await gami(['approvals', '--url', env.server.origin]).then((out) => {
+                listed.after = out;
+                return [];
+              })),
             ])(),
           );
         }
@@ -123,6 +151,37 @@ describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
     env.setApproval('approve');
 
     expect(answers.map((a) => a.status)).toEqual([403, 403, 200, 200]);
+    // Before any decision: one request, both approvers pending, each with their personal link.
+    expect(listed.before).toEqual([
+      expect.objectContaining({
+        approvalId: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+        pipeline: 'web-base',
+        imageId: expect.stringMatching(/^ami-/),
+        minApprovals: 2,
+        evidenceSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        approvers: [
+          { approver: 'alice.platform@example.com', decision: null, link: expect.stringMatching(new RegExp(`^${env.server.origin}/approvals/[A-Za-z0-9_-]{43}\\?a=`)) },
+          { approver: 'bob.security@example.com', decision: null, link: expect.stringMatching(/\/approvals\//) },
+        ],
+      }),
+    ]);
+    // The registry (AWS's path: every gami-registry-* table): the same request, no links, the API URL to decide at.
+    expect(listed.registry).toEqual([
+      expect.objectContaining({ approvalId: listed.before![0].approvalId, version: listed.before![0].version, apiUrl: env.server.origin, approvers: [
+        { approver: 'alice.platform@example.com', decision: null },
+        { approver: 'bob.security@example.com', decision: null },
+      ] }),
+    ]);
+    expect(JSON.stringify(listed)).not.toMatch(/taskToken/);
+    // After Alice's decision, text: Alice approved, Bob's link still there, and the command to decide with.
+    const id = listed.before![0].approvalId;
+    expect(listed.between).toEqual([
+      expect.stringMatching(new RegExp(`^${id} {2}web-base v\\d+ ami-[0-9a-f]+ {2}requested .*, expires .*; 1 of 2 approvals; evidence sha256 [0-9a-f]{12}…$`)),
+      expect.stringMatching(/^ {2}alice\.platform@example\.com +approved$/),
+      expect.stringMatching(/^ {2}bob\.security@example\.com +pending +http:\/\/127\.0\.0\.1:\d+\/approvals\//),
+      expect.stringMatching(new RegExp(`^ {2}or: gami approve ${id} --as <approver>`)),
+    ]);
+    expect(listed.after).toEqual(['no pending approvals']);
     expect(answers[1].body.error).toMatch(/gami-pipeline is not an approver/);
     expect(answers[3].body).toMatchObject({ approver: 'bob.security@example.com', outcome: 'closed', status: 'approved' });
     expect(description.status).toBe('SUCCEEDED');
