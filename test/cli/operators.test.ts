@@ -5,7 +5,11 @@
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { main, type Io } from '../../bin/cli';
+import { serveLocal } from '../../bin/serve';
+import { announceServer, openStateDir, readLock } from '../../local/state-dir';
 import { VirtualClock } from '../../local/clock';
 
 function capture(): { io: Io; out: string[]; err: string[] } {
@@ -141,7 +145,103 @@ describe('wrong arguments: one line, exit 2', () => {
   });
 });
 
+describe('gami serve', () => {
+  it('serves the mailbox and approval pages of the state directory, and says where in gami.lock', async () => {
+    // Act
+    let stop!: () => void;
+    const until = new Promise<void>((resolve) => (stop = resolve));
+    let serving!: (line: string) => void;
+    const announced = new Promise<string>((resolve) => (serving = resolve));
+    const served = serveLocal({ pipelineFile: 'pipelines/example.yaml', port: 0, stateDir, out: (line) => serving(line), until });
+    const line = await announced;
+    try {
+      // Assess
+      const origin = /^serving (http:\/\/127\.0\.0\.1:\d+)\/mailbox \(the local account in .+\); Ctrl-C stops$/.exec(line)?.[1];
+      expect(origin).toBeDefined();
+      expect(readLock(stateDir)).toMatchObject({ pid: process.pid, command: 'gami serve', server: origin });
+      const mailbox = await fetch(`${origin}/mailbox`);
+      expect(mailbox.status).toBe(200);
+      expect(await mailbox.text()).toContain('alice.platform@example.com');
+      // The two runs' links: both approved, so none is pending; and gami approvals --local asks this server.
+      const links = (await (await fetch(`${origin}/approvals.json`)).json()) as { approver: string; pending: boolean; status: string }[];
+      expect(links.length).toBeGreaterThanOrEqual(2);
+      expect(links.every((l) => !l.pending && l.status === 'approved')).toBe(true);
+      const { io, out } = capture();
+      expect(await main(['approvals', '--local', '--state-dir', stateDir], io)).toBe(0);
+      expect(out).toEqual(['no pending approvals']);
+    } finally {
+      stop();
+      await served;
+    }
+    expect(readLock(stateDir)).toBeUndefined();
+  });
+});
+
 describe('gami approvals --local', () => {
+  it('asks the approval server of the process holding the state directory (its address in gami.lock): the links', async () => {
+    // Prepare: a process holding a state directory whose server has one request pending (alice decided, bob not).
+    const dir = mkdtempSync(join(tmpdir(), 'gami-approvals-'));
+    const pending = {
+      approvalId: 'A'.repeat(43),
+      pipeline: 'web-base',
+      version: 9,
+      imageId: 'ami-0123456789abcdef0',
+      createdAt: '2026-11-22T09:00:00.000Z',
+      expiresAt: '2026-11-23T09:00:00.000Z',
+      expired: false,
+      minApprovals: 2,
+      approvers: ['alice@example.com', 'bob@example.com'],
+      decisions: { 'alice@example.com': 'approve' },
+      evidenceSha256: 'ab'.repeat(32),
+      status: 'pending',
+    };
+    const server = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        request.url === '/approvals.json'
+          ? JSON.stringify([
+              { ...pending, approver: 'alice@example.com', url: 'http://x/approvals/a?a=alice', subject: 's', pending: false },
+              { ...pending, approver: 'bob@example.com', url: 'http://x/approvals/a?a=bob', subject: 's', pending: true },
+            ])
+          : '{}',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const held = openStateDir(dir, { command: 'gami serve' });
+    announceServer(dir, origin);
+    try {
+      // Act
+      const { io, out } = capture();
+      expect(await main(['approvals', '--local', '--state-dir', dir, '--format', 'json'], io)).toBe(0);
+
+      // Assess
+      expect(JSON.parse(out.join('\n'))).toEqual([
+        {
+          approvalId: pending.approvalId,
+          pipeline: 'web-base',
+          version: 9,
+          imageId: pending.imageId,
+          requestedAt: pending.createdAt,
+          expiresAt: pending.expiresAt,
+          expired: false,
+          minApprovals: 2,
+          evidenceSha256: pending.evidenceSha256,
+          approvers: [
+            { approver: 'alice@example.com', decision: 'approve' },
+            { approver: 'bob@example.com', decision: null, link: 'http://x/approvals/a?a=bob' },
+          ],
+          apiUrl: origin,
+          source: `local server ${origin}`,
+        },
+      ]);
+    } finally {
+      held.release();
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('without a process on the state directory, reads its registry: both runs were approved, nothing pending', async () => {
     const { io, out } = capture();
     expect(await main(['approvals', '--local', '--state-dir', stateDir], io)).toBe(0);
