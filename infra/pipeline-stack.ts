@@ -393,7 +393,9 @@ export class PipelineStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // The topic hears when the alarm fires and when it clears (a new approved image's age is reported).
     this.freshnessAlarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
+    this.freshnessAlarm.addOkAction(new cloudwatchActions.SnsAction(this.topic));
     // CloudWatch publishes to the encrypted topic with the topic's key.
     topicKey.addToResourcePolicy(
       new iam.PolicyStatement({

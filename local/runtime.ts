@@ -8,6 +8,7 @@
  */
 import { Stack, Stage, type App } from 'aws-cdk-lib';
 import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
@@ -21,6 +22,7 @@ import type { ScenarioInput } from './cloud/scenario';
 import type { Json } from './engine/asl';
 import type { EngineOptions } from './engine/engine';
 import { EventRouter, type StatusChangeDelivery } from './events/router';
+import { LocalTimers } from './events/timers';
 import { LocalStepFunctions, registerLocalSfn } from './sfn';
 import { ExecutionStore, persistExecutions } from './sfn/store';
 
@@ -46,6 +48,12 @@ export interface LocalRuntimeOptions {
    * DEFAULT_APPROVAL_BASE_URL (`gami serve`'s address); `setApprovalBaseUrl` changes it once a server listens.
    */
   approvalBaseUrl?: string;
+  /**
+   * Fire what fires on its own in the account, on the runtime's clock: scheduled EventBridge rules, EventBridge
+   * Scheduler schedules and CloudWatch alarm evaluation (local/events/timers.ts). `true` starts them; `'manual'`
+   * creates them for the caller to `start()` (a test on a virtual clock, when it is ready). Default off.
+   */
+  timers?: boolean | 'manual';
 }
 
 /** `gami serve`'s default address: approval links of a runtime without a server of its own point there. */
@@ -132,6 +140,13 @@ async function deployStatefulResources(scope: App | Stack, cloud: Cloud, definit
     } finally {
       s3.destroy();
     }
+    const cloudWatch = createClient(CloudWatchClient, config);
+    try {
+      // AWS::CloudWatch::Alarm's properties have the API's names (AlarmName, MetricName, AlarmActions, …).
+      for (const alarm of definitions.alarms) await cloudWatch.send(new PutMetricAlarmCommand(alarm as unknown as PutMetricAlarmCommandInput));
+    } finally {
+      cloudWatch.destroy();
+    }
     const scheduler = createClient(SchedulerClient, config);
     try {
       for (const schedule of definitions.schedules) {
@@ -168,6 +183,8 @@ export class LocalRuntime {
     readonly stateMachines: Record<string, string>,
     /** The local EventBridge: status changes of executions, delivered to the stacks' rule targets. */
     readonly events: EventRouter,
+    /** With the `timers` option: scheduled rules, schedules and alarm evaluation on the runtime's clock. */
+    readonly timers: LocalTimers | undefined,
     private readonly restore: () => void,
     private readonly flushExecutions: () => void,
   ) {}
@@ -244,13 +261,27 @@ export class LocalRuntime {
       }).stateMachineArn!;
     }
     persistence?.saveStateMachines();
+    const timers = options.timers
+      ? new LocalTimers({
+          clock: options.clock,
+          world: cloud.world,
+          account: definitions.account,
+          region: definitions.region,
+          rules: definitions.scheduledRules,
+          invoke: (target, event) => events.dispatch(target, event),
+          hasFunction: (arn) => stepFunctions.engine.lambdas.has(arn),
+          startExecution: (stateMachineArn, input) => stepFunctions.startExecution({ stateMachineArn, input }).executionArn!,
+        })
+      : undefined;
+    if (options.timers === true) timers?.start();
     const restore = () => {
+      timers?.stop();
       unsubscribe();
       unregisterSfn();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
     };
-    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, restore, () => persistence?.flush());
+    return new LocalRuntime(cloud, stepFunctions, definitions, stateMachines, events, timers, restore, () => persistence?.flush());
   }
 
   /** Point approval links (every function's GAMI_APPROVAL_BASE_URL) at `url`, e.g. a local server's origin. */
@@ -282,6 +313,7 @@ export class LocalRuntime {
   }
 
   async stop(): Promise<void> {
+    this.timers?.stop();
     await this.events.settled();
     this.flushExecutions();
     this.restore();

@@ -60,14 +60,27 @@ export interface LocalEventRule {
   targetArns: string[];
 }
 
+/** An EventBridge rule with a schedule (`rate(1 hour)`, `cron(…)`): the runtime's timers invoke its targets. */
+export interface LocalScheduledRule {
+  stackName: string;
+  logicalId: string;
+  scheduleExpression: string;
+  /** ARNs of the targets (functions; other target types are not run locally). */
+  targetArns: string[];
+}
+
 export interface SynthesizedDefinitions {
   region: string;
   account: string;
   stateMachines: LocalStateMachine[];
   /** EventBridge rules (the runtime routes the events the local services emit to their targets). */
   eventRules: LocalEventRule[];
+  /** EventBridge rules with a schedule expression (the runtime's timers fire them). */
+  scheduledRules: LocalScheduledRule[];
   /** EventBridge Scheduler schedules of the stacks, resolved (CreateSchedule input; the runtime creates them). */
   schedules: Record<string, Json>[];
+  /** CloudWatch metric alarms of the stacks, resolved (PutMetricAlarm input; the runtime creates them). */
+  alarms: Record<string, Json>[];
   /** S3 buckets of the stacks, names resolved (the runtime creates them in the simulated account). */
   buckets: { name: string; versioned: boolean }[];
   /** Functions that carry `gami:handler` metadata, by function ARN. */
@@ -115,7 +128,9 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
     account: options.account ?? '123456789012',
     stateMachines: [],
     eventRules: [],
+    scheduledRules: [],
     schedules: [],
+    alarms: [],
     buckets: [],
     functions: {},
     functionsWithoutHandler: [],
@@ -173,6 +188,18 @@ export function definitionsFromCdk(scope: App | Stack, options: DefinitionsOptio
       if (resource.Type === 'AWS::S3::Bucket' && resource.Properties?.BucketName !== undefined) {
         const versioning = resource.Properties.VersioningConfiguration as { Status?: string } | undefined;
         result.buckets.push({ name: String(resolver.ref(logicalId)), versioned: versioning?.Status === 'Enabled' });
+      }
+      if (resource.Type === 'AWS::CloudWatch::Alarm') {
+        result.alarms.push(resolver.resolve(resource.Properties ?? {}, `${logicalId}.Properties`) as Record<string, Json>);
+      }
+      if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.ScheduleExpression !== undefined && resource.Properties.State !== 'DISABLED') {
+        const targets = (resource.Properties.Targets ?? []) as { Arn: unknown }[];
+        result.scheduledRules.push({
+          stackName: artifact.stackName,
+          logicalId,
+          scheduleExpression: String(resolver.resolve(resource.Properties.ScheduleExpression, `${logicalId}.ScheduleExpression`)),
+          targetArns: targets.map((t, i) => String(resolver.resolve(t.Arn, `${logicalId}.Targets[${i}].Arn`))),
+        });
       }
       if (resource.Type === 'AWS::Events::Rule' && resource.Properties?.EventPattern !== undefined) {
         const props = resource.Properties;

@@ -13,6 +13,7 @@
  * would take on AWS (well under a second to a few seconds) is small beside the simulated durations around it.
  */
 import * as autoScaling from '@aws-sdk/client-auto-scaling';
+import * as cloudWatch from '@aws-sdk/client-cloudwatch';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as inspector2 from '@aws-sdk/client-inspector2';
 import * as kms from '@aws-sdk/client-kms';
@@ -53,6 +54,7 @@ const CLIENT_MODULES: Record<SimulatedServiceId, Record<string, unknown>> = {
   'Secrets Manager': secretsManager,
   S3: s3,
   Scheduler: schedulerClient,
+  CloudWatch: cloudWatch,
 };
 const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   EC2: 'EC2ServiceException',
@@ -65,6 +67,7 @@ const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   'Secrets Manager': 'SecretsManagerServiceException',
   S3: 'S3ServiceException',
   Scheduler: 'SchedulerServiceException',
+  CloudWatch: 'CloudWatchServiceException',
 };
 
 export interface CloudPluginOptions {

@@ -43,12 +43,19 @@ export class EventRouter {
     for (const rule of this.rules) {
       if (!matchesEventPattern(rule.eventPattern, event)) continue;
       for (const target of rule.targetArns) {
-        if (!this.lambdas.has(target)) continue;
-        const delivery = this.deliver(target, event);
-        this.pending.add(delivery);
-        void delivery.finally(() => this.pending.delete(delivery));
+        if (this.lambdas.has(target)) this.dispatch(target, event);
       }
     }
+  }
+
+  /**
+   * Invoke `target` asynchronously with `event`, with Lambda's async retries: an event EventBridge or Scheduler
+   * sends on a schedule (local/events/timers.ts). `settled()` waits for it too.
+   */
+  dispatch(target: string, event: Json): void {
+    const delivery = this.deliver(target, event);
+    this.pending.add(delivery);
+    void delivery.finally(() => this.pending.delete(delivery));
   }
 
   private async deliver(target: string, event: Json): Promise<StatusChangeDelivery> {

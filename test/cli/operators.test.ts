@@ -156,7 +156,7 @@ describe('gami serve', () => {
     const line = await announced;
     try {
       // Assess
-      const origin = /^serving (http:\/\/127\.0\.0\.1:\d+)\/mailbox \(the local account in .+\); Ctrl-C stops$/.exec(line)?.[1];
+      const origin = /^serving (http:\/\/127\.0\.0\.1:\d+)\/mailbox \(the local account in .+, live: schedules, the hourly freshness report and alarms run on the wall clock\); Ctrl-C stops$/.exec(line)?.[1];
       expect(origin).toBeDefined();
       expect(readLock(stateDir)).toMatchObject({ pid: process.pid, command: 'gami serve', server: origin });
       const mailbox = await fetch(`${origin}/mailbox`);

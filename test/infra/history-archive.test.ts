@@ -101,6 +101,8 @@ describe('freshness', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'breaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
+      // …and when it clears.
+      OKActions: [{ Ref: Match.stringLikeRegexp('^Notifications') }],
     });
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },

@@ -23,12 +23,14 @@ export interface RuntimeOptions {
   scenario?: string | ScenarioInput;
   stateDir?: string;
   approval?: ApprovalMode;
+  /** Scheduled rules, schedules and alarm evaluation on the clock (LocalRuntime `timers`): the test starts them. */
+  timers?: boolean;
 }
 
 export async function startRuntime(options: RuntimeOptions = {}) {
   const clock = new VirtualClock(Date.UTC(2026, 10, 22, 9, 0, 0));
   const { app, stacks } = buildApp({ files: [options.pipelineFile ?? PIPELINE_FILE], nag: false, context: LOCAL_CONTEXT, builtinCloudFormationValidation: false });
-  const runtime = await LocalRuntime.start({ app, clock, seed: 42, scenario: options.scenario, stateDir: options.stateDir });
+  const runtime = await LocalRuntime.start({ app, clock, seed: 42, scenario: options.scenario, stateDir: options.stateDir, timers: options.timers ? 'manual' : undefined });
   const pipeline = stacks[0].pipeline.config;
   const stateMachineArn = runtime.stateMachines[resourceNames(pipeline.name).stateMachine];
   const sfn = runtime.sfnClient();

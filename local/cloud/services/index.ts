@@ -8,6 +8,7 @@
 import type { AnyOperation } from '../operations';
 import { ec2Operations } from './ec2/index';
 import { autoScalingOperations } from './autoscaling';
+import { cloudWatchOperations } from './cloudwatch';
 import { kmsOperations } from './kms';
 import { s3Operations } from './s3';
 import { schedulerOperations } from './scheduler';
@@ -31,6 +32,7 @@ export const SERVICE_PREFIXES = {
   'Secrets Manager': 'secretsmanager',
   S3: 's3',
   Scheduler: 'scheduler',
+  CloudWatch: 'cloudwatch',
 } as const;
 
 export type SimulatedServiceId = keyof typeof SERVICE_PREFIXES;
@@ -48,6 +50,7 @@ export const services: Record<SimulatedServiceId, OperationTable> = {
   'Secrets Manager': { ...secretsManagerOperations },
   S3: { ...s3Operations },
   Scheduler: { ...schedulerOperations },
+  CloudWatch: { ...cloudWatchOperations },
 };
 
 /** The handler for `service`/`operation`, if simulated. */

@@ -3,7 +3,7 @@
  * GetSchedule and UpdateSchedule (watchSchedule disables a schedule after consecutive failures). As the
  * service: names are unique per group (`default` when none is given), UpdateSchedule replaces the whole
  * schedule (every required field again), ResourceNotFoundException / ConflictException / ValidationException.
- * Schedules do not fire locally: runs are started through the Step Functions API.
+ * Schedules fire through the runtime's timers (local/events/timers.ts), when it runs them.
  */
 import type {
   CreateScheduleCommandInput,

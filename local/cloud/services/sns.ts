@@ -17,10 +17,35 @@ import type {
 import { filterPolicyProblem, matchesFilterPolicy } from '../sns-filter';
 import { fail } from '../errors';
 import type { Operation } from '../operations';
-import type { SnsMessage } from '../world';
+import type { SnsMessage, World } from '../world';
 
 const TOPIC_ARN = /^arn:aws:sns:([a-z0-9-]+):(\d{12}):([\w-]{1,256}(\.fifo)?)$/;
 const MAX_MESSAGE_BYTES = 256 * 1024;
+
+type Topic = NonNullable<ReturnType<World['region']>['topics'][string]>;
+
+/** Put a message into the mailbox for the topic's subscribers whose filter policy matches. Returns its id. */
+function deliver(world: World, topic: Topic, message: Omit<SnsMessage, 'messageId' | 'deliveredTo'>): string {
+  const messageId = world.nextUuid();
+  const subscriptions = topic.subscriptions ?? [];
+  const deliveredTo = subscriptions.filter((s) => !s.filterPolicy || matchesFilterPolicy(s.filterPolicy, message.messageAttributes)).map((s) => s.endpoint);
+  world.state.mailbox.push({ ...(subscriptions.length > 0 ? { deliveredTo } : {}), messageId, ...message });
+  return messageId;
+}
+
+/**
+ * A message an AWS service publishes to a topic of the account (a CloudWatch alarm's action): delivered as Publish
+ * would. False when the topic does not exist (the service drops the notification).
+ */
+export function deliverToTopic(world: World, topicArn: string, message: { subject?: string; message: string; timestamp: number }): boolean {
+  const match = TOPIC_ARN.exec(topicArn);
+  if (!match) return false;
+  const [, region, accountId, name] = match;
+  const topic = world.hasAccount(accountId) ? world.region(accountId, region).topics[name] : undefined;
+  if (!topic) return false;
+  deliver(world, topic, { topicArn, accountId, region, subject: message.subject, message: message.message, messageAttributes: {}, timestamp: message.timestamp });
+  return true;
+}
 
 export const publish: Operation<PublishCommandInput, PublishCommandOutput> = async (ctx, input) => {
   const arn = input.TopicArn ?? input.TargetArn;
@@ -65,12 +90,7 @@ export const publish: Operation<PublishCommandInput, PublishCommandOutput> = asy
       BinaryValue: value.BinaryValue ? Buffer.from(value.BinaryValue).toString('base64') : undefined,
     };
   }
-  const messageId = ctx.world.nextUuid();
-  const subscriptions = topic.subscriptions ?? [];
-  const deliveredTo = subscriptions.filter((s) => !s.filterPolicy || matchesFilterPolicy(s.filterPolicy, attributes)).map((s) => s.endpoint);
-  ctx.world.state.mailbox.push({
-    ...(subscriptions.length > 0 ? { deliveredTo } : {}),
-    messageId,
+  const messageId = deliver(ctx.world, topic, {
     topicArn: arn,
     accountId,
     region,
