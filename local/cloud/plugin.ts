@@ -12,17 +12,6 @@
  * with a setTimeout no local clock controls, and a run on a virtual clock must not sleep. The wait a retry
  * would take on AWS (well under a second to a few seconds) is small beside the simulated durations around it.
  */
-import * as autoScaling from '@aws-sdk/client-auto-scaling';
-import * as cloudWatch from '@aws-sdk/client-cloudwatch';
-import * as ec2 from '@aws-sdk/client-ec2';
-import * as inspector2 from '@aws-sdk/client-inspector2';
-import * as kms from '@aws-sdk/client-kms';
-import * as secretsManager from '@aws-sdk/client-secrets-manager';
-import * as s3 from '@aws-sdk/client-s3';
-import * as schedulerClient from '@aws-sdk/client-scheduler';
-import * as sns from '@aws-sdk/client-sns';
-import * as ssm from '@aws-sdk/client-ssm';
-import * as sts from '@aws-sdk/client-sts';
 import type {
   FinalizeHandler,
   FinalizeHandlerArguments,
@@ -42,20 +31,33 @@ import type { AccessKeyRecord, World } from './world';
 
 export const CLOUD_PLUGIN_NAME = 'gami-simulated-cloud';
 
-/** Each client package: its exports, to rethrow errors as the package's own exception classes. */
-const CLIENT_MODULES: Record<SimulatedServiceId, Record<string, unknown>> = {
-  EC2: ec2,
-  SSM: ssm,
-  Inspector2: inspector2,
-  SNS: sns,
-  STS: sts,
-  KMS: kms,
-  'Auto Scaling': autoScaling,
-  'Secrets Manager': secretsManager,
-  S3: s3,
-  Scheduler: schedulerClient,
-  CloudWatch: cloudWatch,
+/**
+ * Each client package, to rethrow errors as the package's own exception classes. Loaded when a service first
+ * fails a call: a process that never uses a client (the CLI's quick commands) never pays for loading it.
+ */
+const CLIENT_PACKAGES: Record<SimulatedServiceId, string> = {
+  EC2: '@aws-sdk/client-ec2',
+  SSM: '@aws-sdk/client-ssm',
+  Inspector2: '@aws-sdk/client-inspector2',
+  SNS: '@aws-sdk/client-sns',
+  STS: '@aws-sdk/client-sts',
+  KMS: '@aws-sdk/client-kms',
+  'Auto Scaling': '@aws-sdk/client-auto-scaling',
+  'Secrets Manager': '@aws-sdk/client-secrets-manager',
+  S3: '@aws-sdk/client-s3',
+  Scheduler: '@aws-sdk/client-scheduler',
+  CloudWatch: '@aws-sdk/client-cloudwatch',
 };
+const clientModules = new Map<SimulatedServiceId, Record<string, unknown>>();
+function clientModule(service: SimulatedServiceId): Record<string, unknown> {
+  let module = clientModules.get(service);
+  if (!module) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see CLIENT_PACKAGES
+    module = require(CLIENT_PACKAGES[service]) as Record<string, unknown>;
+    clientModules.set(service, module);
+  }
+  return module;
+}
 const BASE_EXCEPTIONS: Record<SimulatedServiceId, string> = {
   EC2: 'EC2ServiceException',
   SSM: 'SSMServiceException',
@@ -91,7 +93,7 @@ function queryErrorCodes(service: SimulatedServiceId): Map<string, string> {
   let codes = queryCodeCache.get(service);
   if (!codes) {
     codes = new Map();
-    for (const [name, value] of Object.entries(CLIENT_MODULES[service])) {
+    for (const [name, value] of Object.entries(clientModule(service))) {
       if (!name.endsWith('$') || !Array.isArray(value)) continue;
       const traits: unknown = value[3];
       const queryError = (traits as { awsQueryError?: unknown } | undefined)?.awsQueryError;
@@ -104,7 +106,7 @@ function queryErrorCodes(service: SimulatedServiceId): Map<string, string> {
 
 /** Rethrow a simulator error as the client's modeled exception (e.g. SSM `ParameterNotFound`) or its base class. */
 function toSdkException(service: SimulatedServiceId, error: ServiceError, requestId: string): Error {
-  const module = CLIENT_MODULES[service];
+  const module = clientModule(service);
   const base = module[BASE_EXCEPTIONS[service]] as ExceptionClass;
   // Handlers throw the wire error code (as in the API reference); the SDK surfaces it as the modeled shape
   // whose code it is: SNS `ParameterValueInvalid` → InvalidParameterValueException, SSM `ParameterNotFound`.

@@ -4,7 +4,8 @@
  * would keep (units stopped, dnf metadata fetched). The commands themselves are in package-commands.ts and
  * system-commands.ts; shell.ts hands them to the bash interpreter as custom commands.
  */
-import { decodeBytesToUtf8, defineCommand, type Command, type IFileSystem, type ResolvedCommandContext } from 'just-bash';
+import type { Command, IFileSystem, ResolvedCommandContext } from 'just-bash';
+import { justBash } from './just-bash';
 import type { PackageRepository } from '../packages/inventory';
 import type { SoftwareState } from '../packages/types';
 
@@ -112,13 +113,13 @@ export function shellQuote(word: string): string {
 
 /** A simulated command as a custom command of the interpreter. */
 export function defineSimulatedCommand(name: string, command: SimulatedCommand, machine: Machine): Command {
-  return defineCommand(name, async (args, ctx) => {
+  return justBash().defineCommand(name, async (args, ctx) => {
     let stdout = '';
     let stderr = '';
     const call: Invocation = {
       name,
       args,
-      stdin: decodeBytesToUtf8(ctx.stdin),
+      stdin: justBash().decodeBytesToUtf8(ctx.stdin),
       cwd: ctx.cwd,
       env: ctx.env,
       fs: ctx.fs,

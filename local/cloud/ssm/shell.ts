@@ -12,7 +12,8 @@
  * argument); the caller (SSM) puts the total on the clock. At `timeoutMs` (SSM executionTimeout) the run is
  * stopped where it is, keeping its output so far, as the agent's kill does.
  */
-import { Bash, InMemoryFs, parse, serialize, type ScriptNode, type TransformPlugin } from 'just-bash';
+import type { ScriptNode, TransformPlugin } from 'just-bash';
+import { justBash } from './just-bash';
 import { repositoryForPlatform } from '../packages/repository';
 import type { PackageRepository } from '../packages/inventory';
 import type { SoftwareState } from '../packages/types';
@@ -96,7 +97,7 @@ const nounsetDefaultWorkaround: TransformPlugin = {
 /** The script up to the command before its first syntax error, and bash's message for that error. */
 function splitAtSyntaxError(script: string, scriptPath: string): { runnable: string; error?: string } {
   try {
-    parse(script);
+    justBash().parse(script);
     return { runnable: script };
   } catch (error) {
     const line = (error as { line?: unknown }).line;
@@ -108,7 +109,7 @@ function splitAtSyntaxError(script: string, scriptPath: string): { runnable: str
     for (let end = line - 1; end > 0; end--) {
       const prefix = lines.slice(0, end).join('\n');
       try {
-        parse(prefix);
+        justBash().parse(prefix);
         return { runnable: prefix, error: text };
       } catch {
         // Not a complete command yet: try a shorter prefix.
@@ -122,12 +123,12 @@ function splitAtSyntaxError(script: string, scriptPath: string): { runnable: str
 function functionDefinitions(script: string): string {
   let ast: ScriptNode;
   try {
-    ast = parse(script);
+    ast = justBash().parse(script);
   } catch {
     return '';
   }
   const statements = ast.statements.filter((s) => s.pipelines.length === 1 && s.pipelines[0].commands.length === 1 && s.pipelines[0].commands[0].type === 'FunctionDef');
-  return statements.length ? `${serialize({ ...ast, statements })}\n` : '';
+  return statements.length ? `${justBash().serialize({ ...ast, statements })}\n` : '';
 }
 
 /** Shell variables a later run can take over (not `?`, `$` and the like). */
@@ -158,8 +159,8 @@ export async function runShellScript(commands: string | string[], software: Soft
       return { stdout: '', stderr: '', exitCode: 0 };
     },
   };
-  const fs = new InMemoryFs();
-  const bash = new Bash({
+  const fs = new (justBash().InMemoryFs)();
+  const bash = new (justBash().Bash)({
     fs,
     cwd: AGENT_WORKING_DIRECTORY,
     env: { ...instanceEnvironment(machine), ...options.env },
