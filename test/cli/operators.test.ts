@@ -2,12 +2,13 @@
  * gami start / status / executions against the local runtime: a run started by one command is seen by the
  * next ones (the executions persisted in the state directory), and every wrong argument is one line, exit 2.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { main, type Io } from '../../bin/cli';
+import { exampleVariant, type PipelineVariant } from '../fixtures/pipeline-variant';
 import { serveLocal } from '../../bin/serve';
 import { announceServer, openStateDir, readLock } from '../../local/state-dir';
 import { VirtualClock } from '../../local/clock';
@@ -254,18 +255,15 @@ describe('gami approvals --local', () => {
 
 describe('gami audit --local', () => {
   let failedArn: string;
-  let variants: string;
+  let variant: PipelineVariant;
   beforeAll(async () => {
     // A run the scan gate stops: the example without its OS update ships known vulnerabilities.
-    variants = mkdtempSync(join(tmpdir(), 'gami-audit-'));
-    symlinkSync(resolve('pipelines/components'), join(variants, 'components'));
-    const file = join(variants, 'unpatched.yaml');
-    writeFileSync(file, readFileSync('pipelines/example.yaml', 'utf8').replace('  - path: components/os-update.yaml\n', ''));
+    variant = exampleVariant((yaml) => yaml.replace('  - path: components/os-update.yaml\n', ''), 'unpatched.yaml');
     const { io } = capture();
-    expect(await main(['start', 'web-base', '--local', '--state-dir', stateDir, '--file', file, '--name', 'gate-failed', '--reason', 'try without updates'], io)).toBe(1);
+    expect(await main(['start', 'web-base', '--local', '--state-dir', stateDir, '--file', variant.file, '--name', 'gate-failed', '--reason', 'try without updates'], io)).toBe(1);
     failedArn = 'arn:aws:states:eu-west-1:111111111111:execution:gami-web-base:gate-failed';
   }, 60_000);
-  afterAll(() => rmSync(variants, { recursive: true, force: true }));
+  afterAll(() => variant.remove());
 
   it('a succeeded run (by version): who and why, stages with durations, base image, components, tests, gate, artifacts', async () => {
     const { io, out } = capture();

@@ -11,10 +11,8 @@ import { main } from '../../bin/cli';
 import { followExecution } from '../../bin/follow';
 import { createClient } from '../../tasks/clients';
 import type { ApprovalRecord } from '../../tasks/approval/record';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { TAG } from '../../pipeline/tags';
+import { exampleVariant, type PipelineVariant } from '../fixtures/pipeline-variant';
 import { startRuntime } from './runtime-fixture';
 
 type Env = Awaited<ReturnType<typeof startRuntime>>;
@@ -214,18 +212,15 @@ describe('approval stage (example pipeline: 2 of 2 approvers)', () => {
 });
 
 describe('approval not required', () => {
-  let dir: string;
+  let variant: PipelineVariant;
   let env: Env;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gami-approval-'));
-    symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
-    const file = join(dir, 'web-base.yaml');
-    writeFileSync(file, readFileSync('pipelines/example.yaml', 'utf8').replace('  required: true', '  required: false'));
-    env = await startRuntime({ pipelineFile: file, approval: 'none' });
+    variant = exampleVariant((yaml) => yaml.replace('  required: true', '  required: false'), 'web-base.yaml');
+    env = await startRuntime({ pipelineFile: variant.file, approval: 'none' });
   });
   afterAll(async () => {
     await env.stop();
-    rmSync(dir, { recursive: true, force: true });
+    variant.remove();
   });
 
   it('records "not required" and passes: no email, the image distributed and approved', async () => {

@@ -4,12 +4,10 @@
  * and the components are those of the last approved image; schedule.disableAfterFailures disables the
  * schedule (simulated EventBridge Scheduler) after consecutive failures and notifies once.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createClient } from '../../tasks/clients';
+import { exampleVariant, type PipelineVariant } from '../fixtures/pipeline-variant';
 import { startRuntime } from './runtime-fixture';
 
 type Env = Awaited<ReturnType<typeof startRuntime>>;
@@ -68,21 +66,15 @@ describe('schedule.onlyWhenChanged', () => {
 
 describe('schedule.disableAfterFailures', () => {
   let failing: Env;
-  let dir: string;
+  let variant: PipelineVariant;
   beforeAll(async () => {
     // The example without its OS update fails the scan gate every time; the schedule gives up after 2.
-    dir = mkdtempSync(join(tmpdir(), 'gami-schedule-'));
-    symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
-    const file = join(dir, 'failing.yaml');
-    writeFileSync(
-      file,
-      readFileSync('pipelines/example.yaml', 'utf8').replace('  - path: components/os-update.yaml\n', '').replace('disableAfterFailures: 3', 'disableAfterFailures: 2'),
-    );
-    failing = await startRuntime({ pipelineFile: file });
+    variant = exampleVariant((yaml) => yaml.replace('  - path: components/os-update.yaml\n', '').replace('disableAfterFailures: 3', 'disableAfterFailures: 2'), 'failing.yaml');
+    failing = await startRuntime({ pipelineFile: variant.file });
   });
   afterAll(async () => {
     await failing.stop();
-    rmSync(dir, { recursive: true, force: true });
+    variant.remove();
   });
 
   const schedule = () =>

@@ -3,11 +3,9 @@
  * (a scheduled EventBridge rule), the freshness alarm (CloudWatch's evaluation, notifying the topic) and the
  * pipeline's schedule (EventBridge Scheduler: cron in its time zone, the schedule's input).
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AlarmRecord } from '../../local/cloud/services/cloudwatch';
+import { exampleVariant, type PipelineVariant } from '../fixtures/pipeline-variant';
 import { startRuntime } from './runtime-fixture';
 
 type Env = Awaited<ReturnType<typeof startRuntime>>;
@@ -17,18 +15,15 @@ const HOUR = 3_600_000;
 
 describe('timers: the freshness report and alarm, and the schedule', () => {
   let env: Env;
-  let dir: string;
+  let variant: PipelineVariant;
   beforeAll(async () => {
     // The example with a one-day freshness limit, so the alarm's return is a day away rather than a month.
-    dir = mkdtempSync(join(tmpdir(), 'gami-timers-'));
-    symlinkSync(resolve('pipelines/components'), join(dir, 'components'));
-    const file = join(dir, 'pipeline.yaml');
-    writeFileSync(file, `${readFileSync('pipelines/example.yaml', 'utf8')}\nfreshness:\n  maxAgeDays: 1\n`);
-    env = await startRuntime({ pipelineFile: file, timers: true });
+    variant = exampleVariant((yaml) => `${yaml}\nfreshness:\n  maxAgeDays: 1\n`);
+    env = await startRuntime({ pipelineFile: variant.file, timers: true });
   });
   afterAll(async () => {
     await env.stop();
-    rmSync(dir, { recursive: true, force: true });
+    variant.remove();
   });
 
   const alarm = () => (env.runtime.cloud.world.region(TOOLING, REGION).extensions.cloudwatch as { alarms: Record<string, AlarmRecord> }).alarms['gami-web-base-image-age'];
