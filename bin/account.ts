@@ -13,6 +13,7 @@ import type { PipelineConfig } from '../pipeline/config';
 import { formatDiagnostic, validatePipelineFiles } from '../pipeline/validate';
 import { createClient } from '../tasks/clients';
 import { isAwsError } from '../tasks/common/aws-errors';
+import { readerRoleName } from '../infra/target-account-stack';
 import { invalid, localNow } from './target';
 
 /** The tooling account of the local runtime (LocalRuntime's default). */
@@ -98,4 +99,30 @@ export async function inPipelineAccount<T>(
   } finally {
     if (setRegion) delete process.env.AWS_REGION;
   }
+}
+
+/**
+ * The role a person's command assumes in consumer accounts to read what uses the images: on AWS the read-only
+ * `gami-<pipeline>-reader` (GamiTargetAccountStack with `-c readers=<their role ARN>`; the updater role trusts only
+ * the pipeline's functions), unless `--consumer-role` names another; locally the configured one, as the stage.
+ */
+export function consumerRole(pipeline: string, options: { local?: boolean; consumerRole?: string }): string | undefined {
+  if (options.consumerRole !== undefined) {
+    if (!/^[\w+=,.@-]{1,64}$/.test(options.consumerRole)) throw invalid(`--consumer-role: "${options.consumerRole}" is not an IAM role name`);
+    return options.consumerRole;
+  }
+  return options.local ? undefined : readerRoleName(pipeline);
+}
+
+/** `--consumer-role <name>` of the commands that read consumer accounts. */
+export const CONSUMER_ROLE_OPTION = [
+  '--consumer-role <name>',
+  'role to assume in consumer accounts (default on AWS: gami-<pipeline>-reader, the read-only role GamiTargetAccountStack creates with -c readers=<your role ARN>; locally: the configured one)',
+] as const;
+
+/** A line on how to let a person read consumer accounts, when a reading through the reader role failed. */
+export function readerHint(pipeline: string, reasons: readonly string[]): string | undefined {
+  const role = readerRoleName(pipeline);
+  if (!reasons.some((r) => r.includes(`(role ${role})`))) return undefined;
+  return `to read consumer accounts, deploy GamiTargetAccountStack there with -c readers=<your role ARN> (it creates ${role}; docs/target-account.md)`;
 }

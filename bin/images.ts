@@ -39,7 +39,7 @@ import { collect, defaultCollectDeps, type Collected, type ComplianceIssue } fro
 import type { ImageCopy } from '../tasks/retention/model';
 import { describeReference } from '../tasks/retention/plan';
 import { retentionSettings } from '../workflows/stages/retention';
-import { inPipelineAccount, loadPipelineConfig } from './account';
+import { CONSUMER_ROLE_OPTION, consumerRole, inPipelineAccount, loadPipelineConfig, readerHint } from './account';
 import { alignColumns, FORMATS, localNow, openRegistry, type Format } from './target';
 
 /** Exit code for invalid input (as bin/gami.ts). */
@@ -55,6 +55,7 @@ export interface ImagesOptions {
   /** false with --no-copies: the registry alone. */
   copies: boolean;
   file?: string;
+  consumerRole?: string;
   packages?: boolean;
   package?: string;
   versions?: string;
@@ -345,6 +346,8 @@ export function formatImages(report: ImagesReport): string[] {
   }
   const notRead = [...new Set(report.versions.flatMap((v) => v.copies.flatMap((c) => c.notRead.map((why) => `${c.region}: ${why}`))))].sort();
   for (const why of notRead) out.push(`not read, so a copy there may be in use: ${why}`);
+  const hint = readerHint(report.pipeline, notRead);
+  if (hint) out.push(hint);
   for (const c of report.compliance) out.push(`tag compliance: ${c.account} ${c.region} ${c.imageId}: ${c.issue}`);
   const newest = report.newestApproved;
   out.push(
@@ -370,6 +373,7 @@ export async function listImages(options: ImagesOptions & { pipeline: string }, 
   // The copies need the pipeline's regions and accounts: its config, checked before anything is read.
   const readCopiesToo = options.copies !== false && !options.package;
   const config = readCopiesToo ? loadPipelineConfig(options.pipeline, options.file, 'give --file, or --no-copies for the registry alone') : undefined;
+  const role = consumerRole(options.pipeline, options);
 
   const registry = await openRegistry(options);
   let inventories: StoredInventory[];
@@ -398,7 +402,7 @@ export async function listImages(options: ImagesOptions & { pipeline: string }, 
     const settings = retentionSettings(config);
     ({ copies, compliance } = await inPipelineAccount(config, options, async (nowMs, account) => {
       now = new Date(nowMs);
-      const collected = await collect(defaultCollectDeps(), { pipeline: options.pipeline, account, settings, now: now.toISOString() });
+      const collected = await collect(defaultCollectDeps(), { pipeline: options.pipeline, account, settings, now: now.toISOString(), consumerRole: role });
       return { copies: await readCopies(collected, nowMs), compliance: collected.compliance };
     }));
   }
@@ -426,6 +430,7 @@ export function addImagesCommand(program: Command, io: ImagesIo): Command {
     .option('--image-version <n>', 'only this image version')
     .option('--no-copies', 'the registry alone: do not read the copies from EC2')
     .option('--file <path>', 'pipeline file, for its regions and accounts (default: the one in pipelines/ with this name)')
+    .option(...CONSUMER_ROLE_OPTION)
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('text'))
     .option('--local', 'read the local runtime (the state directory npm start uses)')
     .option('--state-dir <dir>', 'state directory of the local runtime', '.gami')

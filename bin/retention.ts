@@ -9,7 +9,7 @@
  * credentials of the tooling account (consumer accounts through the target-account role, as the stage does).
  */
 import { Command, Option } from 'commander';
-import { inPipelineAccount, loadPipelineConfig } from './account';
+import { CONSUMER_ROLE_OPTION, consumerRole, inPipelineAccount, loadPipelineConfig, readerHint } from './account';
 import { alignColumns, invalid } from './target';
 import { collect, defaultCollectDeps, type Collected } from '../tasks/retention/collect';
 import type { RetentionPlan } from '../tasks/retention/model';
@@ -29,9 +29,10 @@ export interface RetentionPlanOptions {
   stateDir: string;
   /** The time to plan for (ISO); default now (locally: the simulated account's clock). */
   now?: string;
+  consumerRole?: string;
 }
 
-export function formatPlanTable(plan: RetentionPlan, collected: Pick<Collected, 'compliance'>): string[] {
+export function formatPlanTable(plan: RetentionPlan, collected: Pick<Collected, 'compliance'>, pipeline?: string): string[] {
   const rows = plan.decisions.map((d) => [
     d.version,
     d.region,
@@ -46,6 +47,8 @@ export function formatPlanTable(plan: RetentionPlan, collected: Pick<Collected, 
   out.push('');
   out.push(`${plan.decisions.length} images: keep ${t.kept}, deprecate ${t.deprecated}, deregister ${t.deregistered} (${t.snapshotsDeleted} snapshot${t.snapshotsDeleted === 1 ? '' : 's'}, ${Math.round(t.freedGiB * 100) / 100} GiB)`);
   for (const s of plan.unreadableScopes) out.push(`not read, every image there kept: ${s.account} ${s.region}: ${s.reason}`);
+  const hint = pipeline ? readerHint(pipeline, plan.unreadableScopes.map((s) => s.reason)) : undefined;
+  if (hint) out.push(hint);
   for (const c of collected.compliance) out.push(`tag compliance: ${c.account} ${c.region} ${c.imageId}: ${c.issue}`);
   return out;
 }
@@ -54,9 +57,10 @@ export async function planCommand(pipeline: string, options: RetentionPlanOption
   if (options.now !== undefined && Number.isNaN(Date.parse(options.now))) throw invalid(`--now: "${options.now}" is not a time (ISO 8601)`);
   const config = loadPipelineConfig(pipeline, options.file);
   const settings = retentionSettings(config);
+  const role = consumerRole(pipeline, options);
   const { plan, collected } = await inPipelineAccount(config, options, async (nowMs, account) => {
     const now = options.now ? new Date(options.now).toISOString() : new Date(nowMs).toISOString();
-    const collected = await collect(defaultCollectDeps(), { pipeline, account, settings, now });
+    const collected = await collect(defaultCollectDeps(), { pipeline, account, settings, now, consumerRole: role });
     const plan = planRetention({
       policy: retentionPolicy(settings),
       now,
@@ -70,7 +74,7 @@ export async function planCommand(pipeline: string, options: RetentionPlanOption
   if (options.format === 'json') {
     io.out(JSON.stringify({ pipeline, plan, compliance: collected.compliance, describeImagesCalls: collected.describeImagesCalls }, null, 2));
   } else {
-    for (const line of formatPlanTable(plan, collected)) io.out(line);
+    for (const line of formatPlanTable(plan, collected, pipeline)) io.out(line);
   }
 }
 
@@ -86,6 +90,7 @@ export function addRetentionCommand(program: Command, io: RetentionIo): Command 
     .option('--local', 'plan against the local runtime\'s simulated account (the state directory npm start uses)')
     .option('--state-dir <dir>', 'state directory of the local runtime', '.gami')
     .option('--now <time>', 'plan as of this time (ISO 8601; default: now)')
+    .option(...CONSUMER_ROLE_OPTION)
     .action((pipeline: string, options: RetentionPlanOptions) => planCommand(pipeline, options, io));
   return program;
 }

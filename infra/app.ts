@@ -7,7 +7,7 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { formatDiagnostic, validatePipelineFiles, type LoadedPipeline } from '../pipeline/validate';
 import { PipelineStack, resourceNames } from './pipeline-stack';
-import { GamiTargetAccountStack, targetAccountProps, type EnforceApprovedImages } from './target-account-stack';
+import { GamiTargetAccountStack, readerProblem, targetAccountProps, type EnforceApprovedImages } from './target-account-stack';
 import { LOCAL_CODE_CONTEXT } from './bundle';
 
 /** CDK context for running the app locally: no bundling, placeholder function code (see LOCAL_CODE_CONTEXT). */
@@ -43,7 +43,8 @@ export function loadPipelines(files: string[], only?: string[]): LoadedPipeline[
 }
 
 /**
- * `cdk synth -c targetAccount=222222222222 -c toolingAccount=111111111111 [-c enforceApprovedImages=audit|enforce]`:
+ * `cdk synth -c targetAccount=222222222222 -c toolingAccount=111111111111 [-c enforceApprovedImages=audit|enforce]
+ * [-c readers=arn:aws:iam::111111111111:role/ops,…]`:
  * instead of the pipeline stacks, one GamiTargetAccountStack per selected pipeline that updates launch templates in
  * that account (`gami-target-<pipeline>`, in the region of its first template there), to deploy in that account.
  */
@@ -56,6 +57,12 @@ function buildTargetAccountStacks(app: App, pipelines: LoadedPipeline[], targetA
   if (enforce !== undefined && enforce !== 'audit' && enforce !== 'enforce') {
     throw new InvalidPipelineConfig(`-c enforceApprovedImages: "${enforce}" is neither audit nor enforce`);
   }
+  const readersContext = app.node.tryGetContext('readers') as string | undefined;
+  const readers = readersContext === undefined ? [] : String(readersContext).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const arn of readers) {
+    const problem = readerProblem(arn, toolingAccount);
+    if (problem) throw new InvalidPipelineConfig(`-c readers: ${problem}`);
+  }
   const selected = pipelines.filter((p) => p.config.launchTemplates.some((t) => t.account === targetAccount));
   if (selected.length === 0) throw new InvalidPipelineConfig(`-c targetAccount: no selected pipeline updates a launch template in account ${targetAccount}`);
   return selected.map(
@@ -63,6 +70,7 @@ function buildTargetAccountStacks(app: App, pipelines: LoadedPipeline[], targetA
       new GamiTargetAccountStack(app, `gami-target-${p.config.name}`, {
         ...targetAccountProps(p.config, targetAccount, toolingAccount),
         enforceApprovedImages: enforce as EnforceApprovedImages | undefined,
+        readers,
         description: `golden-ami-pipeline: what pipeline ${p.config.name} may do in account ${targetAccount}`,
         env: { account: targetAccount, region: p.config.launchTemplates.find((t) => t.account === targetAccount)?.region },
       }),

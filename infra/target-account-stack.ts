@@ -9,6 +9,11 @@
  *       Start/CancelInstanceRefresh on the named groups, Put/DeleteParameter on the named parameters, and the reads
  *       retention needs (DescribeImageReferences, DescribeLaunchTemplates/Versions, DescribeInstances,
  *       DescribeAutoScalingGroups, DescribeInstanceRefreshes, GetParameter(s)).
+ *   reader role (optional, `readers`): `gami-<pipeline>-reader`, trusted by the named principals of the tooling
+ *       account (operators, auditors) with the pipeline's sts:ExternalId, allowed only the reads that tell what uses
+ *       an image here (DescribeImageReferences, DescribeLaunchTemplates/Versions, DescribeInstances,
+ *       DescribeAutoScalingGroups): what `gami images` and `gami retention plan` assume on AWS. The updater role is
+ *       never trusted by people, so without a reader those commands say this account was not read.
  *   Allowed AMIs (optional, `enforceApprovedImages: audit | enforce`), per region of the account's templates: the
  *       image criteria replaced by one criterion, our watermark `<tooling account>:<pipeline>` (markApproved attaches
  *       it to approved images only), then the setting enabled in audit-mode or enabled. CloudFormation has no
@@ -51,6 +56,33 @@ export interface GamiTargetAccountStackProps extends StackProps {
   externalId?: string;
   /** EC2 Allowed AMIs on our watermark in every region of the templates: audit mode first. Default: not touched. */
   enforceApprovedImages?: EnforceApprovedImages;
+  /**
+   * IAM roles or users of the tooling account that may assume the read-only reader role (`readerRoleName`): the
+   * people who run `gami images` and `gami retention plan`. Default: none, and no reader role.
+   */
+  readers?: string[];
+}
+
+/** The read-only role of a consumer account that operators and auditors assume (GamiTargetAccountStack `readers`). */
+export function readerRoleName(pipelineName: string): string {
+  return `gami-${pipelineName}-reader`;
+}
+
+/** The reads that tell what uses an image in an account: retention's collection (tasks/retention/collect.ts). */
+export const REFERENCE_READS = [
+  'ec2:DescribeImageReferences',
+  'ec2:DescribeLaunchTemplates',
+  'ec2:DescribeLaunchTemplateVersions',
+  'ec2:DescribeInstances',
+  'autoscaling:DescribeAutoScalingGroups',
+];
+
+/** A reader principal must be a role or user of the tooling account; the message names what is wrong. */
+export function readerProblem(arn: string, toolingAccount: string): string | undefined {
+  const match = /^arn:aws[a-z-]*:iam::(\d{12}):(role|user)\/[\w+=,.@\/-]+$/.exec(arn);
+  if (!match) return `"${arn}" is not the ARN of an IAM role or user`;
+  if (match[1] !== toolingAccount) return `"${arn}" is in account ${match[1]}, not the tooling account ${toolingAccount}`;
+  return undefined;
 }
 
 /** The props of the stack for `account`, from a pipeline's configuration (its launch templates in that account). */
@@ -73,6 +105,8 @@ export function targetAccountProps(config: PipelineConfig, account: string, tool
 
 export class GamiTargetAccountStack extends Stack {
   readonly role: iam.Role;
+  /** With `readers`: the read-only role they assume. */
+  reader?: iam.Role;
 
   constructor(scope: Construct, id: string, props: GamiTargetAccountStackProps) {
     super(scope, id, props);
@@ -150,8 +184,26 @@ export class GamiTargetAccountStack extends Stack {
       acknowledgeWildcards(this.role, groups, 'An Auto Scaling group ARN contains a generated id; each group is fixed by its name.');
     }
 
+    if (props.readers?.length) this.readerRole(props);
     if (props.enforceApprovedImages) this.allowedImages(props);
     this.acknowledgeCustomResourceProvider();
+  }
+
+  /** The read-only role operators and auditors assume to see what uses the pipeline's images here. */
+  private readerRole(props: GamiTargetAccountStackProps): void {
+    const readers = props.readers ?? [];
+    for (const arn of readers) {
+      const problem = readerProblem(arn, props.toolingAccount);
+      if (problem) throw new Error(`readers: ${problem}`);
+    }
+    this.reader = new iam.Role(this, 'ReaderRole', {
+      roleName: readerRoleName(props.pipelineName),
+      assumedBy: new iam.CompositePrincipal(...readers.map((arn) => new iam.ArnPrincipal(arn))),
+      externalIds: [props.externalId ?? defaultExternalId(props.pipelineName)],
+      description: `golden-ami-pipeline ${props.pipelineName}: what uses its images in this account (read only), for gami images and gami retention plan`,
+    });
+    this.reader.addToPolicy(new iam.PolicyStatement({ sid: 'ReferenceReads', actions: REFERENCE_READS, resources: ['*'] }));
+    Validations.of(this.reader).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Describe calls of EC2 and Auto Scaling have no resource-level permissions; the role only reads.' });
   }
 
   /** Allowed AMIs in every region of the account's templates: our watermark only, audit mode or enforced. */

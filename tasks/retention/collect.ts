@@ -332,7 +332,14 @@ export async function readReferences(
 /** Collect the planner's input for one pipeline across its regions and accounts. */
 export async function collect(
   deps: CollectDeps,
-  args: { pipeline: string; account: string; settings: RetentionSettings; now: string },
+  args: {
+    pipeline: string;
+    account: string;
+    settings: RetentionSettings;
+    now: string;
+    /** Assume this role in every consumer account instead of the configured one (a person's read-only role). */
+    consumerRole?: string;
+  },
 ): Promise<Collected> {
   const { pipeline, account: owner, settings } = args;
   const nowMs = Date.parse(args.now);
@@ -390,7 +397,8 @@ export async function collect(
   const consumers = settings.accounts.filter((a) => a.account !== owner);
   await Promise.all([
     read(`references in the tooling account ${owner}`, deps.tooling),
-    ...consumers.map(async ({ account, roleName }) => {
+    ...consumers.map(async ({ account, roleName: configured }) => {
+      const roleName = args.consumerRole ?? configured;
       const roleArn = `arn:aws:iam::${account}:role/${roleName}`;
       let clients: AccountClients | Error;
       try {

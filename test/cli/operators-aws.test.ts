@@ -157,10 +157,12 @@ describe('gami images against AWS', () => {
     expect(copy).toMatchObject({ region: 'us-east-1', imageId: COPY, source: false, inUseBy: [] });
     // The consumer accounts' references: the operator's credentials may not assume their role — said, per copy.
     expect(source.notRead).toEqual([
-      'references in account 222222222222 (role GamiLaunchTemplateUpdater): AccessDenied: not authorized to perform sts:AssumeRole',
-      'references in account 333333333333 (role GamiLaunchTemplateUpdater): AccessDenied: not authorized to perform sts:AssumeRole',
+      'references in account 222222222222 (role gami-web-base-reader): AccessDenied: not authorized to perform sts:AssumeRole',
+      'references in account 333333333333 (role gami-web-base-reader): AccessDenied: not authorized to perform sts:AssumeRole',
     ]);
     expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { Owners: ['self'], Filters: [{ Name: 'tag:gami:pipeline', Values: ['web-base'] }] });
+    // A person reads consumer accounts through the read-only reader role, never the updater role.
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::222222222222:role/gami-web-base-reader', ExternalId: 'gami-web-base' });
 
     const text = capture();
     expect(await main(['images', 'web-base', '--region', 'eu-west-1'], text.io)).toBe(0);
@@ -168,6 +170,9 @@ describe('gami images against AWS', () => {
     expect(text.out[1]).toMatch(
       new RegExp(`^ {2}eu-west-1 \\(source\\) +123456789012 +${SOURCE} +approved +protected +shared with 222222222222, arn:aws:organizations::123456789012:organization/o-abc123 +in use by: SSM parameter /golden/web-base/latest \\(maybe more: 2 reading\\(s\\) failed, below\\)$`),
     );
-    expect(text.out).toContain('not read, so a copy there may be in use: eu-west-1: references in account 222222222222 (role GamiLaunchTemplateUpdater): AccessDenied: not authorized to perform sts:AssumeRole');
+    expect(text.out).toContain('not read, so a copy there may be in use: eu-west-1: references in account 222222222222 (role gami-web-base-reader): AccessDenied: not authorized to perform sts:AssumeRole');
+    expect(text.out).toContain(
+      'to read consumer accounts, deploy GamiTargetAccountStack there with -c readers=<your role ARN> (it creates gami-web-base-reader; docs/target-account.md)',
+    );
   });
 });

@@ -119,6 +119,7 @@ describe('wrong arguments: one line, exit 2', () => {
     ['images in an unknown format', ['images', 'web-base', '--local', '--format', 'xml'], /^error: option '--format <format>' argument 'xml' is invalid/],
     ['images of a non-numeric version', ['images', 'web-base', '--local', '--image-version', 'five'], /^error: --image-version: "five" is not a version number$/],
     ['images with --versions but no --package', ['images', 'web-base', '--local', '--versions', '>=1'], /^error: --versions needs --package <name>$/],
+    ['images with a bad consumer role', ['images', 'web-base', '--local', '--consumer-role', 'no such role'], /^error: --consumer-role: "no such role" is not an IAM role name$/],
     ['images with a bad version range', ['images', 'web-base', '--local', '--package', 'openssl', '--versions', '>>1'], /^error: --versions: /],
     ['approvals of a bad pipeline name', ['approvals', '--local', '--pipeline', 'Web_Base'], /^error: --pipeline: "Web_Base" is not a pipeline name$/],
     ['approvals from a bad URL', ['approvals', '--url', 'not a url'], /^error: --url: "not a url" is not a URL$/],

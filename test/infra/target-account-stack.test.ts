@@ -75,4 +75,38 @@ describe('GamiTargetAccountStack (example pipeline, prod account)', () => {
     expect(() => buildApp({ files, nag: false, context: { ...LOCAL_CONTEXT, targetAccount: '222222222222' } })).toThrow(/toolingAccount/);
     expect(() => new App()).not.toThrow();
   });
+
+  it('without readers, no reader role: people never get a role in the consumer account', () => {
+    expect(template.findResources('AWS::IAM::Role', { Properties: { RoleName: 'gami-web-base-reader' } })).toEqual({});
+  });
+});
+
+describe('GamiTargetAccountStack readers (-c readers)', () => {
+  const OPS = 'arn:aws:iam::111111111111:role/platform-ops';
+  const AUDIT = 'arn:aws:iam::111111111111:user/auditor';
+
+  it('creates gami-<pipeline>-reader, trusted by exactly the named principals with the external id, allowed only the reference reads; cdk-nag clean', () => {
+    const { app, targetStacks } = buildApp({ files, context: { ...context, readers: `${OPS}, ${AUDIT}` } });
+    expect(() => app.synth()).not.toThrow();
+    const template = Template.fromStack(targetStacks[0]);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'gami-web-base-reader',
+      AssumeRolePolicyDocument: {
+        Statement: [OPS, AUDIT].map((arn) => ({ Action: 'sts:AssumeRole', Effect: 'Allow', Condition: { StringEquals: { 'sts:ExternalId': 'gami-web-base' } }, Principal: { AWS: arn } })),
+      },
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('ReaderRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+    expect(statements.flatMap((st) => [st.Action].flat()).sort()).toEqual(
+      ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeImageReferences', 'ec2:DescribeInstances', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates'].sort(),
+    );
+  });
+
+  it('refuses a reader that is not a role or user of the tooling account, naming it', () => {
+    expect(() => buildApp({ files, nag: false, context: { ...context, readers: 'arn:aws:iam::999999999999:role/x' } })).toThrow(
+      '-c readers: "arn:aws:iam::999999999999:role/x" is in account 999999999999, not the tooling account 111111111111',
+    );
+    expect(() => buildApp({ files, nag: false, context: { ...context, readers: 'ops' } })).toThrow('-c readers: "ops" is not the ARN of an IAM role or user');
+  });
 });
