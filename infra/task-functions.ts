@@ -247,7 +247,7 @@ export class TaskFunctions extends Construct {
     allow(f.shareImage, ['ec2:ModifySnapshotAttribute'], [anyRegionEc2('snapshot/*')], tagged);
     if (config.publish) {
       const parameter = config.publish.ssmParameter;
-      // A redistribution reads the version of the image a parameter holds, so it never moves it back.
+      // Reads the version of the image a parameter holds, so a publish never moves it back.
       describe(f.publishImage, ['ec2:DescribeImages']);
       // DeleteParameter: the failure path's restore removes a parameter the run created (it held no image before).
       allow(f.publishImage, ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], [`arn:${partition}:ssm:*:${account}:parameter${parameter}`]);
@@ -289,6 +289,8 @@ export class TaskFunctions extends Construct {
     }
     // The stage's records of each template change (previous default, new version, refreshes), read by rollbacks.
     registry.grant(f.updateLaunchTemplates, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // Reads the version tag of the image a template's default launches (never a step back to an older image).
+    describe(f.updateLaunchTemplates, ['ec2:DescribeImages']);
     registry.grant(f.rollbackLaunchTemplates, 'dynamodb:Query', 'dynamodb:UpdateItem');
     registry.grant(f.cleanup, 'dynamodb:Query', 'dynamodb:UpdateItem');
 

@@ -528,7 +528,7 @@ export const publishImageEventSchema = z.strictObject({
   accounts: z.array(z.strictObject({ account: z.string(), roleName: z.string() })),
   externalId: z.string(),
   version: z.number().int(),
-  /** A redistribution: never replace a parameter holding a newer version of this pipeline's image. */
+  /** A redistribution. Kept for compatibility: every publish now leaves a parameter holding a newer version alone. */
   keepNewer: z.boolean().nullish(),
   /**
    * Restore mode (the failure path): the parameters this run published (its Publish result); each one still
@@ -763,8 +763,21 @@ export const updateLaunchTemplatesEventSchema = z.strictObject({
   targets: z.array(launchTemplateTargetSchema),
   regionImages: z.array(regionImageSchema).min(1),
 });
+/** A template the run left alone: its default already launches a newer image of the pipeline (a concurrent run's). */
+export const supersededTemplateSchema = z.strictObject({
+  account: z.string(),
+  region: z.string(),
+  launchTemplateId: z.string(),
+  launchTemplateName: z.string(),
+  /** The image the default version launches, and its `gami:version`. */
+  defaultImageId: z.string(),
+  byVersion: z.number().int(),
+});
+
 export const updateLaunchTemplatesResultSchema = z.strictObject({
   templates: z.array(templateChangeSchema),
+  /** Templates not changed because a newer version of the pipeline already rolled out there. */
+  superseded: z.array(supersededTemplateSchema).optional(),
   refreshes: z.array(refreshRefSchema),
   /** When the refreshes must have finished (the longest refreshTimeoutMinutes of a target with groups). */
   refreshDeadline: isoTime,

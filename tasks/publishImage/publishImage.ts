@@ -4,9 +4,10 @@
  * publish.accounts through its role (sts:AssumeRole with the pipeline's ExternalId), holding that region's copy.
  *
  * Check before write: a parameter already holding the image id is left as it is (no new parameter version), so a
- * retried or repeated publish changes nothing. A redistribution (`keepNewer`) never moves a parameter back: where
- * the tooling account's parameter holds an image of this pipeline with a higher `gami:version`, that region is
- * skipped, in the tooling account and in every consumer account. Permanent refusals become PublishFailed naming the account, the
+ * retried or repeated publish changes nothing. A publish never moves a parameter back — a run's, or a redistribution's
+ * (`keepNewer`, now always so): where the tooling account's parameter holds an image of this pipeline with a higher
+ * `gami:version` (a concurrent run approved sooner), that region is skipped, in the tooling account and in every
+ * consumer account. Permanent refusals become PublishFailed naming the account, the
  * region and the call; throttling and server faults pass through.
  */
 import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
@@ -142,11 +143,11 @@ export async function publishImage(clients: PublishClients, event: PublishImageE
   const published: RegionImage[] = [];
   for (const image of regionImages) {
     const where = `${image.accountId} ${image.region}`;
-    if (event.keepNewer) {
-      const current = await currentValue(clients.ssm(image.region), where, parameterName);
-      const holds = current.value && current.value !== image.imageId ? await versionOf(clients.ec2(image.region), current.value, run.pipeline) : undefined;
-      if (holds !== undefined && holds > event.version) continue;
-    }
+    // Never a step back, in a run or a redistribution: where the parameter already holds a newer version of the
+    // pipeline (a concurrent run approved sooner), that region is left alone, here and in every consumer account.
+    const current = await currentValue(clients.ssm(image.region), where, parameterName);
+    const holds = current.value && current.value !== image.imageId ? await versionOf(clients.ec2(image.region), current.value, run.pipeline) : undefined;
+    if (holds !== undefined && holds > event.version) continue;
     const put = await putLatest(clients.ssm(image.region), where, parameterName, image, description);
     parameters.push({ account: image.accountId, region: image.region, name: parameterName, imageId: image.imageId, ...put });
     published.push(image);

@@ -9,12 +9,25 @@
  * StartInstanceRefresh and record its id. A refusal anywhere throws LaunchTemplateUpdateFailed naming the target and
  * step; the state machine then runs rollbackLaunchTemplates, which reads the registry records and undoes all of it.
  * Throttling and server errors pass through unwrapped (retried by the state machine).
+ *
+ * Never a step back: a template whose default version already launches a newer image of this pipeline (a
+ * concurrent run that was approved sooner) is left alone and reported as superseded — an older run finishing
+ * later must not roll its older image out over the newer one. The image's version is read from its tags in the
+ * tooling account, which owns every copy (a consumer account cannot see the tags of an image shared with it).
  */
-import { DescribeLaunchTemplatesCommand, CreateLaunchTemplateVersionCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeImagesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  ModifyLaunchTemplateCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { DescribeInstanceRefreshesCommand, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import type { LaunchTemplateTarget, RefreshRef, TemplateChange, updateLaunchTemplatesEventSchema, updateLaunchTemplatesResultSchema } from '../contracts';
+import type { LaunchTemplateTarget, RefreshRef, supersededTemplateSchema, TemplateChange, updateLaunchTemplatesEventSchema, updateLaunchTemplatesResultSchema } from '../contracts';
+import { TAG } from '../../pipeline/tags';
 import { LaunchTemplateUpdateFailed } from '../errors';
 import { hasErrorName } from '../common/aws-errors';
 import { onTarget } from '../common/target-errors';
@@ -29,6 +42,32 @@ export type UpdateLaunchTemplatesResult = z.output<typeof updateLaunchTemplatesR
 export interface UpdateLaunchTemplatesClients {
   registry: DynamoDBDocumentClient;
   targets: CrossAccountClients;
+  /** The tooling account's EC2 client of a region: it owns the images, so it sees their tags. */
+  images: (region: string) => EC2Client;
+}
+
+type Superseded = z.output<typeof supersededTemplateSchema>;
+
+/** The `gami:version` of the pipeline's image the template's default launches, when newer than this run's. */
+async function newerDefault(clients: UpdateLaunchTemplatesClients, event: UpdateLaunchTemplatesEvent, target: LaunchTemplateTarget, label: string, templateId: string, imageId: string) {
+  const { ec2 } = clients.targets.for(target);
+  const versions = await onTarget(label, 'DescribeLaunchTemplateVersions', () =>
+    ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: ['$Default'] })),
+  );
+  const current = versions?.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
+  if (!current || current === imageId || !current.startsWith('ami-')) return undefined;
+  let tags: Map<string, string>;
+  try {
+    const image = (await clients.images(target.region).send(new DescribeImagesCommand({ ImageIds: [current], IncludeDeprecated: true })))?.Images?.[0];
+    tags = new Map((image?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  } catch (error) {
+    // Not an image of the tooling account (another team's, or gone): not one of ours to compare with.
+    if (hasErrorName(error, 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable', 'InvalidAMIID.Malformed')) return undefined;
+    throw error;
+  }
+  const version = Number(tags.get(TAG.version));
+  if (tags.get(TAG.pipeline) !== event.run.pipeline || !Number.isInteger(version) || version <= event.version) return undefined;
+  return { imageId: current, version };
 }
 
 interface Updated {
@@ -37,7 +76,11 @@ interface Updated {
   change: TemplateChange;
 }
 
-async function updateTemplate(clients: UpdateLaunchTemplatesClients, event: UpdateLaunchTemplatesEvent, target: LaunchTemplateTarget): Promise<Updated> {
+async function updateTemplate(
+  clients: UpdateLaunchTemplatesClients,
+  event: UpdateLaunchTemplatesEvent,
+  target: LaunchTemplateTarget,
+): Promise<Updated | { superseded: Superseded }> {
   const { run, registryTable, version } = event;
   let label = templateLabel(target);
   const image = imageForTarget(target, event.regionImages);
@@ -55,6 +98,20 @@ async function updateTemplate(clients: UpdateLaunchTemplatesClients, event: Upda
   }
   const id = template.LaunchTemplateId;
   label = templateLabel({ ...target, launchTemplateName: template.LaunchTemplateName });
+  const newer = await newerDefault(clients, event, target, label, id, image.imageId);
+  if (newer) {
+    logger.info('launch template left alone: a newer version of the pipeline is its default', { template: label, byVersion: newer.version });
+    return {
+      superseded: {
+        account: target.account,
+        region: target.region,
+        launchTemplateId: id,
+        launchTemplateName: template.LaunchTemplateName,
+        defaultImageId: newer.imageId,
+        byVersion: newer.version,
+      },
+    };
+  }
   let item = await recordIntent(clients.registry, registryTable, {
     executionArn: run.executionArn,
     pipeline: run.pipeline,
@@ -162,8 +219,18 @@ export async function updateLaunchTemplates(clients: UpdateLaunchTemplatesClient
   // Every target's image is known before anything changes: a missing region fails with nothing touched.
   for (const target of event.targets) imageForTarget(target, event.regionImages);
   const updated: Updated[] = [];
-  for (const target of event.targets) updated.push(await updateTemplate(clients, event, target));
+  const superseded: Superseded[] = [];
+  for (const target of event.targets) {
+    const outcome = await updateTemplate(clients, event, target);
+    if ('superseded' in outcome) superseded.push(outcome.superseded);
+    else updated.push(outcome);
+  }
   const refreshes: RefreshRef[] = [];
   for (const u of updated) refreshes.push(...(await startRefreshes(clients, event, u)));
-  return { templates: updated.map((u) => u.change), refreshes, refreshDeadline: refreshDeadline(event.run.now, event.targets) };
+  return {
+    templates: updated.map((u) => u.change),
+    ...(superseded.length ? { superseded } : {}),
+    refreshes,
+    refreshDeadline: refreshDeadline(event.run.now, updated.map((u) => u.target)),
+  };
 }

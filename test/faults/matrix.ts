@@ -701,7 +701,8 @@ export async function startHarness() {
     }
     // 7. Launch templates all or nothing: a run that did not succeed left no template's default at a version it
     //    created, and no instance refresh running (or the notification names them); a successful run made a version
-    //    of every configured template, and the default is the pipeline's.
+    //    of every configured template — or left it to a newer version of the pipeline (superseded) — and the
+    //    default is the pipeline's, never an image older than a successful run's (no step back).
     for (const target of config.launchTemplates) {
       const state = runtime.cloud.world.region(target.account, target.region);
       const lt = Object.values(state.launchTemplates).find((t) => t.launchTemplateName === target.launchTemplateName || t.launchTemplateId === target.launchTemplateId);
@@ -711,7 +712,15 @@ export async function startHarness() {
       // Concurrent runs each set their own version: the default is one of the pipeline's runs', and this run made one.
       const byPipeline = lt.versions[String(lt.defaultVersion)]?.versionDescription?.startsWith(`golden-ami-pipeline ${config.name} `) ?? false;
       const created = Object.keys(lt.versions).some((v) => byRun(Number(v)));
-      if (status === 'SUCCEEDED' && (!byPipeline || !created)) problems.push(`${label}: default ${lt.defaultVersion} is not a version the run (or a concurrent one) made`);
+      const output = status === 'SUCCEEDED' ? (JSON.parse(description.output ?? '{}') as { version?: number }) : {};
+      const defaultImage = lt.versions[String(lt.defaultVersion)]?.data?.ImageId as string | undefined;
+      const defaultVersion = Number(defaultImage ? runtime.cloud.world.region(TOOLING, target.region).images[defaultImage]?.tags[TAG.version] : undefined);
+      // Superseded: the run left the template alone because its default already launched a newer version.
+      const superseded = output.version !== undefined && Number.isInteger(defaultVersion) && defaultVersion > output.version;
+      if (status === 'SUCCEEDED' && (!byPipeline || !(created || superseded))) problems.push(`${label}: default ${lt.defaultVersion} is not a version the run (or a concurrent one) made`);
+      if (status === 'SUCCEEDED' && output.version !== undefined && Number.isInteger(defaultVersion) && defaultVersion < output.version) {
+        problems.push(`${label}: default ${lt.defaultVersion} launches v${defaultVersion}, older than this successful run's v${output.version} (a step back)`);
+      }
       if (status !== 'SUCCEEDED' && byRun(lt.defaultVersion) && !notification?.includes(lt.launchTemplateName)) problems.push(`${label}: left at the run's version ${lt.defaultVersion}`);
       if (status !== 'SUCCEEDED') {
         for (const group of target.autoScalingGroups) {

@@ -61,7 +61,7 @@ export function launchTemplatesStage(ctx: StageContext, next: sfn.IChainable): s
     'Record LaunchTemplates',
     STAGE,
     'succeeded',
-    "{% {'templates': $launchTemplates.templates, 'refreshes': $launchTemplates.refreshes, 'approved': $approved.approved} %}",
+    "{% {'templates': $launchTemplates.templates, 'superseded': $launchTemplates.superseded, 'refreshes': $launchTemplates.refreshes, 'approved': $approved.approved} %}",
   );
   record.next(next);
 

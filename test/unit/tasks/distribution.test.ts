@@ -269,15 +269,17 @@ describe('publishImage', () => {
     expect(ssm).not.toReceiveCommand(PutParameterCommand);
   });
 
-  it('never moves a parameter back to an older version in a redistribution', async () => {
+  it('never moves a parameter back to an older version, in a run or a redistribution', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'ami-newer', Version: 9 } });
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-newer', Tags: [{ Key: 'gami:pipeline', Value: 'web-base' }, { Key: 'gami:version', Value: '6' }] }] });
     sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'a', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date() } });
 
-    const result = await publishImage(clients(), { ...event, keepNewer: true });
+    for (const keepNewer of [true, undefined]) {
+      const result = await publishImage(clients(), { ...event, keepNewer });
 
-    expect(result.parameters).toEqual([]);
-    expect(ssm).not.toReceiveCommand(PutParameterCommand);
+      expect(result.parameters).toEqual([]);
+      expect(ssm).not.toReceiveCommand(PutParameterCommand);
+    }
   });
 
   it('names the account and region when SSM refuses the value', async () => {

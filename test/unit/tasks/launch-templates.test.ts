@@ -10,6 +10,7 @@ import {
   CreateTagsCommand,
   DescribeImagesCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   EC2Client,
   EnableImageDeregistrationProtectionCommand,
   ModifyLaunchTemplateCommand,
@@ -130,7 +131,11 @@ describe('CrossAccountClients', () => {
 
 describe('updateLaunchTemplates', () => {
   const event = { run, registryTable: 'gami-registry', version: 12, targets: [target()], regionImages };
-  const clients = () => ({ registry: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })), targets: new CrossAccountClients(run, new STSClient({ region: 'eu-west-1' })) });
+  const clients = () => ({
+    registry: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+    targets: new CrossAccountClients(run, new STSClient({ region: 'eu-west-1' })),
+    images: (region: string) => new EC2Client({ region }),
+  });
 
   it('on a retry keeps the first recorded default as the one to roll back to, and gets the same version again', async () => {
     // Arrange: a first attempt recorded default 3 and set 4; the template's default is now 4.
@@ -155,6 +160,33 @@ describe('updateLaunchTemplates', () => {
     expect(autoScaling).not.toHaveReceivedCommand(StartInstanceRefreshCommand);
     expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
     expect(result.templates).toEqual([expect.objectContaining({ previousDefaultVersion: 3, newVersion: 4, defaultSet: true })]);
+  });
+
+  it('never steps back: a template whose default already launches a newer version of the pipeline is left alone, reported superseded', async () => {
+    // Arrange: v13 of the pipeline (a concurrent run, approved sooner) is already the template's default; this run is v12.
+    ec2.on(DescribeLaunchTemplatesCommand).resolves({ LaunchTemplates: [{ LaunchTemplateId: 'lt-0123456789abcdef0', LaunchTemplateName: 'web-prod', DefaultVersionNumber: 7 }] });
+    ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({ LaunchTemplateVersions: [{ VersionNumber: 7, LaunchTemplateData: { ImageId: 'ami-0fffffffffffffff1' } }] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0fffffffffffffff1', Tags: [{ Key: 'gami:pipeline', Value: 'web-base' }, { Key: 'gami:version', Value: '13' }] }] });
+
+    // Act
+    const result = await updateLaunchTemplates(clients(), event);
+
+    // Assess: nothing recorded, created, defaulted or refreshed; the template is named with the version that supersedes.
+    expect(result.templates).toEqual([]);
+    expect(result.superseded).toEqual([
+      { account: '222222222222', region: 'eu-west-1', launchTemplateId: 'lt-0123456789abcdef0', launchTemplateName: 'web-prod', defaultImageId: 'ami-0fffffffffffffff1', byVersion: 13 },
+    ]);
+    expect(ec2).not.toHaveReceivedCommand(CreateLaunchTemplateVersionCommand);
+    expect(ec2).not.toHaveReceivedCommand(ModifyLaunchTemplateCommand);
+    expect(autoScaling).not.toHaveReceivedCommand(StartInstanceRefreshCommand);
+    expect(ddb).not.toHaveReceivedCommand(PutCommand);
+
+    // An older version of the pipeline, or another team's image, as the default: this run goes ahead.
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: 'ami-0fffffffffffffff1', Tags: [{ Key: 'gami:pipeline', Value: 'web-base' }, { Key: 'gami:version', Value: '11' }] }] });
+    ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 8 } });
+    ddb.on(PutCommand).resolves({});
+    autoScaling.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'r-1' });
+    expect((await updateLaunchTemplates(clients(), event)).templates).toEqual([expect.objectContaining({ previousDefaultVersion: 7, newVersion: 8 })]);
   });
 
   it('names a refused target and step; lets throttling through unwrapped for the state machine to retry', async () => {
