@@ -140,6 +140,7 @@ export class LocalTimers {
     const { world, account, region } = this.deps;
     const from = this.last;
     this.last = now;
+    const firedBefore = this.fired.length;
     for (const rule of this.deps.rules) {
       for (const at of firingsBetween(rule.scheduleExpression, from, now, this.started)) {
         const event = {
@@ -168,7 +169,8 @@ export class LocalTimers {
     for (const change of evaluateAlarms(world, account, region, now)) {
       this.fired.push({ kind: 'alarm', name: change.alarm, at: now, detail: `${change.from} → ${change.to}: ${change.reason}${change.notified.length ? ` (notified ${change.notified.join(', ')})` : ''}` });
     }
-    world.notifyChanged();
+    // Persist only what changed the account (an alarm's state, a datapoint or execution a firing led to).
+    if (this.fired.length > firedBefore) world.notifyChanged();
   }
 
   private fireSchedule(schedule: ScheduleRecord, at: number): void {
