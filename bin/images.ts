@@ -18,7 +18,7 @@
  * Scaling group, an SSM parameter — and says where it could not look. The last line names the newest approved
  * image and its age (what the freshness metric reports).
  */
-import { DescribeImageAttributeCommand, type LaunchPermission } from '@aws-sdk/client-ec2';
+import { DescribeImageAttributeCommand } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { Command, CommanderError, Option } from 'commander';
 import { resourceNames } from '../infra/pipeline-stack';
@@ -34,8 +34,9 @@ import {
   type VersionRange,
 } from '../pipeline/inventory';
 import { isAwsError } from '../tasks/common/aws-errors';
+import { launchPermissionText } from '../tasks/common/images';
 import { ageInDays, imageRecords, newestApproved, type ImageAge } from '../tasks/reportFreshness/freshness';
-import { collect, defaultCollectDeps, type Collected, type ComplianceIssue } from '../tasks/retention/collect';
+import { collect, defaultCollectDeps, type Collected, type CollectDeps, type ComplianceIssue } from '../tasks/retention/collect';
 import type { ImageCopy } from '../tasks/retention/model';
 import { describeReference } from '../tasks/retention/plan';
 import { retentionSettings } from '../workflows/stages/retention';
@@ -192,16 +193,12 @@ export interface ImagesReport {
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const label = (hit: Pick<PackageHit, 'role' | 'version' | 'imageId'>) => (hit.role === 'image' ? `v${hit.version} ${hit.imageId}` : `base ${hit.imageId} (of v${hit.version})`);
 
-function launchPermissionText(p: LaunchPermission): string {
-  return p.UserId ?? p.OrganizationArn ?? p.OrganizationalUnitArn ?? (p.Group === 'all' ? 'all (PUBLIC)' : String(p.Group ?? '?'));
-}
-
 /** A copy as read, with its version and creation time (which the report shows per version). */
 export type CollectedCopy = CopyView & { version: string; creationTime: string };
 
 /** Every copy of the pipeline's images with its shares and uses: retention's collection, plus launch permissions. */
-async function readCopies(collected: Collected, nowMs: number): Promise<CollectedCopy[]> {
-  const tooling = defaultCollectDeps().tooling;
+async function readCopies(deps: CollectDeps, collected: Collected, nowMs: number): Promise<CollectedCopy[]> {
+  const { tooling } = deps;
   const uses = new Map<string, { counting: string[] }>();
   for (const ref of collected.references) {
     const key = `${ref.account}/${ref.region}/${ref.imageId}`;
@@ -402,8 +399,9 @@ export async function listImages(options: ImagesOptions & { pipeline: string }, 
     const settings = retentionSettings(config);
     ({ copies, compliance } = await inPipelineAccount(config, options, async (nowMs, account) => {
       now = new Date(nowMs);
-      const collected = await collect(defaultCollectDeps(), { pipeline: options.pipeline, account, settings, now: now.toISOString(), consumerRole: role });
-      return { copies: await readCopies(collected, nowMs), compliance: collected.compliance };
+      const deps = defaultCollectDeps();
+      const collected = await collect(deps, { pipeline: options.pipeline, account, settings, now: now.toISOString(), consumerRole: role });
+      return { copies: await readCopies(deps, collected, nowMs), compliance: collected.compliance };
     }));
   }
   const report = buildReport({ pipeline: options.pipeline, now, records, inventories, copies, compliance, withPackages: options.packages, only });

@@ -10,14 +10,14 @@
  * consumer account. Permanent refusals become PublishFailed naming the account, the
  * region and the call; throttling and server faults pass through.
  */
-import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
 import { crossAccountRoleArn } from '../../pipeline/cross-account';
-import { TAG } from '../../pipeline/tags';
 import type { publishImageEventSchema, publishImageResultSchema, RegionImage } from '../contracts';
 import { hasErrorName, isPermanentAwsError } from '../common/aws-errors';
+import { pipelineVersionOf } from '../common/images';
 import { InvalidTaskEvent, PublishFailed } from '../errors';
 
 export type PublishImageEvent = z.output<typeof publishImageEventSchema>;
@@ -57,18 +57,6 @@ async function currentValue(ssm: SSMClient, where: string, name: string): Promis
   } catch (error) {
     if (hasErrorName(error, 'ParameterNotFound')) return {};
     if (isPermanentAwsError(error)) throw new PublishFailed(`${where}: GetParameter ${name} was refused: ${error.name}: ${error.message}`);
-    throw error;
-  }
-}
-
-/** The `gami:version` of an own image of `pipeline` (undefined when it is not one, or gone). */
-async function versionOf(ec2: EC2Client, imageId: string, pipeline: string): Promise<number | undefined> {
-  try {
-    const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId], IncludeDeprecated: true }))).Images?.[0];
-    const tag = (key: string) => image?.Tags?.find((t) => t.Key === key)?.Value;
-    return tag(TAG.pipeline) === pipeline && /^\d+$/.test(tag(TAG.version) ?? '') ? Number(tag(TAG.version)) : undefined;
-  } catch (error) {
-    if (hasErrorName(error, 'InvalidAMIID.')) return undefined;
     throw error;
   }
 }
@@ -146,7 +134,7 @@ export async function publishImage(clients: PublishClients, event: PublishImageE
     // Never a step back, in a run or a redistribution: where the parameter already holds a newer version of the
     // pipeline (a concurrent run approved sooner), that region is left alone, here and in every consumer account.
     const current = await currentValue(clients.ssm(image.region), where, parameterName);
-    const holds = current.value && current.value !== image.imageId ? await versionOf(clients.ec2(image.region), current.value, run.pipeline) : undefined;
+    const holds = current.value && current.value !== image.imageId ? await pipelineVersionOf(clients.ec2(image.region), current.value, run.pipeline) : undefined;
     if (holds !== undefined && holds > event.version) continue;
     const put = await putLatest(clients.ssm(image.region), where, parameterName, image, description);
     parameters.push({ account: image.accountId, region: image.region, name: parameterName, imageId: image.imageId, ...put });

@@ -25,6 +25,7 @@ import { CreateGrantCommand, DescribeKeyCommand, type GrantOperation, type KMSCl
 import type { z } from 'zod';
 import type { shareImageEventSchema, shareImageResultSchema, SharingSettings } from '../contracts';
 import { isPermanentAwsError } from '../common/aws-errors';
+import { launchPermissionText } from '../common/images';
 import { ShareFailed } from '../errors';
 
 export type ShareImageEvent = z.output<typeof shareImageEventSchema>;
@@ -70,7 +71,6 @@ export function permissionChanges(current: Permissions, sharing: SharingSettings
   return { add, remove };
 }
 
-const describe = (p: LaunchPermission) => p.UserId ?? p.OrganizationArn ?? p.OrganizationalUnitArn ?? (p.Group === 'all' ? 'public (all)' : '?');
 
 async function step<T>(region: string, what: string, call: () => Promise<T>): Promise<T> {
   try {
@@ -152,14 +152,14 @@ export async function shareImage(clients: { ec2: EC2Client; kms: KMSClient }, ev
   }
   const expected = permissionChanges(after, sharing);
   if (expected.add.length > 0 || expected.remove.length > 0) {
-    const differences = [...expected.add.map((p) => `missing ${describe(p)}`), ...expected.remove.map((p) => `unexpected ${describe(p)}`)];
+    const differences = [...expected.add.map((p) => `missing ${launchPermissionText(p)}`), ...expected.remove.map((p) => `unexpected ${launchPermissionText(p)}`)];
     throw new ShareFailed(`${region}: launch permissions of ${imageId} differ from the configuration after sharing: ${differences.join(', ')}`);
   }
   return {
     region,
     imageId,
     launchPermissions: { accounts: after.accounts, organizationArns: after.organizationArns, organizationalUnitArns: after.organizationalUnitArns },
-    removed: remove.map(describe),
+    removed: remove.map(launchPermissionText),
     snapshotPermissions,
     kmsGrants,
   };

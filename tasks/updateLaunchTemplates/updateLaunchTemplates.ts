@@ -17,7 +17,6 @@
  */
 import {
   CreateLaunchTemplateVersionCommand,
-  DescribeImagesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   ModifyLaunchTemplateCommand,
@@ -27,9 +26,9 @@ import { DescribeInstanceRefreshesCommand, StartInstanceRefreshCommand } from '@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
 import type { LaunchTemplateTarget, RefreshRef, supersededTemplateSchema, TemplateChange, updateLaunchTemplatesEventSchema, updateLaunchTemplatesResultSchema } from '../contracts';
-import { TAG } from '../../pipeline/tags';
 import { LaunchTemplateUpdateFailed } from '../errors';
 import { hasErrorName } from '../common/aws-errors';
+import { pipelineVersionOf } from '../common/images';
 import { onTarget } from '../common/target-errors';
 import type { CrossAccountClients } from '../common/cross-account';
 import { logger } from '../common/powertools';
@@ -56,17 +55,8 @@ async function newerDefault(clients: UpdateLaunchTemplatesClients, event: Update
   );
   const current = versions?.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId;
   if (!current || current === imageId || !current.startsWith('ami-')) return undefined;
-  let tags: Map<string, string>;
-  try {
-    const image = (await clients.images(target.region).send(new DescribeImagesCommand({ ImageIds: [current], IncludeDeprecated: true })))?.Images?.[0];
-    tags = new Map((image?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  } catch (error) {
-    // Not an image of the tooling account (another team's, or gone): not one of ours to compare with.
-    if (hasErrorName(error, 'InvalidAMIID.NotFound', 'InvalidAMIID.Unavailable', 'InvalidAMIID.Malformed')) return undefined;
-    throw error;
-  }
-  const version = Number(tags.get(TAG.version));
-  if (tags.get(TAG.pipeline) !== event.run.pipeline || !Number.isInteger(version) || version <= event.version) return undefined;
+  const version = await pipelineVersionOf(clients.images(target.region), current, event.run.pipeline);
+  if (version === undefined || version <= event.version) return undefined;
   return { imageId: current, version };
 }
 
