@@ -346,48 +346,18 @@ export class TaskFunctions extends Construct {
       // shares an already approved image with a new account or organizational unit. Its handler calls
       // ModifyImageAttribute with LaunchPermission only; every other mutation stays denied.
       const exempt = task === 'shareImage' ? ['ec2:ModifyImageAttribute'] : retiring;
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          effect: iam.Effect.DENY,
-          actions: IMAGE_MUTATIONS.filter((a) => !exempt.includes(a)),
-          // Every region: the copies are golden images too.
-          resources: [anyRegionEc2('image/*')],
-          conditions: { StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses } },
-        }),
-      );
+      const deny = (actions: string[], resources: string[], conditions: Record<string, Record<string, unknown>>) =>
+        fn.addToRolePolicy(new iam.PolicyStatement({ effect: iam.Effect.DENY, actions, resources, conditions }));
+      const onProtected = { StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses } };
+      // Every region: the copies are golden images too.
+      deny(IMAGE_MUTATIONS.filter((a) => !exempt.includes(a)), [anyRegionImage], onProtected);
       if (fn === f.retention) {
-        // Of the tags, only gami:status, and only to deprecated or retired.
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            effect: iam.Effect.DENY,
-            actions: ['ec2:CreateTags'],
-            resources: [anyRegionImage],
-            conditions: {
-              StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses },
-              StringNotEquals: { [`aws:RequestTag/${TAG.status}`]: ['deprecated', 'retired'] },
-            },
-          }),
-        );
-        fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            effect: iam.Effect.DENY,
-            actions: ['ec2:CreateTags'],
-            resources: [anyRegionImage],
-            conditions: {
-              StringEquals: { [`aws:ResourceTag/${TAG.status}`]: protectedStatuses },
-              'ForAnyValue:StringNotEquals': { 'aws:TagKeys': [TAG.status] },
-            },
-          }),
-        );
+        // Of the tags, only gami:status, and only to deprecated or retired: two statements, as IAM ANDs the
+        // conditions within one.
+        deny(['ec2:CreateTags'], [anyRegionImage], { ...onProtected, StringNotEquals: { [`aws:RequestTag/${TAG.status}`]: ['deprecated', 'retired'] } });
+        deny(['ec2:CreateTags'], [anyRegionImage], { ...onProtected, 'ForAnyValue:StringNotEquals': { 'aws:TagKeys': [TAG.status] } });
       }
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          effect: iam.Effect.DENY,
-          actions: ['ec2:CreateTags'],
-          resources: ['*'],
-          conditions: { StringEquals: { [`aws:RequestTag/${TAG.status}`]: task === 'markApproved' ? ['published'] : protectedStatuses } },
-        }),
-      );
+      deny(['ec2:CreateTags'], ['*'], { StringEquals: { [`aws:RequestTag/${TAG.status}`]: task === 'markApproved' ? ['published'] : protectedStatuses } });
     }
 
     // prepare finds this execution's own IMAGE record first (a retry keeps its version), then allocates.

@@ -63,6 +63,23 @@ function imageRows(report: AuditReport, image: NonNullable<AuditReport['image']>
   ];
 }
 
+/** The run section's rows, the same in Markdown and HTML (HTML shows the status as a badge below instead). */
+function runRows(report: AuditReport, withStatus: boolean): unknown[][] {
+  const r = report.run;
+  return [
+    ['Pipeline', r.pipeline],
+    ['Version', r.version],
+    ['Execution', r.executionArn],
+    ...(withStatus ? [['Status', r.status]] : []),
+    ['Started', when(r.startedAt)],
+    ['Ended', when(r.stoppedAt)],
+    ['Duration', formatDuration(r.durationSeconds)],
+    ...(r.error ? [['Error', r.error], ['Cause', r.cause]] : []),
+    ['Started by', report.startedBy.requestedBy ?? 'not recorded'],
+    ['Reason', report.startedBy.reason ?? 'not given'],
+  ];
+}
+
 const table = (head: string[], rows: unknown[][]) => [`| ${head.map((h) => h || ' ').join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 
 function stageRows(stages: StageRow[]) {
@@ -70,24 +87,12 @@ function stageRows(stages: StageRow[]) {
 }
 
 export function renderMarkdown(report: AuditReport): string {
-  const r = report.run;
   const lines: string[] = [`# ${report.title}`, '', `Generated ${when(report.generatedAt)} from the ${report.source} and the registry.`, ''];
   lines.push('## Run', '');
   lines.push(
     ...table(
       ['', ''],
-      [
-        ['Pipeline', r.pipeline],
-        ['Version', r.version],
-        ['Execution', r.executionArn],
-        ['Status', r.status],
-        ['Started', when(r.startedAt)],
-        ['Ended', when(r.stoppedAt)],
-        ['Duration', formatDuration(r.durationSeconds)],
-        ...(r.error ? [['Error', r.error], ['Cause', r.cause]] : []),
-        ['Started by', report.startedBy.requestedBy ?? 'not recorded'],
-        ['Reason', report.startedBy.reason ?? 'not given'],
-      ],
+      runRows(report, true),
     ),
     '',
   );
@@ -224,17 +229,7 @@ export function renderHtml(report: AuditReport, definition: string | undefined):
 <h2 id="run">Run</h2>
 ${htmlTable(
   ['', ''],
-  [
-    ['Pipeline', r.pipeline],
-    ['Version', r.version],
-    ['Execution', r.executionArn],
-    ['Started', when(r.startedAt)],
-    ['Ended', when(r.stoppedAt)],
-    ['Duration', formatDuration(r.durationSeconds)],
-    ...(r.error ? [['Error', r.error], ['Cause', r.cause]] : []),
-    ['Started by', report.startedBy.requestedBy ?? 'not recorded'],
-    ['Reason', report.startedBy.reason ?? 'not given'],
-  ],
+  runRows(report, false),
 )}
 <p>Status: <span class="status ${r.status}">${r.status}</span></p>
 <h2 id="timeline">Timeline</h2>
