@@ -21,10 +21,9 @@ import { Duration } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { PipelineConfig } from '../pipeline/config';
-import { CAUGHT_CAUSE_EXPRESSION, MAX_CAUSE, type TaskFunctions } from './stages/common';
+import { CAUGHT_CAUSE_EXPRESSION, MAX_CAUSE, notifyTopic, type TaskFunctions } from './stages/common';
 import { retentionChain } from './stages/retention';
 
 export interface RetentionSweepProps {
@@ -47,26 +46,21 @@ export class RetentionSweep extends Construct {
     const { config, topic } = props;
 
     const fail = sfn.Fail.jsonata(this, 'Sweep Failed', { error: 'RetentionFailed', cause: '{% $error & \': \' & $cause %}' });
-    const notify = tasks.CallAwsService.jsonata(this, 'Notify Sweep Failed', {
-      service: 'sns',
-      action: 'publish',
-      iamResources: [topic.topicArn],
-      parameters: {
-        TopicArn: topic.topicArn,
-        Subject: `[${config.name}] Retention sweep failed`,
-        Message:
+    const notify = notifyTopic(
+      this,
+      'Notify Sweep Failed',
+      topic,
+      config.name,
+      {
+        subject: `[${config.name}] Retention sweep failed`,
+        body:
           `{% 'The retention sweep of pipeline ${config.name} failed with ' & $error & '.\\n\\n' & $cause & ` +
           `'\\n\\nImages it did not reach are as they were; the next sweep plans again. ' & ` +
           `($retention ? 'Report: the registry item RETENTION#' & $retention.sweepId & '.' : '') & '\\n\\nExecution: ' & $states.context.Execution.Id %}`,
-        MessageAttributes: {
-          pipeline: { DataType: 'String', StringValue: config.name },
-          error: { DataType: 'String', StringValue: 'RetentionFailed' },
-        },
+        error: 'RetentionFailed',
       },
-    });
-    notify.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
-    notify.addCatch(fail, { errors: ['States.ALL'] });
-    notify.next(fail);
+      fail,
+    );
 
     const assign = {
       error: '{% $states.errorOutput.Error %}',

@@ -8,6 +8,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
 import { FUNCTION_TIMEOUT_SECONDS, TASK_TIMEOUT_MARGIN_SECONDS, THROTTLING_ERRORS, type TaskName } from '../../tasks/contracts';
@@ -173,4 +174,38 @@ export function recordStage(
     details,
     ...extra,
   });
+}
+
+/**
+ * A notification to the pipeline's topic (SNS Publish from the state machine, no Lambda), retried on any error and
+ * then given up: whether it was sent or not, the state continues with `next` — a notification never changes how
+ * a run or sweep ends. `error` is the message attribute subscriptions filter on (a JSONata expression or a name).
+ */
+export function notifyTopic(
+  scope: Construct,
+  name: string,
+  topic: sns.ITopic,
+  pipeline: string,
+  message: { subject: string; body: string; error: string },
+  next: sfn.IChainable,
+  attempts = 3,
+): tasks.CallAwsService {
+  const notify = tasks.CallAwsService.jsonata(scope, name, {
+    service: 'sns',
+    action: 'publish',
+    iamResources: [topic.topicArn],
+    parameters: {
+      TopicArn: topic.topicArn,
+      Subject: message.subject,
+      Message: message.body,
+      MessageAttributes: {
+        pipeline: { DataType: 'String', StringValue: pipeline },
+        error: { DataType: 'String', StringValue: message.error },
+      },
+    },
+  });
+  notify.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: attempts, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+  notify.addCatch(next, { errors: ['States.ALL'] });
+  notify.next(next);
+  return notify;
 }

@@ -21,13 +21,12 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from '../../pipeline/config';
 import type { CleanupAction } from '../../tasks/contracts';
 import { crossAccountExternalId } from '../../pipeline/cross-account';
-import { CAUGHT_CAUSE_EXPRESSION, invokeTask, runArgument, runExpression, type TaskFunctions, type TaskScope } from './common';
+import { CAUGHT_CAUSE_EXPRESSION, invokeTask, notifyTopic, runArgument, runExpression, type TaskFunctions, type TaskScope } from './common';
 
 /** Attempts of each clean-up action, on any error, before the path goes on without it (~2.5 minutes). */
 export const CLEANUP_ATTEMPTS = 5;
@@ -61,27 +60,23 @@ export function failureStage(scope: Construct, config: PipelineConfig, functions
     "'Clean-up: rejected and deprecated ' & ($count($cleanupImages.rejectedImageIds) > 0 ? $join($cleanupImages.rejectedImageIds, ', ') : 'no images') & " +
     "'; terminated ' & ($count($cleanupInstances.terminated) > 0 ? $join($cleanupInstances.terminated, ', ') : 'no instances') & " +
     "'; deregistered ' & ($count($cleanupCopies.deregistered) > 0 ? 'copies ' & $join($cleanupCopies.deregistered, ', ') & ' with their snapshots' : 'no copies') & '.'";
-  const notify = tasks.CallAwsService.jsonata(scope, 'Notify Failure', {
-    service: 'sns',
-    action: 'publish',
-    iamResources: [topic.topicArn],
-    parameters: {
-      TopicArn: topic.topicArn,
-      Subject: `{% $substring('[${config.name}] ' & $error & ' in ' & $failedStage, 0, 100) %}`,
-      Message:
+  const notify = notifyTopic(
+    scope,
+    'Notify Failure',
+    topic,
+    config.name,
+    {
+      subject: `{% $substring('[${config.name}] ' & $error & ' in ' & $failedStage, 0, 100) %}`,
+      body:
         `{% ($left := $append(${notCleanedLines}, ${config.publish ? parametersLeft : '[]'}); 'Pipeline ${config.name}' & ($version ? ' version ' & $version : '') & ' failed in stage ' & $failedStage & ' with ' & $error & '.\\n\\n' & $cause & ` +
         `'\\n\\n' & ${cleanedLines} & ` +
         `($count($left) > 0 ? '\\nNOT CLEANED (act on these):\\n- ' & $join($left, '\\n- ') : '\\nNothing was left behind.') & ` +
         `'\\n\\nExecution: ' & $states.context.Execution.Id) %}`,
-      MessageAttributes: {
-        pipeline: { DataType: 'String', StringValue: config.name },
-        error: { DataType: 'String', StringValue: '{% $error %}' },
-      },
+      error: '{% $error %}',
     },
-  });
-  notify.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: CLEANUP_ATTEMPTS, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
-  notify.addCatch(fail, { errors: ['States.ALL'] });
-  notify.next(fail);
+    fail,
+    CLEANUP_ATTEMPTS,
+  );
 
   const action = (name: string, cleanupAction: CleanupAction, extra: Record<string, string> = {}) => {
     const variable = outcomeVariable(cleanupAction);

@@ -29,7 +29,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { PipelineConfig } from '../../pipeline/config';
 import { LIFECYCLE_RETENTION_MAX_BATCHES, RETENTION_BATCH, type RetentionSettings } from '../../tasks/contracts';
-import { CAUGHT_CAUSE_EXPRESSION, MAX_CAUSE, invokeTask, runArgument, type StageContext, type TaskScope } from './common';
+import { CAUGHT_CAUSE_EXPRESSION, MAX_CAUSE, invokeTask, notifyTopic, runArgument, type StageContext, type TaskScope } from './common';
 
 /** Where retention looks and what it may do, from the config (embedded at synth). */
 export function retentionSettings(config: PipelineConfig): RetentionSettings {
@@ -113,26 +113,21 @@ export function retentionChain(options: RetentionChainOptions, next: sfn.IChaina
 /** The lifecycle's Retention stage: the chain, with every error recorded and notified, then `next` (Record Done). */
 export function retentionStage(ctx: StageContext, next: sfn.IChainable, topic: sns.ITopic): sfn.State {
   const { config } = ctx;
-  const notify = tasks.CallAwsService.jsonata(ctx.scope, 'Notify Retention Failed', {
-    service: 'sns',
-    action: 'publish',
-    iamResources: [topic.topicArn],
-    parameters: {
-      TopicArn: topic.topicArn,
-      Subject: `{% $substring('[${config.name}] Retention failed for version ' & $version, 0, 100) %}`,
-      Message:
+  const notify = notifyTopic(
+    ctx.scope,
+    'Notify Retention Failed',
+    topic,
+    config.name,
+    {
+      subject: `{% $substring('[${config.name}] Retention failed for version ' & $version, 0, 100) %}`,
+      body:
         `{% 'Pipeline ${config.name} version ' & $version & ' was released; its Retention stage failed with ' & $retentionError & ` +
         `'.\\n\\n' & $retentionCause & '\\n\\nThe release is not affected. Retention acts image by image and keeps whatever it could not check; ' & ` +
         `'the next RetentionSweep retries the rest. Report: the registry item RETENTION#lifecycle-' & $states.context.Execution.Name & '.\\n\\nExecution: ' & $states.context.Execution.Id %}`,
-      MessageAttributes: {
-        pipeline: { DataType: 'String', StringValue: config.name },
-        error: { DataType: 'String', StringValue: 'RetentionFailed' },
-      },
+      error: 'RetentionFailed',
     },
-  });
-  notify.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
-  notify.addCatch(next, { errors: ['States.ALL'] });
-  notify.next(next);
+    next,
+  );
 
   const record = invokeTask(ctx, 'Record Retention Failed', 'retention', {
     action: 'failed',
