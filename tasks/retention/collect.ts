@@ -21,14 +21,14 @@
  * The inventory itself is not fail-closed but fatal: without it there is nothing to plan (the task fails and
  * is retried; in the lifecycle the stage records RetentionFailed).
  */
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, type AutoScalingGroup, type LaunchTemplateSpecification } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, paginateDescribeAutoScalingGroups, type AutoScalingGroup, type LaunchTemplateSpecification } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeImageReferencesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
-  DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
+  paginateDescribeLaunchTemplates,
   type Image,
   type LaunchTemplate,
 } from '@aws-sdk/client-ec2';
@@ -185,23 +185,13 @@ function groupSpecs(group: AutoScalingGroup): { spec: LaunchTemplateSpecificatio
 
 async function allLaunchTemplates(ec2: EC2Client): Promise<LaunchTemplate[]> {
   const out: LaunchTemplate[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(new DescribeLaunchTemplatesCommand({ MaxResults: 200, NextToken: token }));
-    out.push(...(page.LaunchTemplates ?? []));
-    token = page.NextToken;
-  } while (token);
+  for await (const page of paginateDescribeLaunchTemplates({ client: ec2, pageSize: 200 }, {})) out.push(...(page.LaunchTemplates ?? []));
   return out;
 }
 
 async function allGroups(autoScaling: AutoScalingClient): Promise<AutoScalingGroup[]> {
   const out: AutoScalingGroup[] = [];
-  let token: string | undefined;
-  do {
-    const page = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ MaxRecords: 100, NextToken: token }));
-    out.push(...(page.AutoScalingGroups ?? []));
-    token = page.NextToken;
-  } while (token);
+  for await (const page of paginateDescribeAutoScalingGroups({ client: autoScaling, pageSize: 100 }, {})) out.push(...(page.AutoScalingGroups ?? []));
   return out;
 }
 
