@@ -28,3 +28,16 @@ export function hasErrorName(error: unknown, ...names: string[]): boolean {
   if (!isAwsError(error)) return false;
   return names.some((name) => (name.endsWith('.') ? error.name.startsWith(name) : error.name === name));
 }
+
+/**
+ * Run `call`; a permanent refusal becomes `Failure` naming where and what ("eu-west-1: ModifyImageAttribute … was
+ * refused: AccessDenied: …"), while throttling and server faults pass through for the state machine's Retry.
+ */
+export async function refusedAs<T>(Failure: new (message: string) => Error, where: string, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isPermanentAwsError(error)) throw new Failure(`${where}: ${what} was refused: ${error.name}: ${error.message}`);
+    throw error;
+  }
+}

@@ -16,7 +16,7 @@ import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { z } from 'zod';
 import { crossAccountRoleArn } from '../../pipeline/cross-account';
 import type { publishImageEventSchema, publishImageResultSchema, RegionImage } from '../contracts';
-import { hasErrorName, isPermanentAwsError } from '../common/aws-errors';
+import { hasErrorName, isPermanentAwsError, refusedAs } from '../common/aws-errors';
 import { pipelineVersionOf } from '../common/images';
 import { InvalidTaskEvent, PublishFailed } from '../errors';
 
@@ -41,14 +41,7 @@ export interface PublishClients {
   ec2: (region: string) => EC2Client;
 }
 
-async function step<T>(where: string, what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isPermanentAwsError(error)) throw new PublishFailed(`${where}: ${what} was refused: ${error.name}: ${error.message}`);
-    throw error;
-  }
-}
+const step = <T>(where: string, what: string, call: () => Promise<T>): Promise<T> => refusedAs(PublishFailed, where, what, call);
 
 async function currentValue(ssm: SSMClient, where: string, name: string): Promise<{ value?: string; version?: number }> {
   try {

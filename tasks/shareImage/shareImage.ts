@@ -24,7 +24,7 @@ import {
 import { CreateGrantCommand, DescribeKeyCommand, type GrantOperation, type KMSClient } from '@aws-sdk/client-kms';
 import type { z } from 'zod';
 import type { shareImageEventSchema, shareImageResultSchema, SharingSettings } from '../contracts';
-import { isPermanentAwsError } from '../common/aws-errors';
+import { refusedAs } from '../common/aws-errors';
 import { launchPermissionText } from '../common/images';
 import { ShareFailed } from '../errors';
 
@@ -72,14 +72,7 @@ export function permissionChanges(current: Permissions, sharing: SharingSettings
 }
 
 
-async function step<T>(region: string, what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isPermanentAwsError(error)) throw new ShareFailed(`${region}: ${what} was refused: ${error.name}: ${error.message}`);
-    throw error;
-  }
-}
+const step = <T>(region: string, what: string, call: () => Promise<T>): Promise<T> => refusedAs(ShareFailed, region, what, call);
 
 async function launchPermissions(ec2: EC2Client, region: string, imageId: string): Promise<Permissions> {
   const attribute = await step(region, `DescribeImageAttribute of ${imageId}`, () =>
