@@ -16,8 +16,8 @@ export function regionalClient<C extends SdkClient>(service: string, region: str
   const existing = cache.get(resolved);
   if (existing) return existing as C;
   const client = build(resolved);
-  // A no-op unless tracing is on (only on Lambda): then every SDK call becomes an X-Ray subsegment.
-  if (tracer.isTracingEnabled()) tracer.captureAWSv3Client(client);
+  // Only on Lambda with tracing on: then every SDK call becomes an X-Ray subsegment.
+  if (tracer?.isTracingEnabled()) tracer.captureAWSv3Client(client);
   cache.set(resolved, client);
   return client;
 }

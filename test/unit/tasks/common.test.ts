@@ -93,7 +93,7 @@ describe('clients and tracing offline', () => {
   });
 
   it('keeps X-Ray tracing off outside Lambda', () => {
-    expect(tracer.isTracingEnabled()).toBe(false);
+    expect(tracer?.isTracingEnabled() ?? false).toBe(false);
     expect(onLambda(parseTaskEnv({}))).toBe(false);
     expect(onLambda(parseTaskEnv({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' }))).toBe(true);
   });
